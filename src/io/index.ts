@@ -1,0 +1,2 @@
+export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors } from './safetensors.js';
+export type { NamedTensor, DecodedSafetensors } from './safetensors.js';

@@ -1,0 +1,103 @@
+import { promises as fsp } from 'node:fs';
+import { FileFormatError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+/**
+ * safetensors (https://github.com/huggingface/safetensors, format section): 8-byte little-endian
+ * u64 header length N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets:[begin,end]},
+ * "__metadata__": {str: str}}, then the raw little-endian byte buffer. Written by hand because the
+ * npm packages for it are unmaintained; the format is 30 lines.
+ */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] needs ${n} values, got ${t.data.length}`);
+    if (t.name in header) throw new Error(`duplicate tensor name ${t.name}`);
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
+    offset += 4 * n;
+  }
+  let json = JSON.stringify(header);
+  // pad the header with spaces so the data buffer starts 8-byte aligned (allowed by the spec)
+  const pad = (8 - ((8 + Buffer.byteLength(json)) % 8)) % 8;
+  json += ' '.repeat(pad);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const t of tensors) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    if (isLittleEndian()) out.set(bytes, pos);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], true);
+    pos += bytes.length;
+  }
+  return out;
+}
+
+function isLittleEndian(): boolean {
+  return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+}
+
+export interface DecodedSafetensors {
+  tensors: NamedTensor[];
+  metadata: Record<string, string>;
+}
+
+/** Parse and validate a safetensors buffer; any inconsistency is a FileFormatError. */
+export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): DecodedSafetensors {
+  if (buf.length < 8) throw new FileFormatError(`${what} is truncated (${buf.length} bytes)`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (n > buf.length - 8 || n > 100_000_000) throw new FileFormatError(`${what} is truncated or not safetensors (header length ${n})`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(Buffer.from(buf.subarray(8, 8 + n)).toString('utf8'));
+  } catch {
+    throw new FileFormatError(`${what} has a corrupt header`);
+  }
+  const dataStart = 8 + n;
+  const dataLen = buf.length - dataStart;
+  const tensors: NamedTensor[] = [];
+  let maxEnd = 0;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    if (e.dtype !== 'F32') throw new FileFormatError(`${what}: tensor ${name} has dtype ${e.dtype}; only F32 is supported`);
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    const [b, end] = e.data_offsets;
+    if (end - b !== count * 4 || end > dataLen || b < 0) {
+      throw new FileFormatError(`${what}: tensor ${name} lies outside the data (truncated file?)`);
+    }
+    maxEnd = Math.max(maxEnd, end);
+    const data = new Float32Array(count);
+    const dv = new DataView(buf.buffer, buf.byteOffset + dataStart + b, count * 4);
+    for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
+    tensors.push({ name, shape: e.shape, data });
+  }
+  if (maxEnd !== dataLen) throw new FileFormatError(`${what}: ${dataLen - maxEnd} bytes after the last tensor (truncated or foreign file)`);
+  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+}
+
+export async function writeSafetensors(file: string, tensors: NamedTensor[], metadata?: Record<string, string>): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
+
+export async function readSafetensors(file: string): Promise<DecodedSafetensors> {
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(file);
+  } catch {
+    throw new FileFormatError(`cannot read ${file} (missing?)`);
+  }
+  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
+}

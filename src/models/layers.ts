@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { FileFormatError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { buildModel } from './index.js';
+import { lenetShapes } from './lenet.js';
+import type { ModelSpec } from './types.js';
+
+type SymbolicTensor = tf.SymbolicTensor;
+
+/**
+ * The same network as a tfjs LayersModel, so checkpoints are ordinary tfjs layers-format models
+ * (`tf.loadLayersModel` loads them). Layer weight order equals our parameter order.
+ */
+export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[]): tf.LayersModel {
+  const input = tf.input({ shape: spec.inputShape, name: 'input' });
+  let h: SymbolicTensor = input;
+  const apply = (layer: tf.layers.Layer, x: SymbolicTensor): SymbolicTensor => layer.apply(x) as SymbolicTensor;
+  if (spec.arch === 'lenet-mtl') {
+    h = apply(tf.layers.conv2d({ name: 'conv1', filters: 10, kernelSize: 9, padding: 'valid' }), h);
+    h = apply(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }), h);
+    h = apply(tf.layers.activation({ name: 'relu1', activation: 'relu' }), h);
+    h = apply(tf.layers.conv2d({ name: 'conv2', filters: 20, kernelSize: 5, padding: 'valid' }), h);
+    h = apply(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }), h);
+    h = apply(tf.layers.activation({ name: 'relu2', activation: 'relu' }), h);
+    h = apply(tf.layers.flatten({ name: 'flatten' }), h);
+    h = apply(tf.layers.dense({ name: 'fc', units: 50, activation: 'relu' }), h);
+  } else {
+    h = apply(tf.layers.flatten({ name: 'flatten' }), h);
+    spec.hidden.forEach((units, i) => {
+      h = apply(tf.layers.dense({ name: `trunk_${i}`, units, activation: 'relu' }), h);
+    });
+  }
+  const outputs = spec.numClasses.map((c, k) =>
+    apply(tf.layers.dense({ name: `head_${k}_${sanitize(spec.taskNames[k] ?? String(k))}`, units: c }), h),
+  );
+  const model = tf.model({ inputs: input, outputs, name: spec.arch.replace('-', '_') });
+  if (values) model.setWeights(values as tf.Tensor[]);
+  return model;
+}
+
+function sanitize(s: string): string {
+  return s.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+export interface SavedModelMeta {
+  spec: ModelSpec;
+  paramNames: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * Write model.json + weights.bin (tfjs layers format) into `dir`. weights.bin is written first and
+ * model.json last, each atomically, so a reader never sees a model.json without its weights.
+ */
+export async function saveLayersModel(
+  dir: string,
+  spec: ModelSpec,
+  values: readonly tf.Tensor[],
+  extraMeta: Record<string, unknown> = {},
+): Promise<void> {
+  const model = toLayersModel(spec, values);
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+  if (!saved || !saved.weightData || !saved.weightSpecs) throw new Error('tfjs did not produce model artifacts');
+  const weightData = saved.weightData instanceof ArrayBuffer ? saved.weightData : tf.io.concatenateArrayBuffers(saved.weightData);
+  const meta: SavedModelMeta = { spec, paramNames: buildModel(spec).params.map((p) => p.name), ...extraMeta };
+  const modelJson = {
+    modelTopology: saved.modelTopology,
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: 'extra',
+    weightsManifest: [{ paths: ['weights.bin'], weights: saved.weightSpecs }],
+    userDefinedMetadata: { extra: meta },
+  };
+  await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(weightData));
+  await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata?: { extra?: SavedModelMeta };
+  format?: string;
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/** A tfjs IOHandler that reads model.json + its weight files from a directory, checking sizes. */
+export function dirIOHandler(dir: string): tf.io.IOHandler {
+  return {
+    async load() {
+      const jsonPath = path.join(dir, 'model.json');
+      let json: ModelJson;
+      try {
+        json = JSON.parse(await fsp.readFile(jsonPath, 'utf8')) as ModelJson;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new FileFormatError(code === 'ENOENT' ? `no model at ${jsonPath}` : `${jsonPath} is not valid JSON (truncated?)`);
+      }
+      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+        throw new FileFormatError(`${jsonPath} is not a tfjs layers model (no modelTopology/weightsManifest)`);
+      }
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Uint8Array[] = [];
+      for (const group of json.weightsManifest) {
+        let expected = 0;
+        for (const w of group.weights) expected += w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype ?? 'float32'] ?? 4);
+        const parts = await Promise.all(group.paths.map((p) => readWeightFile(dir, p)));
+        const got = parts.reduce((a, b) => a + b.byteLength, 0);
+        if (got !== expected) {
+          throw new FileFormatError(`weights of ${jsonPath} hold ${got} bytes but the manifest needs ${expected} (truncated or foreign file)`);
+        }
+        buffers.push(...parts);
+        specs.push(...group.weights);
+      }
+      const total = buffers.reduce((a, b) => a + b.byteLength, 0);
+      const all = new Uint8Array(total);
+      let off = 0;
+      for (const b of buffers) {
+        all.set(b, off);
+        off += b.byteLength;
+      }
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"],
+        weightSpecs: specs,
+        weightData: all.buffer,
+        format: json.format,
+        userDefinedMetadata: json.userDefinedMetadata as {} | undefined,
+      };
+    },
+  };
+}
+
+async function readWeightFile(dir: string, rel: string): Promise<Uint8Array> {
+  const resolved = path.resolve(dir, rel);
+  if (path.dirname(resolved) !== path.resolve(dir)) throw new FileFormatError(`weight path '${rel}' leaves the model directory`);
+  try {
+    return new Uint8Array(await fsp.readFile(resolved));
+  } catch {
+    throw new FileFormatError(`missing weight file ${resolved}`);
+  }
+}
+
+/** Load a saved model: the tfjs LayersModel, its `extra` metadata and the parameter values. */
+export async function loadLayersModelFromDir(
+  dir: string,
+): Promise<{ model: tf.LayersModel; meta: SavedModelMeta; values: tf.Tensor[] }> {
+  const handler = dirIOHandler(dir);
+  const artifacts = await handler.load!();
+  const meta = (artifacts.userDefinedMetadata as { extra?: SavedModelMeta } | undefined)?.extra;
+  if (!meta?.spec) throw new FileFormatError(`${path.join(dir, 'model.json')} has no extra metadata (not written by extra)`);
+  const model = await tf.loadLayersModel({ load: async () => artifacts });
+  const values = model.getWeights().map((w) => w.clone());
+  const expected = buildModel(meta.spec).params;
+  if (values.length !== expected.length) {
+    throw new FileFormatError(`${dir}: model has ${values.length} weights, ${meta.spec.arch} needs ${expected.length}`);
+  }
+  return { model, meta, values };
+}
+
+/**
+ * Parameters in PyTorch layout and naming (state_dict): conv [out,in,kh,kw], linear [out,in]; the
+ * first fc layer's input features are permuted from NHWC to NCHW flatten order so that a PyTorch
+ * LeNet with `x.view(B, -1)` after the convs computes the same function.
+ */
+export function paramsToPytorchStateDict(
+  spec: ModelSpec,
+  names: string[],
+  values: readonly tf.Tensor[],
+): { name: string; shape: number[]; data: Float32Array }[] {
+  return tf.tidy(() =>
+    values.map((v, i) => {
+      const name = names[i];
+      let t: tf.Tensor = v;
+      if (v.rank === 4) t = tf.transpose(v, [3, 2, 0, 1]);
+      else if (v.rank === 2) {
+        if (spec.arch === 'lenet-mtl' && name === 'fc.weight') {
+          const { conv2Out } = lenetShapes(spec);
+          const [h, w, c] = conv2Out;
+          // rows are (h,w,c)-ordered features; reorder to (c,h,w) then transpose to [out,in]
+          t = v.reshape([h, w, c, -1]).transpose([2, 0, 1, 3]).reshape([h * w * c, -1]);
+        }
+        t = tf.transpose(t);
+      }
+      return { name, shape: t.shape, data: t.dataSync() as Float32Array };
+    }),
+  );
+}

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
+import { FileFormatError } from '../../src/errors.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+describe('functional models', () => {
+  const lenetSpec = defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['left', 'right']);
+  const mlpSpec = defaultModelSpec('mlp-mtl', [36, 36, 1], [10, 10], ['left', 'right'], [32, 16]);
+
+  it('lenet-mtl has the published layout (conv 9x9x10, conv 5x5x20, fc 500->50, 2 heads)', () => {
+    const m = buildModel(lenetSpec);
+    expect(m.params.map((p) => [p.name, p.shape])).toEqual([
+      ['conv1.weight', [9, 9, 1, 10]],
+      ['conv1.bias', [10]],
+      ['conv2.weight', [5, 5, 10, 20]],
+      ['conv2.bias', [20]],
+      ['fc.weight', [500, 50]],
+      ['fc.bias', [50]],
+      ['heads.0.weight', [50, 10]],
+      ['heads.0.bias', [10]],
+      ['heads.1.weight', [50, 10]],
+      ['heads.1.bias', [10]],
+    ]);
+  });
+
+  for (const spec of [lenetSpec, mlpSpec]) {
+    it(`${spec.arch}: functional forward equals the tfjs LayersModel built from the same weights`, () => {
+      const m = buildModel(spec);
+      const params = initParams(m.params, 7);
+      // non-zero biases so their placement is checked too
+      const p2 = params.map((p, i) => (m.params[i].init === 'zeros' ? tf.randomNormal(p.shape, 0, 0.1, 'float32', i) : p));
+      const x = tf.randomUniform([3, 36, 36, 1], 0, 1, 'float32', 3);
+      const ours = m.forward(p2, x);
+      const layers = toLayersModel(spec, p2);
+      const theirs = layers.predict(x) as tf.Tensor[];
+      expect(theirs.length).toBe(2);
+      for (let k = 0; k < 2; k++) expect(maxAbsDiff(ours[k], theirs[k])).toBeLessThan(1e-5);
+    });
+  }
+
+  it('saves in tfjs layers format, reloads with tf.loadLayersModel, and refuses truncated weights', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-model-'));
+    const m = buildModel(lenetSpec);
+    const params = initParams(m.params, 1);
+    await saveLayersModel(dir, lenetSpec, params);
+    const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(json.format).toBe('layers-model');
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const { model, meta, values } = await loadLayersModelFromDir(dir);
+    expect(meta.spec).toEqual(lenetSpec);
+    for (let i = 0; i < values.length; i++) expect(maxAbsDiff(values[i], params[i])).toBe(0);
+    const x = tf.randomUniform([2, 36, 36, 1], 0, 1, 'float32', 5);
+    const out = model.predict(x) as tf.Tensor[];
+    const ours = m.forward(params, x);
+    expect(maxAbsDiff(out[1], ours[1])).toBeLessThan(1e-5);
+    const size = readFileSync(path.join(dir, 'weights.bin')).length;
+    expect(size).toBe(4 * m.params.reduce((a, p) => a + p.shape.reduce((x1, y) => x1 * y, 1), 0));
+    truncateSync(path.join(dir, 'weights.bin'), size - 4);
+    await expect(loadLayersModelFromDir(dir)).rejects.toBeInstanceOf(FileFormatError);
+    writeFileSync(path.join(dir, 'model.json'), '{"modelTopology":');
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/not valid JSON/);
+  });
+});
