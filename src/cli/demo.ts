@@ -1,0 +1,126 @@
+import { promises as fsp } from 'node:fs';
+import { ExtraInputError } from '../errors.js';
+import { readRun } from '../run/index.js';
+import { optNumber, optString, parseFlags } from './args.js';
+import { stdio, type Io } from './context.js';
+import { trainEndpoints } from './train.js';
+import { runCurveFit, runCurveEval } from './curve.js';
+import { runQuery } from './query.js';
+
+/**
+ * Demo budget, chosen so the whole pipeline finishes in about five minutes on a 2-core machine with
+ * the wasm backend (see README for measured times).
+ */
+export const demoDefaults = {
+  trainSize: 10000,
+  valSize: 2000,
+  testSize: 2000,
+  endpointEpochs: 6,
+  curveEpochs: 4,
+  points: 31,
+};
+
+export const demoHelp = `extra demo [--out DIR] [--backend B] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
+
+The whole pipeline on the embedded Multi-MNIST: two ls endpoints ((0.8,0.2) and (0.2,0.8), trained in
+parallel), a NURBS curve fitted with the order-aware loss, its profile, a query at (0.5,0.5), and a
+summary. Output goes to DIR (default runs/demo).`;
+
+export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
+  const { values: v, positionals } = parseFlags('demo', argv, {
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    'endpoint-epochs': { type: 'string' },
+    'curve-epochs': { type: 'string' },
+    points: { type: 'string' },
+    'train-size': { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.out(demoHelp);
+    return 0;
+  }
+  if (positionals.length) throw new ExtraInputError(`demo: unexpected argument '${positionals[0]}'`);
+  const out = optString(v, 'out') ?? 'runs/demo';
+  const E = optNumber('demo', v, 'endpoint-epochs', { integer: true, positive: true }) ?? demoDefaults.endpointEpochs;
+  const C = optNumber('demo', v, 'curve-epochs', { integer: true, positive: true }) ?? demoDefaults.curveEpochs;
+  const points = optNumber('demo', v, 'points', { integer: true, min: 2 }) ?? demoDefaults.points;
+  const trainSize = optNumber('demo', v, 'train-size', { integer: true, positive: true }) ?? demoDefaults.trainSize;
+  const backend = optString(v, 'backend');
+  const quiet = v.quiet === true;
+  const t0 = performance.now();
+  // start from a clean run directory, but only ever delete one that extra itself made
+  const prev = await readRun(out).catch(() => null);
+  if (prev) {
+    for (const sub of ['endpoints', 'curve', 'profile.json', 'run.json']) await fsp.rm(`${out}/${sub}`, { recursive: true, force: true });
+  } else {
+    const entries = await fsp.readdir(out).catch(() => [] as string[]);
+    if (entries.length) throw new ExtraInputError(`demo: ${out} exists and is not an extra run; choose another --out`);
+  }
+  const stage = (s: string) => io.err(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s) ==`);
+  stage('1/4 endpoints: ls (0.8,0.2) and (0.2,0.8) on multi-mnist');
+  const tr = await trainEndpoints(
+    {
+      run: out,
+      dataset: { name: 'multi-mnist', seed: 0, trainSize, valSize: demoDefaults.valSize, testSize: demoDefaults.testSize },
+      arch: 'lenet-mtl',
+      prefs: ['0.8,0.2', '0.2,0.8'],
+      method: 'ls',
+      epochs: E,
+      batchSize: 256,
+      lr: 1e-3,
+      optimizer: 'adam',
+      schedule: 'constant',
+      seed: 0,
+      backend,
+      workers: 2,
+      resume: false,
+      quiet,
+    },
+    io,
+  );
+  const tEnd = performance.now();
+  stage('2/4 NURBS curve with the order-aware loss');
+  const fit = await runCurveFit(
+    { run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, l2: 0, noise: 0, epochs: C, batchSize: 256, lr: 1e-3, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet },
+    io,
+  );
+  stage(`3/4 profile on ${points} points`);
+  const prof = await runCurveEval({ run: out, points, curve: 'curve', backend, quiet }, io);
+  stage('4/4 query at preference (0.5,0.5)');
+  const q = await runQuery({ run: out, pref: '0.5,0.5', method: 'chebyshev', curve: 'curve', refine: true, backend, quiet: true });
+  const seconds = (performance.now() - t0) / 1000;
+  const names = prof.taskNames;
+  const endpointEpochSeconds = tr.endpoints.reduce((s, e) => s + e.seconds, 0) / tr.endpoints.length / E;
+  const summary = {
+    run: out,
+    backend: tr.backend,
+    seconds,
+    endpoints: tr.endpoints.map((e) => ({ id: e.id, test: e.test })),
+    curve: { kind: 'nurbs', epochs: C, secondsPerEpoch: fit.secondsPerEpoch, endpointSecondsPerEpoch: endpointEpochSeconds },
+    query: { preference: q.preference, t: q.t, test: q.predicted },
+    hypervolume: prof.hypervolume,
+    spearmanValLoss: prof.spearmanValLoss,
+    endpointsWallSeconds: (tEnd - t0) / 1000,
+  };
+  if (v.json) {
+    io.out(JSON.stringify(summary));
+    return 0;
+  }
+  const acc = (m: Record<string, { accuracy: number }>) => names.map((n) => `${n} ${(100 * m[n].accuracy).toFixed(2)}%`).join(', ');
+  io.out('');
+  io.out(`extra demo — embedded Multi-MNIST, backend ${tr.backend}, ${seconds.toFixed(0)} s in all`);
+  for (const e of tr.endpoints) io.out(`  endpoint ${e.id.padEnd(14)} test accuracy: ${acc(e.test)}`);
+  io.out(`  query (0.5,0.5) → t = ${q.t.toFixed(3)}    test accuracy: ${acc(q.predicted)}`);
+  io.out(
+    `  test-loss HV (ref 2,2): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testLoss.endpoints.toFixed(4)}`,
+  );
+  io.out(
+    `  test-error HV (ref 1,1): curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testError.endpoints.toFixed(4)}`,
+  );
+  io.out(`  Spearman(val loss, t): ${names.map((n) => `${n} ${prof.spearmanValLoss[n].toFixed(3)}`).join(', ')}`);
+  io.out(`  curve epoch ${fit.secondsPerEpoch.toFixed(1)} s vs endpoint epoch ${endpointEpochSeconds.toFixed(1)} s`);
+  io.out(`  next: extra query --run ${out} --pref 0.3,0.7   |   extra export --run ${out} --pref 0.3,0.7 --format tfjs --out model/`);
+  return 0;
+}

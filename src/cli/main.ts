@@ -1,0 +1,72 @@
+import { isExtraInputError } from '../errors.js';
+import { packageVersion } from '../run/index.js';
+import { stdio, type Io } from './context.js';
+import { trainCommand } from './train.js';
+import { curveCommand } from './curve.js';
+import { queryCommand, exportCommand } from './query.js';
+import { demoCommand } from './demo.js';
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, { run: Command; summary: string }> = {
+  demo: { run: demoCommand, summary: 'the whole pipeline on the embedded Multi-MNIST' },
+  train: { run: trainCommand, summary: 'train endpoint models with scalarized or MTL objectives' },
+  curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
+  query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
+  export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
+};
+
+/** Register a sub-command (report, serve, group live in their own modules). */
+export function registerCommand(name: string, run: Command, summary: string): void {
+  commands[name] = { run, summary };
+}
+
+export function usage(): string {
+  const rows = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`);
+  return `extra ${packageVersion()} — explore multi-task trade-offs along curves in weight space
+
+usage: extra <command> [options]      (extra <command> --help for its options)
+
+${rows.join('\n')}
+
+Exit codes: 0 success, 2 bad input (one line on stderr naming the problem), 1 internal error.`;
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.out(usage());
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    io.out(packageVersion());
+    return 0;
+  }
+  await loadOptionalCommands();
+  const c = commands[cmd];
+  if (!c) {
+    io.err(`extra: unknown command '${cmd}' (known: ${Object.keys(commands).join(', ')})`);
+    return 2;
+  }
+  try {
+    return await c.run(rest, io);
+  } catch (e) {
+    if (isExtraInputError(e)) {
+      io.err(`extra ${cmd}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Commands whose modules may not exist yet in a partial build. */
+async function loadOptionalCommands(): Promise<void> {
+  for (const mod of ['./report.js', './serve.js', './group.js']) {
+    try {
+      const m = (await import(mod)) as { register?: (r: typeof registerCommand) => void };
+      m.register?.(registerCommand);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { defaultModelSpec, modelArchs } from '../models/index.js';
+import { parsePreference } from '../objectives/index.js';
+import { getObjective } from '../objectives/index.js';
+import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
+import { assertWritableDir, endpointId, endpointsDir, packageVersions, readRun, writeRun, type DatasetRecipe, type RunInfo } from '../run/index.js';
+import { loadDataset } from '../data/index.js';
+import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
+import { setupBackend, stdio, type Io } from './context.js';
+
+export const trainOptions: OptionSpec = {
+  run: { type: 'string' },
+  dataset: { type: 'string' },
+  pref: { type: 'string', multiple: true },
+  method: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  schedule: { type: 'string' },
+  arch: { type: 'string' },
+  hidden: { type: 'string' },
+  seed: { type: 'string' },
+  'train-size': { type: 'string' },
+  'val-size': { type: 'string' },
+  'test-size': { type: 'string' },
+  'data-dir': { type: 'string' },
+  backend: { type: 'string' },
+  workers: { type: 'string' },
+  resume: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+};
+
+export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
+
+Train endpoint models (one per --pref) into DIR/endpoints/ID (tfjs layers format + metrics.json).
+Several --pref values train two at a time in worker threads.
+
+  --dataset NAME        multi-mnist (default, embedded) | multi-fashion | multi-fashion-mnist
+  --method M            ls (default) | chebyshev | mgda | cagrad | fairgrad | pcgrad ...
+  --epochs N            default 10          --batch-size N   default 256
+  --lr X                default 1e-3        --optimizer adam|sgd (default adam)
+  --schedule S          constant|cosine|step (default constant)
+  --arch A              lenet-mtl (default) | mlp-mtl   [--hidden 256,256 for mlp-mtl]
+  --seed N              default 0
+  --train-size/--val-size/--test-size N   data set sizes (default: the data set's own)
+  --data-dir DIR        where the Fashion-MNIST IDX files are
+  --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
+  --workers N           parallel endpoint trainings (default 2)
+  --resume              continue an interrupted training from its last complete epoch
+  --json                print one JSON object on stdout`;
+
+export interface TrainArgs {
+  run: string;
+  dataset: DatasetRecipe;
+  arch: string;
+  hidden?: number[];
+  prefs: string[];
+  method: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'adam' | 'sgd';
+  schedule: 'constant' | 'cosine' | 'step';
+  seed: number;
+  backend?: string;
+  workers: number;
+  resume: boolean;
+  quiet: boolean;
+}
+
+export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
+  const { values: v, positionals } = parseFlags('train', argv, trainOptions);
+  if (v.help) return 'help';
+  if (positionals.length) throw new ExtraInputError(`train: unexpected argument '${positionals[0]}'`);
+  const optimizer = optString(v, 'optimizer') ?? 'adam';
+  if (optimizer !== 'adam' && optimizer !== 'sgd') throw new ExtraInputError(`train: --optimizer must be adam or sgd, got '${optimizer}'`);
+  const schedule = optString(v, 'schedule') ?? 'constant';
+  if (!['constant', 'cosine', 'step'].includes(schedule)) throw new ExtraInputError(`train: --schedule must be constant, cosine or step, got '${schedule}'`);
+  const arch = optString(v, 'arch') ?? 'lenet-mtl';
+  if (!(modelArchs as readonly string[]).includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
+  const hiddenS = optString(v, 'hidden');
+  const hidden = hiddenS?.split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new ExtraInputError(`train: --hidden must be positive integers like 256,256, got '${hiddenS}'`);
+    return n;
+  });
+  const prefs = optList(v, 'pref');
+  if (!prefs.length) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2)');
+  const seed = optNumber('train', v, 'seed', { integer: true, min: 0 }) ?? 0;
+  return {
+    run: reqString('train', v, 'run'),
+    dataset: {
+      name: optString(v, 'dataset') ?? '',
+      seed,
+      trainSize: optNumber('train', v, 'train-size', { integer: true, positive: true }),
+      valSize: optNumber('train', v, 'val-size', { integer: true, positive: true }),
+      testSize: optNumber('train', v, 'test-size', { integer: true, positive: true }),
+      dataDir: optString(v, 'data-dir'),
+    },
+    arch,
+    hidden,
+    prefs,
+    method: optString(v, 'method') ?? 'ls',
+    epochs: optNumber('train', v, 'epochs', { integer: true, positive: true }) ?? 10,
+    batchSize: optNumber('train', v, 'batch-size', { integer: true, positive: true }) ?? 256,
+    lr: optNumber('train', v, 'lr', { positive: true }) ?? 1e-3,
+    optimizer,
+    schedule: schedule as TrainArgs['schedule'],
+    seed,
+    backend: optString(v, 'backend'),
+    workers: optNumber('train', v, 'workers', { integer: true, positive: true }) ?? 2,
+    resume: v.resume === true,
+    quiet: v.quiet === true,
+  };
+}
+
+/** Ensure run.json exists and agrees with the requested data set and model; returns it. */
+async function prepareRun(a: TrainArgs, backend: string): Promise<RunInfo> {
+  await assertWritableDir(a.run);
+  const existing = await readRun(a.run);
+  if (existing) {
+    if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
+      throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
+    }
+    if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
+    return existing;
+  }
+  const recipe: DatasetRecipe = { ...a.dataset, name: a.dataset.name || 'multi-mnist' };
+  const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet });
+  const spec = defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const info: RunInfo = {
+    format: 'extra-run',
+    version: 1,
+    created: new Date().toISOString(),
+    dataset: { ...recipe, fingerprint: ds.fingerprint, taskNames: ds.taskNames, numClasses: ds.numClasses, inputShape: ds.inputShape },
+    model: spec,
+    seed: a.seed,
+    backend,
+    packages: packageVersions(),
+  };
+  await writeRun(a.run, info);
+  return info;
+}
+
+export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ backend: string; endpoints: (EndpointSummary & { dir: string; preference: number[] })[] }> {
+  getObjective(a.method); // validate before any work
+  const backend = await setupBackend(a.backend, a.quiet);
+  const info = await prepareRun(a, backend);
+  const K = info.dataset.taskNames.length;
+  const prefs = a.prefs.map((p) => parsePreference(p, K));
+  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir };
+  const cfgs: EndpointConfig[] = prefs.map((pref) => {
+    const id = endpointId(a.method, pref);
+    return {
+      dir: path.join(endpointsDir(a.run), id),
+      id,
+      spec: info.model,
+      method: a.method,
+      preference: pref,
+      epochs: a.epochs,
+      batchSize: a.batchSize,
+      lr: a.lr,
+      optimizer: { name: a.optimizer },
+      schedule: { name: a.schedule },
+      seed: a.seed,
+      resume: a.resume,
+      progress: !a.quiet,
+      record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint },
+    };
+  });
+  let results: EndpointSummary[];
+  if (cfgs.length > 1 && a.workers > 1 && workersAvailable()) {
+    io.err(`training ${cfgs.length} endpoints, ${Math.min(a.workers, cfgs.length)} at a time in worker threads`);
+    results = await trainEndpointsInWorkers(
+      cfgs.map((cfg) => ({ backend, recipe, cfg })),
+      a.workers,
+    );
+  } else {
+    const ds = await loadDataset(recipe.name, { ...recipe, quiet: true });
+    results = [];
+    for (const cfg of cfgs) {
+      const r = await trainEndpoint(cfg, ds);
+      r.params.forEach((p) => p.dispose());
+      results.push({ id: cfg.id, val: r.val, test: r.test, seconds: r.seconds });
+    }
+  }
+  return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
+}
+
+export async function trainCommand(argv: string[], io: Io = stdio, json = false): Promise<number> {
+  const a = parseTrainArgs(argv);
+  if (a === 'help') {
+    io.out(trainHelp);
+    return 0;
+  }
+  const r = await trainEndpoints(a, io);
+  if (json || argv.includes('--json')) {
+    io.out(JSON.stringify({ run: a.run, backend: r.backend, endpoints: r.endpoints }));
+  } else {
+    for (const e of r.endpoints) {
+      const tasks = Object.entries(e.test)
+        .map(([k, m]) => `${k} ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)})`)
+        .join(', ');
+      io.out(`${e.id}: test ${tasks} — ${e.seconds.toFixed(1)} s → ${e.dir}`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+export type { CurveKind, CurveGeometry, CurveOrientation } from './types.js';
+export { curveKinds } from './types.js';
+export { makeGeometry } from './geometry.js';
+export type { WeightCurve } from './curve.js';
+export {
+  trainableNames,
+  trainableShapes,
+  initTrainable,
+  controlPoints,
+  curvePoint,
+  curveWeights,
+  rationalBasisTensor,
+  currentWeights,
+  grevilleAbscissae,
+} from './curve.js';
+export { orderRegularizer, stratifiedTs } from './order.js';
+export { fitCurve, curveLossFn } from './fit.js';
+export type { CurveFitConfig, CurveFitData, CurveFitResult } from './fit.js';
+export { profileCurve, summarizeProfile, evaluateAt, tGrid } from './profile.js';
+export type { CurveProfile, ProfilePoint } from './profile.js';
+export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods } from './query.js';
+export type { QueryMethod, QueryAnswer, LossScale } from './query.js';
+export { saveCurve, loadCurve } from './store.js';
+export type { CurveFile, LoadedCurve } from './store.js';

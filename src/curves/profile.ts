@@ -1,0 +1,97 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { FunctionalModel } from '../models/index.js';
+import { evaluateSplit, makeProgress, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
+import { curvePoint, type WeightCurve } from './curve.js';
+
+export interface ProfilePoint {
+  t: number;
+  val: TaskMetrics[];
+  test: TaskMetrics[];
+}
+
+export interface CurveProfile {
+  taskNames: string[];
+  points: ProfilePoint[];
+  /** indices into points of the non-dominated test-loss vectors */
+  nonDominatedTestLoss: number[];
+  nonDominatedTestError: number[];
+  hypervolume: {
+    testLoss: { ref: number[]; curve: number; endpoints: number };
+    testError: { ref: number[]; curve: number; endpoints: number };
+  };
+  /** Spearman rank correlation of each task's validation loss with t */
+  spearmanValLoss: Record<string, number>;
+  spearmanTestLoss: Record<string, number>;
+}
+
+export function tGrid(points: number): number[] {
+  return Array.from({ length: points }, (_, i) => (points === 1 ? 0 : i / (points - 1)));
+}
+
+/** Per-task metrics at one t on the given splits. */
+export function evaluateAt(
+  model: FunctionalModel,
+  curve: WeightCurve,
+  trainable: readonly tf.Tensor[],
+  t: number,
+  splits: LabelledSplit[],
+  batchSize = 1000,
+): TaskMetrics[][] {
+  const params = curvePoint(curve, trainable, t);
+  try {
+    return splits.map((s) => evaluateSplit(model, params, s, batchSize));
+  } finally {
+    params.forEach((p) => p.dispose());
+  }
+}
+
+/** Summary quantities of a sweep (pure function of the points; also used for baselines). */
+export function summarizeProfile(taskNames: string[], points: ProfilePoint[], lossRef?: number[], errRef?: number[]): CurveProfile {
+  const K = taskNames.length;
+  const lref = lossRef ?? Array(K).fill(2);
+  const eref = errRef ?? Array(K).fill(1);
+  const testLoss = points.map((p) => p.test.map((m) => m.loss));
+  const testErr = points.map((p) => p.test.map((m) => 1 - m.accuracy));
+  const ends = [0, points.length - 1];
+  const ts = points.map((p) => p.t);
+  const sp = (split: 'val' | 'test'): Record<string, number> => {
+    const out: Record<string, number> = {};
+    taskNames.forEach((n, k) => (out[n] = points.length >= 2 ? spearman(ts, points.map((p) => p[split][k].loss)) : NaN));
+    return out;
+  };
+  return {
+    taskNames,
+    points,
+    nonDominatedTestLoss: nonDominated(testLoss),
+    nonDominatedTestError: nonDominated(testErr),
+    hypervolume: {
+      testLoss: { ref: lref, curve: hypervolume(testLoss, lref), endpoints: hypervolume(ends.map((i) => testLoss[i]), lref) },
+      testError: { ref: eref, curve: hypervolume(testErr, eref), endpoints: hypervolume(ends.map((i) => testErr[i]), eref) },
+    },
+    spearmanValLoss: sp('val'),
+    spearmanTestLoss: sp('test'),
+  };
+}
+
+export function profileCurve(
+  model: FunctionalModel,
+  curve: WeightCurve,
+  trainable: readonly tf.Tensor[],
+  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
+  nPoints = 61,
+  opts: { progress?: boolean; batchSize?: number } = {},
+): CurveProfile {
+  const progress = makeProgress('profile', opts.progress ?? true);
+  const points: ProfilePoint[] = [];
+  const grid = tGrid(nPoints);
+  const t0 = performance.now();
+  grid.forEach((t, i) => {
+    const [val, test] = evaluateAt(model, curve, trainable, t, [data.val, data.test], opts.batchSize);
+    points.push({ t, val, test });
+    const el = (performance.now() - t0) / 1000;
+    progress.update(`t ${i + 1}/${grid.length}, ${el.toFixed(0)} s, eta ${((el / (i + 1)) * (grid.length - i - 1)).toFixed(0)} s`);
+  });
+  progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return summarizeProfile(data.taskNames, points);
+}

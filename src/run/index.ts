@@ -1,0 +1,117 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { ExtraInputError, FileFormatError } from '../errors.js';
+import { writeJsonAtomic, exists } from '../util/fs.js';
+import type { ModelSpec } from '../models/index.js';
+
+/** Data set recipe as stored in run.json: enough to rebuild the exact same data. */
+export interface DatasetRecipe {
+  name: string;
+  seed: number;
+  trainSize?: number;
+  valSize?: number;
+  testSize?: number;
+  dataDir?: string;
+}
+
+export interface RunInfo {
+  format: 'extra-run';
+  version: 1;
+  created: string;
+  dataset: DatasetRecipe & { fingerprint: string; taskNames: string[]; numClasses: number[]; inputShape: number[] };
+  model: ModelSpec;
+  seed: number;
+  backend: string;
+  packages: Record<string, string>;
+}
+
+export function packageVersion(): string {
+  try {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const pkg = JSON.parse(readFileSync(path.join(here, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function packageVersions(): Record<string, string> {
+  return { extra: packageVersion(), '@tensorflow/tfjs': tf.version.tfjs, node: process.version };
+}
+
+export const runFile = (dir: string): string => path.join(dir, 'run.json');
+export const endpointsDir = (dir: string): string => path.join(dir, 'endpoints');
+export const curveDir = (dir: string): string => path.join(dir, 'curve');
+export const profileFile = (dir: string): string => path.join(dir, 'profile.json');
+
+export async function readRun(dir: string): Promise<RunInfo | null> {
+  const f = runFile(dir);
+  if (!(await exists(f))) return null;
+  let info: RunInfo;
+  try {
+    info = JSON.parse(await fsp.readFile(f, 'utf8')) as RunInfo;
+  } catch {
+    throw new FileFormatError(`${f} is not valid JSON (truncated?)`);
+  }
+  if (info.format !== 'extra-run') throw new FileFormatError(`${f} is not an extra run file`);
+  return info;
+}
+
+export async function requireRun(dir: string, what: string): Promise<RunInfo> {
+  const info = await readRun(dir);
+  if (!info) throw new ExtraInputError(`${dir} is not an extra run (no run.json); run 'extra train --run ${dir} ...' first${what ? ` (${what})` : ''}`);
+  return info;
+}
+
+export async function writeRun(dir: string, info: RunInfo): Promise<void> {
+  await writeJsonAtomic(runFile(dir), info);
+}
+
+export interface EndpointInfo {
+  id: string;
+  dir: string;
+  method: string;
+  preference: number[];
+  test?: Record<string, { loss: number; accuracy: number }>;
+  val?: Record<string, { loss: number; accuracy: number }>;
+}
+
+/** Completed endpoints of a run (those with metrics.json and model.json). */
+export async function listEndpoints(dir: string): Promise<EndpointInfo[]> {
+  const root = endpointsDir(dir);
+  let names: string[];
+  try {
+    names = (await fsp.readdir(root)).sort();
+  } catch {
+    return [];
+  }
+  const out: EndpointInfo[] = [];
+  for (const id of names) {
+    const d = path.join(root, id);
+    if (!(await exists(path.join(d, 'metrics.json'))) || !(await exists(path.join(d, 'model.json')))) continue;
+    try {
+      const m = JSON.parse(await fsp.readFile(path.join(d, 'metrics.json'), 'utf8')) as EndpointInfo;
+      out.push({ id, dir: d, method: m.method, preference: m.preference, test: m.test, val: m.val });
+    } catch {
+      throw new FileFormatError(`${path.join(d, 'metrics.json')} is not valid JSON (truncated?)`);
+    }
+  }
+  return out;
+}
+
+export function endpointId(method: string, preference: number[]): string {
+  return `${method}-${preference.map((p) => +p.toFixed(4)).join('_')}`;
+}
+
+export async function assertWritableDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    await fsp.writeFile(probe, '');
+    await fsp.rm(probe);
+  } catch (e) {
+    throw new ExtraInputError(`run directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}

@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { buildModel, initParams, saveLayersModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
+import { getObjective, type Objective } from '../objectives/index.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import type { Batch, LabelledSplit } from './batches.js';
+import { evaluateSplit, byTaskName, type TaskMetrics } from './evaluate.js';
+import { softmaxCrossEntropy } from './losses.js';
+import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
+
+export interface EndpointData {
+  inputShape: number[];
+  taskNames: string[];
+  train: LabelledSplit;
+  val: LabelledSplit;
+  test: LabelledSplit;
+}
+
+export interface EndpointConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
+  /** endpoint directory: model.json + weights.bin, metrics.json, train.jsonl, checkpoint */
+  dir: string;
+  id: string;
+  spec: ModelSpec;
+  method: string;
+  methodOptions?: Record<string, number>;
+  preference: number[];
+  evalBatchSize?: number;
+  /** extra fields recorded in metrics.json (data fingerprint, backend, ...) */
+  record?: Record<string, unknown>;
+}
+
+export interface EndpointResult {
+  dir: string;
+  params: tf.Tensor[];
+  history: EpochRecord[];
+  val: Record<string, TaskMetrics>;
+  test: Record<string, TaskMetrics>;
+  seconds: number;
+}
+
+type JsonState = Record<string, unknown>;
+
+/** Gradients of Σ_k w_k L_k where the weights come from a scalarization plug-in. */
+function scalarizedStep(
+  model: FunctionalModel,
+  objective: Objective,
+  params: readonly tf.Tensor[],
+  batch: Batch,
+  preference: number[],
+  state: JsonState,
+  step: number,
+  options?: Record<string, number>,
+): StepResult {
+  let lossValues: number[] = [];
+  const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
+    const outs = model.forward(p, batch.x);
+    const losses = outs.map((o, k) => softmaxCrossEntropy(o, batch.y[k]));
+    lossValues = losses.map((l) => l.dataSync()[0]);
+    const { taskWeights } = objective.aggregate({ losses: lossValues, preference, state, step }, options);
+    return tf.addN(losses.map((l, k) => tf.mul(l, taskWeights[k]))) as tf.Scalar;
+  })(params as tf.Tensor[]);
+  return { grads, losses: lossValues };
+}
+
+/**
+ * Gradient-aggregation step (MGDA, CAGrad, ...): one backward pass per task, the shared-parameter
+ * gradients handed to the plug-in as flat vectors, its direction written back. Head parameters get
+ * their own task's gradient, as in LibMTL.
+ */
+function aggregatedStep(
+  model: FunctionalModel,
+  objective: Objective,
+  params: readonly tf.Tensor[],
+  batch: Batch,
+  preference: number[],
+  state: JsonState,
+  step: number,
+  options?: Record<string, number>,
+): StepResult {
+  const K = model.spec.numClasses.length;
+  const sharedIdx = model.params.map((p, i) => (p.shared ? i : -1)).filter((i) => i >= 0);
+  const perTask: tf.Tensor[][] = [];
+  const losses: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => softmaxCrossEntropy(model.forward(p, batch.x)[k], batch.y[k]))(
+      params as tf.Tensor[],
+    );
+    losses.push(value.dataSync()[0]);
+    value.dispose();
+    perTask.push(grads);
+  }
+  const flat = perTask.map((g) => Float64Array.from(tf.tidy(() => tf.concat(sharedIdx.map((i) => g[i].reshape([-1])))).dataSync()));
+  const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
+  const dir = res.direction ?? combine(flat, res.taskWeights);
+  const out: tf.Tensor[] = new Array(params.length);
+  let off = 0;
+  for (const i of sharedIdx) {
+    const n = params[i].size;
+    out[i] = tf.tensor(Float32Array.from(dir.subarray(off, off + n)), params[i].shape);
+    off += n;
+  }
+  model.params.forEach((p, i) => {
+    if (!p.shared) out[i] = perTask[p.task ?? 0][i].clone();
+  });
+  perTask.flat().forEach((t) => t.dispose());
+  return { grads: out, losses };
+}
+
+function combine(grads: Float64Array[], w: number[]): Float64Array {
+  const d = new Float64Array(grads[0].length);
+  grads.forEach((g, k) => {
+    for (let i = 0; i < d.length; i++) d[i] += w[k] * g[i];
+  });
+  return d;
+}
+
+export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Promise<EndpointResult> {
+  const t0 = performance.now();
+  const model = buildModel(cfg.spec);
+  const objective = getObjective(cfg.method);
+  const evalBs = cfg.evalBatchSize ?? 1000;
+  const trainable: Trainable<JsonState> = {
+    names: model.params.map((p) => p.name),
+    shapes: model.params.map((p) => p.shape),
+    init: () => initParams(model.params, cfg.seed),
+    initialState: () => ({}),
+    step: (tensors, batch, state, ctx) =>
+      (objective.needsGradients ? aggregatedStep : scalarizedStep)(
+        model,
+        objective,
+        tensors,
+        batch,
+        cfg.preference,
+        state,
+        ctx.epoch * 1_000_000 + ctx.step,
+        cfg.methodOptions,
+      ),
+    evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs)) }),
+  };
+  const loop = await runTrainingLoop(
+    {
+      ...cfg,
+      checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'),
+      logFile: path.join(cfg.dir, 'train.jsonl'),
+      label: cfg.id,
+    },
+    data.train,
+    data.inputShape,
+    trainable,
+  );
+  const val = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.val, evalBs));
+  const test = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.test, evalBs));
+  const seconds = (performance.now() - t0) / 1000;
+  await saveLayersModel(cfg.dir, cfg.spec, loop.tensors, { endpoint: { id: cfg.id, method: cfg.method, preference: cfg.preference } });
+  await writeJsonAtomic(path.join(cfg.dir, 'metrics.json'), {
+    id: cfg.id,
+    method: cfg.method,
+    methodOptions: cfg.methodOptions ?? {},
+    preference: cfg.preference,
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    lr: cfg.lr,
+    optimizer: cfg.optimizer,
+    schedule: cfg.schedule,
+    seed: cfg.seed,
+    val,
+    test,
+    seconds,
+    resumedFromEpoch: loop.resumedFromEpoch,
+    ...cfg.record,
+  });
+  return { dir: cfg.dir, params: loop.tensors, history: loop.history, val, test, seconds };
+}

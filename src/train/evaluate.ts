@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs';
+import type { FunctionalModel } from '../models/index.js';
+import { sequentialBatches, disposeBatch, type LabelledSplit } from './batches.js';
+import { softmaxCrossEntropy, correctCount } from './losses.js';
+
+export interface TaskMetrics {
+  loss: number;
+  accuracy: number;
+}
+
+/** Mean cross-entropy and accuracy per task over a whole split. */
+export function evaluateSplit(
+  model: FunctionalModel,
+  params: readonly tf.Tensor[],
+  split: LabelledSplit,
+  batchSize = 1000,
+): TaskMetrics[] {
+  const K = model.spec.numClasses.length;
+  const lossSum = new Float64Array(K);
+  const correct = new Float64Array(K);
+  for (const b of sequentialBatches(split, model.spec.inputShape, batchSize)) {
+    tf.tidy(() => {
+      const outs = model.forward(params, b.x);
+      for (let k = 0; k < K; k++) {
+        lossSum[k] += softmaxCrossEntropy(outs[k], b.y[k]).dataSync()[0] * b.size;
+        correct[k] += correctCount(outs[k], b.y[k]);
+      }
+    });
+    disposeBatch(b);
+  }
+  return Array.from({ length: K }, (_, k) => ({ loss: lossSum[k] / split.n, accuracy: correct[k] / split.n }));
+}
+
+/** Per-task metrics keyed by task name (the form stored in metrics.json / profile.json). */
+export function byTaskName(names: string[], metrics: TaskMetrics[]): Record<string, TaskMetrics> {
+  const out: Record<string, TaskMetrics> = {};
+  names.forEach((n, k) => (out[n] = metrics[k]));
+  return out;
+}

@@ -1,0 +1,17 @@
+export { trainEndpoint } from './endpoint.js';
+export type { EndpointConfig, EndpointData, EndpointResult } from './endpoint.js';
+export { runTrainingLoop } from './loop.js';
+export type { LoopConfig, Trainable, StepResult, EpochRecord, LoopResult } from './loop.js';
+export { evaluateSplit, byTaskName } from './evaluate.js';
+export type { TaskMetrics } from './evaluate.js';
+export { softmaxCrossEntropy, correctCount } from './losses.js';
+export { optimizerInit, optimizerStep, disposeOptimizer } from './optimizer.js';
+export type { OptimizerConfig, OptimizerName, OptimizerState } from './optimizer.js';
+export { learningRateAt } from './schedule.js';
+export type { ScheduleConfig, ScheduleName } from './schedule.js';
+export { epochBatches, sequentialBatches, gatherBatch, disposeBatch, batchesPerEpoch } from './batches.js';
+export type { Batch, LabelledSplit } from './batches.js';
+export { makeProgress } from './progress.js';
+export { trainEndpointsInWorkers, workersAvailable } from './parallel.js';
+export type { EndpointSummary } from './parallel.js';
+export type { EndpointJob } from './worker.js';

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import { promises as fsp } from 'node:fs';
+import { appendLine, writeFileAtomic } from '../util/fs.js';
+import { epochBatches, batchesPerEpoch, disposeBatch, type Batch, type LabelledSplit } from './batches.js';
+import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } from './optimizer.js';
+import { learningRateAt, type ScheduleConfig } from './schedule.js';
+import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
+import { makeProgress } from './progress.js';
+
+export interface LoopConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  seed: number;
+  /** training checkpoint (written atomically after every epoch) */
+  checkpointFile: string;
+  /** JSONL log, one line per epoch */
+  logFile: string;
+  resume: boolean;
+  label: string;
+  progress: boolean;
+}
+
+export interface StepResult {
+  grads: tf.Tensor[];
+  /** per-task training losses of this batch (for logging) */
+  losses: number[];
+}
+
+/**
+ * What a loop trains: a list of named tensors, a step that returns their gradients on a batch,
+ * an evaluation run after every epoch, and a small JSON-able state carried across epochs
+ * (e.g. the running ideal point of Chebyshev scalarization).
+ */
+export interface Trainable<S> {
+  names: string[];
+  shapes: number[][];
+  init(): tf.Tensor[];
+  initialState(): S;
+  step(tensors: readonly tf.Tensor[], batch: Batch, state: S, ctx: { epoch: number; step: number }): StepResult;
+  evaluate(tensors: readonly tf.Tensor[]): Record<string, unknown>;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number[];
+  seconds: number;
+  samplesPerSecond: number;
+  [key: string]: unknown;
+}
+
+export interface LoopResult<S> {
+  tensors: tf.Tensor[];
+  history: EpochRecord[];
+  state: S;
+  resumedFromEpoch: number;
+}
+
+interface CheckpointState<S> {
+  epochsDone: number;
+  history: EpochRecord[];
+  user: S;
+}
+
+export async function runTrainingLoop<S>(
+  cfg: LoopConfig,
+  split: LabelledSplit,
+  inputShape: number[],
+  trainable: Trainable<S>,
+): Promise<LoopResult<S>> {
+  const progress = makeProgress(cfg.label, cfg.progress);
+  let tensors: tf.Tensor[];
+  let opt;
+  let state: CheckpointState<S>;
+  const ck = cfg.resume ? await loadTrainingCheckpoint<CheckpointState<S>>(cfg.checkpointFile, trainable.names, trainable.shapes) : null;
+  if (ck) {
+    tensors = ck.tensors;
+    opt = ck.optimizer;
+    state = ck.state;
+    await truncateLog(cfg.logFile, state.epochsDone);
+    progress.done(`resuming after epoch ${state.epochsDone}/${cfg.epochs}`);
+  } else {
+    tensors = trainable.init();
+    opt = optimizerInit(cfg.optimizer, tensors);
+    state = { epochsDone: 0, history: [], user: trainable.initialState() };
+    await fsp.rm(cfg.logFile, { force: true });
+  }
+  const resumedFromEpoch = state.epochsDone;
+  const steps = batchesPerEpoch(split.n, cfg.batchSize);
+  for (let epoch = state.epochsDone; epoch < cfg.epochs; epoch++) {
+    const t0 = performance.now();
+    const lossSums: number[] = [];
+    let seen = 0;
+    let s = 0;
+    let lr = cfg.lr;
+    for (const batch of epochBatches(split, inputShape, cfg.batchSize, cfg.seed, epoch)) {
+      lr = learningRateAt(cfg.lr, cfg.schedule, epoch, s, steps, cfg.epochs);
+      const r = trainable.step(tensors, batch, state.user, { epoch, step: s });
+      const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr);
+      r.grads.forEach((g) => g.dispose());
+      tensors.forEach((t) => t.dispose());
+      tensors = next;
+      r.losses.forEach((l, k) => (lossSums[k] = (lossSums[k] ?? 0) + l * batch.size));
+      seen += batch.size;
+      disposeBatch(batch);
+      s++;
+      const el = (performance.now() - t0) / 1000;
+      progress.update(
+        `epoch ${epoch + 1}/${cfg.epochs} step ${s}/${steps} loss ${lossSums.map((v) => (v / seen).toFixed(4)).join(' ')} ${(seen / el).toFixed(0)} samples/s`,
+      );
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const evalRecord = trainable.evaluate(tensors);
+    const rec: EpochRecord = {
+      epoch: epoch + 1,
+      lr,
+      trainLoss: lossSums.map((v) => v / seen),
+      seconds,
+      samplesPerSecond: seen / seconds,
+      ...evalRecord,
+    };
+    state.history.push(rec);
+    state.epochsDone = epoch + 1;
+    // log first, checkpoint second: on resume, log lines past the checkpoint are dropped
+    await appendLine(cfg.logFile, JSON.stringify(rec));
+    await saveTrainingCheckpoint(cfg.checkpointFile, trainable.names, tensors, opt, state);
+    progress.done(`epoch ${epoch + 1}/${cfg.epochs} done in ${seconds.toFixed(1)} s, ${summarize(rec)}`);
+  }
+  disposeOptimizer(opt);
+  return { tensors, history: state.history, state: state.user, resumedFromEpoch };
+}
+
+function summarize(rec: EpochRecord): string {
+  const parts = [`train loss ${rec.trainLoss.map((v) => v.toFixed(4)).join(' ')}`];
+  const val = rec.val as Record<string, { loss: number; accuracy: number }> | undefined;
+  if (val) parts.push(`val ${Object.entries(val).map(([k, m]) => `${k} ${m.loss.toFixed(4)}/${(100 * m.accuracy).toFixed(1)}%`).join(' ')}`);
+  return parts.join(', ');
+}
+
+async function truncateLog(file: string, epochs: number): Promise<void> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  const keep = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .filter((l) => {
+      try {
+        return (JSON.parse(l) as { epoch: number }).epoch <= epochs;
+      } catch {
+        return false; // a torn last line from a kill
+      }
+    });
+  await writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
+}

@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { ExtraInputError } from '../errors.js';
+
+/**
+ * Optimizers as pure functions over parameter lists. Written here rather than using
+ * tf.train.* because we need their state as named tensors we can checkpoint and restore
+ * exactly (interrupted training resumes bit-for-bit), and because curves train a subset of
+ * tensors that changes meaning (control points, weight logits) without tfjs Variables.
+ */
+export type OptimizerName = 'adam' | 'sgd';
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+export interface OptimizerState {
+  step: number;
+  /** named slot tensors, e.g. m/0, v/0 for Adam, mom/0 for SGD with momentum */
+  slots: Map<string, tf.Tensor>;
+}
+
+export function optimizerInit(cfg: OptimizerConfig, params: readonly tf.Tensor[]): OptimizerState {
+  const slots = new Map<string, tf.Tensor>();
+  if (cfg.name === 'adam') {
+    params.forEach((p, i) => {
+      slots.set(`m/${i}`, tf.zerosLike(p));
+      slots.set(`v/${i}`, tf.zerosLike(p));
+    });
+  } else if (cfg.name === 'sgd') {
+    if (cfg.momentum) params.forEach((p, i) => slots.set(`mom/${i}`, tf.zerosLike(p)));
+  } else {
+    throw new ExtraInputError(`unknown optimizer '${(cfg as { name: string }).name}' (known: adam, sgd)`);
+  }
+  return { step: 0, slots };
+}
+
+/**
+ * One update. Returns new parameter tensors; disposes the old slot tensors (the caller owns and
+ * disposes the old parameters).
+ */
+export function optimizerStep(
+  cfg: OptimizerConfig,
+  state: OptimizerState,
+  params: readonly tf.Tensor[],
+  grads: readonly tf.Tensor[],
+  lr: number,
+): tf.Tensor[] {
+  const step = state.step + 1;
+  const wd = cfg.weightDecay ?? 0;
+  const out: tf.Tensor[] = [];
+  const newSlots = new Map<string, tf.Tensor>();
+  tf.tidy(() => {
+    if (cfg.name === 'adam') {
+      const b1 = cfg.beta1 ?? 0.9;
+      const b2 = cfg.beta2 ?? 0.999;
+      const eps = cfg.epsilon ?? 1e-8;
+      const c1 = 1 - Math.pow(b1, step);
+      const c2 = 1 - Math.pow(b2, step);
+      params.forEach((p, i) => {
+        const g = wd ? tf.add(grads[i], tf.mul(p, wd)) : grads[i];
+        const m = tf.add(tf.mul(state.slots.get(`m/${i}`)!, b1), tf.mul(g, 1 - b1));
+        const v = tf.add(tf.mul(state.slots.get(`v/${i}`)!, b2), tf.mul(tf.square(g), 1 - b2));
+        const upd = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
+        out.push(tf.keep(tf.sub(p, upd)));
+        newSlots.set(`m/${i}`, tf.keep(m));
+        newSlots.set(`v/${i}`, tf.keep(v));
+      });
+    } else {
+      const mu = cfg.momentum ?? 0;
+      params.forEach((p, i) => {
+        const g = wd ? tf.add(grads[i], tf.mul(p, wd)) : grads[i];
+        if (mu) {
+          const mom = tf.add(tf.mul(state.slots.get(`mom/${i}`)!, mu), g);
+          newSlots.set(`mom/${i}`, tf.keep(mom));
+          out.push(tf.keep(tf.sub(p, tf.mul(mom, lr))));
+        } else {
+          out.push(tf.keep(tf.sub(p, tf.mul(g, lr))));
+        }
+      });
+    }
+  });
+  for (const t of state.slots.values()) t.dispose();
+  state.slots = newSlots;
+  state.step = step;
+  return out;
+}
+
+export function disposeOptimizer(state: OptimizerState): void {
+  for (const t of state.slots.values()) t.dispose();
+  state.slots.clear();
+}
