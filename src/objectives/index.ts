@@ -1,0 +1,9 @@
+/** Scalarizations and MTL gradient aggregators, each a pure plug-in behind one interface. */
+export type { Objective, AggregationInput, AggregationResult } from './types.js';
+export { getObjective, objectiveNames, registerObjective } from './registry.js';
+export { normalizePreference, parsePreference } from './preference.js';
+export { minNormWeights } from './mgda.js';
+export { cagradWeights } from './cagrad.js';
+export { fairgradWeights } from './fairgrad.js';
+export { pcgradProject } from './pcgrad.js';
+export { gram, projectSimplex } from './linalg.js';

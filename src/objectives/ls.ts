@@ -1,0 +1,10 @@
+import type { Objective } from './types.js';
+
+/** Linear scalarization: minimize Σ_k r_k L_k. */
+export const ls: Objective = {
+  name: 'ls',
+  description: 'linear scalarization Σ r_k L_k',
+  needsGradients: false,
+  defaults: {},
+  aggregate: ({ preference }) => ({ taskWeights: [...preference] }),
+};

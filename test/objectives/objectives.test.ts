@@ -1,0 +1,146 @@
+import { describe, it, expect } from 'vitest';
+import { getObjective, minNormWeights, cagradWeights, fairgradWeights, pcgradProject, gram, parsePreference, normalizePreference, objectiveNames } from '../../src/objectives/index.js';
+import { ExtraInputError } from '../../src/errors.js';
+import { makeRng } from '../../src/util/rng.js';
+
+const f64 = (a: number[]) => Float64Array.from(a);
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i], 0);
+const norm2 = (w: number[], G: Float64Array[]) => {
+  const d = G[0].map((_, q) => G.reduce((s, g, k) => s + w[k] * g[q], 0));
+  return dot(d, d);
+};
+
+/** brute force over a simplex grid (K = 2 or 3) */
+function simplexGrid(K: number, n: number): number[][] {
+  const out: number[][] = [];
+  if (K === 2) for (let i = 0; i <= n; i++) out.push([i / n, 1 - i / n]);
+  else for (let i = 0; i <= n; i++) for (let j = 0; j <= n - i; j++) out.push([i / n, j / n, (n - i - j) / n]);
+  return out;
+}
+
+describe('scalarizations', () => {
+  it('ls weights are the preference; chebyshev puts the weight on argmax r_k L_k', () => {
+    expect(getObjective('ls').aggregate({ losses: [1, 2], preference: [0.3, 0.7], state: {}, step: 0 }).taskWeights).toEqual([0.3, 0.7]);
+    const c = getObjective('chebyshev').aggregate({ losses: [1, 2], preference: [0.8, 0.2], state: {}, step: 0 });
+    expect(c.taskWeights).toEqual([0.8, 0]); // 0.8·1 > 0.2·2
+    const soft = getObjective('chebyshev').aggregate({ losses: [1, 1], preference: [0.5, 0.5], state: {}, step: 0 }, { temperature: 1 });
+    expect(soft.taskWeights[0]).toBeCloseTo(0.25, 12);
+  });
+});
+
+describe('MGDA', () => {
+  it('two gradients: the closed form γ = clamp(((g2−g1)·g2)/‖g1−g2‖², 0, 1)', () => {
+    const rng = makeRng(1);
+    for (let trial = 0; trial < 20; trial++) {
+      const g1 = f64(Array.from({ length: 5 }, () => rng.normal()));
+      const g2 = f64(Array.from({ length: 5 }, () => rng.normal()));
+      const diff = g1.map((v, i) => v - g2[i]);
+      const gamma = Math.min(1, Math.max(0, dot(g2.map((v, i) => v - g1[i]), g2) / dot(diff, diff)));
+      const w = minNormWeights(gram([g1, g2]));
+      expect(w[0]).toBeCloseTo(gamma, 10);
+    }
+  });
+
+  it('orthogonal equal-norm gradients → (0.5, 0.5); a gradient inside the hull gets all the weight', () => {
+    expect(minNormWeights(gram([f64([1, 0]), f64([0, 1])]))).toEqual([0.5, 0.5]);
+    // g1 = (1, 0), g2 = (2, 1): the min-norm point of the segment is g1 itself
+    expect(minNormWeights(gram([f64([1, 0]), f64([2, 1])]))[0]).toBeCloseTo(1, 12);
+  });
+
+  it('three tasks: Frank–Wolfe matches a brute-force search over the simplex', () => {
+    const rng = makeRng(2);
+    for (let trial = 0; trial < 5; trial++) {
+      const G = [0, 1, 2].map(() => f64(Array.from({ length: 4 }, () => rng.normal())));
+      const w = minNormWeights(gram(G), 5000);
+      const best = Math.min(...simplexGrid(3, 200).map((v) => norm2(v, G)));
+      expect(norm2(w, G)).toBeLessThanOrEqual(best + 1e-6);
+    }
+  });
+});
+
+describe('CAGrad', () => {
+  it('c = 0 gives the mean gradient', () => {
+    const G = [f64([1, 2]), f64([-3, 1])];
+    const r = getObjective('cagrad').aggregate({ losses: [1, 1], grads: G, preference: [0.5, 0.5], state: {}, step: 0 }, { c: 0 });
+    expect(Array.from(r.direction!)).toEqual([-1, 1.5]);
+  });
+
+  it('the dual weights minimize F(w) = g_wᵀg0 + c‖g0‖‖g_w‖ (brute force over the simplex)', () => {
+    const rng = makeRng(3);
+    for (const K of [2, 3]) {
+      for (let trial = 0; trial < 4; trial++) {
+        const G = Array.from({ length: K }, () => f64(Array.from({ length: 6 }, () => rng.normal())));
+        const c = 0.4;
+        const g0 = G[0].map((_, q) => G.reduce((s, g) => s + g[q], 0) / K);
+        const F = (w: number[]) => {
+          const gw = G[0].map((_, q) => G.reduce((s, g, k) => s + w[k] * g[q], 0));
+          return dot(gw, g0) + c * Math.sqrt(dot(g0, g0)) * Math.sqrt(dot(gw, gw));
+        };
+        const w = cagradWeights(gram(G), c);
+        const best = Math.min(...simplexGrid(K, K === 2 ? 2000 : 150).map(F));
+        expect(F(w)).toBeLessThanOrEqual(best + 1e-7);
+      }
+    }
+  });
+
+  it('the direction improves the worst task within the ball: d·g_k bounded below (Liu et al. Thm)', () => {
+    const G = [f64([1, 0]), f64([-0.9, 0.3])];
+    const r = getObjective('cagrad').aggregate({ losses: [1, 1], grads: G, preference: [0.5, 0.5], state: {}, step: 0 });
+    const worstMean = Math.min(...G.map((g) => dot(g, [0.05, 0.15])));
+    expect(Math.min(...G.map((g) => dot(g, r.direction!)))).toBeGreaterThan(worstMean);
+  });
+});
+
+describe('FairGrad', () => {
+  it('solves (GᵀG w)_k = w_k^(−1/α) to 1e-8', () => {
+    const rng = makeRng(4);
+    for (const alpha of [0.5, 1, 2, 5]) {
+      const G = [0, 1, 2].map(() => f64(Array.from({ length: 5 }, () => rng.normal())));
+      const M = gram(G);
+      const w = fairgradWeights(M, alpha);
+      w.forEach((wk, k) => {
+        expect(wk).toBeGreaterThan(0);
+        const lhs = M[k].reduce((s, v, j) => s + v * w[j], 0);
+        expect(Math.abs(lhs - Math.pow(wk, -1 / alpha))).toBeLessThan(1e-8);
+      });
+    }
+  });
+
+  it('α = 1 with orthogonal gradients: w_k = 1/‖g_k‖ (proportional fairness)', () => {
+    const w = fairgradWeights(gram([f64([2, 0]), f64([0, 0.5])]), 1);
+    expect(w[0]).toBeCloseTo(0.5, 10);
+    expect(w[1]).toBeCloseTo(2, 10);
+  });
+});
+
+describe('PCGrad', () => {
+  it('conflicting gradients are projected onto each other’s normal plane; agreeing ones are unchanged', () => {
+    const g1 = f64([1, 0]);
+    const g2 = f64([-1, 1]);
+    const [p1, p2] = pcgradProject([g1, g2], 0);
+    expect(dot(p1, g2)).toBeCloseTo(0, 12);
+    expect(dot(p2, g1)).toBeCloseTo(0, 12);
+    expect(Array.from(p1)).toEqual([0.5, 0.5]); // g1 − (−1/2) g2
+    const [q1, q2] = pcgradProject([f64([1, 0]), f64([1, 1])], 0);
+    expect(Array.from(q1)).toEqual([1, 0]);
+    expect(Array.from(q2)).toEqual([1, 1]);
+  });
+});
+
+describe('preferences', () => {
+  it('normalize and reject bad vectors with one line naming the problem', () => {
+    expect(parsePreference('0.8,0.2', 2)).toEqual([0.8, 0.2]);
+    expect(parsePreference('3 1', 2)).toEqual([0.75, 0.25]);
+    expect(() => parsePreference('0.5,0.3,0.2', 2)).toThrow(/3 entries but there are 2 tasks/);
+    expect(() => parsePreference('-1,2', 2)).toThrow(/negative/);
+    expect(() => parsePreference('nan,1', 2)).toThrow(/NaN/);
+    expect(() => parsePreference('0,0', 2)).toThrow(/all zero/);
+    expect(() => parsePreference('a,b', 2)).toThrow(ExtraInputError);
+    expect(() => normalizePreference([Infinity, 1], 2)).toThrow(/not finite/);
+  });
+
+  it('registry lists every method and names the known ones for an unknown name', () => {
+    expect(objectiveNames()).toEqual(expect.arrayContaining(['ls', 'chebyshev', 'mgda', 'cagrad', 'fairgrad', 'pcgrad']));
+    expect(() => getObjective('nope')).toThrow(/unknown method 'nope' \(known: ls, chebyshev/);
+  });
+});
