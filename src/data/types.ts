@@ -1,0 +1,30 @@
+/** One split of a multi-task classification data set. */
+export interface Split {
+  /** N × H × W × C values in [0, 1], row-major */
+  x: Float32Array;
+  /** one label array per task */
+  y: Int32Array[];
+  n: number;
+}
+
+export interface MultiTaskDataset {
+  name: string;
+  /** sha256 of the recipe and the source data: a run refuses data with another fingerprint */
+  fingerprint: string;
+  inputShape: number[];
+  taskNames: string[];
+  numClasses: number[];
+  train: Split;
+  val: Split;
+  test: Split;
+}
+
+export interface DatasetOptions {
+  seed?: number;
+  trainSize?: number;
+  valSize?: number;
+  testSize?: number;
+  dataDir?: string;
+  cacheDir?: string;
+  quiet?: boolean;
+}
