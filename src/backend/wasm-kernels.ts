@@ -1,0 +1,225 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not register, so that conv nets
+ * train on wasm. Conv2DBackpropFilter is the hot one: it reuses wasm's native
+ * Conv3DBackpropFilterV2 by viewing the NHWC tensors as NDHWC with depth 1 (same buffers, no
+ * copy). The depthwise-conv gradients and UnsortedSegmentSum are rarely hot, so they are plain loops
+ * over the data read from wasm memory.
+ */
+type TensorInfo = tf.TensorInfo;
+interface WasmBackendLike extends tf.KernelBackend {
+  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
+  write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId;
+  disposeData(dataId: tf.DataId): boolean;
+}
+
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+function callKernel(name: string, inputs: Record<string, TensorInfo>, backend: WasmBackendLike, attrs: Record<string, unknown>): TensorInfo {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`wasm kernel ${name} missing`);
+  return k.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
+}
+
+/** A new wasm tensor holding `values` (wasm's makeOutput takes a heap offset, not values). */
+function output(backend: WasmBackendLike, shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): TensorInfo {
+  return { dataId: backend.write(values, shape, dtype), shape, dtype };
+}
+
+
+/**
+ * Conv2DBackpropFilter via wasm's Conv3DBackpropFilterV2 (depth-1 views). That kernel is only used
+ * with stride 1 and 'valid' padding: tfjs-wasm 4.22 returns wrong filter gradients for strides > 1
+ * (found by the cpu comparison test), so strided gradients are computed on a zero-dilated dy, and
+ * padding is applied to x explicitly.
+ */
+function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as {
+    strides: number | [number, number];
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    filterShape: [number, number, number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode,
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  const temps: TensorInfo[] = [];
+  let xin = x;
+  if (top || bottom || left || right) {
+    xin = callKernel('PadV2', { x }, backend, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+    temps.push(xin);
+  }
+  const [b, h, w, c] = xin.shape;
+  const fh = h - kh + 1;
+  const fw = w - kw + 1;
+  let dyin = dy;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  if (sh !== 1 || sw !== 1 || info.outHeight !== fh || info.outWidth !== fw) {
+    // place dy[b, r, q] at (r·sh, q·sw) of a zero [b, fh, fw, co] map: the stride-1 valid conv of
+    // x with that map is the strided filter gradient
+    const src = backend.readSync(dy.dataId) as Float32Array;
+    const dil = new Float32Array(b * fh * fw * co);
+    for (let n = 0; n < b; n++)
+      for (let r = 0; r < info.outHeight; r++)
+        for (let q = 0; q < info.outWidth; q++) {
+          const from = ((n * info.outHeight + r) * info.outWidth + q) * co;
+          const to = ((n * fh + r * sh) * fw + q * sw) * co;
+          for (let k = 0; k < co; k++) dil[to + k] = src[from + k];
+        }
+    dyin = output(backend, [b, fh, fw, co], 'float32', dil);
+    temps.push(dyin);
+  }
+  const dw = callKernel(
+    'Conv3DBackpropFilterV2',
+    {
+      x: { dataId: xin.dataId, shape: [b, 1, h, w, c], dtype: 'float32' },
+      dy: { dataId: dyin.dataId, shape: [b, 1, fh, fw, co], dtype: 'float32' },
+    },
+    backend,
+    { strides: [1, 1, 1], pad: 'valid', filterShape: [1, kh, kw, ci, co] },
+  );
+  for (const t of temps) backend.disposeData(t.dataId);
+  return { dataId: dw.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
+}
+
+interface ConvGeom {
+  b: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  mult: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  top: number;
+  left: number;
+}
+
+function depthwiseGeom(xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: Pad; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): ConvGeom {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode,
+    true,
+  );
+  return {
+    b: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    mult: info.outChannels / info.inChannels,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/** Visit every (input pixel, filter tap, output pixel) triple of a depthwise convolution. */
+function forEachDepthwiseTap(g: ConvGeom, visit: (xi: number, fi: number, yi: number) => void): void {
+  for (let n = 0; n < g.b; n++)
+    for (let yr = 0; yr < g.oh; yr++)
+      for (let yc = 0; yc < g.ow; yc++)
+        for (let i = 0; i < g.kh; i++) {
+          const r = yr * g.sh - g.top + i * g.dh;
+          if (r < 0 || r >= g.h) continue;
+          for (let j = 0; j < g.kw; j++) {
+            const col = yc * g.sw - g.left + j * g.dw;
+            if (col < 0 || col >= g.w) continue;
+            for (let ch = 0; ch < g.c; ch++)
+              for (let q = 0; q < g.mult; q++) {
+                const xi = ((n * g.h + r) * g.w + col) * g.c + ch;
+                const fi = ((i * g.kw + j) * g.c + ch) * g.mult + q;
+                const yi = ((n * g.oh + yr) * g.ow + yc) * g.c * g.mult + ch * g.mult + q;
+                visit(xi, fi, yi);
+              }
+          }
+        }
+}
+
+function depthwiseBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: Pad; dilations?: number | [number, number]; filterShape: number[] };
+  const g = depthwiseGeom(x.shape, attrs.filterShape, attrs);
+  const xv = backend.readSync(x.dataId) as Float32Array;
+  const dyv = backend.readSync(dy.dataId) as Float32Array;
+  const out = new Float32Array(attrs.filterShape.reduce((a, v) => a * v, 1));
+  forEachDepthwiseTap(g, (xi, fi, yi) => (out[fi] += xv[xi] * dyv[yi]));
+  return output(backend, attrs.filterShape, 'float32', out);
+}
+
+function depthwiseBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: Pad; dilations?: number | [number, number]; inputShape: number[] };
+  const g = depthwiseGeom(attrs.inputShape, filter.shape, attrs);
+  const fv = backend.readSync(filter.dataId) as Float32Array;
+  const dyv = backend.readSync(dy.dataId) as Float32Array;
+  const out = new Float32Array(attrs.inputShape.reduce((a, v) => a * v, 1));
+  forEachDepthwiseTap(g, (xi, fi, yi) => (out[xi] += fv[fi] * dyv[yi]));
+  return output(backend, attrs.inputShape, 'float32', out);
+}
+
+function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const { numSegments } = args.attrs as unknown as { numSegments: number };
+  const xv = backend.readSync(x.dataId) as Float32Array | Int32Array;
+  const ids = backend.readSync(segmentIds.dataId) as Int32Array;
+  // segment ids index the leading dimensions of x covered by segmentIds' shape
+  const inner = x.shape.slice(segmentIds.shape.length).reduce((a, v) => a * v, 1);
+  const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  const out = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
+  for (let s = 0; s < ids.length; s++) {
+    const id = ids[s];
+    if (id < 0 || id >= numSegments) continue;
+    for (let q = 0; q < inner; q++) out[id * inner + q] += xv[s * inner + q];
+  }
+  return output(backend, outShape, x.dtype, out);
+}
+
+const kernels: [string, tf.KernelFunc][] = [
+  ['Conv2DBackpropFilter', conv2dBackpropFilter as tf.KernelFunc],
+  ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter as tf.KernelFunc],
+  ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput as tf.KernelFunc],
+  ['UnsortedSegmentSum', unsortedSegmentSum as tf.KernelFunc],
+];
+
+/** Register the missing kernels for 'wasm' (idempotent; never replaces a kernel wasm has). */
+export function registerMissingWasmKernels(): string[] {
+  const added: string[] = [];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (tf.getKernel(kernelName, 'wasm')) continue;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    added.push(kernelName);
+  }
+  return added;
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { selectBackend } from '../../src/backend/index.js';
+import { ExtraInputError } from '../../src/errors.js';
+import { buildModel, defaultModelSpec, initParamValues } from '../../src/models/index.js';
+import { softmaxCrossEntropy } from '../../src/train/index.js';
+import { makeRng } from '../../src/util/rng.js';
+
+beforeAll(async () => {
+  await selectBackend({ prefer: 'wasm', quiet: true });
+});
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const rng = makeRng(seed);
+  return Float32Array.from({ length: n }, () => scale * rng.normal());
+}
+
+/** Gradients of f w.r.t. the given values, computed on one backend. */
+async function gradsOn(backend: string, shapes: number[][], values: Float32Array[], f: (...p: tf.Tensor[]) => tf.Scalar): Promise<Float32Array[]> {
+  await selectBackend({ prefer: backend, quiet: true });
+  return tf.tidy(() => {
+    const ts = values.map((v, i) => tf.tensor(v, shapes[i]));
+    return tf.grads(f)(ts).map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+  return err / Math.max(scale, 1e-12);
+}
+
+describe('compute backends', () => {
+  it('forced backends load and unknown names are refused', async () => {
+    expect((await selectBackend({ prefer: 'cpu', quiet: true })).name).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect((await selectBackend({ prefer: 'wasm', quiet: true })).name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    await expect(selectBackend({ prefer: 'cuda9', quiet: true })).rejects.toBeInstanceOf(ExtraInputError);
+    // tfjs-node is an optionalDependency that cannot install here: forcing it is a clear error
+    await expect(selectBackend({ prefer: 'tensorflow', quiet: true })).rejects.toThrow(/not available here/);
+  });
+
+  const convCases: { name: string; x: number[]; w: number[]; stride: number; pad: 'valid' | 'same' }[] = [
+    { name: '5x5 valid', x: [3, 12, 12, 2], w: [5, 5, 2, 4], stride: 1, pad: 'valid' },
+    { name: '3x3 same stride 2', x: [2, 11, 11, 3], w: [3, 3, 3, 5], stride: 2, pad: 'same' },
+    { name: '4x4 valid stride 2', x: [2, 10, 10, 1], w: [4, 4, 1, 3], stride: 2, pad: 'valid' },
+  ];
+  for (const c of convCases) {
+    it(`conv2d filter and input gradients on wasm equal cpu (${c.name}) within 1e-4 relative`, async () => {
+      const xv = randomArray(c.x.reduce((a, b) => a * b, 1), 1);
+      const wv = randomArray(c.w.reduce((a, b) => a * b, 1), 2, 0.3);
+      const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad))) as tf.Scalar;
+      const onWasm = await gradsOn('wasm', [c.x, c.w], [xv, wv], f);
+      const onCpu = await gradsOn('cpu', [c.x, c.w], [xv, wv], f);
+      expect(maxRelErr(onWasm[1], onCpu[1])).toBeLessThan(1e-4);
+      expect(maxRelErr(onWasm[0], onCpu[0])).toBeLessThan(1e-4);
+    });
+  }
+
+  it('depthwise-conv gradients and UnsortedSegmentSum (gather gradient) on wasm equal cpu', async () => {
+    const xs = [2, 7, 7, 3];
+    const ws = [3, 3, 3, 2];
+    const xv = randomArray(2 * 7 * 7 * 3, 3);
+    const wv = randomArray(3 * 3 * 3 * 2, 4, 0.5);
+    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'))) as tf.Scalar;
+    const a = await gradsOn('wasm', [xs, ws], [xv, wv], f);
+    const b = await gradsOn('cpu', [xs, ws], [xv, wv], f);
+    expect(maxRelErr(a[0], b[0])).toBeLessThan(1e-4);
+    expect(maxRelErr(a[1], b[1])).toBeLessThan(1e-4);
+    const table = randomArray(5 * 4, 5);
+    const g = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([0, 3, 3, 1], 'int32')), tf.range(0, 16).reshape([4, 4]))) as tf.Scalar;
+    const ga = await gradsOn('wasm', [[5, 4]], [table], g);
+    const gb = await gradsOn('cpu', [[5, 4]], [table], g);
+    expect(Array.from(ga[0])).toEqual(Array.from(gb[0]));
+  });
+
+  it('lenet-mtl gradients on wasm equal those on cpu within 1e-4 relative', async () => {
+    const spec = defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b']);
+    const model = buildModel(spec);
+    const values = initParamValues(model.params, 5).map((v, i) => (model.params[i].init === 'zeros' ? randomArray(v.length, 100 + i, 0.05) : v));
+    const xv = Float32Array.from(randomArray(8 * 36 * 36, 6), (v) => Math.abs(v) / 3);
+    const labels = [Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), Int32Array.from([9, 0, 1, 2, 3, 4, 5, 6])];
+    const loss = (...p: tf.Tensor[]) => {
+      const outs = model.forward(p, tf.tensor(xv, [8, 36, 36, 1]));
+      return tf.add(softmaxCrossEntropy(outs[0], tf.tensor1d(labels[0], 'int32')), softmaxCrossEntropy(outs[1], tf.tensor1d(labels[1], 'int32'))) as tf.Scalar;
+    };
+    const shapes = model.params.map((p) => p.shape);
+    const a = await gradsOn('wasm', shapes, values, loss);
+    const b = await gradsOn('cpu', shapes, values, loss);
+    a.forEach((g, i) => expect(maxRelErr(g, b[i]), model.params[i].name).toBeLessThan(1e-4));
+  });
+
+  it('a conv net trains on wasm: the loss falls over 30 Adam steps', async () => {
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const rng = makeRng(9);
+    // class = which half of the image is brighter
+    const n = 64;
+    const x = new Float32Array(n * 12 * 12);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rng.int(2);
+      for (let r = 0; r < 12; r++) for (let c = 0; c < 12; c++) x[i * 144 + r * 12 + c] = rng.next() * 0.5 + (c < 6 === (y[i] === 0) ? 0.5 : 0);
+    }
+    const w1 = tf.variable(tf.randomNormal([3, 3, 1, 4], 0, 0.3, 'float32', 1));
+    const w2 = tf.variable(tf.randomNormal([5 * 5 * 4, 2], 0, 0.1, 'float32', 2));
+    const opt = tf.train.adam(0.02);
+    const xs = tf.tensor(x, [n, 12, 12, 1]);
+    const ys = tf.tensor1d(y, 'int32');
+    const lossFn = () =>
+      softmaxCrossEntropy(tf.matMul(tf.relu(tf.maxPool(tf.conv2d(xs, w1, 1, 'valid'), 2, 2, 'valid')).reshape([n, -1]), w2) as tf.Tensor2D, ys);
+    const first = lossFn().dataSync()[0];
+    for (let i = 0; i < 30; i++) opt.minimize(lossFn);
+    const last = lossFn().dataSync()[0];
+    expect(last).toBeLessThan(0.5 * first);
+  });
+});
