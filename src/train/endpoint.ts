@@ -82,12 +82,18 @@ function aggregatedStep(
   const perTask: tf.Tensor[][] = [];
   const losses: number[] = [];
   for (let k = 0; k < K; k++) {
-    const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => softmaxCrossEntropy(model.forward(p, batch.x)[k], batch.y[k]))(
-      params as tf.Tensor[],
-    );
+    // differentiate only w.r.t. what task k touches: the trunk and its own head
+    const idx = model.params.map((p, i) => (p.shared || p.task === k ? i : -1)).filter((i) => i >= 0);
+    const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
+      const full = [...params];
+      idx.forEach((i, q) => (full[i] = sub[q]));
+      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
+    })(idx.map((i) => params[i]));
     losses.push(value.dataSync()[0]);
     value.dispose();
-    perTask.push(grads);
+    const byIndex: tf.Tensor[] = new Array(params.length);
+    idx.forEach((i, q) => (byIndex[i] = grads[q]));
+    perTask.push(byIndex);
   }
   const flat = perTask.map((g) => Float64Array.from(tf.tidy(() => tf.concat(sharedIdx.map((i) => g[i].reshape([-1])))).dataSync()));
   const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
@@ -102,7 +108,7 @@ function aggregatedStep(
   model.params.forEach((p, i) => {
     if (!p.shared) out[i] = perTask[p.task ?? 0][i].clone();
   });
-  perTask.flat().forEach((t) => t.dispose());
+  perTask.forEach((g) => g.forEach((t) => t?.dispose()));
   return { grads: out, losses };
 }
 

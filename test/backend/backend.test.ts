@@ -107,10 +107,10 @@ describe('compute backends', () => {
     const w1 = tf.variable(tf.randomNormal([3, 3, 1, 4], 0, 0.3, 'float32', 1));
     const w2 = tf.variable(tf.randomNormal([5 * 5 * 4, 2], 0, 0.1, 'float32', 2));
     const opt = tf.train.adam(0.02);
-    const xs = tf.tensor(x, [n, 12, 12, 1]);
+    const xs = tf.tensor4d(x, [n, 12, 12, 1]);
     const ys = tf.tensor1d(y, 'int32');
     const lossFn = () =>
-      softmaxCrossEntropy(tf.matMul(tf.relu(tf.maxPool(tf.conv2d(xs, w1, 1, 'valid'), 2, 2, 'valid')).reshape([n, -1]), w2) as tf.Tensor2D, ys);
+      softmaxCrossEntropy(tf.matMul(tf.relu(tf.maxPool(tf.conv2d(xs, w1 as unknown as tf.Tensor4D, 1, 'valid'), 2, 2, 'valid')).reshape([n, -1]), w2) as tf.Tensor2D, ys);
     const first = lossFn().dataSync()[0];
     for (let i = 0; i < 30; i++) opt.minimize(lossFn);
     const last = lossFn().dataSync()[0];

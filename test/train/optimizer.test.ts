@@ -9,7 +9,7 @@ beforeAll(async () => {
 describe('optimizers', () => {
   it('Adam matches the textbook recursion (Kingma & Ba, Alg. 1) over three steps', () => {
     const cfg = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-    let p = [tf.tensor1d([1, -2])];
+    let p: tf.Tensor[] = [tf.tensor1d([1, -2])];
     const st = optimizerInit(cfg, p);
     const gs = [[0.5, -1], [0.1, 0.3], [-0.2, 2]];
     // reference in plain float64
@@ -33,7 +33,7 @@ describe('optimizers', () => {
 
   it('SGD with momentum follows v ← μv + g, p ← p − lr v', () => {
     const cfg = { name: 'sgd' as const, momentum: 0.5 };
-    let p = [tf.scalar(1)];
+    let p: tf.Tensor[] = [tf.scalar(1)];
     const st = optimizerInit(cfg, p);
     p = optimizerStep(cfg, st, p, [tf.scalar(2)], 0.1); // v=2, p=0.8
     p = optimizerStep(cfg, st, p, [tf.scalar(2)], 0.1); // v=3, p=0.5
