@@ -117,19 +117,23 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   };
 }
 
-/** Ensure run.json exists and agrees with the requested data set and model; returns it. */
-async function prepareRun(a: TrainArgs, backend: string): Promise<RunInfo> {
-  await assertWritableDir(a.run);
+/**
+ * Ensure run.json exists and agrees with the requested data set and model; returns it. Everything
+ * the user gave (data set, preferences) is validated before anything is written.
+ */
+async function prepareRun(a: TrainArgs, backend: string): Promise<{ info: RunInfo; prefs: number[][] }> {
   const existing = await readRun(a.run);
   if (existing) {
     if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
     if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
-    return existing;
+    return { info: existing, prefs: a.prefs.map((p) => parsePreference(p, existing.dataset.taskNames.length)) };
   }
   const recipe: DatasetRecipe = { ...a.dataset, name: a.dataset.name || 'multi-mnist' };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet });
+  const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
+  await assertWritableDir(a.run);
   const spec = defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   const info: RunInfo = {
     format: 'extra-run',
@@ -142,15 +146,13 @@ async function prepareRun(a: TrainArgs, backend: string): Promise<RunInfo> {
     packages: packageVersions(),
   };
   await writeRun(a.run, info);
-  return info;
+  return { info, prefs };
 }
 
 export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ backend: string; endpoints: (EndpointSummary & { dir: string; preference: number[] })[] }> {
   getObjective(a.method); // validate before any work
   const backend = await setupBackend(a.backend, a.quiet);
-  const info = await prepareRun(a, backend);
-  const K = info.dataset.taskNames.length;
-  const prefs = a.prefs.map((p) => parsePreference(p, K));
+  const { info, prefs } = await prepareRun(a, backend);
   const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir };
   const cfgs: EndpointConfig[] = prefs.map((pref) => {
     const id = endpointId(a.method, pref);

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, truncateSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadLayersModelFromDir, buildModel } from '../../src/models/index.js';
+import { loadCurve, curvePoint } from '../../src/curves/index.js';
+import { decodeSafetensors } from '../../src/io/index.js';
+import { loadDataset } from '../../src/data/index.js';
+
+const bin = path.resolve('bin/extra.js');
+const cache = mkdtempSync(path.join(tmpdir(), 'extra-cli-cache-'));
+
+function extra(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, EXTRA_CACHE_DIR: cache, EXTRA_BACKEND: 'wasm' },
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const tiny = ['--train-size', '512', '--val-size', '128', '--test-size', '128'];
+
+describe('bad input: exit 2 and one line naming the problem', () => {
+  const run = mkdtempSync(path.join(tmpdir(), 'extra-bad-'));
+  const notADir = path.join(run, 'a-file');
+  writeFileSync(notADir, '');
+  const cases: [string, string[], RegExp][] = [
+    ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['unknown flag', ['train', '--run', run, '--pref', '1,1', '--colour', 'red'], /Unknown option '--colour'/],
+    ['preference of the wrong length', ['train', '--run', run, '--pref', '0.2,0.3,0.5', ...tiny], /3 entries but there are 2 tasks/],
+    ['negative preference', ['train', '--run', run, '--pref=-1,2', ...tiny], /negative/],
+    ['NaN preference', ['train', '--run', run, '--pref', 'NaN,1', ...tiny], /NaN/],
+    ['all-zero preference', ['train', '--run', run, '--pref', '0,0', ...tiny], /all zero/],
+    ['non-positive epochs', ['train', '--run', run, '--pref', '1,1', '--epochs', '0'], /--epochs must be positive/],
+    ['non-integer batch size', ['train', '--run', run, '--pref', '1,1', '--batch-size', '1.5'], /--batch-size must be an integer/],
+    ['unknown data set', ['train', '--run', run, '--pref', '1,1', '--dataset', 'imagenet'], /unknown data set 'imagenet'/],
+    ['unknown method', ['train', '--run', run, '--pref', '1,1', '--method', 'magic'], /unknown method 'magic'/],
+    ['unwritable run directory', ['train', '--run', path.join(notADir, 'run'), '--pref', '1,1', ...tiny], /not writable/],
+    ['missing Fashion-MNIST', ['train', '--run', run, '--pref', '1,1', '--dataset', 'multi-fashion', '--data-dir', '/nonexistent'], /dataset-fashion-mnist/],
+    ['curve without a run', ['curve', 'fit', '--run', path.join(run, 'nothing')], /no run.json.*extra train/],
+    ['query without a profile', ['query', '--run', path.join(run, 'nothing'), '--pref', '1,1'], /extra train|no run.json/],
+    ['export t outside [0,1]', ['export', '--run', run, '--t', '1.5', '--format', 'tfjs', '--out', run], /--t must be in \[0, 1\]/],
+    ['export unknown format', ['export', '--run', run, '--t', '0.5', '--format', 'onnx', '--out', run], /--format must be tfjs or safetensors/],
+    ['unknown curve kind', ['curve', 'fit', '--run', run, '--kind', 'spline'], /unknown curve kind 'spline'/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, () => {
+      const r = extra(args);
+      expect(r.code, r.err).toBe(2);
+      const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('['));
+      expect(lines.length, r.err).toBe(1);
+      expect(lines[0]).toMatch(re);
+    });
+  }
+});
+
+describe('the pipeline from the command line (tiny sizes)', () => {
+  const run = mkdtempSync(path.join(tmpdir(), 'extra-run-'));
+  let ds: Awaited<ReturnType<typeof loadDataset>>;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    const r = extra(['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', ...tiny, '--json']);
+    expect(r.code, r.err).toBe(0);
+    ds = await loadDataset('multi-mnist', { trainSize: 512, valSize: 128, testSize: 128, cacheDir: cache, quiet: true });
+  }, 300_000);
+
+  it('trains two endpoints (in worker threads) with tfjs layers checkpoints', async () => {
+    for (const id of ['ls-0.8_0.2', 'ls-0.2_0.8']) {
+      const dir = path.join(run, 'endpoints', id);
+      const metrics = JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+      expect(metrics.backend).toBe('wasm');
+      const { model } = await loadLayersModelFromDir(dir);
+      expect(model.outputs.length).toBe(2);
+    }
+    const runInfo = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    expect(runInfo.dataset.fingerprint).toBe(ds.fingerprint);
+  });
+
+  it('fits a curve, evaluates its profile, answers a query and exports both formats', async () => {
+    let r = extra(['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '3']);
+    expect(r.code, r.err).toBe(0);
+    r = extra(['curve', 'eval', '--run', run, '--points', '5']);
+    expect(r.code, r.err).toBe(0);
+    const prof = JSON.parse(readFileSync(path.join(run, 'profile.json'), 'utf8'));
+    expect(prof.points.map((p: { t: number }) => p.t)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    // the endpoint of the profile is the endpoint model: same test loss as its metrics.json
+    const e0 = JSON.parse(readFileSync(path.join(run, 'endpoints', prof.endpoints[0], 'metrics.json'), 'utf8'));
+    expect(prof.points[0].test[0].loss).toBeCloseTo(e0.test['top-left'].loss, 4);
+
+    r = extra(['query', '--run', run, '--pref', '0.3,0.7', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const q = JSON.parse(r.out);
+    expect(Object.keys(q).sort()).toEqual(['method', 'predicted', 'preference', 't', 'source', 'validation'].sort());
+    expect(q.method).toBe('chebyshev');
+    expect(q.preference).toEqual([0.3, 0.7]);
+    expect(q.t).toBeGreaterThanOrEqual(0);
+    expect(q.t).toBeLessThanOrEqual(1);
+    expect(Object.keys(q.predicted)).toEqual(['top-left', 'bottom-right']);
+
+    const out = path.join(run, 'exports', 'mid');
+    r = extra(['export', '--run', run, '--t', '0.4', '--format', 'tfjs', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const { model, meta } = await loadLayersModelFromDir(out);
+    const runInfo = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    const fm = buildModel(runInfo.model);
+    const c = await loadCurve(path.join(run, 'curve'), fm.params.map((p) => p.name), fm.params.map((p) => p.shape), run);
+    const params = curvePoint(c.curve, c.trainable, 0.4);
+    const x = tf.tensor(ds.test.x.subarray(0, 16 * 1296), [16, 36, 36, 1]);
+    const ours = fm.forward(params, x);
+    const theirs = model.predict(x) as tf.Tensor[];
+    for (let k = 0; k < 2; k++) expect(tf.max(tf.abs(tf.sub(ours[k], theirs[k]))).dataSync()[0]).toBeLessThan(1e-5);
+    expect((meta as { curvePoint?: { t: number } }).curvePoint?.t).toBe(0.4);
+
+    const st = path.join(run, 'exports', 'st');
+    r = extra(['export', '--run', run, '--pref', '0.5,0.5', '--format', 'safetensors', '--out', st]);
+    expect(r.code, r.err).toBe(0);
+    const dec = decodeSafetensors(new Uint8Array(readFileSync(path.join(st, 'model.safetensors'))));
+    const w = dec.tensors.find((t) => t.name === 'conv1.weight')!;
+    expect(w.shape).toEqual([10, 1, 9, 9]); // PyTorch layout [out, in, kh, kw]
+    expect(dec.tensors.find((t) => t.name === 'fc.weight')!.shape).toEqual([50, 500]);
+  });
+
+  it('a truncated control-point file is refused with exit 2 and what to run', () => {
+    const f = path.join(run, 'curve', 'controls.safetensors');
+    const copy = readFileSync(f);
+    truncateSync(f, statSync(f).size - 100);
+    const r = extra(['export', '--run', run, '--t', '0.5', '--format', 'tfjs', '--out', path.join(run, 'exports', 'x')]);
+    writeFileSync(f, copy);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/controls.safetensors.*truncated/);
+    expect(existsSync(path.join(run, 'exports', 'x', 'model.json'))).toBe(false);
+  });
+});
