@@ -176,7 +176,8 @@ export function paramsToPytorchStateDict(
   names: string[],
   values: readonly tf.Tensor[],
 ): { name: string; shape: number[]; data: Float32Array }[] {
-  return tf.tidy(() =>
+  // tensors inside tidy, data outside: typed arrays returned from tf.tidy are walked element-wise
+  const tensors = tf.tidy(() =>
     values.map((v, i) => {
       const name = names[i];
       let t: tf.Tensor = v;
@@ -190,7 +191,12 @@ export function paramsToPytorchStateDict(
         }
         t = tf.transpose(t);
       }
-      return { name, shape: t.shape, data: t.dataSync() as Float32Array };
+      return t === v ? v.clone() : t;
     }),
   );
+  return tensors.map((t, i) => {
+    const out = { name: names[i], shape: t.shape, data: t.dataSync() as Float32Array };
+    t.dispose();
+    return out;
+  });
 }

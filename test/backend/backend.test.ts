@@ -60,6 +60,17 @@ describe('compute backends', () => {
     });
   }
 
+  it('max-pool gradients on wasm equal cpu (2x2/2 valid and 3x3/2 same)', async () => {
+    const xs = [2, 9, 9, 3];
+    const xv = randomArray(2 * 9 * 9 * 3, 8);
+    for (const [k, s, p] of [[2, 2, 'valid'], [3, 2, 'same']] as const) {
+      const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, k, s, p), tf.linspace(0.5, 2, p === 'valid' ? 2 * 4 * 4 * 3 : 2 * 5 * 5 * 3).reshape(p === 'valid' ? [2, 4, 4, 3] : [2, 5, 5, 3]))) as tf.Scalar;
+      const a = await gradsOn('wasm', [xs], [xv], f);
+      const b = await gradsOn('cpu', [xs], [xv], f);
+      expect(maxRelErr(a[0], b[0])).toBeLessThan(1e-6);
+    }
+  });
+
   it('depthwise-conv gradients and UnsortedSegmentSum (gather gradient) on wasm equal cpu', async () => {
     const xs = [2, 7, 7, 3];
     const ws = [3, 3, 3, 2];
