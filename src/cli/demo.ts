@@ -15,8 +15,10 @@ export const demoDefaults = {
   trainSize: 10000,
   valSize: 2000,
   testSize: 2000,
-  endpointEpochs: 6,
-  curveEpochs: 4,
+  endpointEpochs: 10,
+  endpointLr: 3e-3,
+  curveEpochs: 5,
+  curveLr: 1e-3,
   points: 31,
 };
 
@@ -69,7 +71,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
       method: 'ls',
       epochs: E,
       batchSize: 256,
-      lr: 1e-3,
+      lr: demoDefaults.endpointLr,
       optimizer: 'adam',
       schedule: 'constant',
       seed: 0,
@@ -83,7 +85,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   const tEnd = performance.now();
   stage('2/4 NURBS curve with the order-aware loss');
   const fit = await runCurveFit(
-    { run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, l2: 0, noise: 0, epochs: C, batchSize: 256, lr: 1e-3, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet },
+    { run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, l2: 0, noise: 0, epochs: C, batchSize: 256, lr: demoDefaults.curveLr, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet },
     io,
   );
   stage(`3/4 profile on ${points} points`);

@@ -5,6 +5,7 @@ import { trainCommand } from './train.js';
 import { curveCommand } from './curve.js';
 import { queryCommand, exportCommand } from './query.js';
 import { demoCommand } from './demo.js';
+import { reportCommand } from './report.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -14,6 +15,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
+  report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
 };
 
 /** Register a sub-command (report, serve, group live in their own modules). */

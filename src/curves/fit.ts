@@ -78,6 +78,8 @@ export async function fitCurve(
   data: CurveFitData,
 ): Promise<CurveFitResult> {
   const evalBs = cfg.evalBatchSize ?? 1000;
+  // a line has nothing to train: it is fully determined by its endpoints
+  if (trainableNames(curve).length === 0) return { trainable: [], history: [], resumedFromEpoch: 0 };
   const trainable: Trainable<Record<string, never>> = {
     names: trainableNames(curve),
     shapes: trainableShapes(curve),

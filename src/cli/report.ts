@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { writeReport } from '../report/index.js';
+import { optString, parseFlags, reqString } from './args.js';
+import { stdio, type Io } from './context.js';
+
+export const reportHelp = `extra report --run DIR [--out DIR] [--no-png] [--json]
+
+A standalone HTML report (index.html with plotly.js beside it; works offline): the Pareto front in
+test-loss and test-accuracy space (curve coloured by t, endpoints, non-dominated points, hypervolume),
+each task's loss and accuracy along t, and the training curves. PNG files of every figure are rendered
+with Debian's Chromium (/usr/bin/chromium) through playwright-core where both are present.
+Default output: DIR/report.`;
+
+export async function reportCommand(argv: string[], io: Io = stdio): Promise<number> {
+  const { values: v, positionals } = parseFlags('report', argv, {
+    run: { type: 'string' },
+    out: { type: 'string' },
+    'no-png': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.out(reportHelp);
+    return 0;
+  }
+  if (positionals.length) throw new ExtraInputError(`report: unexpected argument '${positionals[0]}'`);
+  const run = reqString('report', v, 'run');
+  const out = optString(v, 'out') ?? path.join(run, 'report');
+  const r = await writeReport(run, out, { png: v['no-png'] !== true });
+  if (v.json) io.out(JSON.stringify({ html: r.html, pngs: r.pngs, pngSkipped: r.pngSkipped ?? null }));
+  else {
+    io.out(`report: ${r.html}`);
+    if (r.pngs.length) io.out(`figures: ${r.pngs.join(', ')}`);
+    else io.err(`no PNG figures: ${r.pngSkipped}`);
+  }
+  return 0;
+}

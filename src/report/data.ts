@@ -1,0 +1,56 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../run/index.js';
+import type { StoredProfile } from '../cli/curve.js';
+
+/** Everything a report or the explorer page shows, gathered from a run directory. */
+export interface ReportData {
+  run: string;
+  info: RunInfo;
+  taskNames: string[];
+  endpoints: (EndpointInfo & { log: Record<string, unknown>[] })[];
+  /** the default curve's profile first, then any other curves (curve-*) of the run */
+  curves: { name: string; profile: StoredProfile; log: Record<string, unknown>[] }[];
+}
+
+async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
+  try {
+    const text = await fsp.readFile(file, 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+export async function gatherReportData(runDir: string): Promise<ReportData> {
+  const info = await requireRun(runDir, 'a report needs a run');
+  const endpoints = await Promise.all((await listEndpoints(runDir)).map(async (e) => ({ ...e, log: await readJsonl(path.join(e.dir, 'train.jsonl')) })));
+  const curves: ReportData['curves'] = [];
+  const candidates: [string, string, string][] = [['curve', path.join(runDir, 'profile.json'), path.join(runDir, 'curve')]];
+  for (const d of (await fsp.readdir(runDir).catch(() => [] as string[])).sort()) {
+    if (d.startsWith('curve-')) candidates.push([d, path.join(runDir, d, 'profile.json'), path.join(runDir, d)]);
+  }
+  for (const [name, file, dir] of candidates) {
+    try {
+      const profile = JSON.parse(await fsp.readFile(file, 'utf8')) as StoredProfile;
+      if (profile.format !== 'extra-profile') continue;
+      curves.push({ name, profile, log: await readJsonl(path.join(dir, 'train.jsonl')) });
+    } catch {
+      /* no profile for this curve */
+    }
+  }
+  if (curves.length === 0) {
+    throw new ExtraInputError(`${runDir} has no curve profile; run 'extra curve fit --run ${runDir}' and 'extra curve eval --run ${runDir}' first`);
+  }
+  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves };
+}

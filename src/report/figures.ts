@@ -1,0 +1,142 @@
+import type { ReportData } from './data.js';
+
+/**
+ * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
+ * Plotly.newPlot on them. Pure functions of the report data, so they are tested without a browser.
+ */
+export interface Figure {
+  id: string;
+  title: string;
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+}
+
+const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+function axis(title: string): Record<string, unknown> {
+  return { title: { text: title }, zeroline: false };
+}
+
+/** The front in test-loss (or test-accuracy) space: sweep coloured by t, endpoints, non-dominated set. */
+export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
+  const [a, b] = [0, 1];
+  const value = (m: { loss: number; accuracy: number }) => (space === 'loss' ? m.loss : m.accuracy);
+  const data: Record<string, unknown>[] = [];
+  d.curves.forEach((c, ci) => {
+    const p = c.profile;
+    const hv = space === 'loss' ? p.hypervolume.testLoss : p.hypervolume.testError;
+    const hvText = space === 'loss' ? `HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})` : `error HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})`;
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: `${c.name} (${p.kind}) — ${hvText}`,
+      x: p.points.map((q) => value(q.test[a])),
+      y: p.points.map((q) => value(q.test[b])),
+      text: p.points.map((q) => `t = ${q.t.toFixed(3)}`),
+      hovertemplate: `%{text}<br>${d.taskNames[a]} %{x:.4f}<br>${d.taskNames[b]} %{y:.4f}<extra>${c.name}</extra>`,
+      line: { color: ci === 0 ? '#888' : palette[(ci + 2) % palette.length], width: 1 },
+      marker: ci === 0 ? { color: p.points.map((q) => q.t), colorscale: 'Viridis', size: 8, colorbar: { title: { text: 't' }, x: 1.02 }, showscale: true } : { size: 5 },
+    });
+    if (ci === 0) {
+      const nd = space === 'loss' ? p.nonDominatedTestLoss : p.nonDominatedTestError;
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: `non-dominated (${nd.length} of ${p.points.length})`,
+        x: nd.map((i) => value(p.points[i].test[a])),
+        y: nd.map((i) => value(p.points[i].test[b])),
+        marker: { symbol: 'circle-open', size: 13, color: '#000', line: { width: 1.5 } },
+        hoverinfo: 'skip',
+      });
+    }
+  });
+  const curveEnds = new Set(d.curves[0]?.profile.endpoints ?? []);
+  d.endpoints.forEach((e, i) => {
+    if (!e.test) return;
+    const isEnd = curveEnds.has(e.id);
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: `endpoint ${e.id}${isEnd ? '' : ' (other)'}`,
+      x: [value(e.test[d.taskNames[a]])],
+      y: [value(e.test[d.taskNames[b]])],
+      marker: { symbol: isEnd ? 'star' : 'diamond', size: isEnd ? 16 : 11, color: palette[i % palette.length], line: { width: 1, color: '#000' } },
+    });
+  });
+  const what = space === 'loss' ? 'test loss' : 'test accuracy';
+  return {
+    id: `front-${space}`,
+    title: `Pareto front in ${what} space`,
+    data,
+    layout: {
+      title: { text: `Trade-off curve in ${what} space` },
+      xaxis: axis(`${d.taskNames[a]} ${what}`),
+      yaxis: axis(`${d.taskNames[b]} ${what}`),
+      legend: { orientation: 'h', y: -0.2 },
+      margin: { t: 50, r: 80 },
+    },
+  };
+}
+
+/** Each task's loss or accuracy along t, validation and test. */
+export function alongTFigure(d: ReportData, metric: 'loss' | 'accuracy'): Figure {
+  const p = d.curves[0].profile;
+  const data: Record<string, unknown>[] = [];
+  d.taskNames.forEach((task, k) => {
+    for (const split of ['val', 'test'] as const) {
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        name: `${task} (${split === 'val' ? 'validation' : 'test'})`,
+        x: p.points.map((q) => q.t),
+        y: p.points.map((q) => q[split][k][metric]),
+        line: { color: palette[k % palette.length], dash: split === 'val' ? 'dot' : 'solid' },
+      });
+    }
+  });
+  const sp = Object.entries(p.spearmanValLoss)
+    .map(([k, s]) => `${k} ${s.toFixed(3)}`)
+    .join(', ');
+  return {
+    id: `along-t-${metric}`,
+    title: `${metric} along t`,
+    data,
+    layout: {
+      title: { text: `Per-task ${metric} along the curve${metric === 'loss' ? ` — Spearman(val loss, t): ${sp}` : ''}` },
+      xaxis: axis('t'),
+      yaxis: axis(metric),
+      legend: { orientation: 'h', y: -0.2 },
+    },
+  };
+}
+
+/** Training curves: per-task training loss by epoch for every endpoint and the curve. */
+export function trainingFigure(d: ReportData): Figure {
+  const data: Record<string, unknown>[] = [];
+  const series: { name: string; log: Record<string, unknown>[] }[] = [
+    ...d.endpoints.map((e) => ({ name: `endpoint ${e.id}`, log: e.log })),
+    ...d.curves.map((c) => ({ name: c.name, log: c.log })),
+  ];
+  series.forEach((s, i) => {
+    d.taskNames.forEach((task, k) => {
+      data.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${s.name}: ${task}`,
+        x: s.log.map((r) => r.epoch as number),
+        y: s.log.map((r) => (r.trainLoss as number[])[k]),
+        line: { color: palette[i % palette.length], dash: k === 0 ? 'solid' : 'dash' },
+      });
+    });
+  });
+  return {
+    id: 'training',
+    title: 'training curves',
+    data,
+    layout: { title: { text: 'Training loss per epoch (solid: first task, dashed: second)' }, xaxis: axis('epoch'), yaxis: axis('training loss'), legend: { orientation: 'h', y: -0.2 } },
+  };
+}
+
+export function reportFigures(d: ReportData): Figure[] {
+  return [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), alongTFigure(d, 'accuracy'), trainingFigure(d)];
+}
