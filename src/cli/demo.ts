@@ -6,6 +6,7 @@ import { stdio, type Io } from './context.js';
 import { trainEndpoints } from './train.js';
 import { runCurveFit, runCurveEval } from './curve.js';
 import { runQuery } from './query.js';
+import { writeReport } from '../report/index.js';
 
 /**
  * Demo budget, chosen so the whole pipeline finishes in about five minutes on a 2-core machine with
@@ -61,7 +62,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
     if (entries.length) throw new ExtraInputError(`demo: ${out} exists and is not an extra run; choose another --out`);
   }
   const stage = (s: string) => io.err(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s) ==`);
-  stage('1/4 endpoints: ls (0.8,0.2) and (0.2,0.8) on multi-mnist');
+  stage('1/5 endpoints: ls (0.8,0.2) and (0.2,0.8) on multi-mnist');
   const tr = await trainEndpoints(
     {
       run: out,
@@ -83,15 +84,17 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
     io,
   );
   const tEnd = performance.now();
-  stage('2/4 NURBS curve with the order-aware loss');
+  stage('2/5 NURBS curve with the order-aware loss');
   const fit = await runCurveFit(
     { run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, l2: 0, noise: 0, epochs: C, batchSize: 256, lr: demoDefaults.curveLr, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet },
     io,
   );
-  stage(`3/4 profile on ${points} points`);
+  stage(`3/5 profile on ${points} points`);
   const prof = await runCurveEval({ run: out, points, curve: 'curve', backend, quiet }, io);
-  stage('4/4 query at preference (0.5,0.5)');
+  stage('4/5 query at preference (0.5,0.5)');
   const q = await runQuery({ run: out, pref: '0.5,0.5', method: 'chebyshev', curve: 'curve', refine: true, backend, quiet: true });
+  stage('5/5 report');
+  const rep = await writeReport(out, `${out}/report`);
   const seconds = (performance.now() - t0) / 1000;
   const names = prof.taskNames;
   const endpointEpochSeconds = tr.endpoints.reduce((s, e) => s + e.seconds, 0) / tr.endpoints.length / E;
@@ -105,6 +108,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
     hypervolume: prof.hypervolume,
     spearmanValLoss: prof.spearmanValLoss,
     endpointsWallSeconds: (tEnd - t0) / 1000,
+    report: { html: rep.html, pngs: rep.pngs },
   };
   if (v.json) {
     io.out(JSON.stringify(summary));
@@ -123,6 +127,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   );
   io.out(`  Spearman(val loss, t): ${names.map((n) => `${n} ${prof.spearmanValLoss[n].toFixed(3)}`).join(', ')}`);
   io.out(`  curve epoch ${fit.secondsPerEpoch.toFixed(1)} s vs endpoint epoch ${endpointEpochSeconds.toFixed(1)} s`);
+  io.out(`  report: ${rep.html}${rep.pngs.length ? ` (+ ${rep.pngs.length} PNG figures)` : ''}   explorer: extra serve --run ${out}`);
   io.out(`  next: extra query --run ${out} --pref 0.3,0.7   |   extra export --run ${out} --pref 0.3,0.7 --format tfjs --out model/`);
   return 0;
 }

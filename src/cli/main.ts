@@ -6,6 +6,7 @@ import { curveCommand } from './curve.js';
 import { queryCommand, exportCommand } from './query.js';
 import { demoCommand } from './demo.js';
 import { reportCommand } from './report.js';
+import { serveCommand } from './serve.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -15,6 +16,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
+  serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
 };
 
@@ -44,7 +46,6 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.out(packageVersion());
     return 0;
   }
-  await loadOptionalCommands();
   const c = commands[cmd];
   if (!c) {
     io.err(`extra: unknown command '${cmd}' (known: ${Object.keys(commands).join(', ')})`);
@@ -58,17 +59,5 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return 2;
     }
     throw e;
-  }
-}
-
-/** Commands whose modules may not exist yet in a partial build. */
-async function loadOptionalCommands(): Promise<void> {
-  for (const mod of ['./report.js', './serve.js', './group.js']) {
-    try {
-      const m = (await import(mod)) as { register?: (r: typeof registerCommand) => void };
-      m.register?.(registerCommand);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    }
   }
 }

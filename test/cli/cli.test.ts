@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,19 +8,7 @@ import { loadCurve, curvePoint } from '../../src/curves/index.js';
 import { decodeSafetensors } from '../../src/io/index.js';
 import { loadDataset } from '../../src/data/index.js';
 
-const bin = path.resolve('bin/extra.js');
-const cache = mkdtempSync(path.join(tmpdir(), 'extra-cli-cache-'));
-
-function extra(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, EXTRA_CACHE_DIR: cache, EXTRA_BACKEND: 'wasm' },
-    timeout: 300_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const tiny = ['--train-size', '512', '--val-size', '128', '--test-size', '128'];
+import { extra, cacheDir as cache, tinyData as tiny } from '../fixtures.js';
 
 describe('bad input: exit 2 and one line naming the problem', () => {
   const run = mkdtempSync(path.join(tmpdir(), 'extra-bad-'));

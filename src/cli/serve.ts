@@ -1,0 +1,36 @@
+import { ExtraInputError } from '../errors.js';
+import { createExplorerServer, listen } from '../server/index.js';
+import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { stdio, type Io } from './context.js';
+
+export const serveHelp = `extra serve --run DIR [--port 8765] [--host 127.0.0.1] [--curve NAME]
+
+The explorer page: the front with a t slider and a preference input, predicted per-task numbers,
+"evaluate here" on the test set, and checkpoint export (tfjs zip or safetensors). Bound to loopback
+by default; only the run's own files are served; exports are written to DIR/exports/.`;
+
+export async function serveCommand(argv: string[], io: Io = stdio): Promise<number> {
+  const { values: v, positionals } = parseFlags('serve', argv, {
+    run: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    curve: { type: 'string' },
+    backend: { type: 'string' },
+  });
+  if (v.help) {
+    io.out(serveHelp);
+    return 0;
+  }
+  if (positionals.length) throw new ExtraInputError(`serve: unexpected argument '${positionals[0]}'`);
+  const port = optNumber('serve', v, 'port', { integer: true, min: 0, max: 65535 }) ?? 8765;
+  const host = optString(v, 'host') ?? '127.0.0.1';
+  const server = await createExplorerServer({ run: reqString('serve', v, 'run'), curve: optString(v, 'curve'), backend: optString(v, 'backend') });
+  const actual = await listen(server, port, host);
+  io.out(`extra explorer on http://${host.includes(':') ? `[${host}]` : host}:${actual}/ (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => server.close(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

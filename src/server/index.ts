@@ -1,0 +1,200 @@
+import http from 'node:http';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import { ExtraInputError, isExtraInputError } from '../errors.js';
+import { gatherReportData, frontFigure, plotlyFile } from '../report/index.js';
+import { preferenceToT, interpolateProfile, evaluateAt, queryMethods, type QueryMethod } from '../curves/index.js';
+import { parsePreference } from '../objectives/index.js';
+import { byTaskName } from '../train/index.js';
+import { openRun, setupBackend, loadRunDataset } from '../cli/context.js';
+import { openCurve } from '../cli/curve.js';
+import { readProfile, exportAt } from '../cli/query.js';
+import { explorerHtml } from './page.js';
+
+export const MAX_BODY_BYTES = 4096;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ServeOptions {
+  run: string;
+  curve?: string;
+  backend?: string;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function parseT(raw: unknown): number {
+  const t = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(t) || t < 0 || t > 1) throw new HttpError(400, `t must be a number in [0, 1], got ${JSON.stringify(raw ?? null)}`);
+  return t;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The explorer server: serves the page, plotly.js, the run's own files (never outside the run
+ * directory), and a small JSON API (profile, query, evaluate, export). It writes only through
+ * `extra export`'s path: DIR/exports/.
+ */
+export async function createExplorerServer(opts: ServeOptions): Promise<http.Server> {
+  const runDir = path.resolve(opts.run);
+  const curveName = opts.curve ?? 'curve';
+  const run = await openRun(runDir, 'the explorer needs a fitted and evaluated curve');
+  const profile = await readProfile(runDir, curveName);
+  const data = await gatherReportData(runDir);
+  const html = explorerHtml({
+    title: `${run.info.model.arch} on ${run.info.dataset.name}`,
+    taskNames: profile.taskNames,
+    front: frontFigure({ ...data, curves: data.curves.filter((c) => c.name === curveName) }, 'loss'),
+    points: profile.points.map((p) => ({ t: p.t, test: p.test })),
+  });
+  const realRun = await fsp.realpath(runDir);
+  // model, curve and data load on first use; one job at a time (tfjs state is process-global)
+  let loaded: Promise<{ c: Awaited<ReturnType<typeof openCurve>>; ds: Awaited<ReturnType<typeof loadRunDataset>> }> | null = null;
+  const load = () =>
+    (loaded ??= (async () => {
+      await setupBackend(opts.backend, true);
+      return { c: await openCurve(run, curveName), ds: await loadRunDataset(run.info, true) };
+    })());
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const next = queue.then(job, job);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = url.pathname;
+    if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed`);
+    if (req.method === 'POST' && route !== '/api/evaluate') throw new HttpError(405, `POST is only accepted on /api/evaluate`);
+    if (route === '/' || route === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self' 'unsafe-inline' data: blob:" });
+      res.end(html);
+      return;
+    }
+    if (route === '/plotly.js') {
+      const body = await fsp.readFile(plotlyFile());
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    if (route === '/api/profile') return sendJson(res, 200, profile);
+    if (route === '/api/query') {
+      const method = (url.searchParams.get('method') ?? 'chebyshev') as QueryMethod;
+      if (!queryMethods.includes(method)) throw new HttpError(400, `method must be one of ${queryMethods.join(', ')}`);
+      const prefText = url.searchParams.get('pref');
+      if (!prefText) throw new HttpError(400, 'pref is required, e.g. ?pref=0.3,0.7');
+      const pref = parsePreference(prefText, profile.taskNames.length);
+      const ans = await preferenceToT(profile.points, pref, method);
+      const p = interpolateProfile(profile.points, ans.t);
+      return sendJson(res, 200, { t: ans.t, method, preference: pref, predicted: byTaskName(profile.taskNames, p.test) });
+    }
+    if (route === '/api/evaluate') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body {"t": …}');
+      let body: { t?: unknown };
+      try {
+        body = JSON.parse(await readBody(req)) as { t?: unknown };
+      } catch (e) {
+        if (e instanceof HttpError) throw e;
+        throw new HttpError(400, 'body must be JSON like {"t": 0.5}');
+      }
+      const t = parseT(body?.t);
+      const r = await serial(async () => {
+        const { c, ds } = await load();
+        const t0 = performance.now();
+        const [test] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.test]);
+        return { t, test: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
+      });
+      return sendJson(res, 200, r);
+    }
+    if (route === '/api/export') {
+      const t = parseT(url.searchParams.get('t'));
+      const format = url.searchParams.get('format');
+      if (format !== 'tfjs' && format !== 'safetensors') throw new HttpError(400, 'format must be tfjs or safetensors');
+      const out = path.join(runDir, 'exports', `t-${t.toFixed(4)}-${format}`);
+      const files = await serial(async () => {
+        await setupBackend(opts.backend, true);
+        return exportAt(run, curveName, t, format, out, { via: 'extra serve' });
+      });
+      const stem = `extra-t${t.toFixed(4)}`;
+      let body: Uint8Array;
+      let type: string;
+      let name: string;
+      if (format === 'tfjs') {
+        const entries: Record<string, Uint8Array> = {};
+        for (const f of files) entries[path.basename(f)] = new Uint8Array(await fsp.readFile(f));
+        body = zipSync(entries, { level: 0 });
+        type = 'application/zip';
+        name = `${stem}-tfjs.zip`;
+      } else {
+        body = new Uint8Array(await fsp.readFile(files[0]));
+        type = 'application/octet-stream';
+        name = `${stem}.safetensors`;
+      }
+      res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'content-disposition': `attachment; filename="${name}"` });
+      res.end(body);
+      return;
+    }
+    if (route.startsWith('/files/')) {
+      let rel: string;
+      try {
+        rel = decodeURIComponent(route.slice('/files/'.length));
+      } catch {
+        throw new HttpError(400, 'malformed path');
+      }
+      if (rel.includes('\0') || path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw new HttpError(400, 'path must stay inside the run directory');
+      let real: string;
+      try {
+        real = await fsp.realpath(path.join(realRun, rel));
+      } catch {
+        throw new HttpError(404, 'no such file');
+      }
+      const back = path.relative(realRun, real);
+      if (back.startsWith('..') || path.isAbsolute(back)) throw new HttpError(400, 'path must stay inside the run directory');
+      const st = await fsp.stat(real);
+      if (!st.isFile()) throw new HttpError(404, 'no such file');
+      const types: Record<string, string> = { '.json': 'application/json', '.png': 'image/png', '.html': 'text/html; charset=utf-8', '.jsonl': 'text/plain', '.js': 'text/javascript' };
+      res.writeHead(200, { 'content-type': types[path.extname(real)] ?? 'application/octet-stream', 'content-length': st.size });
+      res.end(await fsp.readFile(real));
+      return;
+    }
+    throw new HttpError(404, `no route ${route}`);
+  };
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
+      if (isExtraInputError(e)) return sendJson(res, 400, { error: e.message });
+      sendJson(res, 500, { error: (e as Error).message });
+    });
+  });
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new ExtraInputError(`port ${port} on ${host} is in use; pick another --port`) : e),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const cacheDir = mkdtempSync(path.join(tmpdir(), 'extra-test-cache-'));
+
+/** Run the built CLI (dist/) with a private data cache and the wasm backend. */
+export function extra(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm', ...env },
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+export const tinyData = ['--train-size', '512', '--val-size', '128', '--test-size', '128'];
+
+/** A small but complete run: two endpoints, a fitted NURBS curve, a 5-point profile. */
+export function makeTinyRun(prefix = 'extra-run-'): string {
+  const run = mkdtempSync(path.join(tmpdir(), prefix));
+  const steps: string[][] = [
+    ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', ...tinyData],
+    ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0'],
+    ['curve', 'eval', '--run', run, '--points', '5'],
+  ];
+  for (const s of steps) {
+    const r = extra(s);
+    if (r.code !== 0) throw new Error(`extra ${s.join(' ')} failed: ${r.err}`);
+  }
+  return run;
+}

@@ -1,0 +1,147 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import { createExplorerServer, listen } from '../../src/server/index.js';
+import { writeReport, chromiumPath, chromiumArgs, loadPlaywright } from '../../src/report/index.js';
+import { decodeSafetensors } from '../../src/io/index.js';
+import { makeTinyRun, cacheDir } from '../fixtures.js';
+
+let run = '';
+let server: http.Server;
+let base = '';
+
+beforeAll(async () => {
+  run = makeTinyRun('extra-serve-');
+  process.env.EXTRA_CACHE_DIR = cacheDir;
+  server = await createExplorerServer({ run, backend: 'wasm' });
+  const port = await listen(server, 0, '127.0.0.1');
+  base = `http://127.0.0.1:${port}`;
+}, 300_000);
+
+afterAll(() => server?.close());
+
+/** Raw request so that the path is sent exactly as written (no client-side normalization). */
+function request(method: string, p: string, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = http.request({ host: u.hostname, port: u.port, method, path: p, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+describe('explorer server: API, security and bad input', () => {
+  it('listens on loopback and serves the page and the run’s own files', async () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    const page = await request('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toContain('extra explorer');
+    const runJson = await request('GET', '/files/run.json');
+    expect(runJson.status).toBe(200);
+    expect(JSON.parse(runJson.body.toString()).format).toBe('extra-run');
+  });
+
+  for (const p of ['/files/..%2f..%2fetc%2fpasswd', '/files/%2fetc%2fpasswd', '/files/..%5c..%5cetc%5cpasswd', '/files/endpoints/..%2f..%2f..%2fetc%2fpasswd', '/files/../../etc/passwd']) {
+    it(`refuses path traversal ${p}`, async () => {
+      const r = await request('GET', p);
+      expect([400, 404]).toContain(r.status);
+      expect(r.body.toString()).not.toContain('root:');
+      expect(JSON.parse(r.body.toString()).error).toBeTruthy();
+    });
+  }
+
+  it('malformed parameters give HTTP 400 with a JSON error', async () => {
+    for (const p of ['/api/query?pref=abc', '/api/query?pref=1,2,3', '/api/query?pref=-1,2', '/api/query', '/api/query?pref=1,1&method=magic', '/api/export?t=2&format=tfjs', '/api/export?t=0.5&format=onnx', '/api/export?t=abc&format=tfjs']) {
+      const r = await request('GET', p);
+      expect(r.status, p).toBe(400);
+      expect(typeof JSON.parse(r.body.toString()).error, p).toBe('string');
+    }
+    const bad = await request('POST', '/api/evaluate', '{"t": "x"}');
+    expect(bad.status).toBe(400);
+    const notJson = await request('POST', '/api/evaluate', 'not json');
+    expect(notJson.status).toBe(400);
+    const big = await request('POST', '/api/evaluate', JSON.stringify({ t: 0.5, pad: 'x'.repeat(10000) }));
+    expect(big.status).toBe(413);
+    expect((await request('DELETE', '/files/run.json')).status).toBe(405);
+    expect((await request('POST', '/api/export?t=0.5&format=tfjs')).status).toBe(405);
+  });
+
+  it('query agrees with the profile; writes happen only under exports/', async () => {
+    const before = readdirSync(run).sort();
+    const q = JSON.parse((await request('GET', '/api/query?pref=0.5,0.5')).body.toString());
+    const prof = JSON.parse(readFileSync(path.join(run, 'profile.json'), 'utf8'));
+    expect(prof.points.map((p: { t: number }) => p.t)).toContain(q.t);
+    const r = await request('GET', `/api/export?t=0.25&format=safetensors`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toContain('.safetensors');
+    const dec = decodeSafetensors(new Uint8Array(r.body));
+    expect(dec.metadata['extra.t']).toBe('0.25');
+    const after = readdirSync(run).sort();
+    expect(after.filter((f) => !before.includes(f))).toEqual(before.includes('exports') ? [] : ['exports']);
+  });
+});
+
+const chromium = chromiumPath();
+describe.skipIf(!chromium)('in a real browser (Debian chromium via playwright-core)', () => {
+  it('the report page draws every figure, and its summary shows the profile’s hypervolume', async () => {
+    const out = path.join(run, 'report');
+    const r = await writeReport(run, out, { png: true });
+    expect(r.pngs.length).toBe(5);
+    for (const f of r.pngs) expect(readFileSync(f).subarray(1, 4).toString()).toBe('PNG');
+    const pw = (await loadPlaywright())!;
+    const browser = await pw.chromium.launch({ executablePath: chromium!, args: chromiumArgs });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${r.html}`);
+      await page.waitForFunction(() => (window as unknown as { __extraDrawn?: boolean }).__extraDrawn === true);
+      expect(await page.locator('.fig .main-svg').count()).toBeGreaterThanOrEqual(5);
+      const prof = JSON.parse(readFileSync(path.join(run, 'profile.json'), 'utf8'));
+      expect(await page.locator('table.summary').nth(1).innerText()).toContain(prof.hypervolume.testLoss.curve.toFixed(4));
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the explorer: slider shows profile numbers, evaluate matches them, export downloads a loadable zip', async () => {
+    const pw = (await loadPlaywright())!;
+    const browser = await pw.chromium.launch({ executablePath: chromium!, args: chromiumArgs });
+    const prof = JSON.parse(readFileSync(path.join(run, 'profile.json'), 'utf8'));
+    try {
+      const page = await browser.newPage({ acceptDownloads: true });
+      await page.goto(base + '/');
+      await page.waitForFunction(() => (window as unknown as { __extraReady?: boolean }).__extraReady === true);
+      // move the slider to the grid point t = 0.75 (index 3 of 5)
+      await page.locator('#t').fill('750');
+      const p = prof.points[3];
+      expect(p.t).toBe(0.75);
+      expect(await page.locator('#t-value').innerText()).toBe('0.750');
+      expect(await page.locator('#pl-0').innerText()).toBe(p.test[0].loss.toFixed(4));
+      expect(await page.locator('#pl-1').innerText()).toBe(p.test[1].loss.toFixed(4));
+      expect(await page.locator('#pa-1').innerText()).toBe(`${(100 * p.test[1].accuracy).toFixed(2)}%`);
+      await page.locator('#evaluate').click();
+      await page.waitForFunction(() => document.getElementById('el-0')!.textContent !== '', null, { timeout: 120_000 });
+      expect(Number(await page.locator('#el-0').innerText())).toBeCloseTo(p.test[0].loss, 3);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-tfjs').click()]);
+      const file = await download.path();
+      const files = unzipSync(new Uint8Array(readFileSync(file!)));
+      expect(Object.keys(files).sort()).toEqual(['model.json', 'weights.bin']);
+      expect(JSON.parse(new TextDecoder().decode(files['model.json'])).format).toBe('layers-model');
+      expect(existsSync(path.join(run, 'exports', 't-0.7500-tfjs', 'model.json'))).toBe(true);
+      // the preference slider moves t through /api/query
+      await page.locator('#pref').fill('900');
+      await page.locator('#pref').dispatchEvent('change');
+      await page.waitForFunction(() => document.getElementById('pref-text')!.textContent !== '');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+if (!chromium) console.warn('browser tests skipped: Debian chromium (/usr/bin/chromium) is not installed');
