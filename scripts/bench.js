@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const known = readdirSync(here)
-  .filter((f) => /^bench-.*\.js$/.test(f))
+  .filter((f) => /^bench-.*\.js$/.test(f) && !/-(core|worker)\.js$/.test(f))
   .map((f) => f.slice(6, -3));
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !known.includes(name)) {
