@@ -16,9 +16,9 @@ export const demoDefaults = {
   trainSize: 10000,
   valSize: 2000,
   testSize: 2000,
-  endpointEpochs: 10,
+  endpointEpochs: 14,
   endpointLr: 3e-3,
-  curveEpochs: 5,
+  curveEpochs: 6,
   curveLr: 1e-3,
   points: 31,
 };
