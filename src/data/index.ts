@@ -2,6 +2,7 @@ import { ExtraInputError } from '../errors.js';
 import { cacheFile, defaultCacheDir, readCache, writeCache, type CachedSplit } from './cache.js';
 import { buildMulti, loadSources, multiDefinitions, recipeOf, multiFingerprint, MULTI_SHAPE, type MultiRecipe } from './multi.js';
 import type { DatasetOptions, MultiTaskDataset, Split } from './types.js';
+import { toAttributeDataset } from './attributes.js';
 
 export type { MultiTaskDataset, Split, DatasetOptions } from './types.js';
 export { parseIdx, encodeIdx } from './idx.js';
@@ -10,8 +11,15 @@ export { buildMulti, loadSources, recipeOf, multiDefinitions, DATA_VERSION } fro
 export { renderCompositions, drawCompositions, splitPool, CANVAS, MAX_SHIFT } from './compose.js';
 export { loadMnistPackageDigits, loadFashion, fashionDir } from './sources.js';
 
+export { digitAttributes, attributeTaskNames } from './attributes.js';
+export { plantedClusters } from './planted.js';
+export type { PlantedOptions } from './planted.js';
+
+/** Many-task variants: binary digit attributes per position of a two-digit data set. */
+const attributeSets: Record<string, string> = { 'multi-mnist-attributes': 'multi-mnist' };
+
 export function datasetNames(): string[] {
-  return Object.keys(multiDefinitions);
+  return [...Object.keys(multiDefinitions), ...Object.keys(attributeSets)];
 }
 
 function toSplit(s: CachedSplit): Split {
@@ -25,6 +33,7 @@ function toSplit(s: CachedSplit): Split {
  * recipe (name, seed, sizes) and the source data; the fingerprint covers all of them.
  */
 export async function loadDataset(name: string, opts: DatasetOptions = {}): Promise<MultiTaskDataset> {
+  if (name in attributeSets) return toAttributeDataset(await loadDataset(attributeSets[name], opts), name);
   if (!(name in multiDefinitions)) {
     throw new ExtraInputError(`unknown data set '${name}' (known: ${datasetNames().join(', ')})`);
   }

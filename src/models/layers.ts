@@ -27,7 +27,7 @@ export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[]): t
     h = apply(tf.layers.flatten({ name: 'flatten' }), h);
     h = apply(tf.layers.dense({ name: 'fc', units: 50, activation: 'relu' }), h);
   } else {
-    h = apply(tf.layers.flatten({ name: 'flatten' }), h);
+    if (spec.inputShape.length > 1) h = apply(tf.layers.flatten({ name: 'flatten' }), h);
     spec.hidden.forEach((units, i) => {
       h = apply(tf.layers.dense({ name: `trunk_${i}`, units, activation: 'relu' }), h);
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { buildModel, initParams, saveLayersModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
+import { buildModel, initParams, initParamValues, saveLayersModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
 import { getObjective, type Objective } from '../objectives/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { Batch, LabelledSplit } from './batches.js';
@@ -25,6 +25,11 @@ export interface EndpointConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   methodOptions?: Record<string, number>;
   preference: number[];
   evalBatchSize?: number;
+  /**
+   * start every task head from the same values (same-shaped heads only). The grouping warm-up uses it:
+   * with independent random heads, trunk gradients of tasks with identical labels are orthogonal.
+   */
+  tieHeadInit?: boolean;
   /** extra fields recorded in metrics.json (data fingerprint, backend, ...) */
   record?: Record<string, unknown>;
 }
@@ -63,9 +68,44 @@ function scalarizedStep(
 }
 
 /**
- * Gradient-aggregation step (MGDA, CAGrad, ...): one backward pass per task, the shared-parameter
- * gradients handed to the plug-in as flat vectors, its direction written back. Head parameters get
- * their own task's gradient, as in LibMTL.
+ * Per-task gradients: one backward pass per task, each only w.r.t. what the task touches (the trunk
+ * and its own head). Returns the losses, the full per-task gradient lists (undefined where a task does
+ * not reach a parameter) and the flattened trunk gradients. The caller disposes `perTask`.
+ */
+export function perTaskGradients(
+  model: FunctionalModel,
+  params: readonly tf.Tensor[],
+  batch: Batch,
+): { losses: number[]; perTask: (tf.Tensor | undefined)[][]; shared: Float64Array[]; sharedIdx: number[] } {
+  const K = model.spec.numClasses.length;
+  const sharedIdx = model.params.map((p, i) => (p.shared ? i : -1)).filter((i) => i >= 0);
+  const perTask: (tf.Tensor | undefined)[][] = [];
+  const losses: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const idx = model.params.map((p, i) => (p.shared || p.task === k ? i : -1)).filter((i) => i >= 0);
+    const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
+      const full = [...params];
+      idx.forEach((i, q) => (full[i] = sub[q]));
+      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
+    })(idx.map((i) => params[i]));
+    losses.push(value.dataSync()[0]);
+    value.dispose();
+    const byIndex: (tf.Tensor | undefined)[] = new Array(params.length);
+    idx.forEach((i, q) => (byIndex[i] = grads[q]));
+    perTask.push(byIndex);
+  }
+  const shared = perTask.map((g) => {
+    const flat = tf.concat(sharedIdx.map((i) => g[i]!.reshape([-1])));
+    const out = Float64Array.from(flat.dataSync());
+    flat.dispose();
+    return out;
+  });
+  return { losses, perTask, shared, sharedIdx };
+}
+
+/**
+ * Gradient-aggregation step (MGDA, CAGrad, ...): per-task trunk gradients handed to the plug-in as
+ * flat vectors, its direction written back. Head parameters get their own task's gradient, as in LibMTL.
  */
 function aggregatedStep(
   model: FunctionalModel,
@@ -77,25 +117,7 @@ function aggregatedStep(
   step: number,
   options?: Record<string, number>,
 ): StepResult {
-  const K = model.spec.numClasses.length;
-  const sharedIdx = model.params.map((p, i) => (p.shared ? i : -1)).filter((i) => i >= 0);
-  const perTask: tf.Tensor[][] = [];
-  const losses: number[] = [];
-  for (let k = 0; k < K; k++) {
-    // differentiate only w.r.t. what task k touches: the trunk and its own head
-    const idx = model.params.map((p, i) => (p.shared || p.task === k ? i : -1)).filter((i) => i >= 0);
-    const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
-      const full = [...params];
-      idx.forEach((i, q) => (full[i] = sub[q]));
-      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
-    })(idx.map((i) => params[i]));
-    losses.push(value.dataSync()[0]);
-    value.dispose();
-    const byIndex: tf.Tensor[] = new Array(params.length);
-    idx.forEach((i, q) => (byIndex[i] = grads[q]));
-    perTask.push(byIndex);
-  }
-  const flat = perTask.map((g) => Float64Array.from(tf.tidy(() => tf.concat(sharedIdx.map((i) => g[i].reshape([-1])))).dataSync()));
+  const { losses, perTask, shared: flat, sharedIdx } = perTaskGradients(model, params, batch);
   const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
   const out: tf.Tensor[] = new Array(params.length);
@@ -106,7 +128,7 @@ function aggregatedStep(
     off += n;
   }
   model.params.forEach((p, i) => {
-    if (!p.shared) out[i] = perTask[p.task ?? 0][i].clone();
+    if (!p.shared) out[i] = perTask[p.task ?? 0][i]!.clone();
   });
   perTask.forEach((g) => g.forEach((t) => t?.dispose()));
   return { grads: out, losses };
@@ -120,6 +142,18 @@ function combine(grads: Float64Array[], w: number[]): Float64Array {
   return d;
 }
 
+/** Initial parameters with every head a copy of head 0 (shapes must agree). */
+function tiedHeadParams(model: FunctionalModel, seed: number): tf.Tensor[] {
+  const values = initParamValues(model.params, seed);
+  const head0 = model.params.map((p, i) => (p.task === 0 ? i : -1)).filter((i) => i >= 0);
+  model.params.forEach((p, i) => {
+    if (p.shared || !p.task) return;
+    const src = head0[model.params.filter((q, j) => q.task === p.task && j < i).length];
+    if (values[src].length === values[i].length) values[i] = values[src].slice();
+  });
+  return values.map((v, i) => tf.tensor(v, model.params[i].shape));
+}
+
 export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Promise<EndpointResult> {
   const t0 = performance.now();
   const model = buildModel(cfg.spec);
@@ -128,7 +162,7 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
   const trainable: Trainable<JsonState> = {
     names: model.params.map((p) => p.name),
     shapes: model.params.map((p) => p.shape),
-    init: () => initParams(model.params, cfg.seed),
+    init: () => (cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
     initialState: () => ({}),
     step: (tensors, batch, state, ctx) =>
       (objective.needsGradients ? aggregatedStep : scalarizedStep)(

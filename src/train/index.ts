@@ -1,4 +1,4 @@
-export { trainEndpoint } from './endpoint.js';
+export { trainEndpoint, perTaskGradients } from './endpoint.js';
 export type { EndpointConfig, EndpointData, EndpointResult } from './endpoint.js';
 export { runTrainingLoop } from './loop.js';
 export type { LoopConfig, Trainable, StepResult, EpochRecord, LoopResult } from './loop.js';
