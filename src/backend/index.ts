@@ -58,6 +58,9 @@ async function tryLoad(name: BackendName): Promise<void> {
  * tensorflow-gpu → tensorflow → wasm → cpu that loads. Reports the choice on stderr.
  */
 export async function selectBackend(opts: { prefer?: string; quiet?: boolean } = {}): Promise<BackendChoice> {
+  // PROD silences tfjs's console warnings (e.g. its advert for tfjs-node on the cpu backend), which
+  // would break our "one line on stderr" contract for errors; we report the backend ourselves
+  tf.env().set('PROD', true);
   const forced = opts.prefer ?? process.env.EXTRA_BACKEND ?? undefined;
   let order: BackendName[];
   if (forced) {

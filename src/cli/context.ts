@@ -52,7 +52,7 @@ export async function openRun(dir: string, what = ''): Promise<OpenedRun> {
 }
 
 /** The two endpoints a curve joins: given ids, or the most extreme pair of the run's endpoints. */
-export async function pickEndpoints(runDir: string, ids?: string[]): Promise<[EndpointInfo, EndpointInfo]> {
+export async function pickEndpoints(runDir: string, ids?: string[], sides?: [number[], number[]]): Promise<[EndpointInfo, EndpointInfo]> {
   const all = await listEndpoints(runDir);
   if (ids && ids.length) {
     if (ids.length !== 2) throw new ExtraInputError(`--endpoints takes two endpoint ids, got ${ids.length}`);
@@ -67,8 +67,10 @@ export async function pickEndpoints(runDir: string, ids?: string[]): Promise<[En
       `${runDir} has ${all.length} finished endpoint(s); a curve needs 2 — run 'extra train --run ${runDir} --pref 0.8,0.2 --pref 0.2,0.8' first`,
     );
   }
-  // endpoint A favours task 0 most, endpoint B task 1 most (by preference difference)
-  const score = (e: EndpointInfo) => (e.preference[0] ?? 0) - (e.preference[1] ?? 0);
+  // endpoint A favours side 0 (task 0, or the first endpoint group) most, endpoint B side 1
+  const [s0, s1] = sides ?? [[0], [1]];
+  const weight = (e: EndpointInfo, s: number[]) => s.reduce((a, k) => a + (e.preference[k] ?? 0), 0);
+  const score = (e: EndpointInfo) => weight(e, s0) - weight(e, s1);
   const sorted = [...all].sort((a, b) => score(b) - score(a));
   return [sorted[0], sorted[sorted.length - 1]];
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { makeGeometry, fitCurve, profileCurve, saveCurve, loadCurve, type CurveOrientation, type CurveProfile, type WeightCurve } from '../curves/index.js';
+import { makeGeometry, fitCurve, profileCurve, saveCurve, loadCurve, identityObjectives, objectiveMetrics, type CurveOrientation, type CurveProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
+import { readGrouping } from '../grouping/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { EndpointInfo } from '../run/index.js';
 import { optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
@@ -14,6 +15,7 @@ export const curveFitOptions: OptionSpec = {
   controls: { type: 'string' },
   degree: { type: 'string' },
   alpha: { type: 'string' },
+  beta: { type: 'string' },
   samples: { type: 'string' },
   l2: { type: 'string' },
   noise: { type: 'string' },
@@ -39,6 +41,7 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --controls N        control points incl. the two endpoints (default 4)
   --degree P          NURBS degree (default 3; lowered to N-1 if N is too small)
   --alpha A           weight of the order term (default 0.5; 0 turns it off)
+  --beta B            weight of R_align for the group aligned at t = 1/2 (grouped runs; default 0.5)
   --samples M         values of t per batch (default 2, stratified)
   --l2 B              L2 penalty on C(t) (default 0)      --noise S   init noise (default 0)
   --epochs N          default 10     --batch-size N default 256    --lr X default 1e-3
@@ -49,10 +52,11 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
 eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)`;
 
-/** Task best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
-export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[]): CurveOrientation {
-  const la = taskNames.map((n) => a.val?.[n]?.loss ?? NaN);
-  const lb = taskNames.map((n) => b.val?.[n]?.loss ?? NaN);
+/** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
+export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
+  const metricsOf = (e: EndpointInfo) => objectiveMetrics(taskNames.map((n) => e.val?.[n] ?? { loss: NaN, accuracy: NaN }), objectives);
+  const la = metricsOf(a).map((m) => m.loss);
+  const lb = metricsOf(b).map((m) => m.loss);
   const diff = la.map((v, k) => lb[k] - v); // > 0: endpoint a is better on task k
   let taskA = 0;
   let taskB = 0;
@@ -62,10 +66,12 @@ export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: str
   });
   if (taskA === taskB || diff.some((d) => !Number.isFinite(d))) {
     // no clear difference in validation loss: fall back to the preferences
-    const pd = taskNames.map((_, k) => (a.preference[k] ?? 0) - (b.preference[k] ?? 0));
+    const pa = objectives.members.map((m) => m.reduce((s, k) => s + (a.preference[k] ?? 0), 0));
+    const pb = objectives.members.map((m) => m.reduce((s, k) => s + (b.preference[k] ?? 0), 0));
+    const pd = pa.map((v, k) => v - pb[k]);
     taskA = pd.indexOf(Math.max(...pd));
     taskB = pd.indexOf(Math.min(...pd));
-    if (taskA === taskB) taskB = (taskA + 1) % taskNames.length;
+    if (taskA === taskB) taskB = (taskA + 1) % objectives.names.length;
   }
   return { taskA, taskB };
 }
@@ -76,6 +82,7 @@ export interface CurveFitArgs {
   controls: number;
   degree: number;
   alpha: number;
+  beta?: number;
   samples: number;
   l2: number;
   noise: number;
@@ -103,6 +110,7 @@ export function parseCurveFitArgs(argv: string[]): CurveFitArgs | 'help' {
     controls: optNumber('curve fit', v, 'controls', { integer: true, min: 2 }) ?? defaultControls,
     degree: optNumber('curve fit', v, 'degree', { integer: true, min: 1 }) ?? 3,
     alpha: optNumber('curve fit', v, 'alpha', { min: 0 }) ?? 0.5,
+    beta: optNumber('curve fit', v, 'beta', { min: 0 }),
     samples: optNumber('curve fit', v, 'samples', { integer: true, min: 1 }) ?? 2,
     l2: optNumber('curve fit', v, 'l2', { min: 0 }) ?? 0,
     noise: optNumber('curve fit', v, 'noise', { min: 0 }) ?? 0,
@@ -132,10 +140,14 @@ export interface CurveFitOutcome {
 export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<CurveFitOutcome> {
   const geometry = makeGeometry(a.kind, a.controls, a.degree); // validates kind/controls/degree first
   const run = await openRun(a.run, 'a curve needs trained endpoints');
-  const [ea, eb] = await pickEndpoints(a.run, a.endpoints);
+  const grouping = await readGrouping(a.run);
+  const sides: [number[], number[]] | undefined = grouping ? [grouping.groups.members[grouping.roles.endpoints[0]], grouping.groups.members[grouping.roles.endpoints[1]]] : undefined;
+  const [ea, eb] = await pickEndpoints(a.run, a.endpoints, sides);
   const backend = await setupBackend(a.backend, a.quiet);
   const ds = await loadRunDataset(run.info, a.quiet);
-  const orientation = orientationFrom(ea, eb, ds.taskNames);
+  const objectives = grouping?.groups ?? identityObjectives(ds.taskNames);
+  const orientation: CurveOrientation = { ...orientationFrom(ea, eb, ds.taskNames, objectives), aligned: grouping?.roles.aligned ?? null };
+  const beta = a.beta ?? (orientation.aligned !== null ? 0.5 : 0);
   const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
   const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
   const dir = curveDirOf(a.run, a.curve);
@@ -149,6 +161,8 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
     {
       dir,
       alpha: a.alpha,
+      beta,
+      objectives,
       samplesPerBatch: a.samples,
       l2: a.l2,
       noise: a.noise,
@@ -171,7 +185,7 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
     endpoints: [ea.id, eb.id],
     orientation,
     taskNames: ds.taskNames,
-    fit: { alpha: a.alpha, samplesPerBatch: a.samples, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
+    fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
     epochs: a.epochs,
     seconds,
   });
@@ -215,7 +229,8 @@ export async function runCurveEval(
   await setupBackend(a.backend, a.quiet);
   const ds = await loadRunDataset(run.info, a.quiet);
   const t0 = performance.now();
-  const prof = profileCurve(run.model, c.curve, c.trainable, ds, a.points, { progress: !a.quiet });
+  const grouping = await readGrouping(a.run);
+  const prof = profileCurve(run.model, c.curve, c.trainable, ds, a.points, { progress: !a.quiet, objectives: grouping?.groups });
   const stored: StoredProfile = {
     format: 'extra-profile',
     curve: a.curve,

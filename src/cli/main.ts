@@ -7,6 +7,7 @@ import { queryCommand, exportCommand } from './query.js';
 import { demoCommand } from './demo.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
+import { groupCommand } from './group.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -16,6 +17,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
+  group: { run: groupCommand, summary: 'many tasks: group them by gradient affinity (spectral clustering)' },
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
 };

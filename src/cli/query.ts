@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, type QueryMethod } from '../curves/index.js';
+import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { byTaskName } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
@@ -40,6 +40,8 @@ export interface QueryResult {
   preference: number[];
   predicted: Record<string, { loss: number; accuracy: number }>;
   validation: Record<string, { loss: number; accuracy: number }>;
+  /** per-group numbers when the run uses task grouping */
+  groups?: Record<string, { loss: number; accuracy: number }>;
   source: 'evaluated' | 'interpolated';
   gridIndex: number;
   refined: boolean;
@@ -52,9 +54,12 @@ export async function runQuery(
   const method = parseMethod('query', a.method);
   const run = await openRun(a.run, 'querying needs a fitted and evaluated curve');
   const profile = await readProfile(a.run, a.curve);
-  const preference = parsePreference(a.pref, profile.taskNames.length);
+  const objectives = profile.objectives ?? identityObjectives(profile.taskNames);
+  const objPoints = profile.objectivePoints ?? profile.points;
+  const grouped = objectives.names.length !== profile.taskNames.length || objectives.members.some((m, k) => m.length !== 1 || m[0] !== k);
+  const preference = parsePreference(a.pref, objectives.names.length);
   if (!a.refine) {
-    const ans = await preferenceToT(profile.points, preference, method);
+    const ans = await preferenceToT(objPoints, preference, method);
     const p = interpolateProfile(profile.points, ans.t);
     return {
       t: ans.t,
@@ -62,6 +67,7 @@ export async function runQuery(
       preference,
       predicted: byTaskName(profile.taskNames, p.test),
       validation: byTaskName(profile.taskNames, p.val),
+      ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(p.test, objectives)) } : {}),
       source: 'interpolated',
       gridIndex: ans.gridIndex,
       refined: false,
@@ -71,9 +77,9 @@ export async function runQuery(
   await setupBackend(a.backend, true);
   const ds = await loadRunDataset(run.info, true);
   const cache = new Map<number, number[]>();
-  const ans = await preferenceToT(profile.points, preference, method, (t) => {
+  const ans = await preferenceToT(objPoints, preference, method, (t) => {
     const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val]);
-    const l = val.map((m) => m.loss);
+    const l = objectiveMetrics(val, objectives).map((m) => m.loss);
     cache.set(t, l);
     return l;
   });
@@ -86,6 +92,7 @@ export async function runQuery(
     preference,
     predicted: byTaskName(profile.taskNames, test),
     validation: byTaskName(profile.taskNames, val),
+    ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(test, objectives)) } : {}),
     source: 'evaluated',
     gridIndex: ans.gridIndex,
     refined: ans.refined,
@@ -123,7 +130,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     backend: optString(v, 'backend'),
     quiet: true,
   });
-  if (v.json) io.out(JSON.stringify({ t: r.t, method: r.method, preference: r.preference, predicted: r.predicted, validation: r.validation, source: r.source }));
+  if (v.json) io.out(JSON.stringify({ t: r.t, method: r.method, preference: r.preference, predicted: r.predicted, validation: r.validation, source: r.source, ...(r.groups ? { groups: r.groups } : {}) }));
   else {
     io.out(`preference ${r.preference.map((p) => p.toFixed(3)).join(',')} (${r.method}) → t = ${r.t.toFixed(4)}`);
     for (const [k, m] of Object.entries(r.predicted)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, accuracy ${(100 * m.accuracy).toFixed(2)}%`);

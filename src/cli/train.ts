@@ -6,6 +6,7 @@ import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
 import { assertWritableDir, endpointId, endpointsDir, packageVersions, readRun, writeRun, type DatasetRecipe, type RunInfo } from '../run/index.js';
 import { loadDataset } from '../data/index.js';
+import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
 import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { setupBackend, stdio, type Io } from './context.js';
 
@@ -121,14 +122,24 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
  * Ensure run.json exists and agrees with the requested data set and model; returns it. Everything
  * the user gave (data set, preferences) is validated before anything is written.
  */
-async function prepareRun(a: TrainArgs, backend: string): Promise<{ info: RunInfo; prefs: number[][] }> {
+export async function prepareRun(
+  a: Pick<TrainArgs, 'run' | 'dataset' | 'arch' | 'hidden' | 'seed' | 'quiet'> & { prefs: string[] },
+  backend: string,
+): Promise<{ info: RunInfo; prefs: number[][]; groupPrefs?: number[][] }> {
   const existing = await readRun(a.run);
   if (existing) {
     if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
     if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
-    return { info: existing, prefs: a.prefs.map((p) => parsePreference(p, existing.dataset.taskNames.length)) };
+    const grouping = await readGrouping(a.run);
+    const K = existing.dataset.taskNames.length;
+    if (grouping) {
+      // with task grouping a preference has one entry per group
+      const groupPrefs = a.prefs.map((p) => parsePreference(p, grouping.k, `preference over ${grouping.k} groups`));
+      return { info: existing, prefs: groupPrefs.map((g) => groupPreferenceToTasks(g, grouping.groups, K)), groupPrefs };
+    }
+    return { info: existing, prefs: a.prefs.map((p) => parsePreference(p, K)) };
   }
   const recipe: DatasetRecipe = { ...a.dataset, name: a.dataset.name || 'multi-mnist' };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet });
@@ -152,10 +163,10 @@ async function prepareRun(a: TrainArgs, backend: string): Promise<{ info: RunInf
 export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ backend: string; endpoints: (EndpointSummary & { dir: string; preference: number[] })[] }> {
   getObjective(a.method); // validate before any work
   const backend = await setupBackend(a.backend, a.quiet);
-  const { info, prefs } = await prepareRun(a, backend);
+  const { info, prefs, groupPrefs } = await prepareRun(a, backend);
   const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir };
-  const cfgs: EndpointConfig[] = prefs.map((pref) => {
-    const id = endpointId(a.method, pref);
+  const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
+    const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
     return {
       dir: path.join(endpointsDir(a.run), id),
       id,
@@ -170,7 +181,7 @@ export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ ba
       seed: a.seed,
       resume: a.resume,
       progress: !a.quiet,
-      record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint },
+      record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
     };
   });
   let results: EndpointSummary[];

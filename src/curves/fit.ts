@@ -6,7 +6,7 @@ import { spearman } from '../pareto/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initTrainable, curvePoint, trainableNames, trainableShapes, type WeightCurve } from './curve.js';
 import { orderRegularizer, stratifiedTs } from './order.js';
-import type { CurveOrientation } from './types.js';
+import type { CurveOrientation, ObjectiveMap } from './types.js';
 
 export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
   dir: string;
@@ -21,6 +21,10 @@ export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   orientation: CurveOrientation;
   /** λ_k of the mean task loss (default 1/K each) */
   taskWeights?: number[];
+  /** objectives the order term acts on (default: every task alone); groups with task grouping */
+  objectives?: ObjectiveMap;
+  /** weight β of R_align, pushing objective `orientation.aligned` to be best at t = ½ */
+  beta?: number;
   /** t values evaluated on validation after each epoch (logged, with Spearman of each loss vs t) */
   evalTs: number[];
   evalBatchSize?: number;
@@ -43,7 +47,7 @@ export interface CurveFitResult {
 export function curveLossFn(
   model: FunctionalModel,
   curve: WeightCurve,
-  cfg: Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights'>,
+  cfg: Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta'>,
   x: tf.Tensor,
   y: tf.Tensor1D[],
   ts: number[],
@@ -63,8 +67,17 @@ export function curveLossFn(
     }
     record(losses.map((ls) => ls.map((l) => l.dataSync()[0])));
     let total: tf.Tensor = tf.div(tf.addN(losses.map((ls) => tf.addN(ls.map((l, k) => tf.mul(l, lambda[k]))))), ts.length);
+    const objLosses = cfg.objectives
+      ? losses.map((ls) => cfg.objectives!.members.map((m) => (m.length === 1 ? ls[m[0]] : (tf.div(tf.addN(m.map((k) => ls[k])), m.length) as tf.Scalar))))
+      : losses;
     if (cfg.alpha > 0 && ts.length >= 2) {
-      total = tf.add(total, tf.mul(orderRegularizer(ts, losses, cfg.orientation.taskA, cfg.orientation.taskB), cfg.alpha));
+      total = tf.add(total, tf.mul(orderRegularizer(ts, objLosses, cfg.orientation.taskA, cfg.orientation.taskB), cfg.alpha));
+    }
+    const r = cfg.orientation.aligned;
+    if (r !== undefined && r !== null && (cfg.beta ?? 0) > 0) {
+      // R_align = mean_t exp(−|t − ½|) · L_r(C(t)): the aligned group's loss counts most mid-curve
+      const terms = ts.map((t, s) => tf.mul(objLosses[s][r], Math.exp(-Math.abs(t - 0.5))));
+      total = tf.add(total, tf.mul(tf.div(tf.addN(terms), ts.length), cfg.beta!));
     }
     if (l2Terms.length) total = tf.add(total, tf.mul(tf.div(tf.addN(l2Terms), ts.length), cfg.l2));
     return total as tf.Scalar;

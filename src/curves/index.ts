@@ -1,5 +1,5 @@
-export type { CurveKind, CurveGeometry, CurveOrientation } from './types.js';
-export { curveKinds } from './types.js';
+export type { CurveKind, CurveGeometry, CurveOrientation, ObjectiveMap } from './types.js';
+export { curveKinds, identityObjectives, objectiveMetrics } from './types.js';
 export { makeGeometry } from './geometry.js';
 export type { WeightCurve } from './curve.js';
 export {

@@ -3,6 +3,7 @@ import type { FunctionalModel } from '../models/index.js';
 import { evaluateSplit, makeProgress, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
+import { identityObjectives, objectiveMetrics, type ObjectiveMap } from './types.js';
 
 export interface ProfilePoint {
   t: number;
@@ -12,6 +13,9 @@ export interface ProfilePoint {
 
 export interface CurveProfile {
   taskNames: string[];
+  /** the trade-off's objectives (tasks, or groups of tasks) and their per-point metrics */
+  objectives: ObjectiveMap;
+  objectivePoints: ProfilePoint[];
   points: ProfilePoint[];
   /** indices into points of the non-dominated test-loss vectors */
   nonDominatedTestLoss: number[];
@@ -20,7 +24,7 @@ export interface CurveProfile {
     testLoss: { ref: number[]; curve: number; endpoints: number };
     testError: { ref: number[]; curve: number; endpoints: number };
   };
-  /** Spearman rank correlation of each task's validation loss with t */
+  /** Spearman rank correlation of each objective's validation loss with t */
   spearmanValLoss: Record<string, number>;
   spearmanTestLoss: Record<string, number>;
 }
@@ -47,8 +51,10 @@ export function evaluateAt(
 }
 
 /** Summary quantities of a sweep (pure function of the points; also used for baselines). */
-export function summarizeProfile(taskNames: string[], points: ProfilePoint[], lossRef?: number[], errRef?: number[]): CurveProfile {
-  const K = taskNames.length;
+export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[], lossRef?: number[], errRef?: number[], objectives?: ObjectiveMap): CurveProfile {
+  const map = objectives ?? identityObjectives(taskNames);
+  const points = taskPoints.map((p) => ({ t: p.t, val: objectiveMetrics(p.val, map), test: objectiveMetrics(p.test, map) }));
+  const K = map.names.length;
   const lref = lossRef ?? Array(K).fill(2);
   const eref = errRef ?? Array(K).fill(1);
   const testLoss = points.map((p) => p.test.map((m) => m.loss));
@@ -57,12 +63,14 @@ export function summarizeProfile(taskNames: string[], points: ProfilePoint[], lo
   const ts = points.map((p) => p.t);
   const sp = (split: 'val' | 'test'): Record<string, number> => {
     const out: Record<string, number> = {};
-    taskNames.forEach((n, k) => (out[n] = points.length >= 2 ? spearman(ts, points.map((p) => p[split][k].loss)) : NaN));
+    map.names.forEach((n, k) => (out[n] = points.length >= 2 ? spearman(ts, points.map((p) => p[split][k].loss)) : NaN));
     return out;
   };
   return {
     taskNames,
-    points,
+    objectives: map,
+    objectivePoints: points,
+    points: taskPoints,
     nonDominatedTestLoss: nonDominated(testLoss),
     nonDominatedTestError: nonDominated(testErr),
     hypervolume: {
@@ -80,7 +88,7 @@ export function profileCurve(
   trainable: readonly tf.Tensor[],
   data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
   nPoints = 61,
-  opts: { progress?: boolean; batchSize?: number } = {},
+  opts: { progress?: boolean; batchSize?: number; objectives?: ObjectiveMap } = {},
 ): CurveProfile {
   const progress = makeProgress('profile', opts.progress ?? true);
   const points: ProfilePoint[] = [];
@@ -93,5 +101,5 @@ export function profileCurve(
     progress.update(`t ${i + 1}/${grid.length}, ${el.toFixed(0)} s, eta ${((el / (i + 1)) * (grid.length - i - 1)).toFixed(0)} s`);
   });
   progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return summarizeProfile(data.taskNames, points);
+  return summarizeProfile(data.taskNames, points, undefined, undefined, opts.objectives);
 }

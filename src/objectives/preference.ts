@@ -2,7 +2,10 @@ import { ExtraInputError } from '../errors.js';
 
 /** Validate and normalize a preference vector to sum 1 (one non-negative entry per task). */
 export function normalizePreference(pref: readonly number[], nTasks: number, what = 'preference'): number[] {
-  if (pref.length !== nTasks) throw new ExtraInputError(`${what} has ${pref.length} entries but there are ${nTasks} tasks`);
+  if (pref.length !== nTasks) {
+    const unit = /groups/.test(what) ? '' : ` but there are ${nTasks} tasks`;
+    throw new ExtraInputError(`${what} has ${pref.length} entries${unit || ` but needs ${nTasks}`}`);
+  }
   pref.forEach((v, k) => {
     if (Number.isNaN(v)) throw new ExtraInputError(`${what} entry ${k + 1} is NaN`);
     if (!Number.isFinite(v)) throw new ExtraInputError(`${what} entry ${k + 1} is not finite`);
@@ -14,7 +17,7 @@ export function normalizePreference(pref: readonly number[], nTasks: number, wha
 }
 
 /** Parse "0.8,0.2" (commas or spaces) into a normalized preference. */
-export function parsePreference(text: string, nTasks: number): number[] {
+export function parsePreference(text: string, nTasks: number, what = 'preference'): number[] {
   const parts = text.split(/[,\s]+/).filter((s) => s.length > 0);
   if (parts.length === 0) throw new ExtraInputError(`preference '${text}' is empty`);
   const nums = parts.map((s) => {
@@ -23,5 +26,5 @@ export function parsePreference(text: string, nTasks: number): number[] {
     if (Number.isNaN(v)) throw new ExtraInputError(`preference entry '${s}' is not a number`);
     return v;
   });
-  return normalizePreference(nums, nTasks);
+  return normalizePreference(nums, nTasks, what);
 }

@@ -1,4 +1,5 @@
 import type { ReportData } from './data.js';
+import { identityObjectives, objectiveMetrics } from '../curves/index.js';
 
 /**
  * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
@@ -19,11 +20,15 @@ function axis(title: string): Record<string, unknown> {
 
 /** The front in test-loss (or test-accuracy) space: sweep coloured by t, endpoints, non-dominated set. */
 export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
-  const [a, b] = [0, 1];
+  const first = d.curves[0].profile;
+  const objectives = first.objectives ?? identityObjectives(d.taskNames);
+  // the two objectives the curve trades off (groups with task grouping)
+  const [a, b] = first.orientation ? [first.orientation.taskA, first.orientation.taskB] : [0, 1];
+  const names = objectives.names;
   const value = (m: { loss: number; accuracy: number }) => (space === 'loss' ? m.loss : m.accuracy);
   const data: Record<string, unknown>[] = [];
   d.curves.forEach((c, ci) => {
-    const p = c.profile;
+    const p = { ...c.profile, points: c.profile.objectivePoints ?? c.profile.points };
     const hv = space === 'loss' ? p.hypervolume.testLoss : p.hypervolume.testError;
     const hvText = space === 'loss' ? `HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})` : `error HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})`;
     data.push({
@@ -33,7 +38,7 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
       x: p.points.map((q) => value(q.test[a])),
       y: p.points.map((q) => value(q.test[b])),
       text: p.points.map((q) => `t = ${q.t.toFixed(3)}`),
-      hovertemplate: `%{text}<br>${d.taskNames[a]} %{x:.4f}<br>${d.taskNames[b]} %{y:.4f}<extra>${c.name}</extra>`,
+      hovertemplate: `%{text}<br>${names[a]} %{x:.4f}<br>${names[b]} %{y:.4f}<extra>${c.name}</extra>`,
       line: { color: ci === 0 ? '#888' : palette[(ci + 2) % palette.length], width: 1 },
       marker: ci === 0 ? { color: p.points.map((q) => q.t), colorscale: 'Viridis', size: 8, colorbar: { title: { text: 't' }, x: 1.02 }, showscale: true } : { size: 5 },
     });
@@ -54,12 +59,13 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
   d.endpoints.forEach((e, i) => {
     if (!e.test) return;
     const isEnd = curveEnds.has(e.id);
+    const m = objectiveMetrics(d.taskNames.map((n) => e.test![n]), objectives);
     data.push({
       type: 'scatter',
       mode: 'markers',
       name: `endpoint ${e.id}${isEnd ? '' : ' (other)'}`,
-      x: [value(e.test[d.taskNames[a]])],
-      y: [value(e.test[d.taskNames[b]])],
+      x: [value(m[a])],
+      y: [value(m[b])],
       marker: { symbol: isEnd ? 'star' : 'diamond', size: isEnd ? 16 : 11, color: palette[i % palette.length], line: { width: 1, color: '#000' } },
     });
   });
@@ -70,8 +76,8 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
     data,
     layout: {
       title: { text: `Trade-off curve in ${what} space` },
-      xaxis: axis(`${d.taskNames[a]} ${what}`),
-      yaxis: axis(`${d.taskNames[b]} ${what}`),
+      xaxis: axis(`${names[a]} ${what}`),
+      yaxis: axis(`${names[b]} ${what}`),
       legend: { orientation: 'h', y: -0.2 },
       margin: { t: 50, r: 80 },
     },

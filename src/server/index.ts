@@ -4,7 +4,7 @@ import path from 'node:path';
 import { zipSync } from 'fflate';
 import { ExtraInputError, isExtraInputError } from '../errors.js';
 import { gatherReportData, frontFigure, plotlyFile } from '../report/index.js';
-import { preferenceToT, interpolateProfile, evaluateAt, queryMethods, type QueryMethod } from '../curves/index.js';
+import { preferenceToT, interpolateProfile, evaluateAt, queryMethods, identityObjectives, objectiveMetrics, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { byTaskName } from '../train/index.js';
 import { openRun, setupBackend, loadRunDataset } from '../cli/context.js';
@@ -60,11 +60,16 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
   const run = await openRun(runDir, 'the explorer needs a fitted and evaluated curve');
   const profile = await readProfile(runDir, curveName);
   const data = await gatherReportData(runDir);
+  // the page works on the trade-off's objectives: tasks, or groups with task grouping
+  const objectives = profile.objectives ?? identityObjectives(profile.taskNames);
+  const objPoints = profile.objectivePoints ?? profile.points;
+  const orient = profile.orientation ?? { taskA: 0, taskB: 1 };
   const html = explorerHtml({
     title: `${run.info.model.arch} on ${run.info.dataset.name}`,
-    taskNames: profile.taskNames,
+    taskNames: objectives.names,
+    axes: [orient.taskA, orient.taskB],
     front: frontFigure({ ...data, curves: data.curves.filter((c) => c.name === curveName) }, 'loss'),
-    points: profile.points.map((p) => ({ t: p.t, test: p.test })),
+    points: objPoints.map((p) => ({ t: p.t, test: p.test })),
   });
   const realRun = await fsp.realpath(runDir);
   // model, curve and data load on first use; one job at a time (tfjs state is process-global)
@@ -103,10 +108,10 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       if (!queryMethods.includes(method)) throw new HttpError(400, `method must be one of ${queryMethods.join(', ')}`);
       const prefText = url.searchParams.get('pref');
       if (!prefText) throw new HttpError(400, 'pref is required, e.g. ?pref=0.3,0.7');
-      const pref = parsePreference(prefText, profile.taskNames.length);
-      const ans = await preferenceToT(profile.points, pref, method);
-      const p = interpolateProfile(profile.points, ans.t);
-      return sendJson(res, 200, { t: ans.t, method, preference: pref, predicted: byTaskName(profile.taskNames, p.test) });
+      const pref = parsePreference(prefText, objectives.names.length);
+      const ans = await preferenceToT(objPoints, pref, method);
+      const p = interpolateProfile(objPoints, ans.t);
+      return sendJson(res, 200, { t: ans.t, method, preference: pref, predicted: byTaskName(objectives.names, p.test) });
     }
     if (route === '/api/evaluate') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body {"t": …}');
@@ -122,7 +127,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
         const { c, ds } = await load();
         const t0 = performance.now();
         const [test] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.test]);
-        return { t, test: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
+        return { t, test: byTaskName(objectives.names, objectiveMetrics(test, objectives)), tasks: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
       });
       return sendJson(res, 200, r);
     }

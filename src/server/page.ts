@@ -6,7 +6,7 @@ import type { Figure } from '../report/index.js';
  * predicted numbers (interpolated from the profile, as `extra query --no-refine` does), an "evaluate
  * here" button for real test-set numbers and export links. Data comes embedded; actions call the API.
  */
-export function explorerHtml(opts: { title: string; taskNames: string[]; front: Figure; points: { t: number; test: { loss: number; accuracy: number }[] }[] }): string {
+export function explorerHtml(opts: { title: string; taskNames: string[]; axes?: [number, number]; front: Figure; points: { t: number; test: { loss: number; accuracy: number }[] }[] }): string {
   const n = opts.taskNames.length;
   const prefInputs =
     n === 2
@@ -30,7 +30,7 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
 <tbody>${opts.taskNames.map((t, k) => `<tr><th>${escapeHtml(t)}</th><td id="pl-${k}"></td><td id="pa-${k}"></td><td id="el-${k}"></td><td id="ea-${k}"></td></tr>`).join('')}</tbody></table>
 <p><button id="evaluate">evaluate here</button> <span id="eval-status" class="muted"></span></p>
 <p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a></p>
-<script id="extra-data" type="application/json">${scriptJson({ front: opts.front, points: opts.points, taskNames: opts.taskNames })}</script>
+<script id="extra-data" type="application/json">${scriptJson({ front: opts.front, points: opts.points, taskNames: opts.taskNames, axes: opts.axes ?? [0, 1] })}</script>
 <script>
 (function () {
   var D = JSON.parse(document.getElementById('extra-data').textContent);
@@ -59,7 +59,7 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
     }
     document.getElementById('export-tfjs').href = '/api/export?format=tfjs&t=' + t;
     document.getElementById('export-st').href = '/api/export?format=safetensors&t=' + t;
-    if (window.__extraReady) Plotly.restyle('front', { x: [[m[0].loss]], y: [[m[1].loss]] }, [markerTrace]);
+    if (window.__extraReady) Plotly.restyle('front', { x: [[m[D.axes[0]].loss]], y: [[m[D.axes[1]].loss]] }, [markerTrace]);
   }
   tInput.addEventListener('input', update);
   function prefVector() {
