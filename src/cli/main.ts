@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { isExtraInputError } from '../errors.js';
 import { packageVersion } from '../run/index.js';
 import { stdio, type Io } from './context.js';
@@ -8,6 +9,7 @@ import { demoCommand } from './demo.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { groupCommand } from './group.js';
+import { surfaceCommand } from './surface.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -18,6 +20,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
   group: { run: groupCommand, summary: 'many tasks: group them by gradient affinity (spectral clustering)' },
+  surface: { run: surfaceCommand, summary: "'surface fit/eval': a triangular Bézier patch for preferences over three groups" },
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
 };
@@ -39,6 +42,8 @@ Exit codes: 0 success, 2 bad input (one line on stderr naming the problem), 1 in
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  // no tfjs console adverts or debug warnings: stderr is ours (progress and one-line errors)
+  tf.env().set('PROD', true);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     io.out(usage());

@@ -10,6 +10,7 @@ import { writeSafetensors } from '../io/index.js';
 import { optNumber, optString, parseFlags, reqString } from './args.js';
 import { loadRunDataset, openRun, setupBackend, stdio, type Io, type OpenedRun } from './context.js';
 import { openCurve, profilePath, type StoredProfile } from './curve.js';
+import { querySurface } from './surface.js';
 
 export async function readProfile(runDir: string, curve: string): Promise<StoredProfile> {
   const file = profilePath(runDir, curve);
@@ -99,7 +100,7 @@ export async function runQuery(
   };
 }
 
-export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine] [--curve NAME] [--json]
+export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine] [--curve NAME] [--surface] [--json]
 
 The point t of the curve whose trade-off matches the preference (one non-negative entry per task,
 normalized to sum 1), chosen on validation losses and refined between grid points by golden-section
@@ -112,6 +113,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     method: { type: 'string' },
     curve: { type: 'string' },
     'no-refine': { type: 'boolean' },
+    surface: { type: 'boolean' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -121,6 +123,15 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     return 0;
   }
   if (positionals.length) throw new ExtraInputError(`query: unexpected argument '${positionals[0]}'`);
+  if (v.surface) {
+    const s = await querySurface(reqString('query', v, 'run'), reqString('query', v, 'pref'), parseMethod('query', optString(v, 'method')));
+    if (v.json) io.out(JSON.stringify(s));
+    else {
+      io.out(`preference ${s.preference.map((p) => p.toFixed(3)).join(',')} (${s.method}) → surface point (${s.bary.map((b) => b.toFixed(2)).join(', ')})`);
+      for (const [k, m] of Object.entries(s.groups)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, accuracy ${(100 * m.accuracy).toFixed(2)}%`);
+    }
+    return 0;
+  }
   const r = await runQuery({
     run: reqString('query', v, 'run'),
     pref: reqString('query', v, 'pref'),

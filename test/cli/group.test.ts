@@ -47,6 +47,27 @@ describe('many tasks: grouping and the grouped pipeline from the command line', 
     const q = JSON.parse(r.out);
     expect(Object.keys(q.groups)).toEqual(['g0', 'g1', 'g2']);
     expect(Object.keys(q.predicted).length).toBe(12);
+
+    // beyond the paper: a surface over the three groups
+    r = extra(['surface', 'fit', '--run', run, '--epochs', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/a surface needs 3/);
+    const corner = g.groups.members.map((_: unknown, i: number) => (i === g.roles.aligned ? 0.8 : 0.1)).join(',');
+    expect(extra(['train', '--run', run, '--pref', corner, '--epochs', '1', '--batch-size', '64']).code).toBe(0);
+    r = extra(['surface', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64']);
+    expect(r.code, r.err).toBe(0);
+    r = extra(['surface', 'eval', '--run', run, '--resolution', '3', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const sp = JSON.parse(readFileSync(path.join(run, 'surface', 'profile.json'), 'utf8'));
+    expect(sp.points.length).toBe(10);
+    expect(sp.hypervolume.testLoss.ref).toEqual([2, 2, 2]);
+    r = extra(['query', '--run', run, '--surface', '--pref', '0.6,0.2,0.2', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const sq = JSON.parse(r.out);
+    expect(sq.bary.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(Object.keys(sq.groups)).toEqual(['g0', 'g1', 'g2']);
+    r = extra(['query', '--run', run, '--surface', '--pref', '0.5,0.5']);
+    expect(r.code).toBe(2);
   });
 
   it('k larger than the number of tasks is exit 2 with one line', () => {
