@@ -1,0 +1,156 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { trainEndpoints } from '../cli/train.js';
+import { runCurveFit, runCurveEval } from '../cli/curve.js';
+import { listEndpoints } from '../run/index.js';
+import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '../pareto/index.js';
+import { lossScale, queryCriterion } from '../curves/index.js';
+import type { Io } from '../cli/context.js';
+
+/**
+ * Equal-budget comparison of ways to get a Pareto front (issue #8). Budget unit: one endpoint epoch
+ * (one forward/backward pass over the training set). An LS sweep of k models for E epochs costs k·E;
+ * a curve method costs 2·E for its endpoints plus 2 units per curve epoch (two values of t per batch),
+ * so curves get C = (k·E − 2·E)/2 epochs.
+ */
+export interface FrontOptions {
+  dataset: string;
+  out: string;
+  seed: number;
+  sizes?: { trainSize?: number; valSize?: number; testSize?: number };
+  epochs: number;
+  sweep: number;
+  points: number;
+  lr: number;
+  methods: string[];
+  backend?: string;
+  quiet: boolean;
+}
+
+export interface FrontRow {
+  method: string;
+  testLossHV: number;
+  testErrorHV: number;
+  chebyshev05: number;
+  alignmentDeg: number;
+  spearmanA: number;
+  spearmanB: number;
+  seconds: number;
+  budget: number;
+}
+
+interface Pt {
+  order: number;
+  val: number[];
+  test: number[];
+  testErr: number[];
+}
+
+/** The metrics of one method's set of points (curve sweep or LS models), all on test data except the choice. */
+export function frontMetrics(points: Pt[]): Omit<FrontRow, 'method' | 'seconds' | 'budget'> {
+  const test = points.map((p) => p.test);
+  const errs = points.map((p) => p.testErr);
+  const cheb = Math.min(...test.map((l) => Math.max(0.5 * l[0], 0.5 * l[1])));
+  // 11 preferences: choose by Chebyshev on validation, measure the angle of the chosen test losses
+  const scale = lossScale(points.map((p) => p.val));
+  const testScale = lossScale(test);
+  const angles: number[] = [];
+  for (let i = 0; i <= 10; i++) {
+    const r = [Math.max(i / 10, 1e-6), Math.max(1 - i / 10, 1e-6)];
+    let best = 0;
+    points.forEach((p, q) => {
+      if (queryCriterion('chebyshev', r, p.val, scale) < queryCriterion('chebyshev', r, points[best].val, scale)) best = q;
+    });
+    // the angle is measured on test losses normalized by the test sweep's own ideal point and spread
+    const l = points[best].test.map((v, k) => (v - testScale.z[k]) / testScale.s[k] + 1e-6);
+    angles.push((preferenceAlignmentAngle(l, r) * 180) / Math.PI);
+  }
+  const order = points.map((p) => p.order);
+  return {
+    testLossHV: hypervolume(test, [2, 2]),
+    testErrorHV: hypervolume(errs, [1, 1]),
+    chebyshev05: cheb,
+    alignmentDeg: angles.reduce((a, b) => a + b, 0) / angles.length,
+    spearmanA: spearman(order, points.map((p) => p.val[0])),
+    spearmanB: spearman(order, points.map((p) => p.val[1])),
+  };
+}
+
+const curveMethods: Record<string, { kind: string; alpha: number; controls: number }> = {
+  line: { kind: 'line', alpha: 0, controls: 2 },
+  bezier: { kind: 'bezier', alpha: 0.5, controls: 4 },
+  'bezier-a0': { kind: 'bezier', alpha: 0, controls: 4 },
+  polychain: { kind: 'polychain', alpha: 0.5, controls: 3 },
+  'polychain-a0': { kind: 'polychain', alpha: 0, controls: 3 },
+  nurbs: { kind: 'nurbs', alpha: 0.5, controls: 4 },
+  'nurbs-a0': { kind: 'nurbs', alpha: 0, controls: 4 },
+};
+
+export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods)];
+
+export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontRow[]> {
+  const silent: Io = { out: () => {}, err: o.quiet ? () => {} : io.err };
+  const run = path.join(o.out, `${o.dataset}-seed${o.seed}`);
+  await fsp.rm(run, { recursive: true, force: true });
+  const rows: FrontRow[] = [];
+  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: 2, resume: false, quiet: true };
+  const prefs = Array.from({ length: o.sweep }, (_, i) => {
+    const a = 0.1 + (0.8 * i) / (o.sweep - 1);
+    return `${+a.toFixed(4)},${+(1 - a).toFixed(4)}`;
+  });
+  // LS sweep (its two extreme models double as the curves' endpoints: (0.9,0.1) and (0.1,0.9))
+  let t0 = performance.now();
+  await trainEndpoints({ ...base, prefs, epochs: o.epochs }, silent);
+  const sweepSeconds = (performance.now() - t0) / 1000;
+  const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
+  const names = Object.keys(eps[0].test ?? {});
+  const endpointSeconds = (2 / o.sweep) * sweepSeconds;
+  if (o.methods.includes('ls-sweep')) {
+    const pts = eps.map((e, i) => ({
+      order: i,
+      val: names.map((n) => e.val![n].loss),
+      test: names.map((n) => e.test![n].loss),
+      testErr: names.map((n) => 1 - e.test![n].accuracy),
+    }));
+    rows.push({ method: 'ls-sweep', ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs });
+  }
+  const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
+  const ends = [eps[0].id, eps[eps.length - 1].id];
+  for (const m of o.methods.filter((x) => x in curveMethods)) {
+    const c = curveMethods[m];
+    t0 = performance.now();
+    await runCurveFit({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${m}`, evalPoints: 0, backend: o.backend, resume: false, quiet: true }, silent);
+    const fitSeconds = (performance.now() - t0) / 1000;
+    const prof = await runCurveEval({ run, points: o.points, curve: `curve-${m}`, backend: o.backend, quiet: true }, silent);
+    const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
+    rows.push({ method: m, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs) });
+    io.err(`[bench front] ${o.dataset} seed ${o.seed}: ${m} done`);
+  }
+  return rows;
+}
+
+export function summarizeRows(all: FrontRow[][]): string {
+  const methods = all[0].map((r) => r.method);
+  const stat = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+    return { m, sd };
+  };
+  const f = (xs: number[], d = 4) => {
+    const { m, sd } = stat(xs);
+    return all.length > 1 ? `${m.toFixed(d)} ± ${sd.toFixed(d)}` : m.toFixed(d);
+  };
+  const lines = [
+    '| method | budget (endpoint epochs) | test-loss HV ↑ (ref 2,2) | test-error HV ↑ (ref 1,1) | best Chebyshev at (0.5,0.5) ↓ | preference alignment (°) ↓ | Spearman val loss a / b | wall time (s) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const m of methods) {
+    const rs = all.map((rows) => rows.find((r) => r.method === m)!);
+    lines.push(
+      `| ${m} | ${rs[0].budget} | ${f(rs.map((r) => r.testLossHV))} | ${f(rs.map((r) => r.testErrorHV))} | ${f(rs.map((r) => r.chebyshev05))} | ${f(rs.map((r) => r.alignmentDeg), 1)} | ${f(rs.map((r) => r.spearmanA), 2)} / ${f(rs.map((r) => r.spearmanB), 2)} | ${f(rs.map((r) => r.seconds), 0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export { nonDominated };
