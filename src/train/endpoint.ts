@@ -45,17 +45,20 @@ export interface EndpointResult {
 
 type JsonState = Record<string, unknown>;
 
+/** Everything one optimizer step of an endpoint needs. */
+interface StepContext {
+  model: FunctionalModel;
+  objective: Objective;
+  params: readonly tf.Tensor[];
+  batch: Batch;
+  preference: number[];
+  state: JsonState;
+  step: number;
+  options?: Record<string, number>;
+}
+
 /** Gradients of Σ_k w_k L_k where the weights come from a scalarization plug-in. */
-function scalarizedStep(
-  model: FunctionalModel,
-  objective: Objective,
-  params: readonly tf.Tensor[],
-  batch: Batch,
-  preference: number[],
-  state: JsonState,
-  step: number,
-  options?: Record<string, number>,
-): StepResult {
+function scalarizedStep({ model, objective, params, batch, preference, state, step, options }: StepContext): StepResult {
   let lossValues: number[] = [];
   const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
     const outs = model.forward(p, batch.x);
@@ -107,16 +110,7 @@ export function perTaskGradients(
  * Gradient-aggregation step (MGDA, CAGrad, ...): per-task trunk gradients handed to the plug-in as
  * flat vectors, its direction written back. Head parameters get their own task's gradient, as in LibMTL.
  */
-function aggregatedStep(
-  model: FunctionalModel,
-  objective: Objective,
-  params: readonly tf.Tensor[],
-  batch: Batch,
-  preference: number[],
-  state: JsonState,
-  step: number,
-  options?: Record<string, number>,
-): StepResult {
+function aggregatedStep({ model, objective, params, batch, preference, state, step, options }: StepContext): StepResult {
   const { losses, perTask, shared: flat, sharedIdx } = perTaskGradients(model, params, batch);
   const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
@@ -165,16 +159,16 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
     init: () => (cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
     initialState: () => ({}),
     step: (tensors, batch, state, ctx) =>
-      (objective.needsGradients ? aggregatedStep : scalarizedStep)(
+      (objective.needsGradients ? aggregatedStep : scalarizedStep)({
         model,
         objective,
-        tensors,
+        params: tensors,
         batch,
-        cfg.preference,
+        preference: cfg.preference,
         state,
-        ctx.epoch * 1_000_000 + ctx.step,
-        cfg.methodOptions,
-      ),
+        step: ctx.epoch * 1_000_000 + ctx.step,
+        options: cfg.methodOptions,
+      }),
     evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs)) }),
   };
   const loop = await runTrainingLoop(
