@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../run/index.js';
 import type { StoredProfile } from '../cli/curve.js';
+import type { SurfaceProfile } from '../surfaces/index.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
 export interface ReportData {
@@ -12,6 +13,8 @@ export interface ReportData {
   endpoints: (EndpointInfo & { log: Record<string, unknown>[] })[];
   /** the default curve's profile first, then any other curves (curve-*) of the run */
   curves: { name: string; profile: StoredProfile; log: Record<string, unknown>[] }[];
+  /** the three-group surface's profile, when `extra surface eval` has run */
+  surface?: SurfaceProfile;
 }
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
@@ -52,5 +55,12 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
   if (curves.length === 0) {
     throw new ExtraInputError(`${runDir} has no curve profile; run 'extra curve fit --run ${runDir}' and 'extra curve eval --run ${runDir}' first`);
   }
-  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves };
+  let surface: SurfaceProfile | undefined;
+  try {
+    const s = JSON.parse(await fsp.readFile(path.join(runDir, 'surface', 'profile.json'), 'utf8')) as SurfaceProfile;
+    if (s.format === 'extra-surface-profile') surface = s;
+  } catch {
+    /* no surface */
+  }
+  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface };
 }

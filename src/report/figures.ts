@@ -143,6 +143,53 @@ export function trainingFigure(d: ReportData): Figure {
   };
 }
 
+/** The three-objective front of the surface (test losses of its three groups), with the curve's sweep. */
+export function surfaceFigure(d: ReportData): Figure | null {
+  const s = d.surface;
+  if (!s) return null;
+  const data: Record<string, unknown>[] = [
+    {
+      type: 'scatter3d',
+      mode: 'markers',
+      name: `surface — 3-D HV ${s.hypervolume.testLoss.surface.toFixed(4)} (corners ${s.hypervolume.testLoss.corners.toFixed(4)})`,
+      x: s.points.map((p) => p.testObjectives[0].loss),
+      y: s.points.map((p) => p.testObjectives[1].loss),
+      z: s.points.map((p) => p.testObjectives[2].loss),
+      text: s.points.map((p) => `b = (${p.bary.map((v) => v.toFixed(2)).join(', ')})`),
+      marker: { size: 4, color: s.points.map((p) => p.bary[0]), colorscale: 'Viridis' },
+    },
+  ];
+  const c = d.curves[0]?.profile;
+  const names = c?.objectives?.names;
+  if (c?.objectivePoints && names && names.length === 3) {
+    const order = s.objectiveNames.map((n) => names.indexOf(n));
+    if (order.every((i) => i >= 0)) {
+      data.push({
+        type: 'scatter3d',
+        mode: 'lines+markers',
+        name: `curve — 3-D HV ${c.hypervolume.testLoss.curve.toFixed(4)}`,
+        x: c.objectivePoints.map((p) => p.test[order[0]].loss),
+        y: c.objectivePoints.map((p) => p.test[order[1]].loss),
+        z: c.objectivePoints.map((p) => p.test[order[2]].loss),
+        marker: { size: 3, color: '#d62728' },
+        line: { color: '#d62728' },
+      });
+    }
+  }
+  return {
+    id: 'surface-front',
+    title: 'three-group front',
+    data,
+    layout: {
+      title: { text: 'Three-group front: the surface over the simplex and the curve (test losses)' },
+      scene: { xaxis: { title: { text: s.objectiveNames[0] } }, yaxis: { title: { text: s.objectiveNames[1] } }, zaxis: { title: { text: s.objectiveNames[2] } } },
+      legend: { orientation: 'h', y: -0.1 },
+    },
+  };
+}
+
 export function reportFigures(d: ReportData): Figure[] {
-  return [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), alongTFigure(d, 'accuracy'), trainingFigure(d)];
+  const figs = [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), alongTFigure(d, 'accuracy'), trainingFigure(d)];
+  const s = surfaceFigure(d);
+  return s ? [...figs, s] : figs;
 }

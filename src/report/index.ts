@@ -9,7 +9,7 @@ import { renderFigurePngs } from './png.js';
 
 export { gatherReportData } from './data.js';
 export type { ReportData } from './data.js';
-export { reportFigures, frontFigure, alongTFigure, trainingFigure } from './figures.js';
+export { reportFigures, frontFigure, alongTFigure, trainingFigure, surfaceFigure } from './figures.js';
 export type { Figure } from './figures.js';
 export { reportHtml, summaryHtml, scriptJson, escapeHtml, pageStyle } from './page.js';
 export { renderFigurePngs, chromiumPath, chromiumArgs, loadPlaywright } from './png.js';

@@ -68,6 +68,12 @@ describe('many tasks: grouping and the grouped pipeline from the command line', 
     expect(Object.keys(sq.groups)).toEqual(['g0', 'g1', 'g2']);
     r = extra(['query', '--run', run, '--surface', '--pref', '0.5,0.5']);
     expect(r.code).toBe(2);
+    // the report shows the three-group front
+    r = extra(['report', '--run', run, '--no-png', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const html = readFileSync(JSON.parse(r.out).html, 'utf8');
+    expect(html).toContain('fig-surface-front');
+    expect(html).toContain('scatter3d');
   });
 
   it('k larger than the number of tasks is exit 2 with one line', () => {
