@@ -37,6 +37,10 @@ export interface FrontRow {
   spearmanB: number;
   seconds: number;
   budget: number;
+  /** peak resident memory of the process (worker threads included) while this method ran, MiB */
+  peakRssMiB: number;
+  /** test losses of the method's points (for the Pareto plot) */
+  testLosses: number[][];
 }
 
 interface Pt {
@@ -47,7 +51,7 @@ interface Pt {
 }
 
 /** The metrics of one method's set of points (curve sweep or LS models), all on test data except the choice. */
-export function frontMetrics(points: Pt[]): Omit<FrontRow, 'method' | 'seconds' | 'budget'> {
+export function frontMetrics(points: Pt[]): Omit<FrontRow, 'method' | 'seconds' | 'budget' | 'peakRssMiB' | 'testLosses'> {
   const test = points.map((p) => p.test);
   const errs = points.map((p) => p.testErr);
   const cheb = Math.min(...test.map((l) => Math.max(0.5 * l[0], 0.5 * l[1])));
@@ -88,6 +92,16 @@ const curveMethods: Record<string, { kind: string; alpha: number; controls: numb
 
 export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods)];
 
+/** Samples process RSS every 100 ms until stopped; returns the peak in MiB. */
+function rssMonitor(): () => number {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage().rss) / 2 ** 20;
+  };
+}
+
 export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontRow[]> {
   const silent: Io = { out: () => {}, err: o.quiet ? () => {} : io.err };
   const run = path.join(o.out, `${o.dataset}-seed${o.seed}`);
@@ -100,8 +114,10 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
   });
   // LS sweep (its two extreme models double as the curves' endpoints: (0.9,0.1) and (0.1,0.9))
   let t0 = performance.now();
+  let stopRss = rssMonitor();
   await trainEndpoints({ ...base, prefs, epochs: o.epochs }, silent);
   const sweepSeconds = (performance.now() - t0) / 1000;
+  const sweepRss = stopRss();
   const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
   const names = Object.keys(eps[0].test ?? {});
   const endpointSeconds = (2 / o.sweep) * sweepSeconds;
@@ -112,18 +128,20 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
       test: names.map((n) => e.test![n].loss),
       testErr: names.map((n) => 1 - e.test![n].accuracy),
     }));
-    rows.push({ method: 'ls-sweep', ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs });
+    rows.push({ method: 'ls-sweep', ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) });
   }
   const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
   const ends = [eps[0].id, eps[eps.length - 1].id];
   for (const m of o.methods.filter((x) => x in curveMethods)) {
     const c = curveMethods[m];
     t0 = performance.now();
+    stopRss = rssMonitor();
     await runCurveFit({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${m}`, evalPoints: 0, backend: o.backend, resume: false, quiet: true }, silent);
     const fitSeconds = (performance.now() - t0) / 1000;
     const prof = await runCurveEval({ run, points: o.points, curve: `curve-${m}`, backend: o.backend, quiet: true }, silent);
     const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
-    rows.push({ method: m, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs) });
+    const rss = stopRss();
+    rows.push({ method: m, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweepRss), testLosses: pts.map((p) => p.test) });
     io.err(`[bench front] ${o.dataset} seed ${o.seed}: ${m} done`);
   }
   return rows;
@@ -141,16 +159,31 @@ export function summarizeRows(all: FrontRow[][]): string {
     return all.length > 1 ? `${m.toFixed(d)} ± ${sd.toFixed(d)}` : m.toFixed(d);
   };
   const lines = [
-    '| method | budget (endpoint epochs) | test-loss HV ↑ (ref 2,2) | test-error HV ↑ (ref 1,1) | best Chebyshev at (0.5,0.5) ↓ | preference alignment (°) ↓ | Spearman val loss a / b | wall time (s) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| method | budget (endpoint epochs) | test-loss HV ↑ (ref 2,2) | test-error HV ↑ (ref 1,1) | best Chebyshev at (0.5,0.5) ↓ | preference alignment (°) ↓ | Spearman val loss a / b | wall time (s) | peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const m of methods) {
     const rs = all.map((rows) => rows.find((r) => r.method === m)!);
     lines.push(
-      `| ${m} | ${rs[0].budget} | ${f(rs.map((r) => r.testLossHV))} | ${f(rs.map((r) => r.testErrorHV))} | ${f(rs.map((r) => r.chebyshev05))} | ${f(rs.map((r) => r.alignmentDeg), 1)} | ${f(rs.map((r) => r.spearmanA), 2)} / ${f(rs.map((r) => r.spearmanB), 2)} | ${f(rs.map((r) => r.seconds), 0)} |`,
+      `| ${m} | ${rs[0].budget} | ${f(rs.map((r) => r.testLossHV))} | ${f(rs.map((r) => r.testErrorHV))} | ${f(rs.map((r) => r.chebyshev05))} | ${f(rs.map((r) => r.alignmentDeg), 1)} | ${f(rs.map((r) => r.spearmanA), 2)} / ${f(rs.map((r) => r.spearmanB), 2)} | ${f(rs.map((r) => r.seconds), 0)} | ${f(rs.map((r) => r.peakRssMiB), 0)} |`,
     );
   }
   return lines.join('\n');
 }
 
-export { nonDominated };
+/** Plotly figure of every method's test-loss points for one seed (LS sweep as markers, curves as lines). */
+export function frontPlotFigure(rows: FrontRow[], dataset: string): { id: string; title: string; data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+  return {
+    id: `front-${dataset}`,
+    title: dataset,
+    data: rows.map((r) => ({
+      type: 'scatter',
+      mode: r.method === 'ls-sweep' ? 'markers' : 'lines',
+      name: `${r.method} (HV ${r.testLossHV.toFixed(3)})`,
+      x: r.testLosses.map((l) => l[0]),
+      y: r.testLosses.map((l) => l[1]),
+      marker: { size: 10 },
+    })),
+    layout: { title: { text: `${dataset}: test-loss fronts at equal budget (seed 0)` }, xaxis: { title: { text: 'task a test loss' } }, yaxis: { title: { text: 'task b test loss' } }, width: 900, height: 600 },
+  };
+}
