@@ -83,6 +83,13 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
               continue;
             }
             const rowBase = (n * h + row) * w;
+            const first = j - left;
+            if (ci === 1 && sw === 1 && first >= 0 && first + ow <= w) {
+              // one input channel, stride 1, no padding in this row: the patch row is a contiguous slice
+              patches.set(xv.subarray(rowBase + first, rowBase + first + ow), o);
+              o += ow;
+              continue;
+            }
             for (let yc = 0; yc < ow; yc++, o++) {
               const col = yc * sw + j - left;
               patches[o] = col < 0 || col >= w ? 0 : xv[(rowBase + col) * ci + c];
