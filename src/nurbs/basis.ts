@@ -90,6 +90,12 @@ export function nonZeroBasisDerivatives(span: number, t: number, knots: ArrayLik
   return ders;
 }
 
+/** The NURBS Book name for {@link nonZeroBasis} (A2.2). */
+export const basisFunctions = nonZeroBasis;
+
+/** The NURBS Book name for {@link nonZeroBasisDerivatives} (A2.3). */
+export const basisFunctionDerivatives = nonZeroBasisDerivatives;
+
 /** All nControl values N_{i,p}(t) (zeros outside the support). */
 export function bsplineBasis(t: number, knots: ArrayLike<number>, degree: number, nControl: number): Float64Array {
   validateKnots(knots, nControl, degree);

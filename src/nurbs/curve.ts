@@ -13,6 +13,7 @@ export interface NurbsSpec {
 }
 
 function checkPoints(points: ArrayLike<number>[], n: number): number {
+  if (points.length === 0) throw new NurbsError('a curve needs control points, got none');
   if (points.length !== n) throw new NurbsError(`need ${n} control points, got ${points.length}`);
   const d = points[0].length;
   for (let i = 1; i < n; i++) if (points[i].length !== d) throw new NurbsError(`control point ${i} has dimension ${points[i].length}, expected ${d}`);

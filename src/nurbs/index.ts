@@ -4,6 +4,8 @@ export { clampedUniformKnots, validateKnots, findSpan } from './knots.js';
 export {
   nonZeroBasis,
   nonZeroBasisDerivatives,
+  basisFunctions,
+  basisFunctionDerivatives,
   bsplineBasis,
   bsplineBasisDerivative,
   rationalBasis,

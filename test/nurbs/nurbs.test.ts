@@ -14,7 +14,12 @@ import {
   polychainSpec,
   nurbsSpec,
   NurbsError,
+  findSpan,
+  basisFunctions,
+  basisFunctionDerivatives,
+  bsplineBasisDerivative,
 } from '../../src/nurbs/index.js';
+import { DomainError } from '../../src/errors.js';
 import { makeRng } from '../../src/util/rng.js';
 
 // verb-nurbs (test-only oracle) is a browser build that expects a global `window`.
@@ -33,6 +38,28 @@ describe('B-spline and rational basis', () => {
     expect(N[3]).toBeCloseTo(6 / 8, 14);
     expect(N[4]).toBeCloseTo(1 / 8, 14);
     expect(N[0] + N[1] + N[5] + N[6] + N[7]).toBe(0);
+  });
+
+  it('The NURBS Book Ex. 2.4 (derivatives of Ex. 2.3): dN/du at u = 5/2 is −1/2, 0, 1/2 (×5 after rescaling to [0,1])', () => {
+    const U = [0, 0, 0, 1, 2, 3, 4, 4, 5, 5, 5].map((u) => u / 5);
+    const span = findSpan(0.5, U, 2, 8);
+    expect(span).toBe(4);
+    const ders = basisFunctionDerivatives(span, 0.5, U, 2, 2);
+    expect(Array.from(ders[0])).toEqual(Array.from(basisFunctions(span, 0.5, U, 2)));
+    // N2 = (3−u)²/2, N3 = −11/2 + 5u − u², N4 = (u−2)²/2 on [2,3]; d/dt = 5 d/du, d²/dt² = 25 d²/du²
+    [-1 / 2, 0, 1 / 2].forEach((v, j) => expect(ders[1][j]).toBeCloseTo(5 * v, 13));
+    [1, -2, 1].forEach((v, j) => expect(ders[2][j]).toBeCloseTo(25 * v, 11));
+    const full = bsplineBasisDerivative(0.5, U, 2, 8);
+    expect(Array.from(full)).toEqual([0, 0, ders[1][0], ders[1][1], ders[1][2], 0, 0, 0]);
+  });
+
+  it('findSpan closes the last non-empty span on the right and skips empty spans', () => {
+    const U = [0, 0, 0, 0.2, 0.4, 0.6, 0.8, 0.8, 1, 1, 1];
+    expect(findSpan(0, U, 2, 8)).toBe(2);
+    expect(findSpan(0.2, U, 2, 8)).toBe(3);
+    expect(findSpan(0.79, U, 2, 8)).toBe(5);
+    expect(findSpan(0.8, U, 2, 8)).toBe(7);
+    expect(findSpan(1, U, 2, 8)).toBe(7);
   });
 
   it('partition of unity, non-negativity and local support, t = 0 and t = 1 included', () => {
@@ -71,6 +98,28 @@ describe('B-spline and rational basis', () => {
     const mid = curvePoint(0.25, [[0], [10], [4]], pc.weights, pc.knots, 1);
     expect(mid[0]).toBeCloseTo(5, 14);
     expect(curvePoint(0.5, [[0], [10], [4]], pc.weights, pc.knots, 1)[0]).toBeCloseTo(10, 14);
+  });
+
+  it('Bézier basis of degrees 1..6 equals the Bernstein polynomials', () => {
+    const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
+    for (let p = 1; p <= 6; p++) {
+      const s = bezierSpec(p + 1);
+      expect(s.degree).toBe(p);
+      for (const t of tsGrid) {
+        const N = bsplineBasis(t, s.knots, p, p + 1);
+        N.forEach((v, i) => expect(v).toBeCloseTo(choose(p, i) * t ** i * (1 - t) ** (p - i), 13));
+      }
+    }
+  });
+
+  it('dR/dt sums to zero and each column of dR/dω sums to zero (R stays a partition of unity)', () => {
+    const s = nurbsSpec(7, 3);
+    const w = [0.3, 1.9, 1, 0.8, 2.5, 0.6, 1.4];
+    for (const t of tsGrid) {
+      expect(rationalBasisDerivative(t, s.knots, 3, w).reduce((a, b) => a + b, 0)).toBeCloseTo(0, 11);
+      const J = rationalBasisWeightJacobian(t, s.knots, 3, w);
+      for (let j = 0; j < 7; j++) expect(J.reduce((a, row) => a + row[j], 0)).toBeCloseTo(0, 13);
+    }
   });
 
   it('lowers the NURBS degree when there are too few control points (the basis still sums to one)', () => {
@@ -118,6 +167,31 @@ describe('curves', () => {
     }
   });
 
+  it('agrees with verb-nurbs on point and dC/dt for non-uniform knots (dimension 1000)', () => {
+    const rng = makeRng(4);
+    const dim = 1000;
+    for (const [n, p] of [[5, 2], [8, 3]]) {
+      const interior = Array.from({ length: n - p - 1 }, () => rng.next()).sort((a, b) => a - b);
+      const U = [...Array(p + 1).fill(0), ...interior, ...Array(p + 1).fill(1)];
+      const P = Array.from({ length: n }, () => Float64Array.from({ length: dim }, () => rng.normal()));
+      const w = Array.from({ length: n }, () => 0.1 + 3 * rng.next());
+      const data = new verb.core.NurbsCurveData(p, U, verb.eval.Eval.homogenize1d(P.map((x) => Array.from(x)), w));
+      for (const t of [0, 0.2, 0.61, 1]) {
+        const [c, dc]: number[][] = verb.eval.Eval.rationalCurveDerivatives(data, t, 1);
+        const ours = curvePoint(t, P, w, U, p);
+        const dOurs = curveDerivative(t, P, w, U, p);
+        let err = 0;
+        let dErr = 0;
+        for (let q = 0; q < dim; q++) {
+          err = Math.max(err, Math.abs(ours[q] - c[q]));
+          dErr = Math.max(dErr, Math.abs(dOurs[q] - dc[q]) / (1 + Math.abs(dc[q])));
+        }
+        expect(err).toBeLessThan(1e-9);
+        expect(dErr).toBeLessThan(1e-9);
+      }
+    }
+  });
+
   it('agrees with verb-nurbs on random rational curves of dimension 1200 within 1e-9', () => {
     const rng = makeRng(3);
     const dim = 1200;
@@ -148,10 +222,22 @@ describe('bad input is a typed error naming the problem', () => {
     ['t outside [0,1]', () => bsplineBasis(1.2, U, 3, 4), /outside \[0, 1\]/],
     ['NaN t', () => bsplineBasis(NaN, U, 3, 4), /not a number/],
     ['NaN knot', () => validateKnots([0, 0, 0, 0, NaN, 1, 1, 1, 1], 5, 3), /not a finite/],
+    ['NaN weight', () => rationalBasis(0.5, U, 3, [1, NaN, 1, 1]), /weight 1/],
+    ['infinite weight', () => rationalBasisWeightJacobian(0.5, U, 3, [1, 1, Infinity, 1]), /weight 2/],
+    ['weight count', () => curvePoint(0.5, [[0], [1], [2], [3]], [1, 1, 1], U, 3), /control points/],
+    ['infinite t', () => rationalBasisDerivative(Infinity, U, 3, [1, 1, 1, 1]), /outside \[0, 1\]/],
+    ['negative t', () => curveDerivative(-1e-12, [[0], [1], [2], [3]], [1, 1, 1, 1], U, 3), /outside \[0, 1\]/],
+    ['domain not [0,1]', () => validateKnots([0, 0, 0, 0, 2, 2, 2, 2], 4, 3), /domain/],
+    ['degree 0', () => clampedUniformKnots(4, 0), /degree/],
+    ['interior knot multiplicity > p', () => validateKnots([0, 0, 0.5, 0.5, 0.5, 1, 1], 5, 1), /multiplicity/],
+    ['no control points', () => curvePoint(0.5, [], [], U, 3), /control points/],
+    ['mixed dimensions', () => curvePoint(0.5, [[0], [1, 2], [2], [3]], [1, 1, 1, 1], U, 3), /dimension/],
+    ['one-point Bézier', () => bezierSpec(1), /at least 2/],
   ];
   for (const [name, fn, re] of cases) {
     it(name, () => {
       expect(fn).toThrow(NurbsError);
+      expect(fn).toThrow(DomainError);
       expect(fn).toThrow(re);
     });
   }
