@@ -120,7 +120,8 @@ export function hypervolume(points: readonly (readonly number[])[], ref: readonl
   validate(points, ref);
   switch (ref.length) {
     case 1: {
-      const m = Math.min(...points.map((p) => p[0]), ref[0]);
+      let m = ref[0];
+      for (const p of points) m = Math.min(m, p[0]);
       return ref[0] - m;
     }
     case 2:

@@ -15,6 +15,7 @@ export function ranks(x: readonly number[]): number[] {
   return r;
 }
 
+/** Pearson correlation; NaN when either input is constant (or empty). */
 export function pearson(x: readonly number[], y: readonly number[]): number {
   if (x.length !== y.length) throw new DomainError(`pearson: ${x.length} x values but ${y.length} y values`);
   const n = x.length;
@@ -31,8 +32,13 @@ export function pearson(x: readonly number[], y: readonly number[]): number {
   return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
 }
 
-/** Spearman rank correlation (Pearson correlation of the average ranks). */
+/**
+ * Spearman rank correlation (Pearson correlation of the average ranks). NaN in either input (a
+ * diverged loss, say) gives NaN rather than a correlation of an arbitrary ordering.
+ */
 export function spearman(x: readonly number[], y: readonly number[]): number {
+  if (x.length !== y.length) throw new DomainError(`spearman: ${x.length} x values but ${y.length} y values`);
+  if (x.some(Number.isNaN) || y.some(Number.isNaN)) return NaN;
   return pearson(ranks(x), ranks(y));
 }
 
@@ -43,6 +49,14 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
  */
 export function preferenceAlignmentAngle(loss: readonly number[], preference: readonly number[]): number {
   if (loss.length !== preference.length) throw new DomainError(`loss has ${loss.length} entries, preference ${preference.length}`);
+  preference.forEach((v, k) => {
+    if (!Number.isFinite(v) || v < 0) throw new DomainError(`preference entry ${k} must be a finite non-negative number, got ${v}`);
+  });
+  if (preference.every((v) => v === 0)) throw new DomainError('preference is all zeros');
+  loss.forEach((v, k) => {
+    if (!Number.isFinite(v)) throw new DomainError(`loss entry ${k} is not finite (${v})`);
+  });
+  if (loss.every((v) => v === 0)) throw new DomainError('loss vector is zero: its angle to the preference ray is undefined');
   const zeros = preference.filter((v) => v === 0).length;
   const u = preference.map((v) => (zeros > 0 ? (v === 0 ? 1 : 0) : 1 / v));
   const dot = loss.reduce((a, v, k) => a + v * u[k], 0);
@@ -56,6 +70,9 @@ export function preferenceAlignmentAngle(loss: readonly number[], preference: re
  */
 export function deltaM(metrics: readonly number[], baselines: readonly number[], higherIsBetter: readonly boolean[]): number {
   if (metrics.length !== baselines.length || metrics.length !== higherIsBetter.length) throw new DomainError('deltaM: metrics, baselines and directions differ in length');
+  baselines.forEach((b, i) => {
+    if (!Number.isFinite(b) || b === 0) throw new DomainError(`deltaM: baseline ${i} must be finite and non-zero, got ${b}`);
+  });
   const terms = metrics.map((m, i) => ((higherIsBetter[i] ? -1 : 1) * (m - baselines[i])) / baselines[i]);
   return (100 * terms.reduce((a, b) => a + b, 0)) / terms.length;
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { hypervolume, hypervolume2d, hypervolume3d, hypervolumeWfg, nonDominated, spearman, deltaM, preferenceAlignmentAngle } from '../../src/pareto/index.js';
+import { hypervolume, hypervolume2d, hypervolume3d, hypervolumeWfg, nonDominated, dominates, spearman, pearson, ranks, deltaM, preferenceAlignmentAngle } from '../../src/pareto/index.js';
 import { DomainError } from '../../src/errors.js';
 import { makeRng } from '../../src/util/rng.js';
 
@@ -69,10 +69,40 @@ describe('hypervolume', () => {
     }
   });
 
+  it('1-D is the distance from the best point to the reference', () => {
+    expect(hypervolume([[0.3], [0.7], [1.5]], [1])).toBeCloseTo(0.7, 15);
+    expect(hypervolume([[1.5]], [1])).toBe(0);
+    expect(hypervolume([], [1, 1, 1, 1])).toBe(0);
+  });
+
+  it('points on the reference boundary add nothing; duplicates count once', () => {
+    expect(hypervolume([[0.5, 1], [1, 0.2]], [1, 1])).toBe(0);
+    expect(hypervolume([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.2, 1, 0.1]], [1, 1, 1])).toBeCloseTo(0.125, 14);
+    expect(hypervolumeWfg([[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5], [1, 0, 0, 0]], [1, 1, 1, 1])).toBeCloseTo(0.0625, 14);
+  });
+
+  it('agrees with inclusion–exclusion on integer grids (many ties and duplicates), d = 2..5, n ≤ 10', () => {
+    const rng = makeRng(13);
+    for (let d = 2; d <= 5; d++) {
+      for (let trial = 0; trial < 10; trial++) {
+        const pts = Array.from({ length: 1 + rng.int(10) }, () => Array.from({ length: d }, () => rng.int(4)));
+        const ref = Array(d).fill(4);
+        const oracle = inclusionExclusion(pts, ref);
+        expect(hypervolume(pts, ref)).toBeCloseTo(oracle, 10);
+        expect(hypervolumeWfg(pts, ref)).toBeCloseTo(oracle, 10);
+        if (d === 2) expect(hypervolume2d(pts, ref)).toBeCloseTo(oracle, 10);
+        if (d === 3) expect(hypervolume3d(pts, ref)).toBeCloseTo(oracle, 10);
+      }
+    }
+  });
+
   it('rejects a bad reference point or points of the wrong dimension', () => {
     expect(() => hypervolume([[0, 1]], [2, NaN])).toThrow(DomainError);
     expect(() => hypervolume([[0, 1, 2]], [2, 2])).toThrow(/3 objectives/);
     expect(() => hypervolume([[0, 1]], [])).toThrow(/empty/);
+    expect(() => hypervolume([[0, 1]], [Infinity, 2])).toThrow(/reference point entry 0/);
+    expect(() => hypervolume3d([[0, NaN, 1]], [2, 2, 2])).toThrow(/point 0 objective 1/);
+    expect(() => hypervolumeWfg([[0, 1, 1, 1]], [2, 2, 2])).toThrow(DomainError);
   });
 });
 
@@ -81,9 +111,40 @@ describe('non-dominated filter', () => {
     const pts = [[1, 5], [2, 2], [3, 3], [5, 1], [2, 2], [0.5, 6]];
     expect(nonDominated(pts)).toEqual([0, 1, 3, 5]);
   });
+
+  it('on random grids with duplicates: kept points are distinct and mutually non-dominated; each dropped point is dominated or repeated', () => {
+    const rng = makeRng(21);
+    for (let trial = 0; trial < 20; trial++) {
+      const d = 2 + rng.int(3);
+      const pts = Array.from({ length: 30 }, () => Array.from({ length: d }, () => rng.int(5)));
+      const kept = nonDominated(pts);
+      const same = (a: number[], b: number[]): boolean => a.every((v, k) => v === b[k]);
+      for (const i of kept) for (const j of kept) if (i !== j) expect(dominates(pts[j], pts[i]) || same(pts[i], pts[j])).toBe(false);
+      for (let i = 0; i < pts.length; i++) {
+        if (kept.includes(i)) continue;
+        expect(kept.some((j) => dominates(pts[j], pts[i]) || same(pts[i], pts[j]))).toBe(true);
+      }
+    }
+  });
 });
 
 describe('statistics', () => {
+  it('Pearson: Anscombe quartet set I has r = 0.816', () => {
+    const x = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5];
+    const y = [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68];
+    expect(pearson(x, y)).toBeCloseTo(0.816, 3);
+    expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();
+  });
+
+  it('ranks average ties', () => {
+    expect(ranks([10, 20, 10, 30, 20, 20])).toEqual([1.5, 4, 1.5, 6, 4, 4]);
+  });
+
+  it('Spearman propagates NaN and rejects mismatched lengths', () => {
+    expect(spearman([1, NaN, 3], [1, 2, 3])).toBeNaN();
+    expect(() => spearman([1, 2], [1, 2, 3])).toThrow(DomainError);
+  });
+
   it('Spearman: textbook example (Wikipedia, IQ vs hours of TV) ρ = −29/165', () => {
     const iq = [106, 100, 86, 101, 99, 103, 97, 113, 112, 110];
     const tv = [7, 27, 2, 50, 28, 29, 20, 12, 6, 17];
@@ -102,5 +163,20 @@ describe('statistics', () => {
     expect(preferenceAlignmentAngle([1, 1], [0.5, 0.5])).toBeCloseTo(0, 7);
     expect(preferenceAlignmentAngle([1, 3], [0.75, 0.25])).toBeCloseTo(0, 7);
     expect(preferenceAlignmentAngle([1, 0], [0.5, 0.5])).toBeCloseTo(Math.PI / 4, 12);
+  });
+});
+
+describe('bad input to the measures', () => {
+  it('Δm% rejects a zero baseline; the alignment angle rejects negative or all-zero preferences and a zero loss', () => {
+    expect(() => deltaM([1, 2], [0, 1], [true, true])).toThrow(/baseline 0/);
+    expect(() => preferenceAlignmentAngle([1, 2], [-0.5, 1.5])).toThrow(/preference entry 0/);
+    expect(() => preferenceAlignmentAngle([1, 2], [0, 0])).toThrow(/all zeros/);
+    expect(() => preferenceAlignmentAngle([0, 0], [0.5, 0.5])).toThrow(/zero/);
+  });
+
+  it('alignment: a preference with a zero entry points along the other axis', () => {
+    // r = (1, 0) asks only for task 0; the matching direction is the task-1 axis (task 0 at its best)
+    expect(preferenceAlignmentAngle([0, 2], [1, 0])).toBeCloseTo(0, 12);
+    expect(preferenceAlignmentAngle([2, 0], [1, 0])).toBeCloseTo(Math.PI / 2, 12);
   });
 });
