@@ -24,6 +24,10 @@ export interface FrontOptions {
   lr: number;
   methods: string[];
   backend?: string;
+  /** parallel endpoint trainings of the sweep (default 2) */
+  workers?: number;
+  /** objective of the sweep's models and so of the curves' endpoints: ls (default), fairgrad (EXTRA-F), cagrad (EXTRA-C) */
+  endpointMethod?: string;
   quiet: boolean;
 }
 
@@ -107,7 +111,7 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
   const run = path.join(o.out, `${o.dataset}-seed${o.seed}`);
   await fsp.rm(run, { recursive: true, force: true });
   const rows: FrontRow[] = [];
-  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: 2, resume: false, quiet: true };
+  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: o.workers ?? 2, resume: false, quiet: true };
   const prefs = Array.from({ length: o.sweep }, (_, i) => {
     const a = 0.1 + (0.8 * i) / (o.sweep - 1);
     return `${+a.toFixed(4)},${+(1 - a).toFixed(4)}`;
@@ -121,14 +125,15 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
   const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
   const names = Object.keys(eps[0].test ?? {});
   const endpointSeconds = (2 / o.sweep) * sweepSeconds;
-  if (o.methods.includes('ls-sweep')) {
+  const sweepName = `${o.endpointMethod ?? 'ls'}-sweep`;
+  if (o.methods.includes('ls-sweep') || o.methods.includes(sweepName)) {
     const pts = eps.map((e, i) => ({
       order: i,
       val: names.map((n) => e.val![n].loss),
       test: names.map((n) => e.test![n].loss),
       testErr: names.map((n) => 1 - e.test![n].accuracy),
     }));
-    rows.push({ method: 'ls-sweep', ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) });
+    rows.push({ method: sweepName, ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) });
   }
   const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
   const ends = [eps[0].id, eps[eps.length - 1].id];
@@ -178,7 +183,7 @@ export function frontPlotFigure(rows: FrontRow[], dataset: string): { id: string
     title: dataset,
     data: rows.map((r) => ({
       type: 'scatter',
-      mode: r.method === 'ls-sweep' ? 'markers' : 'lines',
+      mode: r.method.endsWith('-sweep') ? 'markers' : 'lines',
       name: `${r.method} (HV ${r.testLossHV.toFixed(3)})`,
       x: r.testLosses.map((l) => l[0]),
       y: r.testLosses.map((l) => l[1]),

@@ -38,5 +38,24 @@ describe('front benchmark', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| ls-sweep \| 10 \|/);
     expect(r.stdout).toMatch(/\| nurbs \| 10 \|/);
+    // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
+    const again = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs', '--reuse'], {
+      encoding: 'utf8',
+      env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
+      timeout: 60_000,
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/reusing/);
+    const table = (s: string) => s.split('\n').filter((l) => l.startsWith('| ls-sweep') || l.startsWith('| nurbs')).map((l) => l.split('|').slice(1, 8).join('|'));
+    expect(table(again.stdout)).toEqual(table(r.stdout));
+    // other options are a different benchmark: not reused
+    const other = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line', '--reuse', '--epochs', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
+      timeout: 300_000,
+    });
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stderr).not.toMatch(/reusing/);
+    expect(other.stdout).toMatch(/\| ls-sweep \| 5 \|/);
   });
 });
