@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { runFrontBenchmark, summarizeRows, frontMethods, frontPlotFigure } from '../dist/bench/front.js';
+import { runFrontBenchmark, summarizeRows, pairedComparison, frontMethods, frontPlotFigure } from '../dist/bench/front.js';
 import { renderFigurePngs, plotlyFile } from '../dist/report/index.js';
 import { machineInfo } from './machine.js';
 
@@ -59,6 +59,10 @@ for (const dataset of datasets) {
   }
   console.log(`\n## ${dataset} — ${seeds} seed(s), LS sweep of ${v.sweep} × ${epochs} epochs; curves: 2 endpoints × ${epochs} epochs + equal-budget curve epochs${quick ? ' (quick mode: 1024 training images)' : ''}${sizes.trainSize ? ` (train/val/test sizes ${sizes.trainSize}/${sizes.valSize ?? 'default'}/${sizes.testSize ?? 'default'})` : ''}; endpoints: ${v['endpoint-method']}\n`);
   console.log(summarizeRows(all));
+  if (all[0].some((r) => r.method === 'nurbs') && all[0].length > 1) {
+    console.log(`\nPaired per seed, NURBS + order term minus each other method (better = higher HV, lower Chebyshev and angle):\n`);
+    console.log(pairedComparison(all, 'nurbs'));
+  }
   if (v.png) {
     // the Pareto plot of seed 0, drawn by Chromium from a small page (plotly.js from plotly.js-dist)
     mkdirSync(v.png, { recursive: true });

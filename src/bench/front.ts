@@ -122,6 +122,7 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
   await trainEndpoints({ ...base, prefs, epochs: o.epochs }, silent);
   const sweepSeconds = (performance.now() - t0) / 1000;
   const sweepRss = stopRss();
+  io.err(`[bench front] ${o.dataset} seed ${o.seed}: sweep of ${o.sweep} models done (${sweepSeconds.toFixed(0)} s)`);
   const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
   const names = Object.keys(eps[0].test ?? {});
   const endpointSeconds = (2 / o.sweep) * sweepSeconds;
@@ -172,6 +173,39 @@ export function summarizeRows(all: FrontRow[][]): string {
     lines.push(
       `| ${m} | ${rs[0].budget} | ${f(rs.map((r) => r.testLossHV))} | ${f(rs.map((r) => r.testErrorHV))} | ${f(rs.map((r) => r.chebyshev05))} | ${f(rs.map((r) => r.alignmentDeg), 1)} | ${f(rs.map((r) => r.spearmanA), 2)} / ${f(rs.map((r) => r.spearmanB), 2)} | ${f(rs.map((r) => r.seconds), 0)} | ${f(rs.map((r) => r.peakRssMiB), 0)} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Paired comparison of one method against every other, seed by seed (the seeds share data and endpoints,
+ * so differences are paired): mean ± std of the difference, and how many seeds the method is better in.
+ * Verdict: "wins"/"loses" only when every seed agrees, "ties" otherwise — with 3 seeds a sign test is all
+ * the evidence there is, and it is stated as such.
+ */
+export function pairedComparison(all: FrontRow[][], against: string): string {
+  const metrics: { label: string; get: (r: FrontRow) => number; higherIsBetter: boolean; d: number }[] = [
+    { label: 'test-loss HV', get: (r) => r.testLossHV, higherIsBetter: true, d: 4 },
+    { label: 'test-error HV', get: (r) => r.testErrorHV, higherIsBetter: true, d: 4 },
+    { label: 'Chebyshev (0.5,0.5)', get: (r) => r.chebyshev05, higherIsBetter: false, d: 4 },
+    { label: 'alignment (°)', get: (r) => r.alignmentDeg, higherIsBetter: false, d: 1 },
+  ];
+  const lines = [
+    `| ${against} vs | ${metrics.map((m) => `Δ ${m.label} (seeds better)`).join(' | ')} |`,
+    `|---|${metrics.map(() => '---').join('|')}|`,
+  ];
+  const n = all.length;
+  for (const other of all[0].map((r) => r.method).filter((m) => m !== against)) {
+    const cells = metrics.map((m) => {
+      const diffs = all.map((rows) => m.get(rows.find((r) => r.method === against)!) - m.get(rows.find((r) => r.method === other)!));
+      const mean = diffs.reduce((a, b) => a + b, 0) / n;
+      const sd = n > 1 ? Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+      const better = diffs.filter((x) => (m.higherIsBetter ? x > 0 : x < 0)).length;
+      const verdict = better === n ? 'wins' : better === 0 ? 'loses' : 'ties';
+      const sign = mean >= 0 ? '+' : '−';
+      return `${sign}${Math.abs(mean).toFixed(m.d)} ± ${sd.toFixed(m.d)} (${better}/${n}, ${verdict})`;
+    });
+    lines.push(`| ${other} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

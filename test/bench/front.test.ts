@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { frontMetrics } from '../../src/bench/front.js';
+import { frontMetrics, pairedComparison, type FrontRow } from '../../src/bench/front.js';
 import { cacheDir } from '../fixtures.js';
 
 describe('front benchmark', () => {
@@ -26,6 +26,28 @@ describe('front benchmark', () => {
     }
     expect(m.testLossHV).toBeCloseTo(hv, 12);
     expect(m.alignmentDeg).toBeLessThan(10);
+  });
+
+  it('paired comparison: per-seed differences, seed counts and sign-test verdicts', () => {
+    const row = (method: string, hv: number, cheb: number): FrontRow => ({
+      method, testLossHV: hv, testErrorHV: hv / 2, chebyshev05: cheb, alignmentDeg: cheb * 10, spearmanA: 1, spearmanB: -1, seconds: 1, budget: 1, peakRssMiB: 1, testLosses: [],
+    });
+    // nurbs beats "a" on every seed in HV, loses to "b" on every seed, and is mixed against "c"
+    const all = [
+      [row('nurbs', 1.5, 0.4), row('a', 1.2, 0.5), row('b', 1.6, 0.3), row('c', 1.4, 0.5)],
+      [row('nurbs', 1.4, 0.4), row('a', 1.3, 0.5), row('b', 1.5, 0.3), row('c', 1.5, 0.3)],
+      [row('nurbs', 1.6, 0.4), row('a', 1.2, 0.5), row('b', 1.8, 0.3), row('c', 1.5, 0.5)],
+    ];
+    const lines = pairedComparison(all, 'nurbs').split('\n');
+    expect(lines).toHaveLength(5);
+    const cells = (m: string) => lines.find((l) => l.startsWith(`| ${m} |`))!.split('|').slice(2, 6).map((c) => c.trim());
+    // HV differences 0.3, 0.1, 0.4: mean 0.2667, sample sd sqrt(((1/30)²+(1/6)²+(2/15)²)/2) = 0.1528
+    expect(cells('a')[0]).toBe('+0.2667 ± 0.1528 (3/3, wins)');
+    expect(cells('a')[2]).toBe('−0.1000 ± 0.0000 (3/3, wins)'); // lower Chebyshev is better
+    expect(cells('b')[0]).toMatch(/^−0\.1333 .*\(0\/3, loses\)$/);
+    expect(cells('b')[2]).toMatch(/\(0\/3, loses\)$/);
+    expect(cells('c')[0]).toMatch(/\(2\/3, ties\)$/);
+    expect(cells('c')[2]).toMatch(/\(2\/3, ties\)$/);
   });
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
