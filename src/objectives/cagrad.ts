@@ -6,10 +6,12 @@ import type { Objective } from './types.js';
  *   min_{w ∈ Δ} F(w) = g_wᵀ g0 + c‖g0‖ ‖g_w‖,   g_w = Σ w_k g_k,
  * and the direction is d = g0 + (c‖g0‖/‖g_w‖) g_w, divided by (1 + c²) (the paper's rescaling).
  * F is convex in w; we minimize it by projected gradient descent on the Gram matrix.
+ * With a preference b, g0 = Σ_k b_k g_k (the preference-weighted mean; uniform b is the paper's CAGrad),
+ * which is what lets CAGrad endpoints favour one side of the trade-off (EXTRA-C).
  */
-export function cagradWeights(M: number[][], c: number, iterations = 2000): number[] {
+export function cagradWeights(M: number[][], c: number, preference?: readonly number[], iterations = 2000): number[] {
   const K = M.length;
-  const b = new Array<number>(K).fill(1 / K);
+  const b = preference ? [...preference] : new Array<number>(K).fill(1 / K);
   const Mb = matVec(M, b);
   const g0norm = Math.sqrt(Math.max(0, b.reduce((a, v, k) => a + v * Mb[k], 0)));
   const phi = c * g0norm;
@@ -40,25 +42,25 @@ export function cagradWeights(M: number[][], c: number, iterations = 2000): numb
 
 export const cagrad: Objective = {
   name: 'cagrad',
-  description: 'CAGrad: conflict-averse direction within radius c‖g0‖ of the mean gradient',
+  description: 'CAGrad: conflict-averse direction within radius c‖g0‖ of the preference-weighted mean gradient g0',
   needsGradients: true,
   defaults: { c: 0.4 },
-  aggregate({ grads }, options = {}) {
+  aggregate({ grads, preference }, options = {}) {
     const c = options.c ?? 0.4;
-    const K = grads!.length;
     const M = gram(grads!);
-    const g0 = combine(grads!, new Array<number>(K).fill(1 / K));
-    if (c === 0) return { taskWeights: new Array<number>(K).fill(1 / K), direction: g0 };
-    const w = cagradWeights(M, c);
+    const b = preference;
+    const g0 = combine(grads!, b);
+    if (c === 0) return { taskWeights: [...b], direction: g0 };
+    const w = cagradWeights(M, c, b);
     const gw = combine(grads!, w);
-    const Mb = matVec(M, new Array<number>(K).fill(1 / K));
-    const g0norm = Math.sqrt(Math.max(0, Mb.reduce((a, v) => a + v / K, 0)));
+    const Mb = matVec(M, b);
+    const g0norm = Math.sqrt(Math.max(0, Mb.reduce((a, v, k) => a + v * b[k], 0)));
     let gwn = 0;
     for (let i = 0; i < gw.length; i++) gwn += gw[i] * gw[i];
     const lambda = (c * g0norm) / (Math.sqrt(gwn) + 1e-12);
     const d = new Float64Array(g0.length);
     for (let i = 0; i < d.length; i++) d[i] = (g0[i] + lambda * gw[i]) / (1 + c * c);
-    const taskWeights = w.map((wk) => (1 / K + lambda * wk) / (1 + c * c));
+    const taskWeights = w.map((wk, k) => (b[k] + lambda * wk) / (1 + c * c));
     return { taskWeights, direction: d };
   },
 };

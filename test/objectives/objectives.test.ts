@@ -83,6 +83,22 @@ describe('CAGrad', () => {
     }
   });
 
+  it('a preference weights g0: c = 0 gives Σ r_k g_k, and the dual minimizes F with that g0 (brute force)', () => {
+    const G = [f64([1, 2]), f64([-3, 1])];
+    const r0 = getObjective('cagrad').aggregate({ losses: [1, 1], grads: G, preference: [0.8, 0.2], state: {}, step: 0 }, { c: 0 });
+    expect(Array.from(r0.direction!).map((v) => +v.toFixed(12))).toEqual([0.2, 1.8]);
+    const rng = makeRng(8);
+    const H = [0, 1].map(() => f64(Array.from({ length: 6 }, () => rng.normal())));
+    const b = [0.8, 0.2];
+    const g0 = H[0].map((_, q) => b[0] * H[0][q] + b[1] * H[1][q]);
+    const F = (w: number[]) => {
+      const gw = H[0].map((_, q) => w[0] * H[0][q] + w[1] * H[1][q]);
+      return dot(gw, g0) + 0.4 * Math.sqrt(dot(g0, g0)) * Math.sqrt(dot(gw, gw));
+    };
+    const w = cagradWeights(gram(H), 0.4, b);
+    expect(F(w)).toBeLessThanOrEqual(Math.min(...simplexGrid(2, 2000).map(F)) + 1e-7);
+  });
+
   it('the direction improves the worst task within the ball: d·g_k bounded below (Liu et al. Thm)', () => {
     const G = [f64([1, 0]), f64([-0.9, 0.3])];
     const r = getObjective('cagrad').aggregate({ losses: [1, 1], grads: G, preference: [0.5, 0.5], state: {}, step: 0 });
@@ -104,6 +120,48 @@ describe('FairGrad', () => {
         expect(Math.abs(lhs - Math.pow(wk, -1 / alpha))).toBeLessThan(1e-8);
       });
     }
+  });
+
+  it('with priorities ρ: (GᵀG w)_k = ρ_k^(1/α) w_k^(−1/α); orthogonal closed form w_k = (ρ_k^(1/α)/‖g_k‖²)^(α/(α+1))', () => {
+    const w = fairgradWeights(gram([f64([2, 0]), f64([0, 0.5])]), 1, [1.6, 0.4]);
+    expect(w[0]).toBeCloseTo(Math.sqrt(1.6 / 4), 10);
+    expect(w[1]).toBeCloseTo(Math.sqrt(0.4 / 0.25), 10);
+    const v = fairgradWeights(gram([f64([2, 0]), f64([0, 0.5])]), 2, [1.6, 0.4]);
+    expect(v[0]).toBeCloseTo(Math.pow(Math.pow(1.6, 0.5) / 4, 2 / 3), 10);
+    expect(v[1]).toBeCloseTo(Math.pow(Math.pow(0.4, 0.5) / 0.25, 2 / 3), 10);
+  });
+
+  it('the weighted direction maximizes Σ ρ_k u_α(g_kᵀd) on its sphere (random perturbations as the oracle)', () => {
+    const rng = makeRng(9);
+    const u = (x: number, alpha: number) => (alpha === 1 ? Math.log(x) : Math.pow(x, 1 - alpha) / (1 - alpha));
+    for (const alpha of [1, 2]) {
+      // gradients that agree enough for g_kᵀd > 0 near the optimum
+      const G = [f64([1, 0.3, 0.1]), f64([0.4, 1, -0.2]), f64([0.2, 0.1, 1])];
+      const pref = [0.6, 0.3, 0.1];
+      const rho = pref.map((r) => r * 3);
+      const w = fairgradWeights(gram(G), alpha, rho);
+      const d = G[0].map((_, q) => G.reduce((s, g, k) => s + w[k] * g[q], 0));
+      const R = Math.sqrt(dot(d, d));
+      const U = (e: number[]) => G.reduce((s, g, k) => s + rho[k] * u(dot(g, e), alpha), 0);
+      const best = U(d);
+      for (let trial = 0; trial < 200; trial++) {
+        const e = d.map((x) => x + 0.05 * R * rng.normal());
+        const n = Math.sqrt(dot(e, e));
+        const eR = e.map((x) => (x * R) / n);
+        if (G.every((g) => dot(g, eR) > 0)) expect(U(eR)).toBeLessThanOrEqual(best + 1e-12);
+      }
+      // the preferred task gets more of the step than under plain FairGrad
+      const plain = fairgradWeights(gram(G), alpha);
+      const dp = G[0].map((_, q) => G.reduce((s, g, k) => s + plain[k] * g[q], 0));
+      expect(dot(G[0], d) / R).toBeGreaterThan(dot(G[0], dp) / Math.sqrt(dot(dp, dp)));
+    }
+  });
+
+  it('a uniform preference through the registry is plain FairGrad', () => {
+    const G = [f64([1, 2, 0]), f64([-1, 0.5, 1])];
+    const r = getObjective('fairgrad').aggregate({ losses: [1, 1], grads: G, preference: [0.5, 0.5], state: {}, step: 0 });
+    const w = fairgradWeights(gram(G), 2);
+    r.taskWeights.forEach((v, k) => expect(v).toBeCloseTo(w[k], 12));
   });
 
   it('α = 1 with orthogonal gradients: w_k = 1/‖g_k‖ (proportional fairness)', () => {
