@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not register, so that conv nets
@@ -29,6 +31,202 @@ function output(backend: WasmBackendLike, shape: number[], dtype: tf.DataType, v
 }
 
 
+
+/** The SIMD kernels of assembly/kernels.ts (pointers are byte offsets into tfjs-wasm's memory). */
+interface SimdKernels {
+  conv2dValid(x: number, w: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
+  conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
+  padNHWC(src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, cp: number, top: number, left: number): void;
+  flipFilter(w: number, dst: number, kh: number, kw: number, ci: number, co: number, ciP: number): void;
+  padColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
+  cropColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
+  maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
+}
+
+/** The built kernels.wasm: next to this file in dist/, or in dist/ when the TypeScript sources run. */
+function kernelsWasmBytes(): Buffer<ArrayBuffer> | null {
+  for (const rel of ['./kernels.wasm', '../../dist/backend/kernels.wasm']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return readFileSync(file) as Buffer<ArrayBuffer>;
+  }
+  return null;
+}
+
+let simdModule: WebAssembly.Module | null | undefined;
+let simdInstance: { memory: WebAssembly.Memory; kernels: SimdKernels } | null = null;
+
+/**
+ * Our SIMD kernels instantiated on the wasm backend's memory, or null when they are switched off
+ * (EXTRA_SIMD_KERNELS=0), not built, or the backend does not expose its memory.
+ */
+function simdKernels(backend: WasmBackendLike): SimdKernels | null {
+  if (process.env.EXTRA_SIMD_KERNELS === '0') return null;
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (simdInstance?.memory === memory) return simdInstance.kernels;
+  if (simdModule === undefined) {
+    const bytes = kernelsWasmBytes();
+    try {
+      simdModule = bytes ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      simdModule = null;
+    }
+  }
+  if (!simdModule) return null;
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(simdModule, { env: { memory } });
+  } catch {
+    // a host without wasm SIMD: tfjs-wasm's plain build, and our kernels stay off
+    simdModule = null;
+    return null;
+  }
+  simdInstance = { memory, kernels: instance.exports as unknown as SimdKernels };
+  return simdInstance.kernels;
+}
+
+/** Whether the SIMD kernels are in use for the current wasm backend (tests and benchmarks report it). */
+export function simdKernelsActive(): boolean {
+  const backend = tf.backend() as WasmBackendLike;
+  return tf.getBackend() === 'wasm' && simdKernels(backend) !== null;
+}
+
+function ptr(backend: WasmBackendLike, t: TensorInfo): number {
+  return (backend as unknown as { dataIdMap: { get(id: tf.DataId): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
+}
+
+const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/** Scratch tensors of one kernel call, disposed together. */
+class Scratch {
+  private readonly infos: TensorInfo[] = [];
+  constructor(private readonly backend: WasmBackendLike) {}
+  alloc(shape: number[]): { info: TensorInfo; ptr: number } {
+    const info = this.backend.makeOutput(shape, 'float32');
+    this.infos.push(info);
+    return { info, ptr: ptr(this.backend, info) };
+  }
+  dispose(): void {
+    for (const t of this.infos) this.backend.disposeData(t.dataId);
+  }
+}
+
+interface PaddedConv {
+  info: tf.backend_util.Conv2DInfo;
+  /** input height/width after explicit padding, and the padding placed at top/left */
+  hp: number;
+  wp: number;
+  top: number;
+  left: number;
+}
+
+/**
+ * Geometry of a convolution run as 'valid' on an explicitly padded input: the bottom/right padding
+ * is widened when the rounding mode asks for more rows than the padding provides.
+ */
+function paddedConv(xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): PaddedConv {
+  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad as 'valid', dimRoundingMode);
+  const { top, left, bottom, right } = info.padInfo;
+  const [, h, w] = xShape;
+  const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
+  const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
+  return { info, hp: Math.max(h + top + bottom, needH), wp: Math.max(w + left + right, needW), top, left };
+}
+
+/** The input as the SIMD kernels read it: itself when unpadded, else a zero-padded copy. */
+function paddedInput(k: SimdKernels, backend: WasmBackendLike, scratch: Scratch, x: TensorInfo, g: PaddedConv): number {
+  const [b, h, w, c] = x.shape;
+  if (g.hp === h && g.wp === w) return ptr(backend, x);
+  const xp = scratch.alloc([b, g.hp, g.wp, c]);
+  k.padNHWC(ptr(backend, x), xp.ptr, b, h, w, c, g.hp, g.wp, c, g.top, g.left);
+  return xp.ptr;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+const isOne = (d: number | [number, number] | undefined): boolean => d === undefined || (typeof d === 'number' ? d === 1 : d[0] === 1 && d[1] === 1);
+
+/** Conv2D forward by the SIMD direct convolution; null when the case is not ours (NCHW, dilation). */
+function conv2dSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const attrs = args.attrs as unknown as ConvAttrs;
+  const k = simdKernels(backend);
+  if (!k || attrs.dataFormat === 'NCHW' || !isOne(attrs.dilations)) return null;
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const [kh, kw, ci, co] = filter.shape;
+  const g = paddedConv(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, batchSize: b } = g.info;
+  const y = backend.makeOutput([b, oh, ow, co], 'float32');
+  if (b * oh * ow * co === 0) return y;
+  const scratch = new Scratch(backend);
+  const coP = roundUp4(co);
+  const wp = scratch.alloc([kh * kw * ci, coP]);
+  k.padColumns(ptr(backend, filter), wp.ptr, kh * kw * ci, co, coP);
+  const xp = paddedInput(k, backend, scratch, x, g);
+  k.conv2dValid(xp, wp.ptr, ptr(backend, y), b, g.hp, g.wp, ci, oh, ow, co, coP, kh, kw, sh, sw);
+  scratch.dispose();
+  return y;
+}
+
+/** Conv2DBackpropFilter by the SIMD kernel: dW = Σ patch ⊗ dy, no im2col matrix. */
+function conv2dBackpropFilterSimd(k: SimdKernels, backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, attrs: ConvAttrs & { filterShape: [number, number, number, number] }): TensorInfo {
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const g = paddedConv(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, batchSize: b } = g.info;
+  const K = kh * kw * ci;
+  const coP = roundUp4(co);
+  const scratch = new Scratch(backend);
+  const dw = backend.makeOutput([kh, kw, ci, co], 'float32');
+  const dwP = coP === co ? { info: dw, ptr: ptr(backend, dw) } : scratch.alloc([K, coP]);
+  heapView(backend, dwP.info, K * coP).fill(0);
+  if (b * oh * ow > 0) {
+    let dyP = ptr(backend, dy);
+    if (coP !== co) {
+      const d = scratch.alloc([b * oh * ow, coP]);
+      k.padColumns(dyP, d.ptr, b * oh * ow, co, coP);
+      dyP = d.ptr;
+    }
+    const xp = paddedInput(k, backend, scratch, x, g);
+    k.conv2dFilterGrad(xp, dyP, dwP.ptr, b, g.hp, g.wp, ci, oh, ow, coP, kh, kw, sh, sw);
+  }
+  if (coP !== co) k.cropColumns(dwP.ptr, ptr(backend, dw), K, co, coP);
+  scratch.dispose();
+  return dw;
+}
+
+/**
+ * Conv2DBackpropInput of a stride-1 convolution as a 'valid' convolution of the padded dy with the
+ * flipped, transposed filter; null for strides > 1 (the matMul + col2im path handles those).
+ */
+function conv2dBackpropInputSimd(k: SimdKernels, backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, attrs: ConvAttrs & { inputShape: [number, number, number, number] }): TensorInfo | null {
+  const [kh, kw, ci, co] = filter.shape;
+  const g = paddedConv(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = g.info;
+  const [b, h, w] = attrs.inputShape;
+  const padTop = kh - 1 - g.top;
+  const padLeft = kw - 1 - g.left;
+  const hp = h + kh - 1;
+  const wp = w + kw - 1;
+  if (sh !== 1 || sw !== 1 || padTop < 0 || padLeft < 0 || padTop + oh > hp || padLeft + ow > wp) return null;
+  const dx = backend.makeOutput(attrs.inputShape, 'float32');
+  if (b * h * w * ci === 0) return dx;
+  const scratch = new Scratch(backend);
+  const ciP = roundUp4(ci);
+  const wf = scratch.alloc([kh * kw * co, ciP]);
+  k.flipFilter(ptr(backend, filter), wf.ptr, kh, kw, ci, co, ciP);
+  const dyp = scratch.alloc([b, hp, wp, co]);
+  k.padNHWC(ptr(backend, dy), dyp.ptr, b, oh, ow, co, hp, wp, co, padTop, padLeft);
+  k.conv2dValid(dyp.ptr, wf.ptr, ptr(backend, dx), b, hp, wp, co, h, w, ci, ciP, kh, kw, 1, 1);
+  scratch.dispose();
+  return dx;
+}
+
 /**
  * Conv2DBackpropFilter by im2col + one matrix product on wasm's fast matMul:
  *   patches[(i,j,c), (b,oh,ow)] = x[b, oh·s + i − top, ow·s + j − left, c]   (0 outside)
@@ -47,6 +245,8 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  const simd = simdKernels(backend);
+  if (simd) return conv2dBackpropFilterSimd(simd, backend, x, dy, attrs);
   const [kh, kw, ci, co] = attrs.filterShape;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -132,6 +332,9 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: tf.
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput on wasm supports NHWC only');
+  const simd = simdKernels(backend);
+  const viaSimd = simd ? conv2dBackpropInputSimd(simd, backend, dy, filter, attrs) : null;
+  if (viaSimd) return viaSimd;
   const [kh, kw, ci, co] = filter.shape;
   const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad as 'valid', attrs.dimRoundingMode);
   const [b, h, w] = attrs.inputShape;
@@ -192,6 +395,11 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
   const dx = backend.makeOutput(input.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd) {
+    if (b * h * w * c > 0) simd.maxPoolGrad(ptr(backend, input), ptr(backend, dy), ptr(backend, dx), b, h, w, c, oh, ow, fh, fw, sh, sw, top, left);
+    return dx;
+  }
   const xv = heapView(backend, input, b * h * w * c);
   const dyv = heapView(backend, dy, b * oh * ow * c);
   const out = heapView(backend, dx, b * h * w * c);
@@ -370,6 +578,15 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       // keep wasm's setup hook (none of ours needs one, but its cwrap bindings stay harmless)
       tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
       added.push(kernelName);
+    }
+    // Conv2D: our SIMD direct convolution where it applies, wasm's own (XNNPACK) otherwise. wasm's
+    // setup hook must stay registered so that its own kernel is bound when the backend starts.
+    const native = tf.getKernel('Conv2D', 'wasm');
+    if (native) {
+      tf.unregisterKernel('Conv2D', 'wasm');
+      const kernelFunc: tf.KernelFunc = (args) => conv2dSimd(args as Parameters<typeof conv2dSimd>[0]) ?? (native.kernelFunc(args) as TensorInfo);
+      tf.registerKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc, setupFunc: native.setupFunc });
+      added.push('Conv2D');
     }
   }
   return added;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { selectBackend } from '../../src/backend/index.js';
+import { selectBackend, simdKernelsActive } from '../../src/backend/index.js';
 import { ExtraInputError } from '../../src/errors.js';
 import { buildModel, defaultModelSpec, initParamValues } from '../../src/models/index.js';
 import { softmaxCrossEntropy } from '../../src/train/index.js';
@@ -48,6 +48,46 @@ describe('compute backends', () => {
     { name: '3x3 same stride 2', x: [2, 11, 11, 3], w: [3, 3, 3, 5], stride: 2, pad: 'same' },
     { name: '4x4 valid stride 2', x: [2, 10, 10, 1], w: [4, 4, 1, 3], stride: 2, pad: 'valid' },
   ];
+  it('the SIMD kernels (assembly/kernels.ts) are built and active on wasm', async () => {
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    expect(simdKernelsActive()).toBe(true);
+  });
+
+  // odd shapes for the SIMD kernels: widths not a multiple of the 4-pixel block, channel counts not a
+  // multiple of 4 (and above one 12-channel block: 13 → 12+4, 17 → 12+8), batch 1, stride 2, 'same'
+  const simdCases: { name: string; x: number[]; w: number[]; stride: number | [number, number]; pad: 'valid' | 'same' }[] = [
+    { name: 'lenet conv1 shape', x: [2, 36, 36, 1], w: [9, 9, 1, 10], stride: 1, pad: 'valid' },
+    { name: 'lenet conv2 shape', x: [3, 14, 14, 10], w: [5, 5, 10, 20], stride: 1, pad: 'valid' },
+    { name: 'batch 1, 3→13 channels, same', x: [1, 7, 9, 3], w: [3, 3, 3, 13], stride: 1, pad: 'same' },
+    { name: '5→17 channels, stride 2, same', x: [2, 9, 11, 5], w: [3, 2, 5, 17], stride: 2, pad: 'same' },
+    { name: '2→3 channels, stride (1,2), valid', x: [2, 8, 13, 2], w: [2, 3, 2, 3], stride: [1, 2], pad: 'valid' },
+    { name: '1x1 conv, 6→4 channels', x: [2, 5, 6, 6], w: [1, 1, 6, 4], stride: 1, pad: 'valid' },
+  ];
+  for (const c of simdCases) {
+    it(`SIMD conv2d forward, filter and input gradients equal cpu (${c.name})`, async () => {
+      const xv = randomArray(c.x.reduce((a, b) => a * b, 1), 11);
+      const wv = randomArray(c.w.reduce((a, b) => a * b, 1), 12, 0.3);
+      const run = async (backend: string) => {
+        await selectBackend({ prefer: backend, quiet: true });
+        return tf.tidy(() => {
+          const x = tf.tensor(xv, c.x) as tf.Tensor4D;
+          const w = tf.tensor(wv, c.w) as tf.Tensor4D;
+          const y = tf.conv2d(x, w, c.stride, c.pad);
+          // a non-uniform upstream gradient so every output channel and pixel matters
+          const up = tf.linspace(-1, 2, y.size).reshape(y.shape);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), up)) as tf.Scalar)([x, w]);
+          return [y.dataSync() as Float32Array, g[0].dataSync() as Float32Array, g[1].dataSync() as Float32Array];
+        });
+      };
+      const onWasm = await run('wasm');
+      const onCpu = await run('cpu');
+      expect(onWasm[0].length).toBe(onCpu[0].length);
+      expect(maxRelErr(onWasm[0], onCpu[0]), 'forward').toBeLessThan(1e-5);
+      expect(maxRelErr(onWasm[1], onCpu[1]), 'input gradient').toBeLessThan(1e-5);
+      expect(maxRelErr(onWasm[2], onCpu[2]), 'filter gradient').toBeLessThan(1e-5);
+    });
+  }
+
   for (const c of convCases) {
     it(`conv2d filter and input gradients on wasm equal cpu (${c.name}) within 1e-4 relative`, async () => {
       const xv = randomArray(c.x.reduce((a, b) => a * b, 1), 1);

@@ -1,0 +1,306 @@
+/**
+ * WebAssembly SIMD kernels for lenet-style conv nets on tfjs-backend-wasm (AssemblyScript, built by
+ * `npm run build:wasm` into dist/backend/kernels.wasm). The module imports tfjs-wasm's own memory,
+ * so every pointer below is a byte offset of a tfjs tensor: no copies between two heaps.
+ *
+ * Hand-written because XNNPACK (inside tfjs-wasm) has no convolution-gradient operators and its
+ * forward convolution runs far below the matMul peak for few input channels; no maintained package
+ * ships wasm conv kernels that can work on another module's memory.
+ *
+ * Layouts are tfjs ones: activations NHWC, filters [kh, kw, ci, co]. Output channels are processed
+ * in blocks of up to 12 (three f32x4 vectors); `coP` is co rounded up to a multiple of 4, and the
+ * operands whose channel axis is read vector-wise are padded to coP by the caller. Summation order is
+ * fixed by the loops, so results are deterministic.
+ */
+
+@inline function splat4(p: usize): v128 {
+  return v128.load32_splat(p);
+}
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** Store the first `remaining` (capped at 4) lanes of v at p. */
+@inline function storePartial(p: usize, v: v128, remaining: i32): void {
+  if (remaining >= 4) {
+    v128.store(p, v);
+  } else {
+    if (remaining > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+    if (remaining > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+    if (remaining > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
+  }
+}
+
+/**
+ * One block of a 'valid' convolution: `np` neighbouring output pixels × `nv` channel vectors.
+ * x: padded input [b, h, wd, ci]; w: filter [kh·kw·ci, coP]; y: output [b, oh, ow, co].
+ * `np` and `nv` are compile-time constants at every call site, so the branches fold away.
+ */
+@inline function convBlock(
+  x: usize, w: usize, y: usize, h: i32, wd: i32, ci: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  n: i32, oh: i32, ow: i32, yy: i32, x0: i32, o: i32, np: i32, nv: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let a00 = zero, a01 = zero, a02 = zero;
+  let a10 = zero, a11 = zero, a12 = zero;
+  let a20 = zero, a21 = zero, a22 = zero;
+  let a30 = zero, a31 = zero, a32 = zero;
+  const rowLen = kw * ci;
+  const xStep = <usize>(sw * ci) << 2;
+  const wStep = <usize>coP << 2;
+  for (let i = 0; i < kh; i++) {
+    let xp = x + ((<usize>(((n * h + yy * sh + i) * wd + x0 * sw) * ci)) << 2);
+    let wp = w + ((<usize>(i * rowLen * coP + o)) << 2);
+    for (let q = 0; q < rowLen; q++) {
+      const w0 = v128.load(wp);
+      const w1 = nv >= 2 ? v128.load(wp, 16) : zero;
+      const w2 = nv >= 3 ? v128.load(wp, 32) : zero;
+      const s0 = splat4(xp);
+      a00 = madd(a00, s0, w0);
+      if (nv >= 2) a01 = madd(a01, s0, w1);
+      if (nv >= 3) a02 = madd(a02, s0, w2);
+      if (np >= 2) {
+        const s1 = splat4(xp + xStep);
+        a10 = madd(a10, s1, w0);
+        if (nv >= 2) a11 = madd(a11, s1, w1);
+        if (nv >= 3) a12 = madd(a12, s1, w2);
+        const s2 = splat4(xp + 2 * xStep);
+        a20 = madd(a20, s2, w0);
+        if (nv >= 2) a21 = madd(a21, s2, w1);
+        if (nv >= 3) a22 = madd(a22, s2, w2);
+        const s3 = splat4(xp + 3 * xStep);
+        a30 = madd(a30, s3, w0);
+        if (nv >= 2) a31 = madd(a31, s3, w1);
+        if (nv >= 3) a32 = madd(a32, s3, w2);
+      }
+      xp += 4;
+      wp += wStep;
+    }
+  }
+  const rem = co - o;
+  let yp = y + ((<usize>(((n * oh + yy) * ow + x0) * co + o)) << 2);
+  const yStep = <usize>co << 2;
+  storePartial(yp, a00, rem);
+  if (nv >= 2) storePartial(yp + 16, a01, rem - 4);
+  if (nv >= 3) storePartial(yp + 32, a02, rem - 8);
+  if (np >= 2) {
+    yp += yStep;
+    storePartial(yp, a10, rem);
+    if (nv >= 2) storePartial(yp + 16, a11, rem - 4);
+    if (nv >= 3) storePartial(yp + 32, a12, rem - 8);
+    yp += yStep;
+    storePartial(yp, a20, rem);
+    if (nv >= 2) storePartial(yp + 16, a21, rem - 4);
+    if (nv >= 3) storePartial(yp + 32, a22, rem - 8);
+    yp += yStep;
+    storePartial(yp, a30, rem);
+    if (nv >= 2) storePartial(yp + 16, a31, rem - 4);
+    if (nv >= 3) storePartial(yp + 32, a32, rem - 8);
+  }
+}
+
+/**
+ * y = conv2d(x, w), 'valid' on an already padded input, strides (sh, sw), no dilation.
+ * x [b, h, wd, ci], w [kh·kw·ci, coP] (channel-padded), y [b, oh, ow, co].
+ */
+export function conv2dValid(
+  x: usize, w: usize, y: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+): void {
+  for (let n = 0; n < b; n++) {
+    for (let yy = 0; yy < oh; yy++) {
+      let x0 = 0;
+      for (; x0 + 4 <= ow; x0 += 4) {
+        for (let o = 0; o < coP; o += 12) {
+          const nv = min(3, (coP - o) >> 2);
+          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 3);
+          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 2);
+          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 1);
+        }
+      }
+      for (; x0 < ow; x0++) {
+        for (let o = 0; o < coP; o += 12) {
+          const nv = min(3, (coP - o) >> 2);
+          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 3);
+          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 2);
+          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 1);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One block of the filter gradient for image n and kernel row i: `nt` neighbouring taps of that row
+ * × `nv` channel vectors, summed over every output pixel of the image and added into dw.
+ */
+@inline function filterGradBlock(
+  x: usize, dy: usize, dw: usize, h: i32, wd: i32, ci: i32, coP: i32, kw: i32, sh: i32, sw: i32,
+  n: i32, oh: i32, ow: i32, i: i32, q0: i32, o: i32, nt: i32, nv: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let a00 = zero, a01 = zero, a02 = zero;
+  let a10 = zero, a11 = zero, a12 = zero;
+  let a20 = zero, a21 = zero, a22 = zero;
+  let a30 = zero, a31 = zero, a32 = zero;
+  const xStep = <usize>(sw * ci) << 2;
+  const dStep = <usize>coP << 2;
+  for (let yy = 0; yy < oh; yy++) {
+    let xp = x + ((<usize>((n * h + yy * sh + i) * wd * ci + q0)) << 2);
+    let dp = dy + ((<usize>((n * oh + yy) * ow * coP + o)) << 2);
+    for (let xx = 0; xx < ow; xx++) {
+      const d0 = v128.load(dp);
+      const d1 = nv >= 2 ? v128.load(dp, 16) : zero;
+      const d2 = nv >= 3 ? v128.load(dp, 32) : zero;
+      const s0 = splat4(xp);
+      a00 = madd(a00, s0, d0);
+      if (nv >= 2) a01 = madd(a01, s0, d1);
+      if (nv >= 3) a02 = madd(a02, s0, d2);
+      if (nt >= 2) {
+        const s1 = splat4(xp + 4);
+        a10 = madd(a10, s1, d0);
+        if (nv >= 2) a11 = madd(a11, s1, d1);
+        if (nv >= 3) a12 = madd(a12, s1, d2);
+        const s2 = splat4(xp + 8);
+        a20 = madd(a20, s2, d0);
+        if (nv >= 2) a21 = madd(a21, s2, d1);
+        if (nv >= 3) a22 = madd(a22, s2, d2);
+        const s3 = splat4(xp + 12);
+        a30 = madd(a30, s3, d0);
+        if (nv >= 2) a31 = madd(a31, s3, d1);
+        if (nv >= 3) a32 = madd(a32, s3, d2);
+      }
+      xp += xStep;
+      dp += dStep;
+    }
+  }
+  const tStep = <usize>coP << 2;
+  let wp = dw + ((<usize>((i * kw * ci + q0) * coP + o)) << 2);
+  v128.store(wp, f32x4.add(v128.load(wp), a00));
+  if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a01), 16);
+  if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a02), 32);
+  if (nt >= 2) {
+    wp += tStep;
+    v128.store(wp, f32x4.add(v128.load(wp), a10));
+    if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a11), 16);
+    if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a12), 32);
+    wp += tStep;
+    v128.store(wp, f32x4.add(v128.load(wp), a20));
+    if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a21), 16);
+    if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a22), 32);
+    wp += tStep;
+    v128.store(wp, f32x4.add(v128.load(wp), a30));
+    if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a31), 16);
+    if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a32), 32);
+  }
+}
+
+/**
+ * dw += Σ_{n, pixels} patch ⊗ dy for a 'valid' convolution on an already padded input.
+ * x [b, h, wd, ci]; dy [b, oh, ow, coP] (channel-padded); dw [kh·kw·ci, coP] (zeroed by the caller).
+ */
+export function conv2dFilterGrad(
+  x: usize, dy: usize, dw: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+): void {
+  const rowLen = kw * ci;
+  for (let n = 0; n < b; n++) {
+    for (let i = 0; i < kh; i++) {
+      let q0 = 0;
+      for (; q0 + 4 <= rowLen; q0 += 4) {
+        for (let o = 0; o < coP; o += 12) {
+          const nv = min(3, (coP - o) >> 2);
+          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 3);
+          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 2);
+          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 1);
+        }
+      }
+      for (; q0 < rowLen; q0++) {
+        for (let o = 0; o < coP; o += 12) {
+          const nv = min(3, (coP - o) >> 2);
+          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 3);
+          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 2);
+          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 1);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dst [b, hp, wp, cp] = src [b, h, w, c] placed at (top, left), channels padded from c to cp,
+ * zeros elsewhere. Used for spatial padding and for channel padding (or both).
+ */
+export function padNHWC(src: usize, dst: usize, b: i32, h: i32, w: i32, c: i32, hp: i32, wp: i32, cp: i32, top: i32, left: i32): void {
+  memory.fill(dst, 0, <usize>(b * hp * wp * cp) << 2);
+  for (let n = 0; n < b; n++) {
+    for (let r = 0; r < h; r++) {
+      const s = src + ((<usize>((n * h + r) * w * c)) << 2);
+      const d = dst + ((<usize>(((n * hp + r + top) * wp + left) * cp)) << 2);
+      if (cp == c) {
+        memory.copy(d, s, <usize>(w * c) << 2);
+      } else {
+        for (let q = 0; q < w; q++) memory.copy(d + ((<usize>(q * cp)) << 2), s + ((<usize>(q * c)) << 2), <usize>c << 2);
+      }
+    }
+  }
+}
+
+/**
+ * Filter for the input gradient of a stride-1 convolution: dst[kh−1−i, kw−1−j, o, c] = w[i, j, c, o],
+ * with the last axis padded from ci to ciP (so dx = conv2dValid(padded dy, dst)).
+ */
+export function flipFilter(w: usize, dst: usize, kh: i32, kw: i32, ci: i32, co: i32, ciP: i32): void {
+  memory.fill(dst, 0, <usize>(kh * kw * co * ciP) << 2);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) {
+          const v = load<f32>(w + ((<usize>(((i * kw + j) * ci + c) * co + o)) << 2));
+          store<f32>(dst + ((<usize>((((kh - 1 - i) * kw + (kw - 1 - j)) * co + o) * ciP + c)) << 2), v);
+        }
+}
+
+/** dst [rows, cp] = src [rows, c] with zero columns appended. */
+export function padColumns(src: usize, dst: usize, rows: i32, c: i32, cp: i32): void {
+  padNHWC(src, dst, 1, rows, 1, c, rows, 1, cp, 0, 0);
+}
+
+/** dst [rows, c] = the first c columns of src [rows, cp]. */
+export function cropColumns(src: usize, dst: usize, rows: i32, c: i32, cp: i32): void {
+  for (let r = 0; r < rows; r++) memory.copy(dst + ((<usize>(r * c)) << 2), src + ((<usize>(r * cp)) << 2), <usize>c << 2);
+}
+
+/**
+ * Max-pool gradient: each dy entry goes to the first maximum of its window (tfjs cpu's rule; windows
+ * clipped at the borders). x [b, h, w, c], dy [b, oh, ow, c], dx [b, h, w, c].
+ */
+export function maxPoolGrad(
+  x: usize, dy: usize, dx: usize, b: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, fh: i32, fw: i32, sh: i32, sw: i32, top: i32, left: i32,
+): void {
+  memory.fill(dx, 0, <usize>(b * h * w * c) << 2);
+  for (let n = 0; n < b; n++)
+    for (let yr = 0; yr < oh; yr++)
+      for (let yc = 0; yc < ow; yc++) {
+        const r0 = max(0, yr * sh - top);
+        const r1 = min(h, yr * sh - top + fh);
+        const c0 = max(0, yc * sw - left);
+        const c1 = min(w, yc * sw - left + fw);
+        if (r0 >= r1 || c0 >= c1) continue;
+        const dyBase = ((n * oh + yr) * ow + yc) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best: f32 = 0;
+          let arg = -1;
+          for (let r = r0; r < r1; r++)
+            for (let q = c0; q < c1; q++) {
+              const idx = ((n * h + r) * w + q) * c + ch;
+              const v = load<f32>(x + ((<usize>idx) << 2));
+              if (arg < 0 || v > best) {
+                best = v;
+                arg = idx;
+              }
+            }
+          const dp = dx + ((<usize>arg) << 2);
+          store<f32>(dp, load<f32>(dp) + load<f32>(dy + ((<usize>(dyBase + ch)) << 2)));
+        }
+      }
+}
