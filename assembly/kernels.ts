@@ -304,3 +304,59 @@ export function maxPoolGrad(
         }
       }
 }
+
+/**
+ * Max-pool gradient for the common 2×2 window, stride 2, no padding: every input lies in at most one
+ * window, so dx is written once (no zero fill, no scatter), four channels at a time. The first
+ * maximum of each window gets dy, matching maxPoolGrad for ordered (non-NaN) inputs.
+ */
+export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, b: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32): void {
+  if (h != 2 * oh || w != 2 * ow) memory.fill(dx, 0, <usize>(b * h * w * c) << 2);
+  const c4 = c & ~3;
+  const rowBytes = <usize>(w * c) << 2;
+  const colBytes = <usize>c << 2;
+  for (let n = 0; n < b; n++)
+    for (let yr = 0; yr < oh; yr++)
+      for (let yc = 0; yc < ow; yc++) {
+        const off = (<usize>(((n * h + 2 * yr) * w + 2 * yc) * c)) << 2;
+        const pa = x + off;
+        const qa = dx + off;
+        const pd = dy + ((<usize>(((n * oh + yr) * ow + yc) * c)) << 2);
+        let ch = 0;
+        for (; ch < c4; ch += 4) {
+          const o = <usize>ch << 2;
+          const a = v128.load(pa + o);
+          const bb = v128.load(pa + o + colBytes);
+          const cc = v128.load(pa + o + rowBytes);
+          const d = v128.load(pa + o + rowBytes + colBytes);
+          const g = v128.load(pd + o);
+          const m = f32x4.max(f32x4.max(a, bb), f32x4.max(cc, d));
+          const ma = f32x4.eq(a, m);
+          const mb = v128.andnot(f32x4.eq(bb, m), ma);
+          const taken = v128.or(ma, mb);
+          const mc = v128.andnot(f32x4.eq(cc, m), taken);
+          const md = v128.not(v128.or(taken, mc));
+          v128.store(qa + o, v128.and(g, ma));
+          v128.store(qa + o + colBytes, v128.and(g, mb));
+          v128.store(qa + o + rowBytes, v128.and(g, mc));
+          v128.store(qa + o + rowBytes + colBytes, v128.and(g, md));
+        }
+        for (; ch < c; ch++) {
+          const o = <usize>ch << 2;
+          const a = load<f32>(pa + o);
+          const bb = load<f32>(pa + o + colBytes);
+          const cc = load<f32>(pa + o + rowBytes);
+          const d = load<f32>(pa + o + rowBytes + colBytes);
+          const g = load<f32>(pd + o);
+          let k = 0;
+          let best = a;
+          if (bb > best) { best = bb; k = 1; }
+          if (cc > best) { best = cc; k = 2; }
+          if (d > best) k = 3;
+          store<f32>(qa + o, k == 0 ? g : 0);
+          store<f32>(qa + o + colBytes, k == 1 ? g : 0);
+          store<f32>(qa + o + rowBytes, k == 2 ? g : 0);
+          store<f32>(qa + o + rowBytes + colBytes, k == 3 ? g : 0);
+        }
+      }
+}

@@ -41,6 +41,7 @@ interface SimdKernels {
   padColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
   cropColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
+  maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number): void;
 }
 
 /** The built kernels.wasm: next to this file in dist/, or in dist/ when the TypeScript sources run. */
@@ -397,7 +398,10 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
   const dx = backend.makeOutput(input.shape, 'float32');
   const simd = simdKernels(backend);
   if (simd) {
-    if (b * h * w * c > 0) simd.maxPoolGrad(ptr(backend, input), ptr(backend, dy), ptr(backend, dx), b, h, w, c, oh, ow, fh, fw, sh, sw, top, left);
+    const plain2x2 = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && info.padInfo.bottom === 0 && info.padInfo.right === 0;
+    if (b * h * w * c === 0) return dx;
+    if (plain2x2) simd.maxPoolGrad2x2(ptr(backend, input), ptr(backend, dy), ptr(backend, dx), b, h, w, c, oh, ow);
+    else simd.maxPoolGrad(ptr(backend, input), ptr(backend, dy), ptr(backend, dx), b, h, w, c, oh, ow, fh, fw, sh, sw, top, left);
     return dx;
   }
   const xv = heapView(backend, input, b * h * w * c);

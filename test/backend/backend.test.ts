@@ -111,6 +111,16 @@ describe('compute backends', () => {
     }
   });
 
+  it('2x2/2 max-pool gradient (SIMD path) routes ties to the first maximum exactly as cpu does', async () => {
+    const xs = [2, 8, 6, 6];
+    const rng = makeRng(21);
+    const xv = Float32Array.from({ length: 2 * 8 * 6 * 6 }, () => rng.int(3));
+    const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), tf.linspace(0.5, 2, 2 * 4 * 3 * 6).reshape([2, 4, 3, 6]))) as tf.Scalar;
+    const a = await gradsOn('wasm', [xs], [xv], f);
+    const b = await gradsOn('cpu', [xs], [xv], f);
+    expect(Array.from(a[0])).toEqual(Array.from(b[0]));
+  });
+
   it('depthwise-conv gradients and UnsortedSegmentSum (gather gradient) on wasm equal cpu', async () => {
     const xs = [2, 7, 7, 3];
     const ws = [3, 3, 3, 2];
