@@ -13,6 +13,11 @@
  * fixed by the loops, so results are deterministic.
  */
 
+/** Output pixels per block of the direct convolution (accumulators: PIX × 3 vectors). */
+const PIX = 2;
+/** Filter taps per block of the filter gradient (accumulators: TAPS × 3 vectors). */
+const TAPS = 4;
+
 @inline function splat4(p: usize): v128 {
   return v128.load32_splat(p);
 }
@@ -39,7 +44,7 @@
  */
 @inline function convBlock(
   x: usize, w: usize, y: usize, h: i32, wd: i32, ci: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  n: i32, oh: i32, ow: i32, yy: i32, x0: i32, o: i32, np: i32, nv: i32,
+  n: i32, oh: i32, ow: i32, yy: i32, x0: i32, o: i32, rowLo: i32, rowHi: i32, colLo: i32, colHi: i32, np: i32, nv: i32,
 ): void {
   const zero = f32x4.splat(0);
   let a00 = zero, a01 = zero, a02 = zero;
@@ -49,10 +54,15 @@
   const rowLen = kw * ci;
   const xStep = <usize>(sw * ci) << 2;
   const wStep = <usize>coP << 2;
-  for (let i = 0; i < kh; i++) {
-    let xp = x + ((<usize>(((n * h + yy * sh + i) * wd + x0 * sw) * ci)) << 2);
-    let wp = w + ((<usize>(i * rowLen * coP + o)) << 2);
-    for (let q = 0; q < rowLen; q++) {
+  // kernel rows and columns that read only the zero padding of every pixel of the block are skipped
+  const i0 = max(0, rowLo - yy * sh);
+  const i1 = min(kh, rowHi - yy * sh);
+  const q0 = max(0, colLo - (x0 + np - 1) * sw) * ci;
+  const q1 = min(kw, colHi - x0 * sw) * ci;
+  for (let i = i0; i < i1; i++) {
+    let xp = x + ((<usize>(((n * h + yy * sh + i) * wd + x0 * sw) * ci + q0)) << 2);
+    let wp = w + ((<usize>((i * rowLen + q0) * coP + o)) << 2);
+    for (let q = q0; q < q1; q++) {
       const w0 = v128.load(wp);
       const w1 = nv >= 2 ? v128.load(wp, 16) : zero;
       const w2 = nv >= 3 ? v128.load(wp, 32) : zero;
@@ -65,10 +75,14 @@
         a10 = madd(a10, s1, w0);
         if (nv >= 2) a11 = madd(a11, s1, w1);
         if (nv >= 3) a12 = madd(a12, s1, w2);
+      }
+      if (np >= 3) {
         const s2 = splat4(xp + 2 * xStep);
         a20 = madd(a20, s2, w0);
         if (nv >= 2) a21 = madd(a21, s2, w1);
         if (nv >= 3) a22 = madd(a22, s2, w2);
+      }
+      if (np >= 4) {
         const s3 = splat4(xp + 3 * xStep);
         a30 = madd(a30, s3, w0);
         if (nv >= 2) a31 = madd(a31, s3, w1);
@@ -89,10 +103,14 @@
     storePartial(yp, a10, rem);
     if (nv >= 2) storePartial(yp + 16, a11, rem - 4);
     if (nv >= 3) storePartial(yp + 32, a12, rem - 8);
+  }
+  if (np >= 3) {
     yp += yStep;
     storePartial(yp, a20, rem);
     if (nv >= 2) storePartial(yp + 16, a21, rem - 4);
     if (nv >= 3) storePartial(yp + 32, a22, rem - 8);
+  }
+  if (np >= 4) {
     yp += yStep;
     storePartial(yp, a30, rem);
     if (nv >= 2) storePartial(yp + 16, a31, rem - 4);
@@ -102,28 +120,30 @@
 
 /**
  * y = conv2d(x, w), 'valid' on an already padded input, strides (sh, sw), no dilation.
- * x [b, h, wd, ci], w [kh·kw·ci, coP] (channel-padded), y [b, oh, ow, co].
+ * x [b, h, wd, ci], w [kh·kw·ci, coP] (channel-padded), y [b, oh, ow, co]. Rows outside
+ * [rowLo, rowHi) and columns outside [colLo, colHi) of x are known to be zero padding.
  */
 export function conv2dValid(
   x: usize, w: usize, y: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  rowLo: i32, rowHi: i32, colLo: i32, colHi: i32,
 ): void {
   for (let n = 0; n < b; n++) {
     for (let yy = 0; yy < oh; yy++) {
       let x0 = 0;
-      for (; x0 + 4 <= ow; x0 += 4) {
+      for (; x0 + PIX <= ow; x0 += PIX) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 3);
-          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 2);
-          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 4, 1);
+          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 3);
+          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 2);
+          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 1);
         }
       }
       for (; x0 < ow; x0++) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 3);
-          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 2);
-          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, 1, 1);
+          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 3);
+          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 2);
+          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 1);
         }
       }
     }
@@ -161,10 +181,14 @@ export function conv2dValid(
         a10 = madd(a10, s1, d0);
         if (nv >= 2) a11 = madd(a11, s1, d1);
         if (nv >= 3) a12 = madd(a12, s1, d2);
+      }
+      if (nt >= 3) {
         const s2 = splat4(xp + 8);
         a20 = madd(a20, s2, d0);
         if (nv >= 2) a21 = madd(a21, s2, d1);
         if (nv >= 3) a22 = madd(a22, s2, d2);
+      }
+      if (nt >= 4) {
         const s3 = splat4(xp + 12);
         a30 = madd(a30, s3, d0);
         if (nv >= 2) a31 = madd(a31, s3, d1);
@@ -184,10 +208,14 @@ export function conv2dValid(
     v128.store(wp, f32x4.add(v128.load(wp), a10));
     if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a11), 16);
     if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a12), 32);
+  }
+  if (nt >= 3) {
     wp += tStep;
     v128.store(wp, f32x4.add(v128.load(wp), a20));
     if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a21), 16);
     if (nv >= 3) v128.store(wp, f32x4.add(v128.load(wp, 32), a22), 32);
+  }
+  if (nt >= 4) {
     wp += tStep;
     v128.store(wp, f32x4.add(v128.load(wp), a30));
     if (nv >= 2) v128.store(wp, f32x4.add(v128.load(wp, 16), a31), 16);
@@ -206,12 +234,12 @@ export function conv2dFilterGrad(
   for (let n = 0; n < b; n++) {
     for (let i = 0; i < kh; i++) {
       let q0 = 0;
-      for (; q0 + 4 <= rowLen; q0 += 4) {
+      for (; q0 + TAPS <= rowLen; q0 += TAPS) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 3);
-          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 2);
-          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 4, 1);
+          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 3);
+          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 2);
+          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 1);
         }
       }
       for (; q0 < rowLen; q0++) {

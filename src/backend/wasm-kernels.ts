@@ -34,7 +34,7 @@ function output(backend: WasmBackendLike, shape: number[], dtype: tf.DataType, v
 
 /** The SIMD kernels of assembly/kernels.ts (pointers are byte offsets into tfjs-wasm's memory). */
 interface SimdKernels {
-  conv2dValid(x: number, w: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
+  conv2dValid(x: number, w: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number, rowLo: number, rowHi: number, colLo: number, colHi: number): void;
   conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
   padNHWC(src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, cp: number, top: number, left: number): void;
   flipFilter(w: number, dst: number, kh: number, kw: number, ci: number, co: number, ciP: number): void;
@@ -170,7 +170,7 @@ function conv2dSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBac
   const wp = scratch.alloc([kh * kw * ci, coP]);
   k.padColumns(ptr(backend, filter), wp.ptr, kh * kw * ci, co, coP);
   const xp = paddedInput(k, backend, scratch, x, g);
-  k.conv2dValid(xp, wp.ptr, ptr(backend, y), b, g.hp, g.wp, ci, oh, ow, co, coP, kh, kw, sh, sw);
+  k.conv2dValid(xp, wp.ptr, ptr(backend, y), b, g.hp, g.wp, ci, oh, ow, co, coP, kh, kw, sh, sw, g.top, g.top + x.shape[1], g.left, g.left + x.shape[2]);
   scratch.dispose();
   return y;
 }
@@ -223,7 +223,7 @@ function conv2dBackpropInputSimd(k: SimdKernels, backend: WasmBackendLike, dy: T
   k.flipFilter(ptr(backend, filter), wf.ptr, kh, kw, ci, co, ciP);
   const dyp = scratch.alloc([b, hp, wp, co]);
   k.padNHWC(ptr(backend, dy), dyp.ptr, b, oh, ow, co, hp, wp, co, padTop, padLeft);
-  k.conv2dValid(dyp.ptr, wf.ptr, ptr(backend, dx), b, hp, wp, co, h, w, ci, ciP, kh, kw, 1, 1);
+  k.conv2dValid(dyp.ptr, wf.ptr, ptr(backend, dx), b, hp, wp, co, h, w, ci, ciP, kh, kw, 1, 1, padTop, padTop + oh, padLeft, padLeft + ow);
   scratch.dispose();
   return dx;
 }
@@ -547,6 +547,29 @@ function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
   return output(backend, outShape, x.dtype, out);
 }
 
+/** BatchMatMul with transposeA/transposeB done as an explicit Transpose (wasm's fast kernel) first. */
+function batchMatMulUntransposed(
+  args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap },
+  native: tf.KernelFunc,
+): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if ((!transposeA && !transposeB) || process.env.EXTRA_SIMD_KERNELS === '0') return native(args) as TensorInfo;
+  const swapLast = (t: TensorInfo): TensorInfo => {
+    const perm = t.shape.map((_, i) => i);
+    const r = perm.length;
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    return callKernel('Transpose', { x: t }, backend, { perm });
+  };
+  const at = transposeA ? swapLast(a) : a;
+  const bt = transposeB ? swapLast(b) : b;
+  const out = native({ inputs: { a: at, b: bt }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+  if (transposeA) backend.disposeData(at.dataId);
+  if (transposeB) backend.disposeData(bt.dataId);
+  return out;
+}
+
 const kernels: [string, tf.KernelFunc][] = [
   ['Conv2DBackpropFilter', conv2dBackpropFilter as tf.KernelFunc],
   ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter as tf.KernelFunc],
@@ -582,6 +605,15 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       // keep wasm's setup hook (none of ours needs one, but its cwrap bindings stay harmless)
       tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
       added.push(kernelName);
+    }
+    // BatchMatMul with a transposed operand runs ~10× slower in tfjs-wasm 4.22 than without (the
+    // dense-layer gradients, measured in reports/kernels.md): transpose explicitly, then multiply.
+    const nativeMatMul = tf.getKernel('BatchMatMul', 'wasm');
+    if (nativeMatMul) {
+      tf.unregisterKernel('BatchMatMul', 'wasm');
+      const kernelFunc: tf.KernelFunc = (args) => batchMatMulUntransposed(args as Parameters<typeof batchMatMulUntransposed>[0], nativeMatMul.kernelFunc);
+      tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, setupFunc: nativeMatMul.setupFunc });
+      added.push('BatchMatMul');
     }
     // Conv2D: our SIMD direct convolution where it applies, wasm's own (XNNPACK) otherwise. wasm's
     // setup hook must stay registered so that its own kernel is bound when the backend starts.

@@ -121,6 +121,24 @@ describe('compute backends', () => {
     expect(Array.from(a[0])).toEqual(Array.from(b[0]));
   });
 
+  it('batched matMul with transposed operands (explicit-transpose path) equals cpu', async () => {
+    const av = randomArray(2 * 5 * 7, 31);
+    const bv = randomArray(2 * 7 * 3, 32);
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return tf.tidy(() => {
+        const a = tf.tensor(av, [2, 5, 7]);
+        const b = tf.tensor(bv, [2, 7, 3]);
+        const at = tf.transpose(a, [0, 2, 1]);
+        const bt = tf.transpose(b, [0, 2, 1]);
+        return [tf.matMul(at, b, true, false), tf.matMul(a, bt, false, true), tf.matMul(at, bt, true, true)].map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    const w = await run('wasm');
+    const c = await run('cpu');
+    w.forEach((v, i) => expect(maxRelErr(v, c[i])).toBeLessThan(1e-6));
+  });
+
   it('depthwise-conv gradients and UnsortedSegmentSum (gather gradient) on wasm equal cpu', async () => {
     const xs = [2, 7, 7, 3];
     const ws = [3, 3, 3, 2];
