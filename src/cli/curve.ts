@@ -7,6 +7,7 @@ import { readGrouping } from '../grouping/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { EndpointInfo } from '../run/index.js';
 import { optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
+import { defaultThreads } from '../parallel/pool.js';
 import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, setupBackend, stdio, type Io, type OpenedRun } from './context.js';
 
 export const curveFitOptions: OptionSpec = {
@@ -26,6 +27,7 @@ export const curveFitOptions: OptionSpec = {
   endpoints: { type: 'string' },
   curve: { type: 'string' },
   'eval-points': { type: 'string' },
+  threads: { type: 'string' },
   backend: { type: 'string' },
   resume: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -48,6 +50,8 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --endpoints A,B     endpoint ids (default: the two most extreme endpoints of the run)
   --curve NAME        sub-directory of the run for this curve (default 'curve')
   --eval-points N     t values checked on validation after each epoch (default 5)
+  --threads N         threads splitting each batch (default: all cores; same seed + same threads
+                      → bit-identical checkpoints)
   --resume            continue an interrupted fit from its last complete epoch
 eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)`;
@@ -93,6 +97,8 @@ export interface CurveFitArgs {
   endpoints?: string[];
   curve: string;
   evalPoints: number;
+  /** data-parallel threads (default: all cores) */
+  threads?: number;
   backend?: string;
   resume: boolean;
   quiet: boolean;
@@ -121,6 +127,7 @@ export function parseCurveFitArgs(argv: string[]): CurveFitArgs | 'help' {
     endpoints: optString(v, 'endpoints')?.split(','),
     curve: optString(v, 'curve') ?? 'curve',
     evalPoints: optNumber('curve fit', v, 'eval-points', { integer: true, min: 0 }) ?? 5,
+    threads: optNumber('curve fit', v, 'threads', { integer: true, positive: true, max: 64 }),
     backend: optString(v, 'backend'),
     resume: v.resume === true,
     quiet: v.quiet === true,
@@ -176,6 +183,7 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
       seed: a.seed,
       resume: a.resume,
       progress: !a.quiet,
+      threads: a.threads ?? defaultThreads(),
     },
     ds,
   );

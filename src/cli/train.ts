@@ -9,6 +9,7 @@ import { loadDataset } from '../data/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
 import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { setupBackend, stdio, type Io } from './context.js';
+import { defaultThreads } from '../parallel/pool.js';
 
 export const trainOptions: OptionSpec = {
   run: { type: 'string' },
@@ -29,6 +30,7 @@ export const trainOptions: OptionSpec = {
   'data-dir': { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -50,6 +52,9 @@ Several --pref values train two at a time in worker threads.
   --data-dir DIR        where the Fashion-MNIST IDX files are
   --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
   --workers N           parallel endpoint trainings (default 2)
+  --threads N           threads splitting each batch of one training (default: cores ÷ parallel
+                        trainings). Same seed + same threads → bit-identical checkpoints; another
+                        thread count changes the gradients' float summation order (last bits)
   --resume              continue an interrupted training from its last complete epoch
   --json                print one JSON object on stdout`;
 
@@ -68,6 +73,8 @@ export interface TrainArgs {
   seed: number;
   backend?: string;
   workers: number;
+  /** data-parallel threads per training (default: cores ÷ concurrent trainings) */
+  threads?: number;
   resume: boolean;
   quiet: boolean;
 }
@@ -113,6 +120,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     seed,
     backend: optString(v, 'backend'),
     workers: optNumber('train', v, 'workers', { integer: true, positive: true }) ?? 2,
+    threads: optNumber('train', v, 'threads', { integer: true, positive: true, max: 64 }),
     resume: v.resume === true,
     quiet: v.quiet === true,
   };
@@ -185,8 +193,11 @@ export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ ba
     };
   });
   let results: EndpointSummary[];
-  if (cfgs.length > 1 && a.workers > 1 && workersAvailable()) {
-    io.err(`training ${cfgs.length} endpoints, ${Math.min(a.workers, cfgs.length)} at a time in worker threads`);
+  const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
+  const threads = a.threads ?? defaultThreads(concurrent);
+  cfgs.forEach((c) => (c.threads = threads));
+  if (concurrent > 1) {
+    io.err(`training ${cfgs.length} endpoints, ${concurrent} at a time in worker threads${threads > 1 ? `, ${threads} threads each` : ''}`);
     results = await trainEndpointsInWorkers(
       cfgs.map((cfg) => ({ backend, recipe, cfg })),
       a.workers,

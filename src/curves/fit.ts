@@ -6,6 +6,8 @@ import { spearman } from '../pareto/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initTrainable, curvePoint, trainableNames, trainableShapes, type WeightCurve } from './curve.js';
 import { orderRegularizer, stratifiedTs } from './order.js';
+import { currentBackend } from '../backend/index.js';
+import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
 import type { CurveOrientation, ObjectiveMap } from './types.js';
 
 export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
@@ -28,6 +30,8 @@ export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   /** t values evaluated on validation after each epoch (logged, with Spearman of each loss vs t) */
   evalTs: number[];
   evalBatchSize?: number;
+  /** worker threads splitting every batch (src/parallel); 1 = this thread only */
+  threads?: number;
 }
 
 export interface CurveFitData {
@@ -43,44 +47,80 @@ export interface CurveFitResult {
   resumedFromEpoch: number;
 }
 
+/** What the curve objective needs of the fit configuration. */
+export type CurveLossConfig = Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta'>;
+
+/** Task losses at each t on one batch: losses[s][k] is task k's mean loss at C(ts[s]). */
+export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trainable: readonly tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], ts: number[]): tf.Scalar[][] {
+  return ts.map((t) => {
+    const params = curvePoint(curve, trainable, t);
+    return model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k]));
+  });
+}
+
+/**
+ * The curve objective as a function of the task losses at the sampled t (DESIGN §2.2): the mean
+ * λ-weighted loss, α·R_order on the two oriented objectives, β·R_align on the aligned one. It depends
+ * on the data only through these mean losses, which is what lets data-parallel workers share it.
+ */
+export function curveObjective(cfg: CurveLossConfig, ts: number[], losses: tf.Scalar[][]): tf.Scalar {
+  const K = losses[0].length;
+  const lambda = cfg.taskWeights ?? Array(K).fill(1 / K);
+  let total: tf.Tensor = tf.div(tf.addN(losses.map((ls) => tf.addN(ls.map((l, k) => tf.mul(l, lambda[k]))))), ts.length);
+  const objLosses = cfg.objectives
+    ? losses.map((ls) => cfg.objectives!.members.map((m) => (m.length === 1 ? ls[m[0]] : (tf.div(tf.addN(m.map((k) => ls[k])), m.length) as tf.Scalar))))
+    : losses;
+  if (cfg.alpha > 0 && ts.length >= 2) {
+    total = tf.add(total, tf.mul(orderRegularizer(ts, objLosses, cfg.orientation.taskA, cfg.orientation.taskB), cfg.alpha));
+  }
+  const r = cfg.orientation.aligned;
+  if (r !== undefined && r !== null && (cfg.beta ?? 0) > 0) {
+    // R_align = mean_t exp(−|t − ½|) · L_r(C(t)): the aligned group's loss counts most mid-curve
+    const terms = ts.map((t, s) => tf.mul(objLosses[s][r], Math.exp(-Math.abs(t - 0.5))));
+    total = tf.add(total, tf.mul(tf.div(tf.addN(terms), ts.length), cfg.beta!));
+  }
+  return total as tf.Scalar;
+}
+
+/** The optional L2 term β·mean_t ‖C(t)‖² / #params (no data involved); null when l2 is 0. */
+export function curveL2(curve: WeightCurve, trainable: readonly tf.Tensor[], ts: number[], l2: number): tf.Scalar | null {
+  if (!(l2 > 0)) return null;
+  const nParams = curve.ends[0].reduce((a, t) => a + t.size, 0);
+  const terms = ts.map((t) => {
+    const params = curvePoint(curve, trainable, t);
+    return tf.div(tf.addN(params.map((p) => tf.sum(tf.square(p)))), nParams);
+  });
+  return tf.mul(tf.div(tf.addN(terms), ts.length), l2) as tf.Scalar;
+}
+
+/**
+ * ∂objective/∂L at the full-batch losses L (flattened t-major, K per t): the coefficients with which
+ * data-parallel workers back-propagate their shards' losses.
+ */
+export function curveObjectiveCoefficients(cfg: CurveLossConfig, ts: number[], losses: number[]): number[] {
+  const K = losses.length / ts.length;
+  return tf.tidy(() => {
+    const g = tf.grad((v: tf.Tensor) => curveObjective(cfg, ts, ts.map((_, s) => Array.from({ length: K }, (_, k) => tf.reshape(tf.slice(v, [s * K + k], [1]), []) as tf.Scalar))))(tf.tensor1d(losses));
+    return Array.from(g.dataSync());
+  });
+}
+
 /** One batch: task losses at m values of t on the same batch, mean loss + α·R_order (+ L2). */
 export function curveLossFn(
   model: FunctionalModel,
   curve: WeightCurve,
-  cfg: Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta'>,
+  cfg: CurveLossConfig,
   x: tf.Tensor,
   y: tf.Tensor1D[],
   ts: number[],
   record: (lossesAtT: number[][]) => void,
 ): (...trainable: tf.Tensor[]) => tf.Scalar {
-  const K = model.spec.numClasses.length;
-  const lambda = cfg.taskWeights ?? Array(K).fill(1 / K);
-  const nParams = curve.ends[0].reduce((a, t) => a + t.size, 0);
   return (...trainable) => {
-    const losses: tf.Scalar[][] = [];
-    const l2Terms: tf.Tensor[] = [];
-    for (const t of ts) {
-      const params = curvePoint(curve, trainable, t);
-      const outs = model.forward(params, x);
-      losses.push(outs.map((o, k) => softmaxCrossEntropy(o, y[k])));
-      if (cfg.l2 > 0) l2Terms.push(tf.div(tf.addN(params.map((p) => tf.sum(tf.square(p)))), nParams));
-    }
+    const losses = curveTaskLosses(model, curve, trainable, x, y, ts);
     record(losses.map((ls) => ls.map((l) => l.dataSync()[0])));
-    let total: tf.Tensor = tf.div(tf.addN(losses.map((ls) => tf.addN(ls.map((l, k) => tf.mul(l, lambda[k]))))), ts.length);
-    const objLosses = cfg.objectives
-      ? losses.map((ls) => cfg.objectives!.members.map((m) => (m.length === 1 ? ls[m[0]] : (tf.div(tf.addN(m.map((k) => ls[k])), m.length) as tf.Scalar))))
-      : losses;
-    if (cfg.alpha > 0 && ts.length >= 2) {
-      total = tf.add(total, tf.mul(orderRegularizer(ts, objLosses, cfg.orientation.taskA, cfg.orientation.taskB), cfg.alpha));
-    }
-    const r = cfg.orientation.aligned;
-    if (r !== undefined && r !== null && (cfg.beta ?? 0) > 0) {
-      // R_align = mean_t exp(−|t − ½|) · L_r(C(t)): the aligned group's loss counts most mid-curve
-      const terms = ts.map((t, s) => tf.mul(objLosses[s][r], Math.exp(-Math.abs(t - 0.5))));
-      total = tf.add(total, tf.mul(tf.div(tf.addN(terms), ts.length), cfg.beta!));
-    }
-    if (l2Terms.length) total = tf.add(total, tf.mul(tf.div(tf.addN(l2Terms), ts.length), cfg.l2));
-    return total as tf.Scalar;
+    const total = curveObjective(cfg, ts, losses);
+    const l2 = curveL2(curve, trainable, ts, cfg.l2);
+    return l2 ? (tf.add(total, l2) as tf.Scalar) : total;
   };
 }
 
@@ -93,19 +133,64 @@ export async function fitCurve(
   const evalBs = cfg.evalBatchSize ?? 1000;
   // a line has nothing to train: it is fully determined by its endpoints
   if (trainableNames(curve).length === 0) return { trainable: [], history: [], resumedFromEpoch: 0 };
+  const threads = cfg.threads ?? 1;
+  const pool =
+    threads > 1 && dataParallelAvailable()
+      ? await GradientPool.start(
+          threads,
+          currentBackend() ?? 'wasm',
+          {
+            kind: 'curve',
+            spec: model.spec,
+            geometry: curve.geometry,
+            paramNames: curve.paramNames,
+            ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)],
+            loss: { alpha: cfg.alpha, l2: cfg.l2, orientation: cfg.orientation, taskWeights: cfg.taskWeights, objectives: cfg.objectives, beta: cfg.beta },
+          },
+          {
+            sizes: trainableShapes(curve).map((s) => s.reduce((a, b) => a * b, 1)),
+            rowSize: data.inputShape.reduce((a, b) => a * b, 1),
+            maxBatch: cfg.batchSize,
+            numTasks: model.spec.numClasses.length,
+            numLosses: model.spec.numClasses.length * cfg.samplesPerBatch,
+            mode: 'scalar',
+          },
+        )
+      : null;
+  try {
+    return await fitWith(model, curve, cfg, data, evalBs, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFitConfig, data: CurveFitData, evalBs: number, pool: GradientPool | null): Promise<CurveFitResult> {
+  const K = model.spec.numClasses.length;
   const trainable: Trainable<Record<string, never>> = {
     names: trainableNames(curve),
     shapes: trainableShapes(curve),
     init: () => initTrainable(curve, cfg.noise, cfg.seed),
     initialState: () => ({}),
-    step(tensors, batch, _state, ctx) {
+    async step(tensors, batch, _state, ctx) {
       const rng = makeRng(deriveSeed(cfg.seed, `curve-t/${ctx.epoch}/${ctx.step}`));
       const ts = stratifiedTs(cfg.samplesPerBatch, () => rng.next());
+      if (pool) {
+        if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
+        const values = tensors.map((t) => t.dataSync() as Float32Array);
+        const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, { ts }, (L) => curveObjectiveCoefficients(cfg, ts, L));
+        let off = 0;
+        const grads = tensors.map((t) => {
+          const g = tf.tensor(Float32Array.from(r.grads[0].subarray(off, off + t.size)), t.shape);
+          off += t.size;
+          return g;
+        });
+        const mean = Array.from({ length: K }, (_, k) => ts.reduce((a, _t, s) => a + r.losses[s * K + k], 0) / ts.length);
+        return { grads, losses: mean };
+      }
       let perT: number[][] = [];
       const f = curveLossFn(model, curve, cfg, batch.x, batch.y, ts, (l) => (perT = l));
       const { value, grads } = tf.valueAndGrads(f)(tensors as tf.Tensor[]);
       value.dispose();
-      const K = model.spec.numClasses.length;
       const mean = Array.from({ length: K }, (_, k) => perT.reduce((a, l) => a + l[k], 0) / perT.length);
       return { grads, losses: mean };
     },

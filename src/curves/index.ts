@@ -14,8 +14,8 @@ export {
   grevilleAbscissae,
 } from './curve.js';
 export { orderRegularizer, stratifiedTs } from './order.js';
-export { fitCurve, curveLossFn } from './fit.js';
-export type { CurveFitConfig, CurveFitData, CurveFitResult } from './fit.js';
+export { fitCurve, curveLossFn, curveTaskLosses, curveObjective, curveL2, curveObjectiveCoefficients } from './fit.js';
+export type { CurveFitConfig, CurveFitData, CurveFitResult, CurveLossConfig } from './fit.js';
 export { profileCurve, summarizeProfile, evaluateAt, tGrid } from './profile.js';
 export type { CurveProfile, ProfilePoint } from './profile.js';
 export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods } from './query.js';

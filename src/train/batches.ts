@@ -12,6 +12,8 @@ export interface Batch {
   x: tf.Tensor;
   y: tf.Tensor1D[];
   size: number;
+  /** the same rows as plain arrays (what data-parallel workers receive) */
+  raw?: { x: Float32Array; y: Int32Array[] };
 }
 
 /** Deterministic per-epoch order: a permutation seeded by (seed, epoch). */
@@ -34,6 +36,7 @@ export function gatherBatch(split: LabelledSplit, inputShape: number[], idx: Arr
     x: tf.tensor(xs, [b, ...inputShape]),
     y: ys.map((y) => tf.tensor1d(y, 'int32')),
     size: b,
+    raw: { x: xs, y: ys },
   };
 }
 

@@ -7,6 +7,8 @@ import type { Batch, LabelledSplit } from './batches.js';
 import { evaluateSplit, byTaskName, type TaskMetrics } from './evaluate.js';
 import { softmaxCrossEntropy } from './losses.js';
 import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
+import { currentBackend } from '../backend/index.js';
+import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
 
 export interface EndpointData {
   inputShape: number[];
@@ -32,6 +34,12 @@ export interface EndpointConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   tieHeadInit?: boolean;
   /** extra fields recorded in metrics.json (data fingerprint, backend, ...) */
   record?: Record<string, unknown>;
+  /**
+   * worker threads splitting every batch (data parallelism, src/parallel); 1 = this thread only.
+   * The same seed and thread count give bit-identical checkpoints; another count changes the float
+   * summation order of the gradients.
+   */
+  threads?: number;
 }
 
 export interface EndpointResult {
@@ -128,6 +136,63 @@ function aggregatedStep({ model, objective, params, batch, preference, state, st
   return { grads: out, losses };
 }
 
+/** Split one flat gradient into tensors of the parameters' shapes. */
+function unflatten(flat: Float64Array, shapes: number[][]): tf.Tensor[] {
+  let off = 0;
+  return shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(Float32Array.from(flat.subarray(off, off + n)), shape);
+    off += n;
+    return t;
+  });
+}
+
+/**
+ * The same step as scalarizedStep / aggregatedStep, computed by a pool of worker threads on shards of
+ * the batch: full-batch losses decide the task weights (or the aggregator sees full-batch per-task
+ * gradients), so the update does not depend on how the batch was split.
+ */
+async function pooledStep(pool: GradientPool, { model, objective, params, batch, preference, state, step, options }: StepContext): Promise<StepResult> {
+  if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
+  const values = params.map((p) => p.dataSync() as Float32Array);
+  const shapes = model.params.map((p) => p.shape);
+  const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, {}, (losses) => objective.aggregate({ losses, preference, state, step }, options).taskWeights);
+  if (!objective.needsGradients) return { grads: unflatten(r.grads[0], shapes), losses: r.losses };
+  const offsets: number[] = [];
+  let off = 0;
+  for (const s of shapes) {
+    offsets.push(off);
+    off += s.reduce((a, b) => a * b, 1);
+  }
+  const sharedIdx = model.params.map((p, i) => (p.shared ? i : -1)).filter((i) => i >= 0);
+  const flat = r.grads.map((g) => {
+    const parts = sharedIdx.map((i) => g.subarray(offsets[i], offsets[i] + params[i].size));
+    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  });
+  const res = objective.aggregate({ losses: r.losses, grads: flat, preference, state, step }, options);
+  const dir = res.direction ?? combine(flat, res.taskWeights);
+  const out: tf.Tensor[] = new Array(params.length);
+  let d = 0;
+  for (const i of sharedIdx) {
+    const n = params[i].size;
+    out[i] = tf.tensor(Float32Array.from(dir.subarray(d, d + n)), shapes[i]);
+    d += n;
+  }
+  model.params.forEach((p, i) => {
+    if (!p.shared) {
+      const g = r.grads[p.task ?? 0];
+      out[i] = tf.tensor(Float32Array.from(g.subarray(offsets[i], offsets[i] + params[i].size)), shapes[i]);
+    }
+  });
+  return { grads: out, losses: r.losses };
+}
+
 function combine(grads: Float64Array[], w: number[]): Float64Array {
   const d = new Float64Array(grads[0].length);
   grads.forEach((g, k) => {
@@ -153,13 +218,34 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
   const model = buildModel(cfg.spec);
   const objective = getObjective(cfg.method);
   const evalBs = cfg.evalBatchSize ?? 1000;
+  const K = cfg.spec.numClasses.length;
+  const threads = cfg.threads ?? 1;
+  const pool =
+    threads > 1 && dataParallelAvailable()
+      ? await GradientPool.start(threads, currentBackend() ?? 'wasm', { kind: 'endpoint', spec: cfg.spec }, {
+          sizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
+          rowSize: data.inputShape.reduce((a, b) => a * b, 1),
+          maxBatch: cfg.batchSize,
+          numTasks: K,
+          numLosses: K,
+          mode: objective.needsGradients ? 'per-task' : 'scalar',
+        })
+      : null;
+  try {
+    return await trainWith(cfg, data, model, objective, evalBs, pool, t0);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function trainWith(cfg: EndpointConfig, data: EndpointData, model: FunctionalModel, objective: Objective, evalBs: number, pool: GradientPool | null, t0: number): Promise<EndpointResult> {
   const trainable: Trainable<JsonState> = {
     names: model.params.map((p) => p.name),
     shapes: model.params.map((p) => p.shape),
     init: () => (cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
     initialState: () => ({}),
-    step: (tensors, batch, state, ctx) =>
-      (objective.needsGradients ? aggregatedStep : scalarizedStep)({
+    step: (tensors, batch, state, ctx) => {
+      const c: StepContext = {
         model,
         objective,
         params: tensors,
@@ -168,7 +254,10 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
         state,
         step: ctx.epoch * 1_000_000 + ctx.step,
         options: cfg.methodOptions,
-      }),
+      };
+      if (pool) return pooledStep(pool, c);
+      return (objective.needsGradients ? aggregatedStep : scalarizedStep)(c);
+    },
     evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs)) }),
   };
   const loop = await runTrainingLoop(

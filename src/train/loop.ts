@@ -39,7 +39,7 @@ export interface Trainable<S> {
   shapes: number[][];
   init(): tf.Tensor[];
   initialState(): S;
-  step(tensors: readonly tf.Tensor[], batch: Batch, state: S, ctx: { epoch: number; step: number }): StepResult;
+  step(tensors: readonly tf.Tensor[], batch: Batch, state: S, ctx: { epoch: number; step: number }): StepResult | Promise<StepResult>;
   evaluate(tensors: readonly tf.Tensor[]): Record<string, unknown>;
 }
 
@@ -98,7 +98,7 @@ export async function runTrainingLoop<S>(
     let lr = cfg.lr;
     for (const batch of epochBatches(split, inputShape, cfg.batchSize, cfg.seed, epoch)) {
       lr = learningRateAt(cfg.lr, cfg.schedule, epoch, s, steps, cfg.epochs);
-      const r = trainable.step(tensors, batch, state.user, { epoch, step: s });
+      const r = await trainable.step(tensors, batch, state.user, { epoch, step: s });
       const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr);
       r.grads.forEach((g) => g.dispose());
       tensors.forEach((t) => t.dispose());

@@ -1,0 +1,260 @@
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ExtraInputError } from '../errors.js';
+import type { ShardProgramSpec } from './programs.js';
+
+/**
+ * Data parallelism inside one training: every batch is split into W contiguous shards, one per worker
+ * thread (each with its own tfjs-wasm instance, since tfjs-wasm runs one thread per instance in Node).
+ * Parameters, the batch, losses and gradients travel through SharedArrayBuffers; only tiny control
+ * messages are posted.
+ *
+ * A step has two phases inside ONE forward/backward pass of each worker:
+ *  1. each worker computes its shard's loss vector L^s (per task, or per task and t for a curve) and
+ *     then blocks (Atomics.wait) inside its gradient function;
+ *  2. the main thread forms the full-batch losses L = Σ_s (n_s/n) L^s, asks the caller for the
+ *     coefficients c = ∂objective/∂L (task weights of a scalarization, or the derivative of the curve
+ *     objective with its order term), publishes them, and each worker back-propagates
+ *     Σ_j c_j (n_s/n) L^s_j. Summing the workers' gradients gives exactly the full-batch gradient of
+ *     any objective that is a function of full-batch mean losses.
+ * Gradient-aggregation methods (MGDA, CAGrad, ...) instead get per-task gradients from every shard.
+ *
+ * Determinism: shards are fixed by row index and gradients are summed in shard order (in float64), so
+ * the same seed and the same number of workers give bit-identical results whatever the thread timing.
+ * A different worker count changes the float summation order (results differ in the last bits).
+ */
+
+export interface PoolShape {
+  /** flat sizes of the trainable tensors, in order */
+  sizes: number[];
+  /** values per input row, and the largest batch */
+  rowSize: number;
+  maxBatch: number;
+  numTasks: number;
+  /** length of the loss vector a shard reports */
+  numLosses: number;
+  /** 'scalar': one gradient of Σ c_j L_j; 'per-task': one gradient per task (aggregators) */
+  mode: 'scalar' | 'per-task';
+}
+
+export interface ShardBatch {
+  /** rows × rowSize inputs and one label array per task */
+  x: Float32Array;
+  y: Int32Array[];
+  size: number;
+}
+
+export interface PoolStepResult {
+  /** full-batch loss vector */
+  losses: number[];
+  /** 'scalar': one flat gradient (float64 sums); 'per-task': one flat gradient per task */
+  grads: Float64Array[];
+}
+
+/** Threads for data parallelism: the machine's cores divided among `concurrent` trainings. */
+export function defaultThreads(concurrent = 1): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, concurrent)));
+}
+
+/** The compiled worker: next to this file in dist/, or dist/'s when the TypeScript sources run (vitest). */
+const workerFile = [new URL('./worker.js', import.meta.url), new URL('../../dist/parallel/worker.js', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((f) => existsSync(f));
+
+/** Whether the compiled worker exists. */
+export function dataParallelAvailable(): boolean {
+  return workerFile !== undefined;
+}
+
+/** The messages between the pool and its workers. */
+export type ToWorker = { type: 'step'; gen: number; n: number; inputs: Record<string, unknown> } | { type: 'close' };
+export type FromWorker = { type: 'ready' } | { type: 'losses'; gen: number } | { type: 'done'; gen: number } | { type: 'error'; message: string; inputError: boolean };
+
+export interface WorkerSetup {
+  backend: string;
+  program: ShardProgramSpec;
+  index: number;
+  workers: number;
+  shape: PoolShape;
+  buffers: {
+    params: SharedArrayBuffer;
+    x: SharedArrayBuffer;
+    y: SharedArrayBuffer;
+    losses: SharedArrayBuffer;
+    coef: SharedArrayBuffer;
+    grads: SharedArrayBuffer;
+    ctrl: SharedArrayBuffer;
+  };
+}
+
+/** Row range [lo, hi) of shard s when n rows are split over w workers. */
+export function shardRange(n: number, w: number, s: number): [number, number] {
+  return [Math.floor((s * n) / w), Math.floor(((s + 1) * n) / w)];
+}
+
+export class GradientPool {
+  private readonly workers: Worker[] = [];
+  private readonly params: Float32Array;
+  private readonly x: Float32Array;
+  private readonly y: Int32Array;
+  private readonly losses: Float64Array;
+  private readonly coef: Float64Array;
+  private readonly grads: Float32Array;
+  private readonly ctrl: Int32Array;
+  private readonly totalSize: number;
+  private gen = 0;
+  private waiting: { kind: 'losses' | 'done'; left: number; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+
+  private constructor(
+    readonly shape: PoolShape,
+    readonly size: number,
+  ) {
+    this.totalSize = shape.sizes.reduce((a, b) => a + b, 0);
+    const f32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, n)));
+    this.params = f32(this.totalSize);
+    this.x = f32(shape.maxBatch * shape.rowSize);
+    this.y = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, shape.numTasks * shape.maxBatch)));
+    this.losses = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, size * shape.numLosses)));
+    this.coef = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, shape.numLosses)));
+    const perWorker = this.totalSize * (shape.mode === 'per-task' ? shape.numTasks : 1);
+    this.grads = f32(size * perWorker);
+    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * 4));
+  }
+
+  /** Start `size` workers running `program`; resolves once every worker has built its model. */
+  static async start(size: number, backend: string, program: ShardProgramSpec, shape: PoolShape): Promise<GradientPool> {
+    const pool = new GradientPool(shape, size);
+    const buffers = {
+      params: pool.params.buffer as SharedArrayBuffer,
+      x: pool.x.buffer as SharedArrayBuffer,
+      y: pool.y.buffer as SharedArrayBuffer,
+      losses: pool.losses.buffer as SharedArrayBuffer,
+      coef: pool.coef.buffer as SharedArrayBuffer,
+      grads: pool.grads.buffer as SharedArrayBuffer,
+      ctrl: pool.ctrl.buffer as SharedArrayBuffer,
+    };
+    const ready = Array.from({ length: size }, (_, index) => {
+      const setup: WorkerSetup = { backend, program, index, workers: size, shape, buffers };
+      if (!workerFile) throw new Error('data-parallel worker not built (npm run build)');
+      const w = new Worker(workerFile, { workerData: setup });
+      pool.workers.push(w);
+      return new Promise<void>((resolve, reject) => {
+        const onFirst = (m: FromWorker) => {
+          if (m.type === 'ready') resolve();
+          else if (m.type === 'error') reject(m.inputError ? new ExtraInputError(m.message) : new Error(`gradient worker ${index}: ${m.message}`));
+          w.off('message', onFirst);
+          w.on('message', (msg: FromWorker) => pool.onMessage(index, msg));
+        };
+        w.on('message', onFirst);
+        w.on('error', (e) => {
+          reject(e);
+          pool.fail(e);
+        });
+        w.on('exit', (code) => {
+          if (code !== 0) pool.fail(new Error(`gradient worker ${index} exited with code ${code}`));
+        });
+      });
+    });
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private onMessage(index: number, m: FromWorker): void {
+    if (m.type === 'error') {
+      this.fail(m.inputError ? new ExtraInputError(m.message) : new Error(`gradient worker ${index}: ${m.message}`));
+      return;
+    }
+    const w = this.waiting;
+    if (!w || (m.type !== w.kind) || ('gen' in m && m.gen !== this.gen)) return;
+    if (--w.left === 0) {
+      this.waiting = null;
+      w.resolve();
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(e);
+  }
+
+  private expect(kind: 'losses' | 'done'): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { kind, left: this.size, resolve, reject }));
+  }
+
+  /**
+   * One data-parallel gradient. `coefficients` maps the full-batch loss vector to c (scalar mode;
+   * ignored in per-task mode). `inputs` is passed to every worker's program (e.g. the values of t).
+   */
+  async step(
+    params: Float32Array[],
+    batch: ShardBatch,
+    inputs: Record<string, unknown>,
+    coefficients: (losses: number[]) => number[],
+  ): Promise<PoolStepResult> {
+    const { shape } = this;
+    if (batch.size > shape.maxBatch) throw new Error(`batch of ${batch.size} rows exceeds the pool's ${shape.maxBatch}`);
+    let off = 0;
+    for (const p of params) {
+      this.params.set(p, off);
+      off += p.length;
+    }
+    this.x.set(batch.x.subarray(0, batch.size * shape.rowSize));
+    batch.y.forEach((labels, k) => this.y.set(labels.subarray(0, batch.size), k * shape.maxBatch));
+    this.gen++;
+    const gen = this.gen;
+    const lossesIn = shape.mode === 'scalar' ? this.expect('losses') : null;
+    const doneIn = shape.mode === 'scalar' ? null : this.expect('done');
+    for (const w of this.workers) w.postMessage({ type: 'step', gen, n: batch.size, inputs } satisfies ToWorker);
+    const L = new Array<number>(shape.numLosses).fill(0);
+    const gatherLosses = () => {
+      for (let s = 0; s < this.size; s++) {
+        const [lo, hi] = shardRange(batch.size, this.size, s);
+        if (hi === lo) continue;
+        const wgt = (hi - lo) / batch.size;
+        for (let j = 0; j < shape.numLosses; j++) L[j] += wgt * this.losses[s * shape.numLosses + j];
+      }
+    };
+    if (lossesIn) {
+      await lossesIn;
+      gatherLosses();
+      const c = coefficients(L);
+      if (c.length !== shape.numLosses || c.some((v) => !Number.isFinite(v))) throw new Error(`objective coefficients must be ${shape.numLosses} finite numbers`);
+      this.coef.set(c);
+      const done = this.expect('done');
+      Atomics.store(this.ctrl, 0, gen);
+      Atomics.notify(this.ctrl, 0);
+      await done;
+    } else {
+      await doneIn;
+      gatherLosses();
+    }
+    const nOut = shape.mode === 'per-task' ? shape.numTasks : 1;
+    const perWorker = this.totalSize * nOut;
+    const grads = Array.from({ length: nOut }, () => new Float64Array(this.totalSize));
+    for (let s = 0; s < this.size; s++) {
+      const base = s * perWorker;
+      for (let k = 0; k < nOut; k++) {
+        const g = grads[k];
+        const src = this.grads.subarray(base + k * this.totalSize, base + (k + 1) * this.totalSize);
+        for (let i = 0; i < g.length; i++) g[i] += src[i];
+      }
+    }
+    return { losses: L, grads };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
+import { softmaxCrossEntropy } from '../train/losses.js';
+import type { CurveGeometry } from '../curves/types.js';
+import { curveTaskLosses, curveL2, type CurveLossConfig } from '../curves/fit.js';
+import { trainableShapes, type WeightCurve } from '../curves/curve.js';
+
+/**
+ * What a data-parallel worker computes on its shard, described by plain data (it crosses the thread
+ * boundary as workerData). One entry per kind in `programBuilders` below.
+ */
+export type ShardProgramSpec =
+  | { kind: 'endpoint'; spec: ModelSpec }
+  | {
+      kind: 'curve';
+      spec: ModelSpec;
+      geometry: CurveGeometry;
+      paramNames: string[];
+      /** endpoint parameter values (the frozen control points P_0 and P_n) */
+      ends: [Float32Array[], Float32Array[]];
+      loss: CurveLossConfig;
+    };
+
+export interface ShardProgram {
+  model: FunctionalModel;
+  /** shapes of the trainable tensors, in the order the pool sends their values */
+  shapes: number[][];
+  /** the shard's loss vector (tf scalars), e.g. one per task, or per t and task for a curve */
+  losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>): tf.Scalar[];
+  /** a data-independent term of the objective, added once per step (by shard 0) */
+  extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
+}
+
+function tsOf(inputs: Record<string, unknown>): number[] {
+  const ts = inputs.ts;
+  if (!Array.isArray(ts) || !ts.every((t) => typeof t === 'number')) throw new Error('curve step without its values of t');
+  return ts as number[];
+}
+
+const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardProgramSpec, { kind: K }>) => ShardProgram } = {
+  endpoint(p) {
+    const model = buildModel(p.spec);
+    return {
+      model,
+      shapes: model.params.map((q) => q.shape),
+      losses: (params, x, y) => model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k])),
+    };
+  },
+  curve(p) {
+    const model = buildModel(p.spec);
+    const shapes = model.params.map((q) => q.shape);
+    const curve: WeightCurve = {
+      geometry: p.geometry,
+      paramNames: p.paramNames,
+      ends: [p.ends[0].map((v, i) => tf.tensor(v, shapes[i])), p.ends[1].map((v, i) => tf.tensor(v, shapes[i]))],
+    };
+    return {
+      model,
+      shapes: trainableShapes(curve),
+      losses: (trainable, x, y, inputs) => curveTaskLosses(model, curve, trainable, x, y, tsOf(inputs)).flat(),
+      extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
+    };
+  },
+};
+
+export function buildShardProgram(spec: ShardProgramSpec): ShardProgram {
+  const build = programBuilders[spec.kind] as (s: ShardProgramSpec) => ShardProgram;
+  if (!build) throw new Error(`unknown shard program '${(spec as { kind: string }).kind}'`);
+  return build(spec);
+}
