@@ -43,7 +43,7 @@ const TAPS = 4;
  * `np` and `nv` are compile-time constants at every call site, so the branches fold away.
  */
 @inline function convBlock(
-  x: usize, w: usize, y: usize, h: i32, wd: i32, ci: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  x: usize, w: usize, bias: usize, y: usize, h: i32, wd: i32, ci: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   n: i32, oh: i32, ow: i32, yy: i32, x0: i32, o: i32, rowLo: i32, rowHi: i32, colLo: i32, colHi: i32, np: i32, nv: i32,
 ): void {
   const zero = f32x4.splat(0);
@@ -92,6 +92,16 @@ const TAPS = 4;
       wp += wStep;
     }
   }
+  if (bias) {
+    // added after the sum, as a separate bias add would: the same floats as conv + add
+    const b0 = v128.load(bias + ((<usize>o) << 2));
+    const b1 = nv >= 2 ? v128.load(bias + ((<usize>o) << 2), 16) : zero;
+    const b2 = nv >= 3 ? v128.load(bias + ((<usize>o) << 2), 32) : zero;
+    a00 = f32x4.add(a00, b0); a01 = f32x4.add(a01, b1); a02 = f32x4.add(a02, b2);
+    a10 = f32x4.add(a10, b0); a11 = f32x4.add(a11, b1); a12 = f32x4.add(a12, b2);
+    a20 = f32x4.add(a20, b0); a21 = f32x4.add(a21, b1); a22 = f32x4.add(a22, b2);
+    a30 = f32x4.add(a30, b0); a31 = f32x4.add(a31, b1); a32 = f32x4.add(a32, b2);
+  }
   const rem = co - o;
   let yp = y + ((<usize>(((n * oh + yy) * ow + x0) * co + o)) << 2);
   const yStep = <usize>co << 2;
@@ -120,11 +130,12 @@ const TAPS = 4;
 
 /**
  * y = conv2d(x, w), 'valid' on an already padded input, strides (sh, sw), no dilation.
- * x [b, h, wd, ci], w [kh·kw·ci, coP] (channel-padded), y [b, oh, ow, co]. Rows outside
- * [rowLo, rowHi) and columns outside [colLo, colHi) of x are known to be zero padding.
+ * x [b, h, wd, ci], w [kh·kw·ci, coP] (channel-padded), y [b, oh, ow, co]; bias [coP] is added
+ * when its pointer is not 0. Rows outside [rowLo, rowHi) and columns outside [colLo, colHi) of x are
+ * known to be zero padding.
  */
 export function conv2dValid(
-  x: usize, w: usize, y: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  x: usize, w: usize, bias: usize, y: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, co: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   rowLo: i32, rowHi: i32, colLo: i32, colHi: i32,
 ): void {
   for (let n = 0; n < b; n++) {
@@ -133,17 +144,17 @@ export function conv2dValid(
       for (; x0 + PIX <= ow; x0 += PIX) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 3);
-          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 2);
-          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 1);
+          if (nv == 3) convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 3);
+          else if (nv == 2) convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 2);
+          else convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, PIX, 1);
         }
       }
       for (; x0 < ow; x0++) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 3);
-          else if (nv == 2) convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 2);
-          else convBlock(x, w, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 1);
+          if (nv == 3) convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 3);
+          else if (nv == 2) convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 2);
+          else convBlock(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi, 1, 1);
         }
       }
     }
@@ -387,4 +398,48 @@ export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, b: i32, h: i32, w
           store<f32>(qa + o + rowBytes + colBytes, k == 3 ? g : 0);
         }
       }
+}
+
+/**
+ * out[c] = Σ_r x[r, c] for x [rows, cols]: the bias gradient (a sum over every leading axis), which
+ * tfjs-wasm computes after transposing the whole tensor. Rows are added in order (as tfjs does).
+ */
+export function columnSums(x: usize, out: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const rowBytes = <usize>cols << 2;
+  for (let c = 0; c < c4; c += 4) {
+    let acc = f32x4.splat(0);
+    let p = x + ((<usize>c) << 2);
+    for (let r = 0; r < rows; r++) {
+      acc = f32x4.add(acc, v128.load(p));
+      p += rowBytes;
+    }
+    v128.store(out + ((<usize>c) << 2), acc);
+  }
+  for (let c = c4; c < cols; c++) {
+    let acc: f32 = 0;
+    let p = x + ((<usize>c) << 2);
+    for (let r = 0; r < rows; r++) {
+      acc += load<f32>(p);
+      p += rowBytes;
+    }
+    store<f32>(out + ((<usize>c) << 2), acc);
+  }
+}
+
+/** out[r, c] = x[r, c] + bias[c] for x [rows, cols] (a bias add, broadcast over every leading axis). */
+export function addBias(x: usize, bias: usize, out: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const base = (<usize>(r * cols)) << 2;
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = (<usize>c) << 2;
+      v128.store(out + base + o, f32x4.add(v128.load(x + base + o), v128.load(bias + o)));
+    }
+    for (; c < cols; c++) {
+      const o = (<usize>c) << 2;
+      store<f32>(out + base + o, load<f32>(x + base + o) + load<f32>(bias + o));
+    }
+  }
 }

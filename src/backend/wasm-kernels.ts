@@ -34,7 +34,7 @@ function output(backend: WasmBackendLike, shape: number[], dtype: tf.DataType, v
 
 /** The SIMD kernels of assembly/kernels.ts (pointers are byte offsets into tfjs-wasm's memory). */
 interface SimdKernels {
-  conv2dValid(x: number, w: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number, rowLo: number, rowHi: number, colLo: number, colHi: number): void;
+  conv2dValid(x: number, w: number, bias: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number, rowLo: number, rowHi: number, colLo: number, colHi: number): void;
   conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
   padNHWC(src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, cp: number, top: number, left: number): void;
   flipFilter(w: number, dst: number, kh: number, kw: number, ci: number, co: number, ciP: number): void;
@@ -42,6 +42,8 @@ interface SimdKernels {
   cropColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number): void;
+  columnSums(x: number, out: number, rows: number, cols: number): void;
+  addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
 }
 
 /** The built kernels.wasm: next to this file in dist/, or in dist/ when the TypeScript sources run. */
@@ -153,13 +155,18 @@ interface ConvAttrs {
 
 const isOne = (d: number | [number, number] | undefined): boolean => d === undefined || (typeof d === 'number' ? d === 1 : d[0] === 1 && d[1] === 1);
 
-/** Conv2D forward by the SIMD direct convolution; null when the case is not ours (NCHW, dilation). */
+/**
+ * Conv2D (and FusedConv2D with a per-channel bias and no activation) by the SIMD direct convolution;
+ * null when the case is not ours (NCHW, dilation, an activation, a non-vector bias).
+ */
 function conv2dSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
-  const attrs = args.attrs as unknown as ConvAttrs;
+  const attrs = args.attrs as unknown as ConvAttrs & { activation?: string };
   const k = simdKernels(backend);
   if (!k || attrs.dataFormat === 'NCHW' || !isOne(attrs.dilations)) return null;
-  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  if (attrs.activation !== undefined && attrs.activation !== 'linear') return null;
+  const { x, filter, bias } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
+  if (bias && !(bias.shape.length === 1 && bias.shape[0] === filter.shape[3]) && !(bias.shape.length === 0 && filter.shape[3] === 1)) return null;
   const [kh, kw, ci, co] = filter.shape;
   const g = paddedConv(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, batchSize: b } = g.info;
@@ -169,8 +176,14 @@ function conv2dSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBac
   const coP = roundUp4(co);
   const wp = scratch.alloc([kh * kw * ci, coP]);
   k.padColumns(ptr(backend, filter), wp.ptr, kh * kw * ci, co, coP);
+  let biasPtr = 0;
+  if (bias) {
+    const bp = scratch.alloc([coP]);
+    k.padColumns(ptr(backend, bias), bp.ptr, 1, co, coP);
+    biasPtr = bp.ptr;
+  }
   const xp = paddedInput(k, backend, scratch, x, g);
-  k.conv2dValid(xp, wp.ptr, ptr(backend, y), b, g.hp, g.wp, ci, oh, ow, co, coP, kh, kw, sh, sw, g.top, g.top + x.shape[1], g.left, g.left + x.shape[2]);
+  k.conv2dValid(xp, wp.ptr, biasPtr, ptr(backend, y), b, g.hp, g.wp, ci, oh, ow, co, coP, kh, kw, sh, sw, g.top, g.top + x.shape[1], g.left, g.left + x.shape[2]);
   scratch.dispose();
   return y;
 }
@@ -223,7 +236,7 @@ function conv2dBackpropInputSimd(k: SimdKernels, backend: WasmBackendLike, dy: T
   k.flipFilter(ptr(backend, filter), wf.ptr, kh, kw, ci, co, ciP);
   const dyp = scratch.alloc([b, hp, wp, co]);
   k.padNHWC(ptr(backend, dy), dyp.ptr, b, oh, ow, co, hp, wp, co, padTop, padLeft);
-  k.conv2dValid(dyp.ptr, wf.ptr, ptr(backend, dx), b, hp, wp, co, h, w, ci, ciP, kh, kw, 1, 1, padTop, padTop + oh, padLeft, padLeft + ow);
+  k.conv2dValid(dyp.ptr, wf.ptr, 0, ptr(backend, dx), b, hp, wp, co, h, w, ci, ciP, kh, kw, 1, 1, padTop, padTop + oh, padLeft, padLeft + ow);
   scratch.dispose();
   return dx;
 }
@@ -547,6 +560,42 @@ function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
   return output(backend, outShape, x.dtype, out);
 }
 
+/**
+ * Sum over every axis but the last (a bias gradient) by SIMD column sums; null for other reductions.
+ * tfjs-wasm first transposes the whole input to make the reduced axes innermost.
+ */
+function leadingAxesSumSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const k = simdKernels(backend);
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const r = x.shape.length;
+  if (!k || x.dtype !== 'float32' || r < 2) return null;
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
+  if (axes.length !== r - 1 || axes.some((a, i) => a !== i)) return null;
+  const cols = x.shape[r - 1];
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [cols], 'float32');
+  if (cols > 0) k.columnSums(ptr(backend, x), ptr(backend, out), rows, cols);
+  return out;
+}
+
+/** Add of a float32 tensor [..., C] and a vector [C] (a bias add) in one SIMD pass; null otherwise. */
+function biasAddSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const k = simdKernels(backend);
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  if (!k || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [x, v] = b.shape.length === 1 && a.shape.length >= 2 ? [a, b] : a.shape.length === 1 && b.shape.length >= 2 ? [b, a] : [null, null];
+  if (!x || !v) return null;
+  const cols = x.shape[x.shape.length - 1];
+  if (v.shape[0] !== cols) return null;
+  const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+  const out = backend.makeOutput(x.shape, 'float32');
+  if (rows * cols > 0) k.addBias(ptr(backend, x), ptr(backend, v), ptr(backend, out), rows, cols);
+  return out;
+}
+
 /** BatchMatMul with transposeA/transposeB done as an explicit Transpose (wasm's fast kernel) first. */
 function batchMatMulUntransposed(
   args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap },
@@ -615,14 +664,21 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, setupFunc: nativeMatMul.setupFunc });
       added.push('BatchMatMul');
     }
-    // Conv2D: our SIMD direct convolution where it applies, wasm's own (XNNPACK) otherwise. wasm's
-    // setup hook must stay registered so that its own kernel is bound when the backend starts.
-    const native = tf.getKernel('Conv2D', 'wasm');
-    if (native) {
-      tf.unregisterKernel('Conv2D', 'wasm');
-      const kernelFunc: tf.KernelFunc = (args) => conv2dSimd(args as Parameters<typeof conv2dSimd>[0]) ?? (native.kernelFunc(args) as TensorInfo);
-      tf.registerKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc, setupFunc: native.setupFunc });
-      added.push('Conv2D');
+    // Conv2D / FusedConv2D / Sum: ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
+    // hooks must stay registered so that its own kernels are bound when the backend starts.
+    const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
+      ['Conv2D', conv2dSimd],
+      ['FusedConv2D', conv2dSimd],
+      ['Sum', leadingAxesSumSimd],
+      ['Add', biasAddSimd],
+    ];
+    for (const [kernelName, ours] of wrapped) {
+      const native = tf.getKernel(kernelName, 'wasm');
+      if (!native) continue;
+      tf.unregisterKernel(kernelName, 'wasm');
+      const kernelFunc: tf.KernelFunc = (args) => ours(args as Parameters<typeof conv2dSimd>[0]) ?? (native.kernelFunc(args) as TensorInfo);
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: native.setupFunc });
+      added.push(kernelName);
     }
   }
   return added;

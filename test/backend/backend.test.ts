@@ -139,6 +139,36 @@ describe('compute backends', () => {
     w.forEach((v, i) => expect(maxRelErr(v, c[i])).toBeLessThan(1e-6));
   });
 
+  it('SIMD bias add, leading-axes sum and fused conv + bias equal cpu (and other shapes fall back)', async () => {
+    const xv = randomArray(3 * 5 * 4 * 7, 41);
+    const bv = randomArray(7, 42);
+    const wv = randomArray(3 * 3 * 7 * 6, 43, 0.3);
+    const cv = randomArray(6, 44);
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return tf.tidy(() => {
+        const x = tf.tensor(xv, [3, 5, 4, 7]);
+        const b = tf.tensor1d(bv);
+        return [
+          tf.add(x, b),
+          tf.add(b, x),
+          tf.add(x, tf.scalar(2)),
+          tf.sum(x, [0, 1, 2]),
+          tf.sum(x, [2, 0, 1], true),
+          tf.sum(x, [0, 1]),
+          tf.sum(x, -1),
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: tf.tensor(wv, [3, 3, 7, 6]) as tf.Tensor4D, strides: 1, pad: 'same', bias: tf.tensor1d(cv) }),
+        ].map((t) => [t.shape.join('x'), t.dataSync() as Float32Array] as const);
+      });
+    };
+    const w = await run('wasm');
+    const c = await run('cpu');
+    w.forEach(([shape, v], i) => {
+      expect(shape, `case ${i}`).toBe(c[i][0]);
+      expect(maxRelErr(v, c[i][1]), `case ${i}`).toBeLessThan(1e-5);
+    });
+  });
+
   it('depthwise-conv gradients and UnsortedSegmentSum (gather gradient) on wasm equal cpu', async () => {
     const xs = [2, 7, 7, 3];
     const ws = [3, 3, 3, 2];
