@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, type QueryMethod } from '../curves/index.js';
+import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { byTaskName } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
@@ -48,9 +48,14 @@ export interface QueryResult {
   refined: boolean;
 }
 
-/** Preference → t on a run's curve, refined by golden section on real validation evaluations. */
+/**
+ * Preference → t on a run's curve. Refinement (default): the best grid point, then the optimum of the
+ * criterion on parabolas through the neighbouring grid points, checked by one real evaluation (kept only
+ * if its validation criterion beats the grid point's); `golden`: golden-section search on real
+ * validation evaluations (~10 passes over the validation set, slower).
+ */
 export async function runQuery(
-  a: { run: string; pref: string; method?: string; curve: string; refine: boolean; backend?: string; quiet: boolean },
+  a: { run: string; pref: string; method?: string; curve: string; refine: boolean; golden?: boolean; backend?: string; quiet: boolean },
 ): Promise<QueryResult> {
   const method = parseMethod('query', a.method);
   const run = await openRun(a.run, 'querying needs a fitted and evaluated curve');
@@ -77,12 +82,40 @@ export async function runQuery(
   const c = await openCurve(run, a.curve);
   await setupBackend(a.backend, true);
   const ds = await loadRunDataset(run.info, true);
-  const cache = new Map<number, number[]>();
+  if (!a.golden) {
+    const grid = await preferenceToT(objPoints, preference, method);
+    const cand = interpolatedOptimum(objPoints, preference, method, grid.gridIndex);
+    let t = grid.t;
+    let refined = false;
+    let val = profile.points[grid.gridIndex].val;
+    let test = profile.points[grid.gridIndex].test;
+    if (cand.t !== grid.t) {
+      const [v, te] = evaluateAt(run.model, c.curve, c.trainable, cand.t, [ds.val, ds.test]);
+      const valCrit = criterionOnSweep(objPoints, preference, method, objectiveMetrics(v, objectives).map((m) => m.loss));
+      if (valCrit < grid.criterion) {
+        t = cand.t;
+        refined = true;
+        val = v;
+        test = te;
+      }
+    }
+    c.trainable.forEach((x) => x.dispose());
+    c.curve.ends.flat().forEach((x) => x.dispose());
+    return {
+      t,
+      method,
+      preference,
+      predicted: byTaskName(profile.taskNames, test),
+      validation: byTaskName(profile.taskNames, val),
+      ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(test, objectives)) } : {}),
+      source: 'evaluated',
+      gridIndex: grid.gridIndex,
+      refined,
+    };
+  }
   const ans = await preferenceToT(objPoints, preference, method, (t) => {
     const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val]);
-    const l = objectiveMetrics(val, objectives).map((m) => m.loss);
-    cache.set(t, l);
-    return l;
+    return objectiveMetrics(val, objectives).map((m) => m.loss);
   });
   const [val, test] = evaluateAt(run.model, c.curve, c.trainable, ans.t, [ds.val, ds.test]);
   c.trainable.forEach((t) => t.dispose());
@@ -100,11 +133,14 @@ export async function runQuery(
   };
 }
 
-export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine] [--curve NAME] [--surface] [--json]
+export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine | --golden] [--curve NAME] [--surface] [--json]
 
 The point t of the curve whose trade-off matches the preference (one non-negative entry per task,
-normalized to sum 1), chosen on validation losses and refined between grid points by golden-section
-search on real evaluations; prints t and the per-task test loss and accuracy there.`;
+normalized to sum 1), chosen on validation losses; prints t and the per-task test loss and accuracy there.
+  (default)    best grid point of the profile, refined on parabolas through its grid neighbours and
+               checked by one real evaluation (kept only if its validation criterion is better)
+  --golden     golden-section search on real validation evaluations (~10 passes, slower)
+  --no-refine  the best grid point, numbers interpolated from the profile (no model evaluation)`;
 
 export async function queryCommand(argv: string[], io: Io = stdio): Promise<number> {
   const { values: v, positionals } = parseFlags('query', argv, {
@@ -113,6 +149,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     method: { type: 'string' },
     curve: { type: 'string' },
     'no-refine': { type: 'boolean' },
+    golden: { type: 'boolean' },
     surface: { type: 'boolean' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
@@ -138,6 +175,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     method: optString(v, 'method'),
     curve: optString(v, 'curve') ?? 'curve',
     refine: v['no-refine'] !== true,
+    golden: v.golden === true,
     backend: optString(v, 'backend'),
     quiet: true,
   });

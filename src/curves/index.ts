@@ -18,7 +18,7 @@ export { fitCurve, curveLossFn, curveTaskLosses, curveObjective, curveL2, curveO
 export type { CurveFitConfig, CurveFitData, CurveFitResult, CurveLossConfig } from './fit.js';
 export { profileCurve, summarizeProfile, evaluateAt, tGrid } from './profile.js';
 export type { CurveProfile, ProfilePoint } from './profile.js';
-export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods } from './query.js';
+export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods, interpolatedOptimum, criterionOnSweep } from './query.js';
 export type { QueryMethod, QueryAnswer, LossScale } from './query.js';
 export { saveCurve, loadCurve } from './store.js';
 export type { CurveFile, LoadedCurve } from './store.js';

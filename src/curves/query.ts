@@ -114,6 +114,42 @@ export async function preferenceToT(
   return { t, method, preference, criterion: value, gridIndex: best, refined: true };
 }
 
+/**
+ * Refinement without evaluations: near the best grid point, every objective's validation loss is
+ * interpolated by the parabola through the three nearest grid points, and the criterion is minimised
+ * on a dense grid of the bracket [t_{i−1}, t_{i+1}]. The caller checks the candidate with one real
+ * evaluation (golden section needs ~10, each a pass over the validation set).
+ */
+export function interpolatedOptimum(points: ProfilePoint[], preference: number[], method: QueryMethod, best: number, samples = 201): { t: number; criterion: number } {
+  const rows = points.map((p) => p.val.map((m) => m.loss));
+  const scale = lossScale(rows);
+  if (points.length < 3) return { t: points[best].t, criterion: queryCriterion(method, preference, rows[best], scale) };
+  const i0 = Math.min(Math.max(best - 1, 0), points.length - 3);
+  const [ta, tb, tc] = [points[i0].t, points[i0 + 1].t, points[i0 + 2].t];
+  const lagrange = (t: number, k: number): number =>
+    (rows[i0][k] * (t - tb) * (t - tc)) / ((ta - tb) * (ta - tc)) +
+    (rows[i0 + 1][k] * (t - ta) * (t - tc)) / ((tb - ta) * (tb - tc)) +
+    (rows[i0 + 2][k] * (t - ta) * (t - tb)) / ((tc - ta) * (tc - tb));
+  const lo = points[Math.max(0, best - 1)].t;
+  const hi = points[Math.min(points.length - 1, best + 1)].t;
+  let bestT = points[best].t;
+  let bestC = queryCriterion(method, preference, rows[best], scale);
+  for (let q = 0; q < samples; q++) {
+    const t = lo + ((hi - lo) * q) / (samples - 1);
+    const c = queryCriterion(method, preference, rows[0].map((_, k) => lagrange(t, k)), scale);
+    if (c < bestC) {
+      bestC = c;
+      bestT = t;
+    }
+  }
+  return { t: bestT, criterion: bestC };
+}
+
+/** The criterion of a loss vector under the scale of a sweep (to compare an evaluation with the grid). */
+export function criterionOnSweep(points: ProfilePoint[], preference: number[], method: QueryMethod, losses: number[]): number {
+  return queryCriterion(method, preference, losses, lossScale(points.map((p) => p.val.map((m) => m.loss))));
+}
+
 /** Linear interpolation of the sweep's numbers at t (the prediction when no evaluation is run). */
 export function interpolateProfile(points: ProfilePoint[], t: number): ProfilePoint {
   let i = 0;

@@ -3,6 +3,7 @@ import { cacheFile, defaultCacheDir, readCache, writeCache, type CachedSplit } f
 import { buildMulti, loadSources, multiDefinitions, recipeOf, multiFingerprint, MULTI_SHAPE, type MultiRecipe } from './multi.js';
 import type { DatasetOptions, MultiTaskDataset, Split } from './types.js';
 import { toAttributeDataset } from './attributes.js';
+import { mnistPackageHash } from './sources.js';
 
 export type { MultiTaskDataset, Split, DatasetOptions } from './types.js';
 export { parseIdx, encodeIdx } from './idx.js';
@@ -42,12 +43,19 @@ export async function loadDataset(name: string, opts: DatasetOptions = {}): Prom
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(`[data] ${s}\n`);
   };
-  const sources = loadSources(recipe.name, opts);
-  const hashes = sources.a === sources.b ? [sources.a.hash, sources.aTest?.hash ?? ''] : [sources.a.hash, sources.aTest?.hash ?? '', sources.b.hash, sources.bTest?.hash ?? ''];
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  // multi-mnist's source hash is memoized, so a cached set loads without touching the sources
+  let sources = recipe.name === 'multi-mnist' ? null : loadSources(recipe.name, opts);
+  const hashes = !sources
+    ? [mnistPackageHash(cacheDir), '']
+    : sources.a === sources.b
+      ? [sources.a.hash, sources.aTest?.hash ?? '']
+      : [sources.a.hash, sources.aTest?.hash ?? '', sources.b.hash, sources.bTest?.hash ?? ''];
   const fingerprint = multiFingerprint(recipe, hashes);
-  const file = cacheFile(opts.cacheDir ?? defaultCacheDir(), recipe.name, fingerprint);
+  const file = cacheFile(cacheDir, recipe.name, fingerprint);
   let splits = readCache(file, fingerprint) as Record<'train' | 'val' | 'test', CachedSplit> | null;
   if (!splits) {
+    sources ??= loadSources(recipe.name, opts);
     const t0 = performance.now();
     log(`building ${recipe.name} (${recipe.trainSize}/${recipe.valSize}/${recipe.testSize}, seed ${recipe.seed})`);
     const built = buildMulti(recipe as MultiRecipe, sources);

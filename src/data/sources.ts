@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/fs.js';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -41,6 +42,32 @@ export function loadMnistPackageDigits(): ImageSource {
   const hash = createHash('sha256').update(images).update(labels).digest('hex');
   mnistCache = { images, labels, n, side: 28, hash };
   return mnistCache;
+}
+
+/**
+ * The content hash of the mnist package's digits without parsing its 10 JSON files (~0.4 s) on every
+ * command: remembered in the cache directory together with the files' sizes and modification times,
+ * and recomputed from the parsed digits whenever any of them differs.
+ */
+export function mnistPackageHash(cacheDir: string): string {
+  const stats = Array.from({ length: 10 }, (_, c) => {
+    const st = statSync(require.resolve(`mnist/src/digits/${c}.json`));
+    return [st.size, st.mtimeMs];
+  });
+  const memo = path.join(cacheDir, 'mnist-package-hash.json');
+  try {
+    const m = JSON.parse(readFileSync(memo, 'utf8')) as { stats?: unknown; hash?: unknown };
+    if (typeof m.hash === 'string' && /^[0-9a-f]{64}$/.test(m.hash) && JSON.stringify(m.stats) === JSON.stringify(stats)) return m.hash;
+  } catch {
+    // no memo yet, or an unreadable one: recompute below
+  }
+  const hash = loadMnistPackageDigits().hash;
+  try {
+    writeFileAtomicSync(memo, JSON.stringify({ stats, hash }));
+  } catch {
+    // a read-only cache directory only costs the re-parse next time
+  }
+  return hash;
 }
 
 export const FASHION_HINT =
