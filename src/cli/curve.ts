@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { makeGeometry, fitCurve, profileCurve, saveCurve, loadCurve, identityObjectives, objectiveMetrics, type CurveOrientation, type CurveProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
+import { makeGeometry, fitCurve, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, type CurveOrientation, type CurveProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { EndpointInfo } from '../run/index.js';
@@ -54,7 +54,8 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
                       → bit-identical checkpoints)
   --resume            continue an interrupted fit from its last complete epoch
 eval: sweep the curve on a t grid (validation and test) and write profile.json
-  --points N          grid size, endpoints included (default 61)`;
+  --points N          grid size, endpoints included (default 61)
+  --threads N         worker threads evaluating points (default: all cores; the profile is identical)`;
 
 /** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
 export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
@@ -229,7 +230,7 @@ export interface StoredProfile extends CurveProfile {
 }
 
 export async function runCurveEval(
-  a: { run: string; points: number; curve: string; backend?: string; quiet: boolean },
+  a: { run: string; points: number; curve: string; backend?: string; threads?: number; quiet: boolean },
   io: Io = stdio,
 ): Promise<StoredProfile> {
   const run = await openRun(a.run, 'evaluating a curve needs a fitted curve');
@@ -238,7 +239,7 @@ export async function runCurveEval(
   const ds = await loadRunDataset(run.info, a.quiet);
   const t0 = performance.now();
   const grouping = await readGrouping(a.run);
-  const prof = profileCurve(run.model, c.curve, c.trainable, ds, a.points, { progress: !a.quiet, objectives: grouping?.groups });
+  const prof = await profileCurveInWorkers(run.model, c.curve, c.trainable, ds, a.points, { progress: !a.quiet, objectives: grouping?.groups, threads: a.threads ?? defaultThreads() });
   const stored: StoredProfile = {
     format: 'extra-profile',
     curve: a.curve,
@@ -274,6 +275,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       run: { type: 'string' },
       points: { type: 'string' },
       curve: { type: 'string' },
+      threads: { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -289,6 +291,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
         points: optNumber('curve eval', v, 'points', { integer: true, min: 2 }) ?? 61,
         curve: optString(v, 'curve') ?? 'curve',
         backend: optString(v, 'backend'),
+        threads: optNumber('curve eval', v, 'threads', { integer: true, positive: true, max: 64 }),
         quiet: v.quiet === true,
       },
       io,

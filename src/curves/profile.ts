@@ -4,6 +4,9 @@ import { evaluateSplit, makeProgress, type LabelledSplit, type TaskMetrics } fro
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap } from './types.js';
+import { currentBackend } from '../backend/index.js';
+import { dataParallelAvailable } from '../parallel/pool.js';
+import { evaluateInWorkers } from '../parallel/eval-pool.js';
 
 export interface ProfilePoint {
   t: number;
@@ -101,5 +104,48 @@ export function profileCurve(
     progress.update(`t ${i + 1}/${grid.length}, ${el.toFixed(0)} s, eta ${((el / (i + 1)) * (grid.length - i - 1)).toFixed(0)} s`);
   });
   progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return summarizeProfile(data.taskNames, points, undefined, undefined, opts.objectives);
+}
+
+/**
+ * profileCurve on `threads` worker threads (each evaluates whole points; the result is identical to
+ * profileCurve's, whatever the thread count). Falls back to profileCurve for one thread.
+ */
+export async function profileCurveInWorkers(
+  model: FunctionalModel,
+  curve: WeightCurve,
+  trainable: readonly tf.Tensor[],
+  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
+  nPoints = 61,
+  opts: { progress?: boolean; objectives?: ObjectiveMap; threads?: number; backend?: string } = {},
+): Promise<CurveProfile> {
+  const threads = opts.threads ?? 1;
+  if (threads <= 1 || !dataParallelAvailable()) return profileCurve(model, curve, trainable, data, nPoints, opts);
+  const progress = makeProgress('profile', opts.progress ?? true);
+  const grid = tGrid(nPoints);
+  const t0 = performance.now();
+  const values = (ts: readonly tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
+  const results = await evaluateInWorkers(
+    threads,
+    opts.backend ?? currentBackend() ?? 'wasm',
+    {
+      kind: 'curve',
+      spec: model.spec,
+      geometry: curve.geometry,
+      paramNames: curve.paramNames,
+      ends: [values(curve.ends[0]), values(curve.ends[1])],
+      // evaluation only: the training objective is not used
+      loss: { alpha: 0, l2: 0, orientation: { taskA: 0, taskB: 1 } },
+    },
+    values(trainable),
+    grid,
+    { inputShape: model.spec.inputShape, splits: [data.val, data.test] },
+    (done) => {
+      const el = (performance.now() - t0) / 1000;
+      progress.update(`t ${done}/${grid.length} on ${threads} threads, ${el.toFixed(0)} s, eta ${((el / done) * (grid.length - done)).toFixed(0)} s`);
+    },
+  );
+  progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} threads`);
+  const points: ProfilePoint[] = grid.map((t, i) => ({ t, val: results[i][0], test: results[i][1] }));
   return summarizeProfile(data.taskNames, points, undefined, undefined, opts.objectives);
 }

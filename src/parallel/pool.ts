@@ -59,7 +59,7 @@ export function defaultThreads(concurrent = 1): number {
 }
 
 /** The compiled worker: next to this file in dist/, or dist/'s when the TypeScript sources run (vitest). */
-const workerFile = [new URL('./worker.js', import.meta.url), new URL('../../dist/parallel/worker.js', import.meta.url)]
+export const workerFile = [new URL('./worker.js', import.meta.url), new URL('../../dist/parallel/worker.js', import.meta.url)]
   .map((u) => fileURLToPath(u))
   .find((f) => existsSync(f));
 

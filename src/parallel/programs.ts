@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
 import { softmaxCrossEntropy } from '../train/losses.js';
+import type { LabelledSplit } from '../train/batches.js';
+import type { TaskMetrics } from '../train/evaluate.js';
+import { evaluateAt } from '../curves/profile.js';
 import type { CurveGeometry } from '../curves/types.js';
 import { curveTaskLosses, curveL2, type CurveLossConfig } from '../curves/fit.js';
 import { trainableShapes, type WeightCurve } from '../curves/curve.js';
@@ -29,6 +32,8 @@ export interface ShardProgram {
   losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>): tf.Scalar[];
   /** a data-independent term of the objective, added once per step (by shard 0) */
   extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
+  /** per-task metrics of the model at t on each split (curves: a profile point) */
+  evaluateAt?(trainable: tf.Tensor[], t: number, splits: LabelledSplit[]): TaskMetrics[][];
 }
 
 function tsOf(inputs: Record<string, unknown>): number[] {
@@ -59,6 +64,7 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
       shapes: trainableShapes(curve),
       losses: (trainable, x, y, inputs) => curveTaskLosses(model, curve, trainable, x, y, tsOf(inputs)).flat(),
       extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
+      evaluateAt: (trainable, t, splits) => evaluateAt(model, curve, trainable, t, splits),
     };
   },
 };

@@ -11,18 +11,23 @@ import { ExtraInputError } from '../errors.js';
 import { perTaskGradients } from '../train/endpoint.js';
 import { buildShardProgram, type ShardProgram } from './programs.js';
 import { shardRange, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
+import type { EvalFromWorker, EvalToWorker, EvalWorkerSetup } from './eval-pool.js';
+import type { LabelledSplit } from '../train/batches.js';
 
-const setup = workerData as WorkerSetup;
+const setup = workerData as WorkerSetup | EvalWorkerSetup;
 const port = parentPort!;
-const post = (m: FromWorker) => port.postMessage(m);
-const { shape, index, workers } = setup;
-const params = new Float32Array(setup.buffers.params);
-const xs = new Float32Array(setup.buffers.x);
-const ys = new Int32Array(setup.buffers.y);
-const losses = new Float64Array(setup.buffers.losses);
-const coef = new Float64Array(setup.buffers.coef);
-const grads = new Float32Array(setup.buffers.grads);
-const ctrl = new Int32Array(setup.buffers.ctrl);
+const post = (m: FromWorker | EvalFromWorker) => port.postMessage(m);
+const grad = 'mode' in setup ? null : setup;
+// the gradient worker's shared buffers (empty stand-ins in an evaluation worker)
+const none = new SharedArrayBuffer(8);
+const { shape, index, workers } = grad ?? { shape: { sizes: [], rowSize: 0, maxBatch: 0, numTasks: 0, numLosses: 0, mode: 'scalar' as const }, index: 0, workers: 1 };
+const params = new Float32Array(grad?.buffers.params ?? none);
+const xs = new Float32Array(grad?.buffers.x ?? none);
+const ys = new Int32Array(grad?.buffers.y ?? none);
+const losses = new Float64Array(grad?.buffers.losses ?? none);
+const coef = new Float64Array(grad?.buffers.coef ?? none);
+const grads = new Float32Array(grad?.buffers.grads ?? none);
+const ctrl = new Int32Array(grad?.buffers.ctrl ?? none);
 const total = shape.sizes.reduce((a, b) => a + b, 0);
 let program: ShardProgram;
 let shapes: number[][];
@@ -100,7 +105,24 @@ async function main(): Promise<void> {
   await selectBackend({ prefer: setup.backend, quiet: true });
   program = buildShardProgram(setup.program);
   shapes = program.shapes;
-  if (shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
+  if (!('mode' in setup) && shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
+  if ('mode' in setup) {
+    const splits: LabelledSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map((b) => new Int32Array(b)), n: s.n }));
+    const evaluateAt = program.evaluateAt;
+    if (!evaluateAt) throw new Error(`program '${setup.program.kind}' cannot evaluate points`);
+    port.on('message', (m: EvalToWorker) => {
+      try {
+        const trainable = m.trainable.map((v, i) => tf.tensor(v, shapes[i]));
+        const metrics = evaluateAt(trainable, m.t, splits);
+        tf.dispose(trainable);
+        post({ type: 'point', id: m.id, metrics });
+      } catch (e) {
+        post({ type: 'error', message: (e as Error).message, inputError: e instanceof ExtraInputError });
+      }
+    });
+    post({ type: 'ready' });
+    return;
+  }
   port.on('message', (m: ToWorker) => {
     if (m.type === 'close') {
       process.exit(0);

@@ -4,7 +4,7 @@ import { selectBackend } from '../../src/backend/index.js';
 import { buildModel, defaultModelSpec, initParams } from '../../src/models/index.js';
 import { softmaxCrossEntropy } from '../../src/train/index.js';
 import { GradientPool, dataParallelAvailable, shardRange } from '../../src/parallel/pool.js';
-import { makeGeometry, initTrainable, trainableShapes, curveLossFn, curveObjectiveCoefficients, type WeightCurve } from '../../src/curves/index.js';
+import { makeGeometry, initTrainable, trainableShapes, curveLossFn, curveObjectiveCoefficients, profileCurve, profileCurveInWorkers, type WeightCurve } from '../../src/curves/index.js';
 import { makeRng } from '../../src/util/rng.js';
 
 beforeAll(async () => {
@@ -129,5 +129,20 @@ describe('data-parallel gradient pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('a profile evaluated on worker threads is identical to the one-thread profile', async () => {
+    const model = buildModel(spec);
+    const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };
+    const trainable = initTrainable(curve, 0.2, 3);
+    const split = (n: number, seed: number) => {
+      const b = batchOf(n, seed);
+      return { x: b.x, y: b.y, n };
+    };
+    const data = { taskNames: ['a', 'b'], val: split(40, 11), test: split(30, 12) };
+    const one = profileCurve(model, curve, trainable, data, 7, { progress: false });
+    const two = await profileCurveInWorkers(model, curve, trainable, data, 7, { progress: false, threads: 2, backend: 'wasm' });
+    expect(two.points).toEqual(one.points);
+    expect(two.hypervolume).toEqual(one.hypervolume);
   });
 });

@@ -1,0 +1,86 @@
+import { Worker } from 'node:worker_threads';
+import { ExtraInputError } from '../errors.js';
+import type { LabelledSplit } from '../train/batches.js';
+import type { TaskMetrics } from '../train/evaluate.js';
+import { workerFile } from './pool.js';
+import type { ShardProgramSpec } from './programs.js';
+
+/**
+ * Evaluation of many points of a curve on worker threads (a profile is dozens of independent passes
+ * over the validation and test sets). Each worker gets the splits once, through SharedArrayBuffers,
+ * and evaluates the points dealt to it; every point is computed exactly as in the main thread, so the
+ * profile does not depend on the number of workers.
+ */
+export interface EvalWorkerSetup {
+  mode: 'evaluate';
+  backend: string;
+  program: ShardProgramSpec;
+  inputShape: number[];
+  splits: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number }[];
+}
+
+export type EvalToWorker = { type: 'evaluate'; id: number; t: number; trainable: Float32Array[] };
+export type EvalFromWorker = { type: 'ready' } | { type: 'point'; id: number; metrics: TaskMetrics[][] } | { type: 'error'; message: string; inputError: boolean };
+
+function shared(a: Float32Array | Int32Array): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(Math.max(4, a.byteLength));
+  (a instanceof Float32Array ? new Float32Array(sab) : new Int32Array(sab)).set(a);
+  return sab;
+}
+
+/**
+ * Metrics at every t of `ts` on `splits`, `threads` workers at a time; `onPoint` reports progress.
+ * Results come back in the order of `ts`.
+ */
+export async function evaluateInWorkers(
+  threads: number,
+  backend: string,
+  program: ShardProgramSpec,
+  trainable: Float32Array[],
+  ts: number[],
+  data: { inputShape: number[]; splits: LabelledSplit[] },
+  onPoint: (done: number) => void = () => {},
+): Promise<TaskMetrics[][][]> {
+  if (!workerFile) throw new Error('evaluation worker not built (npm run build)');
+  const setup: EvalWorkerSetup = {
+    mode: 'evaluate',
+    backend,
+    program,
+    inputShape: data.inputShape,
+    splits: data.splits.map((s) => ({ x: shared(s.x), y: s.y.map(shared), n: s.n })),
+  };
+  const results: TaskMetrics[][][] = new Array(ts.length);
+  let next = 0;
+  let done = 0;
+  const workers: Worker[] = [];
+  const lane = (w: Worker) =>
+    new Promise<void>((resolve, reject) => {
+      const send = () => {
+        if (next >= ts.length) return resolve();
+        const id = next++;
+        w.postMessage({ type: 'evaluate', id, t: ts[id], trainable } satisfies EvalToWorker);
+      };
+      w.on('message', (m: EvalFromWorker) => {
+        if (m.type === 'ready') send();
+        else if (m.type === 'point') {
+          results[m.id] = m.metrics;
+          onPoint(++done);
+          send();
+        } else reject(m.inputError ? new ExtraInputError(m.message) : new Error(`evaluation worker: ${m.message}`));
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => (next >= ts.length && done === ts.length ? resolve() : reject(new Error(`evaluation worker exited with code ${code}`))));
+    });
+  try {
+    const lanes: Promise<void>[] = [];
+    for (let i = 0; i < Math.max(1, Math.min(threads, ts.length)); i++) {
+      const w = new Worker(workerFile, { workerData: setup });
+      workers.push(w);
+      lanes.push(lane(w));
+    }
+    await Promise.all(lanes);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
