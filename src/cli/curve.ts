@@ -18,6 +18,8 @@ export const curveFitOptions: OptionSpec = {
   alpha: { type: 'string' },
   beta: { type: 'string' },
   samples: { type: 'string' },
+  'split-batch': { type: 'boolean' },
+  'shared-batch': { type: 'boolean' },
   l2: { type: 'string' },
   noise: { type: 'string' },
   epochs: { type: 'string' },
@@ -45,6 +47,10 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --alpha A           weight of the order term (default 0.5; 0 turns it off)
   --beta B            weight of R_align for the group aligned at t = 1/2 (grouped runs; default 0.5)
   --samples M         values of t per batch (default 2, stratified)
+  --shared-batch      every value of t sees the whole batch (default): M passes per step, and the order
+                      term compares the values of t on the same samples
+  --split-batch       each value of t sees its own 1/M of the batch: a curve step costs one pass, like
+                      an endpoint step (faster; on the demo run a slightly lower HV at equal compute)
   --l2 B              L2 penalty on C(t) (default 0)      --noise S   init noise (default 0)
   --epochs N          default 10     --batch-size N default 256    --lr X default 1e-3
   --endpoints A,B     endpoint ids (default: the two most extreme endpoints of the run)
@@ -56,6 +62,11 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
 eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)
   --threads N         worker threads evaluating points (default: all cores; the profile is identical)`;
+
+function splitBatchFlag(split: boolean, shared: boolean): boolean {
+  if (split && shared) throw new ExtraInputError('curve fit: --split-batch and --shared-batch exclude each other');
+  return split;
+}
 
 /** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
 export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
@@ -89,6 +100,8 @@ export interface CurveFitArgs {
   alpha: number;
   beta?: number;
   samples: number;
+  /** each value of t on its own part of the batch (default false: the whole batch for every t) */
+  splitBatch?: boolean;
   l2: number;
   noise: number;
   epochs: number;
@@ -119,6 +132,7 @@ export function parseCurveFitArgs(argv: string[]): CurveFitArgs | 'help' {
     alpha: optNumber('curve fit', v, 'alpha', { min: 0 }) ?? 0.5,
     beta: optNumber('curve fit', v, 'beta', { min: 0 }),
     samples: optNumber('curve fit', v, 'samples', { integer: true, min: 1 }) ?? 2,
+    splitBatch: splitBatchFlag(v['split-batch'] === true, v['shared-batch'] === true),
     l2: optNumber('curve fit', v, 'l2', { min: 0 }) ?? 0,
     noise: optNumber('curve fit', v, 'noise', { min: 0 }) ?? 0,
     epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }) ?? 10,
@@ -172,6 +186,7 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
       beta,
       objectives,
       samplesPerBatch: a.samples,
+      splitBatch: a.splitBatch ?? false,
       l2: a.l2,
       noise: a.noise,
       orientation,
@@ -194,7 +209,7 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
     endpoints: [ea.id, eb.id],
     orientation,
     taskNames: ds.taskNames,
-    fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
+    fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch ?? false, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
     epochs: a.epochs,
     seconds,
   });

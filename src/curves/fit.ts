@@ -16,6 +16,11 @@ export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   alpha: number;
   /** values of t per batch (≥ 2 for the order term) */
   samplesPerBatch: number;
+  /**
+   * each value of t sees its own 1/m of the batch (contiguous parts) instead of the whole batch: a step
+   * costs one pass over the batch, like an endpoint step, and an epoch shows every sample once
+   */
+  splitBatch?: boolean;
   /** optional L2 penalty β·mean_t ‖C(t)‖² / #params */
   l2: number;
   /** std of the noise added to the initial interior control points, relative to ‖E1 − E0‖ per tensor */
@@ -48,13 +53,21 @@ export interface CurveFitResult {
 }
 
 /** What the curve objective needs of the fit configuration. */
-export type CurveLossConfig = Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta'>;
+export type CurveLossConfig = Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta' | 'splitBatch'>;
 
-/** Task losses at each t on one batch: losses[s][k] is task k's mean loss at C(ts[s]). */
-export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trainable: readonly tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], ts: number[]): tf.Scalar[][] {
-  return ts.map((t) => {
+/**
+ * Task losses at each t on one batch: losses[s][k] is task k's mean loss at C(ts[s]), over the whole
+ * batch or, with `splitBatch`, over the s-th of m contiguous parts of it.
+ */
+export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trainable: readonly tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], ts: number[], splitBatch = false): tf.Scalar[][] {
+  const n = x.shape[0];
+  return ts.map((t, s) => {
     const params = curvePoint(curve, trainable, t);
-    return model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k]));
+    if (!splitBatch) return model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k]));
+    const a = Math.floor((s * n) / ts.length);
+    const b = Math.floor(((s + 1) * n) / ts.length);
+    if (b <= a) throw new Error(`a batch of ${n} rows cannot be split over ${ts.length} values of t`);
+    return model.forward(params, tf.slice(x, a, b - a)).map((o, k) => softmaxCrossEntropy(o, tf.slice(y[k], a, b - a)));
   });
 }
 
@@ -116,7 +129,7 @@ export function curveLossFn(
   record: (lossesAtT: number[][]) => void,
 ): (...trainable: tf.Tensor[]) => tf.Scalar {
   return (...trainable) => {
-    const losses = curveTaskLosses(model, curve, trainable, x, y, ts);
+    const losses = curveTaskLosses(model, curve, trainable, x, y, ts, cfg.splitBatch ?? false);
     record(losses.map((ls) => ls.map((l) => l.dataSync()[0])));
     const total = curveObjective(cfg, ts, losses);
     const l2 = curveL2(curve, trainable, ts, cfg.l2);
@@ -145,7 +158,7 @@ export async function fitCurve(
             geometry: curve.geometry,
             paramNames: curve.paramNames,
             ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)],
-            loss: { alpha: cfg.alpha, l2: cfg.l2, orientation: cfg.orientation, taskWeights: cfg.taskWeights, objectives: cfg.objectives, beta: cfg.beta },
+            loss: { alpha: cfg.alpha, l2: cfg.l2, orientation: cfg.orientation, taskWeights: cfg.taskWeights, objectives: cfg.objectives, beta: cfg.beta, splitBatch: cfg.splitBatch },
           },
           {
             sizes: trainableShapes(curve).map((s) => s.reduce((a, b) => a * b, 1)),
@@ -154,6 +167,7 @@ export async function fitCurve(
             numTasks: model.spec.numClasses.length,
             numLosses: model.spec.numClasses.length * cfg.samplesPerBatch,
             mode: 'scalar',
+            lossRows: cfg.splitBatch ? { parts: cfg.samplesPerBatch, perPart: model.spec.numClasses.length } : undefined,
           },
         )
       : null;

@@ -37,6 +37,8 @@ export interface PoolShape {
   numLosses: number;
   /** 'scalar': one gradient of Σ c_j L_j; 'per-task': one gradient per task (aggregators) */
   mode: 'scalar' | 'per-task';
+  /** which rows each loss averages over (default: the whole batch) */
+  lossRows?: LossRows;
 }
 
 export interface ShardBatch {
@@ -92,6 +94,26 @@ export interface WorkerSetup {
 /** Row range [lo, hi) of shard s when n rows are split over w workers. */
 export function shardRange(n: number, w: number, s: number): [number, number] {
   return [Math.floor((s * n) / w), Math.floor(((s + 1) * n) / w)];
+}
+
+/**
+ * Rows of the batch each loss is a mean over: all of them, or (a curve with a split batch) the s-th
+ * of `parts` contiguous parts for the losses of the s-th value of t (`perPart` losses per part).
+ */
+export interface LossRows {
+  parts: number;
+  perPart: number;
+}
+
+/**
+ * Weight of worker w's shard mean in the full-batch mean of loss j: the fraction of loss j's rows
+ * that lie in the shard (0 when none do: the worker skips that loss).
+ */
+export function lossShardWeight(n: number, workers: number, w: number, j: number, rows: LossRows): number {
+  const [lo, hi] = shardRange(n, workers, w);
+  const [a, b] = rows.parts > 1 ? shardRange(n, rows.parts, Math.floor(j / rows.perPart)) : [0, n];
+  const inter = Math.max(0, Math.min(hi, b) - Math.max(lo, a));
+  return b > a ? inter / (b - a) : 0;
 }
 
 export class GradientPool {
@@ -217,12 +239,13 @@ export class GradientPool {
     const doneIn = shape.mode === 'scalar' ? null : this.expect('done');
     for (const w of this.workers) w.postMessage({ type: 'step', gen, n: batch.size, inputs } satisfies ToWorker);
     const L = new Array<number>(shape.numLosses).fill(0);
+    const rows = shape.lossRows ?? { parts: 1, perPart: shape.numLosses };
     const gatherLosses = () => {
       for (let s = 0; s < this.size; s++) {
-        const [lo, hi] = shardRange(batch.size, this.size, s);
-        if (hi === lo) continue;
-        const wgt = (hi - lo) / batch.size;
-        for (let j = 0; j < shape.numLosses; j++) L[j] += wgt * this.losses[s * shape.numLosses + j];
+        for (let j = 0; j < shape.numLosses; j++) {
+          const wgt = lossShardWeight(batch.size, this.size, s, j, rows);
+          if (wgt > 0) L[j] += wgt * this.losses[s * shape.numLosses + j];
+        }
       }
     };
     if (lossesIn) {

@@ -7,6 +7,7 @@ import { evaluateAt } from '../curves/profile.js';
 import type { CurveGeometry } from '../curves/types.js';
 import { curveTaskLosses, curveL2, type CurveLossConfig } from '../curves/fit.js';
 import { trainableShapes, type WeightCurve } from '../curves/curve.js';
+import { shardRange } from './pool.js';
 
 /**
  * What a data-parallel worker computes on its shard, described by plain data (it crosses the thread
@@ -28,8 +29,11 @@ export interface ShardProgram {
   model: FunctionalModel;
   /** shapes of the trainable tensors, in the order the pool sends their values */
   shapes: number[][];
-  /** the shard's loss vector (tf scalars), e.g. one per task, or per t and task for a curve */
-  losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>): tf.Scalar[];
+  /**
+   * the shard's loss vector (tf scalars; null for a loss none of the shard's rows enter), e.g. one per
+   * task, or per t and task for a curve. The shard is rows [lo, hi) of an n-row batch.
+   */
+  losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>, rows: { lo: number; hi: number; n: number }): (tf.Scalar | null)[];
   /** a data-independent term of the objective, added once per step (by shard 0) */
   extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
   /** per-task metrics of the model at t on each split (curves: a profile point) */
@@ -62,7 +66,21 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
     return {
       model,
       shapes: trainableShapes(curve),
-      losses: (trainable, x, y, inputs) => curveTaskLosses(model, curve, trainable, x, y, tsOf(inputs)).flat(),
+      losses: (trainable, x, y, inputs, rows) => {
+        const ts = tsOf(inputs);
+        if (!p.loss.splitBatch) return curveTaskLosses(model, curve, trainable, x, y, ts).flat();
+        // split batch: t_s sees rows [a_s, b_s) of the batch; this shard evaluates only its part of those
+        const K = model.spec.numClasses.length;
+        return ts.flatMap((t, s) => {
+          const [a, b] = shardRange(rows.n, ts.length, s);
+          const lo = Math.max(a, rows.lo);
+          const hi = Math.min(b, rows.hi);
+          if (hi <= lo) return Array<null>(K).fill(null);
+          const xs = tf.slice(x, lo - rows.lo, hi - lo);
+          const ys = y.map((v) => tf.slice(v, lo - rows.lo, hi - lo));
+          return curveTaskLosses(model, curve, trainable, xs, ys, [t])[0];
+        });
+      },
       extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
       evaluateAt: (trainable, t, splits) => evaluateAt(model, curve, trainable, t, splits),
     };

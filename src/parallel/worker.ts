@@ -10,7 +10,7 @@ import { selectBackend } from '../backend/index.js';
 import { ExtraInputError } from '../errors.js';
 import { perTaskGradients } from '../train/endpoint.js';
 import { buildShardProgram, type ShardProgram } from './programs.js';
-import { shardRange, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
+import { shardRange, lossShardWeight, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
 import type { EvalFromWorker, EvalToWorker, EvalWorkerSetup } from './eval-pool.js';
 import type { LabelledSplit } from '../train/batches.js';
 
@@ -83,12 +83,16 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
       r.losses.forEach((l, j) => (losses[index * shape.numLosses + j] = l));
       return;
     }
+    const lossRows = shape.lossRows ?? { parts: 1, perPart: shape.numLosses };
     const f = (...p: tf.Tensor[]): tf.Scalar => {
-      const L = x ? program.losses(p, x, y as tf.Tensor1D[], inputs) : [];
-      for (let j = 0; j < shape.numLosses; j++) losses[index * shape.numLosses + j] = x ? L[j].dataSync()[0] : 0;
+      const L = x ? program.losses(p, x, y as tf.Tensor1D[], inputs, { lo, hi, n }) : [];
+      for (let j = 0; j < shape.numLosses; j++) losses[index * shape.numLosses + j] = L[j] ? L[j]!.dataSync()[0] : 0;
       post({ type: 'losses', gen });
       waitForCoefficients(gen);
-      const terms: tf.Tensor[] = L.map((l, j) => tf.mul(l, coef[j] * wgt));
+      const terms: tf.Tensor[] = [];
+      L.forEach((l, j) => {
+        if (l) terms.push(tf.mul(l, coef[j] * lossShardWeight(n, workers, index, j, lossRows)));
+      });
       const extra = index === 0 ? program.extra?.(p, inputs) : null;
       if (extra) terms.push(extra);
       // a shard without rows (or without any term) still contributes a zero gradient of the right shape

@@ -131,6 +131,34 @@ describe('data-parallel gradient pool', () => {
     }
   });
 
+  it('curve with a split batch (each t on its own half): pool gradient = one-process gradient, also when shards and parts do not line up', async () => {
+    const model = buildModel(spec);
+    const curve: WeightCurve = { geometry: makeGeometry('bezier', 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };
+    const trainable = initTrainable(curve, 0.1, 9);
+    const n = 25;
+    const b = batchOf(n, 10);
+    const ts = [0.1, 0.5, 0.8];
+    const cfg = { alpha: 0.7, l2: 0, orientation: { taskA: 0, taskB: 1 }, splitBatch: true };
+    const x = tf.tensor(b.x, [n, 36, 36, 1]);
+    const y = b.y.map((v) => tf.tensor1d(v, 'int32'));
+    const g = tf.grads(curveLossFn(model, curve, cfg, x, y, ts, () => {}))(trainable);
+    const oracle = Float32Array.from(g.flatMap((t) => Array.from(t.dataSync())));
+    for (const workers of [2, 3]) {
+      const pool = await GradientPool.start(
+        workers,
+        'wasm',
+        { kind: 'curve', spec, geometry: curve.geometry, paramNames: curve.paramNames, ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)], loss: cfg },
+        { sizes: trainableShapes(curve).map(size), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 6, mode: 'scalar', lossRows: { parts: 3, perPart: 2 } },
+      );
+      try {
+        const r = await pool.step(trainable.map((t) => t.dataSync() as Float32Array), { ...b, size: n }, { ts }, (L) => curveObjectiveCoefficients(cfg, ts, L));
+        expect(maxRelErr(r.grads[0], oracle), `${workers} workers`).toBeLessThan(1e-4);
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
   it('a profile evaluated on worker threads is identical to the one-thread profile', async () => {
     const model = buildModel(spec);
     const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };
