@@ -169,6 +169,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     }
     return 0;
   }
+  if (v.golden && v['no-refine']) throw new ExtraInputError('query: --golden and --no-refine exclude each other');
   const r = await runQuery({
     run: reqString('query', v, 'run'),
     pref: reqString('query', v, 'pref'),
