@@ -31,6 +31,37 @@ describe('optimizers', () => {
     expect(st.step).toBe(3);
   });
 
+  it('Adam on wasm (fused host-memory pass) matches the textbook recursion with weight decay, per element', async () => {
+    const { selectBackend } = await import('../../src/backend/index.js');
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    try {
+      const cfg = { name: 'adam' as const, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1 };
+      let p: tf.Tensor[] = [tf.tensor2d([[1, -2], [0.5, 3]]), tf.tensor1d([0.25])];
+      const st = optimizerInit(cfg, p);
+      const gs = [[[0.5, -1, 2, 0], [3]], [[0.1, 0.3, -0.7, 1e-3], [-1]]];
+      let ref = [[1, -2, 0.5, 3], [0.25]];
+      const m = ref.map((r) => r.map(() => 0));
+      const v = ref.map((r) => r.map(() => 0));
+      gs.forEach((g, i) => {
+        const t = i + 1;
+        ref = ref.map((r, j) =>
+          r.map((x, k) => {
+            const gk = g[j][k] + 0.1 * x;
+            m[j][k] = 0.8 * m[j][k] + 0.2 * gk;
+            v[j][k] = 0.99 * v[j][k] + 0.01 * gk * gk;
+            return x - (0.05 * (m[j][k] / (1 - 0.8 ** t))) / (Math.sqrt(v[j][k] / (1 - 0.99 ** t)) + 1e-6);
+          }),
+        );
+        p = optimizerStep(cfg, st, p, [tf.tensor2d(g[0], [2, 2]), tf.tensor1d(g[1])], 0.05);
+      });
+      p.forEach((t, j) => Array.from(t.dataSync()).forEach((x, k) => expect(x).toBeCloseTo(ref[j][k], 6)));
+      expect(Array.from(st.slots.get('m/0')!.dataSync())[2]).toBeCloseTo(m[0][2], 6);
+      expect(Array.from(st.slots.get('v/1')!.dataSync())[0]).toBeCloseTo(v[1][0], 6);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
   it('SGD with momentum follows v ← μv + g, p ← p − lr v', () => {
     const cfg = { name: 'sgd' as const, momentum: 0.5 };
     let p: tf.Tensor[] = [tf.scalar(1)];
