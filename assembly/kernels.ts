@@ -166,7 +166,7 @@ export function conv2dValid(
  * × `nv` channel vectors, summed over every output pixel of the image and added into dw.
  */
 @inline function filterGradBlock(
-  x: usize, dy: usize, dw: usize, h: i32, wd: i32, ci: i32, coP: i32, kw: i32, sh: i32, sw: i32,
+  x: usize, dy: usize, dw: usize, h: i32, wd: i32, ci: i32, coP: i32, dyStride: i32, kw: i32, sh: i32, sw: i32,
   n: i32, oh: i32, ow: i32, i: i32, q0: i32, o: i32, nt: i32, nv: i32,
 ): void {
   const zero = f32x4.splat(0);
@@ -175,10 +175,10 @@ export function conv2dValid(
   let a20 = zero, a21 = zero, a22 = zero;
   let a30 = zero, a31 = zero, a32 = zero;
   const xStep = <usize>(sw * ci) << 2;
-  const dStep = <usize>coP << 2;
+  const dStep = <usize>dyStride << 2;
   for (let yy = 0; yy < oh; yy++) {
     let xp = x + ((<usize>((n * h + yy * sh + i) * wd * ci + q0)) << 2);
-    let dp = dy + ((<usize>((n * oh + yy) * ow * coP + o)) << 2);
+    let dp = dy + ((<usize>((n * oh + yy) * ow * dyStride + o)) << 2);
     for (let xx = 0; xx < ow; xx++) {
       const d0 = v128.load(dp);
       const d1 = nv >= 2 ? v128.load(dp, 16) : zero;
@@ -236,10 +236,13 @@ export function conv2dValid(
 
 /**
  * dw += Σ_{n, pixels} patch ⊗ dy for a 'valid' convolution on an already padded input.
- * x [b, h, wd, ci]; dy [b, oh, ow, coP] (channel-padded); dw [kh·kw·ci, coP] (zeroed by the caller).
+ * x [b, h, wd, ci]; dy [b, oh, ow, dyStride] with dyStride = co or coP; dw [kh·kw·ci, coP] (zeroed by
+ * the caller). With dyStride = co < coP the last vector of a pixel reads the next pixel's first
+ * channels: they only reach dw's padding columns, which the caller drops (and it checks that the read
+ * past the last pixel stays inside the memory).
  */
 export function conv2dFilterGrad(
-  x: usize, dy: usize, dw: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, coP: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  x: usize, dy: usize, dw: usize, b: i32, h: i32, wd: i32, ci: i32, oh: i32, ow: i32, coP: i32, dyStride: i32, kh: i32, kw: i32, sh: i32, sw: i32,
 ): void {
   const rowLen = kw * ci;
   for (let n = 0; n < b; n++) {
@@ -248,17 +251,17 @@ export function conv2dFilterGrad(
       for (; q0 + TAPS <= rowLen; q0 += TAPS) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 3);
-          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 2);
-          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 1);
+          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 3);
+          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 2);
+          else filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, TAPS, 1);
         }
       }
       for (; q0 < rowLen; q0++) {
         for (let o = 0; o < coP; o += 12) {
           const nv = min(3, (coP - o) >> 2);
-          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 3);
-          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 2);
-          else filterGradBlock(x, dy, dw, h, wd, ci, coP, kw, sh, sw, n, oh, ow, i, q0, o, 1, 1);
+          if (nv == 3) filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, 1, 3);
+          else if (nv == 2) filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, 1, 2);
+          else filterGradBlock(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o, 1, 1);
         }
       }
     }

@@ -35,7 +35,7 @@ function output(backend: WasmBackendLike, shape: number[], dtype: tf.DataType, v
 /** The SIMD kernels of assembly/kernels.ts (pointers are byte offsets into tfjs-wasm's memory). */
 interface SimdKernels {
   conv2dValid(x: number, w: number, bias: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number, rowLo: number, rowHi: number, colLo: number, colHi: number): void;
-  conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, kh: number, kw: number, sh: number, sw: number): void;
+  conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, dyStride: number, kh: number, kw: number, sh: number, sw: number): void;
   padNHWC(src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, cp: number, top: number, left: number): void;
   flipFilter(w: number, dst: number, kh: number, kw: number, ci: number, co: number, ciP: number): void;
   padColumns(src: number, dst: number, rows: number, c: number, cp: number): void;
@@ -201,13 +201,18 @@ function conv2dBackpropFilterSimd(k: SimdKernels, backend: WasmBackendLike, x: T
   heapView(backend, dwP.info, K * coP).fill(0);
   if (b * oh * ow > 0) {
     let dyP = ptr(backend, dy);
-    if (coP !== co) {
+    let dyStride = co;
+    // dy is read in whole vectors: without channel padding the last pixel's read runs coP − co floats
+    // past dy, which is harmless inside the wasm memory; copy to a padded buffer only at its very end
+    const memoryBytes = (backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
+    if (coP !== co && dyP + 4 * (b * oh * ow * co + coP) > memoryBytes) {
       const d = scratch.alloc([b * oh * ow, coP]);
       k.padColumns(dyP, d.ptr, b * oh * ow, co, coP);
       dyP = d.ptr;
+      dyStride = coP;
     }
     const xp = paddedInput(k, backend, scratch, x, g);
-    k.conv2dFilterGrad(xp, dyP, dwP.ptr, b, g.hp, g.wp, ci, oh, ow, coP, kh, kw, sh, sw);
+    k.conv2dFilterGrad(xp, dyP, dwP.ptr, b, g.hp, g.wp, ci, oh, ow, coP, dyStride, kh, kw, sh, sw);
   }
   if (coP !== co) k.cropColumns(dwP.ptr, ptr(backend, dw), K, co, coP);
   scratch.dispose();
