@@ -17,8 +17,9 @@ export function specFor(model) {
 const size = (s) => s.reduce((a, b) => a * b, 1);
 
 /**
- * Median step time of `steps` timed steps after 2 warm-ups. kind 'endpoint' (Σ ½ L_k) or 'curve'
- * (NURBS, 4 control points, m = 2 values of t, α = 0.5); threads 1 = in this thread, ≥ 2 = pool.
+ * Median step time of `steps` timed steps after 2 warm-ups. kind 'endpoint' (Σ ½ L_k), 'curve'
+ * (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5) or 'curve-split' (each t on
+ * half the batch); threads 1 = in this thread, ≥ 2 = pool.
  */
 export async function measureSteps({ model, kind = 'endpoint', batch = 256, steps = 10, backend = 'wasm', threads = 1 }) {
   await selectBackend({ prefer: backend, quiet: true });
@@ -28,7 +29,7 @@ export async function measureSteps({ model, kind = 'endpoint', batch = 256, step
   const yv = [Int32Array.from({ length: batch }, (_, i) => i % 10), Int32Array.from({ length: batch }, (_, i) => (7 * i) % 10)];
   const x = tf.tensor(xv, [batch, 36, 36, 1]);
   const y = yv.map((v) => tf.tensor1d(v, 'int32'));
-  const cfgLoss = { alpha: 0.5, l2: 0, orientation: { taskA: 0, taskB: 1 } };
+  const cfgLoss = { alpha: 0.5, l2: 0, orientation: { taskA: 0, taskB: 1 }, splitBatch: kind === 'curve-split' };
   const tsAt = (u) => [0.25 + 0.1 * (u % 3), 0.7 + 0.05 * (u % 5)];
   let tensors;
   let grad; // (tensors, u) => Promise<tf.Tensor[]>
@@ -52,7 +53,7 @@ export async function measureSteps({ model, kind = 'endpoint', batch = 256, step
         threads,
         backend,
         { kind: 'curve', spec, geometry: curve.geometry, paramNames: curve.paramNames, ends: curve.ends.map((e) => e.map((t) => t.dataSync())), loss: cfgLoss },
-        { sizes: trainableShapes(curve).map(size), rowSize: 1296, maxBatch: batch, numTasks: 2, numLosses: 4, mode: 'scalar' },
+        { sizes: trainableShapes(curve).map(size), rowSize: 1296, maxBatch: batch, numTasks: 2, numLosses: 4, mode: 'scalar', lossRows: cfgLoss.splitBatch ? { parts: 2, perPart: 2 } : undefined },
       );
     } else {
       grad = async (ts, u) => tf.tidy(() => tf.grads(curveLossFn(m, curve, cfgLoss, x, y, tsAt(u), () => {}))(ts));
@@ -61,7 +62,8 @@ export async function measureSteps({ model, kind = 'endpoint', batch = 256, step
   if (pool) {
     grad = async (ts, u) => {
       const t = tsAt(u);
-      const r = await pool.step(ts.map((q) => q.dataSync()), { x: xv, y: yv, size: batch }, kind === 'curve' ? { ts: t } : {}, (L) => (kind === 'curve' ? curveObjectiveCoefficients(cfgLoss, t, L) : [0.5, 0.5]));
+      const isCurve = kind !== 'endpoint';
+      const r = await pool.step(ts.map((q) => q.dataSync()), { x: xv, y: yv, size: batch }, isCurve ? { ts: t } : {}, (L) => (isCurve ? curveObjectiveCoefficients(cfgLoss, t, L) : [0.5, 0.5]));
       let off = 0;
       return ts.map((q) => {
         const g = tf.tensor(Float32Array.from(r.grads[0].subarray(off, off + q.size)), q.shape);

@@ -92,12 +92,14 @@ for (const model of ['lenet', 'mlp']) {
 const curveRows = [];
 for (const threads of [1, 2]) {
   const c = [];
+  const cs = [];
   const e = [];
   for (let i = 0; i < repeats; i++) {
     c.push((await inWorker({ model: 'lenet', kind: 'curve', steps, threads })).msPerStep);
+    cs.push((await inWorker({ model: 'lenet', kind: 'curve-split', steps, threads })).msPerStep);
     e.push((await inWorker({ model: 'lenet', kind: 'endpoint', steps, threads })).msPerStep);
   }
-  curveRows.push({ threads, curveMs: median(c), endpointMs: median(e) });
+  curveRows.push({ threads, curveMs: median(c), curveSplitMs: median(cs), endpointMs: median(e) });
   console.log(JSON.stringify(curveRows[curveRows.length - 1]));
 }
 
@@ -134,9 +136,9 @@ for (const r of rows) {
   console.log(`| ${r.model === 'lenet' ? 'lenet-mtl' : 'MLP 1296→256→256→2×10'} | ${f(r.extra1)} | ${f(r.torch1)} | ${ratio(r.extra1, r.torch1)} | ${f(r.extra2)} | ${f(r.torch2)} | ${ratio(r.extra2, r.torch2)} | ${f(r.extraTwo)} | ${ratio(r.extraTwo, r.torch2)} |`);
 }
 console.log('(samples/s)\n');
-console.log('| threads | curve step, NURBS, m = 2 (ms) | endpoint step (ms) | ratio |');
-console.log('|---|---|---|---|');
-for (const c of curveRows) console.log(`| ${c.threads} | ${c.curveMs.toFixed(1)} | ${c.endpointMs.toFixed(1)} | ${ratio(c.curveMs, c.endpointMs)} |`);
+console.log('| threads | endpoint step (ms) | curve step, NURBS, m = 2, shared batch (default) | ratio | curve step, --split-batch | ratio |');
+console.log('|---|---|---|---|---|---|');
+for (const c of curveRows) console.log(`| ${c.threads} | ${c.endpointMs.toFixed(1)} | ${c.curveMs.toFixed(1)} | ${ratio(c.curveMs, c.endpointMs)} | ${c.curveSplitMs.toFixed(1)} | ${ratio(c.curveSplitMs, c.endpointMs)} |`);
 console.log(`\nWhole process, ${epochs} epochs of multi-mnist (10k train, validation on 2k after every epoch), medians of ${repeats}:`);
 console.log('| | wall s | peak RSS MiB | PyTorch 2 threads / this (speed ratio) |');
 console.log('|---|---|---|---|');
