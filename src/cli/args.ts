@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExtraInputError } from '../errors.js';
+import { DECIMAL } from '../util/number.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -32,6 +33,31 @@ export function reqString(command: string, v: Record<string, unknown>, name: str
   return x;
 }
 
+/**
+ * Upper bounds of the numeric flags, one table for every command (a flag's own `max` wins): beyond
+ * them a run would not finish or would exhaust memory before it could say so.
+ */
+const flagMax: Record<string, number> = {
+  controls: 64,
+  degree: 16,
+  samples: 64,
+  points: 10_001,
+  'eval-points': 1_001,
+  epochs: 100_000,
+  'endpoint-epochs': 100_000,
+  'curve-epochs': 100_000,
+  'warmup-epochs': 10_000,
+  batches: 1_000_000,
+  'batch-size': 65_536,
+  'train-size': 10_000_000,
+  'val-size': 10_000_000,
+  'test-size': 10_000_000,
+  seed: 2 ** 31 - 1,
+  threads: 64,
+  workers: 64,
+  k: 64,
+};
+
 export function optNumber(
   command: string,
   v: Record<string, unknown>,
@@ -42,11 +68,12 @@ export function optNumber(
   if (s === undefined) return undefined;
   const n = Number(s);
   const what = check.integer ? 'an integer' : 'a number';
-  if (s.trim() === '' || !Number.isFinite(n)) throw new ExtraInputError(`${command}: --${name} must be ${what}, got '${s}'`);
+  if (!DECIMAL.test(s.trim()) || !Number.isFinite(n)) throw new ExtraInputError(`${command}: --${name} must be ${what}, got '${s}'`);
   if (check.integer && !Number.isInteger(n)) throw new ExtraInputError(`${command}: --${name} must be an integer, got '${s}'`);
   if (check.positive && !(n > 0)) throw new ExtraInputError(`${command}: --${name} must be positive, got ${s}`);
   if (check.min !== undefined && n < check.min) throw new ExtraInputError(`${command}: --${name} must be at least ${check.min}, got ${s}`);
-  if (check.max !== undefined && n > check.max) throw new ExtraInputError(`${command}: --${name} must be at most ${check.max}, got ${s}`);
+  const max = check.max ?? flagMax[name];
+  if (max !== undefined && n > max) throw new ExtraInputError(`${command}: --${name} must be at most ${max}, got ${s}`);
   return n;
 }
 

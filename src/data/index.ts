@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ExtraInputError } from '../errors.js';
 import { cacheFile, defaultCacheDir, readCache, writeCache, type CachedSplit } from './cache.js';
 import { buildMulti, loadSources, multiDefinitions, recipeOf, multiFingerprint, MULTI_SHAPE, type MultiRecipe } from './multi.js';
@@ -30,6 +31,25 @@ function toSplit(s: CachedSplit): Split {
 }
 
 /**
+ * Refuse sizes whose images could not be held (bytes in the cache plus float32 copies) before any
+ * allocation: a run.json or flag asking for 1e12 images must be a one-line error, not a heap abort.
+ */
+function assertFitsInMemory(r: MultiRecipe): void {
+  const sizes: [string, number][] = [['train', r.trainSize], ['val', r.valSize], ['test', r.testSize]];
+  for (const [k, n] of sizes) {
+    if (!Number.isSafeInteger(n) || n < 1) throw new ExtraInputError(`data set ${r.name}: ${k} size must be a positive integer, got ${n}`);
+  }
+  const images = r.trainSize + r.valSize + r.testSize;
+  const bytes = images * MULTI_SHAPE[0] * MULTI_SHAPE[1] * 5;
+  const budget = os.totalmem() / 2;
+  if (bytes > budget) {
+    throw new ExtraInputError(
+      `data set ${r.name}: ${images} images need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than half of this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; use smaller --train-size/--val-size/--test-size`,
+    );
+  }
+}
+
+/**
  * Load (building and caching on first use) a multi-task data set by name. Deterministic from its
  * recipe (name, seed, sizes) and the source data; the fingerprint covers all of them.
  */
@@ -40,6 +60,7 @@ export async function loadDataset(name: string, opts: DatasetOptions = {}): Prom
   }
   const recipe = recipeOf(name, opts);
   const def = multiDefinitions[recipe.name];
+  assertFitsInMemory(recipe);
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(`[data] ${s}\n`);
   };

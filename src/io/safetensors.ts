@@ -65,27 +65,44 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): D
   } catch {
     throw new FileFormatError(`${what} has a corrupt header`);
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new FileFormatError(`${what}: the header is not a JSON object`);
   const dataStart = 8 + n;
   const dataLen = buf.length - dataStart;
   const tensors: NamedTensor[] = [];
   let maxEnd = 0;
+  const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (e.dtype !== 'F32') throw new FileFormatError(`${what}: tensor ${name} has dtype ${e.dtype}; only F32 is supported`);
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const [b, end] = e.data_offsets;
-    if (end - b !== count * 4 || end > dataLen || b < 0) {
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    if (e === null || typeof e !== 'object') throw new FileFormatError(`${what}: tensor ${name} has no dtype/shape/data_offsets entry`);
+    if (e.dtype !== 'F32') throw new FileFormatError(`${what}: tensor ${name} has dtype ${String(e.dtype)}; only F32 is supported`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isIndex)) throw new FileFormatError(`${what}: tensor ${name} has a shape that is not a list of non-negative integers`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isIndex)) {
+      throw new FileFormatError(`${what}: tensor ${name} has data_offsets that are not two non-negative integers`);
+    }
+    const shape = e.shape as number[];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const [b, end] = e.data_offsets as [number, number];
+    if (end - b !== count * 4 || end > dataLen || b > end) {
       throw new FileFormatError(`${what}: tensor ${name} lies outside the data (truncated file?)`);
     }
     maxEnd = Math.max(maxEnd, end);
     const data = new Float32Array(count);
     const dv = new DataView(buf.buffer, buf.byteOffset + dataStart + b, count * 4);
-    for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
-    tensors.push({ name, shape: e.shape, data });
+    for (let i = 0; i < count; i++) {
+      const v = dv.getFloat32(4 * i, true);
+      // a NaN or infinite weight is a broken model, never something to load and use
+      if (!Number.isFinite(v)) throw new FileFormatError(`${what}: tensor ${name} holds a non-finite value (${v}) at index ${i}`);
+      data[i] = v;
+    }
+    tensors.push({ name, shape, data });
   }
   if (maxEnd !== dataLen) throw new FileFormatError(`${what}: ${dataLen - maxEnd} bytes after the last tensor (truncated or foreign file)`);
-  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+  const meta = header.__metadata__;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string'))) {
+    throw new FileFormatError(`${what}: __metadata__ is not an object of strings`);
+  }
+  return { tensors, metadata: (meta as Record<string, string> | undefined) ?? {} };
 }
 
 export async function writeSafetensors(file: string, tensors: NamedTensor[], metadata?: Record<string, string>): Promise<void> {

@@ -1,4 +1,5 @@
 import { ExtraInputError } from '../errors.js';
+import { DECIMAL } from '../util/number.js';
 
 /** Validate and normalize a preference vector to sum 1 (one non-negative entry per task). */
 export function normalizePreference(pref: readonly number[], nTasks: number, what = 'preference'): number[] {
@@ -11,20 +12,27 @@ export function normalizePreference(pref: readonly number[], nTasks: number, wha
     if (!Number.isFinite(v)) throw new ExtraInputError(`${what} entry ${k + 1} is not finite`);
     if (v < 0) throw new ExtraInputError(`${what} entry ${k + 1} is negative (${v})`);
   });
-  const s = pref.reduce((a, b) => a + b, 0);
-  if (!(s > 0)) throw new ExtraInputError(`${what} is all zero`);
-  return pref.map((v) => v / s);
+  // scale-invariant: divide by the largest entry first, so 1e308,1e308 is (½, ½), not (0, 0) by overflow
+  const m = Math.max(...pref);
+  if (!(m > 0)) throw new ExtraInputError(`${what} is all zero`);
+  const scaled = pref.map((v) => v / m);
+  const s = scaled.reduce((a, b) => a + b, 0);
+  return scaled.map((v) => v / s);
 }
+
 
 /** Parse "0.8,0.2" (commas or spaces) into a normalized preference. */
 export function parsePreference(text: string, nTasks: number, what = 'preference'): number[] {
-  const parts = text.split(/[,\s]+/).filter((s) => s.length > 0);
-  if (parts.length === 0) throw new ExtraInputError(`preference '${text}' is empty`);
-  const nums = parts.map((s) => {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new ExtraInputError(`preference '${text}' is empty`);
+  // entries separated by commas (or, without commas, by spaces); an empty entry is an error, not skipped
+  const parts = trimmed.includes(',') ? trimmed.split(/\s*,\s*/) : trimmed.split(/\s+/);
+  const nums = parts.map((s, k) => {
+    if (s === '') throw new ExtraInputError(`${what} '${text}': entry ${k + 1} is empty`);
     if (/^nan$/i.test(s)) return NaN; // reported as 'is NaN' by normalizePreference
-    const v = Number(s);
-    if (Number.isNaN(v)) throw new ExtraInputError(`preference entry '${s}' is not a number`);
-    return v;
+    if (/^[+-]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+    if (!DECIMAL.test(s)) throw new ExtraInputError(`${what} entry '${s}' is not a decimal number`);
+    return Number(s);
   });
   return normalizePreference(nums, nTasks, what);
 }

@@ -251,8 +251,13 @@ export class GradientPool {
     if (lossesIn) {
       await lossesIn;
       gatherLosses();
-      const c = coefficients(L);
-      if (c.length !== shape.numLosses || c.some((v) => !Number.isFinite(v))) throw new Error(`objective coefficients must be ${shape.numLosses} finite numbers`);
+      let c = L.every(Number.isFinite) ? coefficients(L) : [];
+      if (c.length !== shape.numLosses || c.some((v) => !Number.isFinite(v))) {
+        // diverged (non-finite losses or coefficients): release the workers with zero coefficients and
+        // report non-finite losses, so the training loop stops with its own message
+        c = new Array<number>(shape.numLosses).fill(0);
+        L.fill(NaN);
+      }
       this.coef.set(c);
       const done = this.expect('done');
       Atomics.store(this.ctrl, 0, gen);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { writeJsonAtomic, exists } from '../util/fs.js';
+import { writeJsonAtomic, exists, removeStaleTemps } from '../util/fs.js';
 import type { ModelSpec } from '../models/index.js';
 
 /** Data set recipe as stored in run.json: enough to rebuild the exact same data. */
@@ -55,7 +55,9 @@ export async function readRun(dir: string): Promise<RunInfo | null> {
   } catch {
     throw new FileFormatError(`${f} is not valid JSON (truncated?)`);
   }
-  if (info.format !== 'extra-run') throw new FileFormatError(`${f} is not an extra run file`);
+  if (info === null || typeof info !== 'object' || info.format !== 'extra-run') throw new FileFormatError(`${f} is not an extra run file`);
+  // an atomic write killed midway leaves a temporary file: clear those of dead writers when the run opens
+  await removeStaleTemps(dir);
   return info;
 }
 

@@ -41,7 +41,16 @@ export async function loadTrainingCheckpoint<S>(
   const dec = await readSafetensors(file);
   const raw = dec.metadata[STATE_KEY];
   if (!raw) throw new FileFormatError(`${file} is not an extra training checkpoint (no state)`);
-  const meta = JSON.parse(raw) as { state: S; optimizerStep: number; names: string[] };
+  let meta: { state: S; optimizerStep: number; names: string[] };
+  try {
+    meta = JSON.parse(raw) as typeof meta;
+  } catch {
+    throw new FileFormatError(`${file}: its training state is not valid JSON (truncated or foreign file)`);
+  }
+  const m = meta as unknown as { state?: unknown; optimizerStep?: unknown };
+  if (m === null || typeof m !== 'object' || !Number.isSafeInteger(m.optimizerStep) || (m.optimizerStep as number) < 0 || m.state === null || typeof m.state !== 'object') {
+    throw new FileFormatError(`${file}: its training state lacks optimizerStep/state (not an extra training checkpoint)`);
+  }
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const tensors = names.map((n, i) => {
     const t = byName.get(`param/${n}`);

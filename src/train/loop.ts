@@ -6,6 +6,7 @@ import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } 
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
 import { makeProgress } from './progress.js';
+import { ExtraInputError, FileFormatError } from '../errors.js';
 
 export interface LoopConfig {
   epochs: number;
@@ -63,7 +64,16 @@ interface CheckpointState<S> {
   epochsDone: number;
   history: EpochRecord[];
   user: S;
+  /** the settings that shape the trajectory; a resume must not change them silently */
+  recipe?: Record<string, unknown>;
 }
+
+/** The loop settings a resumed run must share with its checkpoint (epochs may grow). */
+function recipeOf(cfg: LoopConfig): Record<string, unknown> {
+  return { lr: cfg.lr, batchSize: cfg.batchSize, seed: cfg.seed, optimizer: cfg.optimizer, schedule: cfg.schedule };
+}
+
+const flagOf: Record<string, string> = { lr: '--lr', batchSize: '--batch-size', seed: '--seed', optimizer: '--optimizer', schedule: '--schedule' };
 
 export async function runTrainingLoop<S>(
   cfg: LoopConfig,
@@ -77,6 +87,21 @@ export async function runTrainingLoop<S>(
   let state: CheckpointState<S>;
   const ck = cfg.resume ? await loadTrainingCheckpoint<CheckpointState<S>>(cfg.checkpointFile, trainable.names, trainable.shapes) : null;
   if (ck) {
+    const st = ck.state as unknown as { epochsDone?: unknown; history?: unknown; recipe?: unknown };
+    if (!Number.isSafeInteger(st.epochsDone) || (st.epochsDone as number) < 0 || !Array.isArray(st.history)) {
+      throw new FileFormatError(`${cfg.checkpointFile}: its training state has no valid epochsDone/history`);
+    }
+    if (st.recipe && typeof st.recipe === 'object') {
+      const now = recipeOf(cfg);
+      const was = st.recipe as Record<string, unknown>;
+      const diff = Object.keys(now).filter((k) => k in was && JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+      if (diff.length) {
+        ck.tensors.forEach((t) => t.dispose());
+        throw new ExtraInputError(
+          `${cfg.label}: --resume with settings that differ from the checkpoint's (${diff.map((k) => `${flagOf[k] ?? k} ${JSON.stringify(was[k])} → ${JSON.stringify(now[k])}`).join(', ')}); pass the original values, or start again without --resume`,
+        );
+      }
+    }
     tensors = ck.tensors;
     opt = ck.optimizer;
     state = ck.state;
@@ -85,7 +110,7 @@ export async function runTrainingLoop<S>(
   } else {
     tensors = trainable.init();
     opt = optimizerInit(cfg.optimizer, tensors);
-    state = { epochsDone: 0, history: [], user: trainable.initialState() };
+    state = { epochsDone: 0, history: [], user: trainable.initialState(), recipe: recipeOf(cfg) };
     await fsp.rm(cfg.logFile, { force: true });
   }
   const resumedFromEpoch = state.epochsDone;
@@ -99,6 +124,15 @@ export async function runTrainingLoop<S>(
     for (const batch of epochBatches(split, inputShape, cfg.batchSize, cfg.seed, epoch)) {
       lr = learningRateAt(cfg.lr, cfg.schedule, epoch, s, steps, cfg.epochs);
       const r = await trainable.step(tensors, batch, state.user, { epoch, step: s });
+      if (!r.losses.every(Number.isFinite) || !allFinite(r.grads)) {
+        r.grads.forEach((g) => g.dispose());
+        disposeBatch(batch);
+        progress.done('stopped');
+        const kept = state.epochsDone > 0 ? `the checkpoint of epoch ${state.epochsDone} is kept (--resume continues from it)` : 'no epoch was completed, nothing was saved';
+        throw new ExtraInputError(
+          `${cfg.label}: training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${r.losses.map((l) => String(l)).join(', ')}${r.losses.every(Number.isFinite) ? ', non-finite gradient' : ''}); ${kept}. Lower --lr.`,
+        );
+      }
       const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr);
       r.grads.forEach((g) => g.dispose());
       tensors.forEach((t) => t.dispose());
@@ -131,6 +165,12 @@ export async function runTrainingLoop<S>(
   }
   disposeOptimizer(opt);
   return { tensors, history: state.history, state: state.user, resumedFromEpoch };
+}
+
+/** Whether every gradient entry is finite (one reduction and one read-back for the whole list). */
+function allFinite(ts: readonly tf.Tensor[]): boolean {
+  if (ts.length === 0) return true;
+  return tf.tidy(() => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t))))).dataSync()[0] === 1);
 }
 
 function summarize(rec: EpochRecord): string {

@@ -33,6 +33,43 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   }
 }
 
+/** Temporary files of writeFileAtomic: `<target>.<pid>.<8 hex>.tmp`. */
+const TEMP_NAME = /^.+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files our atomic writes left behind when their process was killed (only ours,
+ * by name, and only those whose writer is no longer running), anywhere under `dir`. Returns how many.
+ */
+export async function removeStaleTemps(dir: string, depth = 4): Promise<number> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory() && depth > 0) removed += await removeStaleTemps(full, depth - 1);
+    const m = e.isFile() ? TEMP_NAME.exec(e.name) : null;
+    if (m && !processAlive(Number(m[1]))) {
+      await fsp.rm(full, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }

@@ -32,6 +32,14 @@ describe('bad input: exit 2 and one line naming the problem', () => {
     ['export t outside [0,1]', ['export', '--run', run, '--t', '1.5', '--format', 'tfjs', '--out', run], /--t must be in \[0, 1\]/],
     ['export unknown format', ['export', '--run', run, '--t', '0.5', '--format', 'onnx', '--out', run], /--format must be tfjs or safetensors/],
     ['unknown curve kind', ['curve', 'fit', '--run', run, '--kind', 'spline'], /unknown curve kind 'spline'/],
+    ['preference with an empty entry', ['train', '--run', run, '--pref', '0.3,,0.7', ...tiny], /entry 2 is empty/],
+    ['preference in hex', ['train', '--run', run, '--pref', '0x1,0x2', ...tiny], /'0x1' is not a decimal number/],
+    ['infinite preference', ['train', '--run', run, '--pref', 'Infinity,1', ...tiny], /not finite/],
+    ['number in hex', ['train', '--run', run, '--pref', '1,1', '--lr', '0x10'], /--lr must be a number, got '0x10'/],
+    ['huge train size', ['train', '--run', run, '--pref', '1,1', '--train-size', '1e12'], /--train-size must be at most/],
+    ['huge profile', ['curve', 'eval', '--run', run, '--points', '1e9'], /--points must be at most 10001/],
+    ['huge control count', ['curve', 'fit', '--run', run, '--controls', '1000000'], /--controls must be at most 64/],
+    ['zero threads', ['train', '--run', run, '--pref', '1,1', '--threads', '0'], /--threads must be positive/],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {
@@ -109,6 +117,28 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     const w = dec.tensors.find((t) => t.name === 'conv1.weight')!;
     expect(w.shape).toEqual([10, 1, 9, 9]); // PyTorch layout [out, in, kh, kw]
     expect(dec.tensors.find((t) => t.name === 'fc.weight')!.shape).toEqual([50, 500]);
+  });
+
+  it('a diverging fit stops at the first non-finite loss with one line, and saves no curve', () => {
+    const r = extra(['curve', 'fit', '--run', run, '--curve', 'diverged', '--lr', '1e6', '--epochs', '2', '--batch-size', '64', '--eval-points', '0']);
+    expect(r.code, r.err).toBe(2);
+    const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('['));
+    expect(lines.length, r.err).toBe(1);
+    expect(lines[0]).toMatch(/diverged at epoch \d+, step \d+.*Lower --lr/);
+    expect(existsSync(path.join(run, 'diverged', 'curve.json'))).toBe(false);
+  });
+
+  it('a control-point file holding NaN is refused on load (exit 2, naming the file and tensor)', () => {
+    const f = path.join(run, 'curve', 'controls.safetensors');
+    const copy = readFileSync(f);
+    const bad = Buffer.from(copy);
+    const n = Number(bad.readBigUInt64LE(0));
+    bad.writeFloatLE(NaN, 8 + n + 4 * 7); // a value inside the first tensor
+    writeFileSync(f, bad);
+    const r = extra(['export', '--run', run, '--t', '0.5', '--format', 'tfjs', '--out', path.join(run, 'exports', 'nan')]);
+    writeFileSync(f, copy);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/controls.safetensors.*non-finite/);
   });
 
   it('a truncated control-point file is refused with exit 2 and what to run', () => {

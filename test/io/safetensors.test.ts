@@ -41,3 +41,39 @@ describe('safetensors', () => {
     expect(() => decodeSafetensors(new TextEncoder().encode('this is not a safetensors file at all'))).toThrow(FileFormatError);
   });
 });
+
+describe('safetensors: hostile headers and values are refused with a FileFormatError', () => {
+  /** A file with the given header object and `dataBytes` zero bytes of data. */
+  function fileWith(header: unknown, dataBytes: number): Uint8Array {
+    const h = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + h.length + dataBytes);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  }
+  const cases: [string, unknown, number, RegExp][] = [
+    ['header null', null, 0, /not a JSON object/],
+    ['header a list', [1, 2], 0, /not a JSON object/],
+    ['entry null', { w: null }, 0, /no dtype\/shape/],
+    ['shape a string', { w: { dtype: 'F32', shape: '2', data_offsets: [0, 8] } }, 8, /shape that is not a list/],
+    ['shape with a fraction', { w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, 8, /shape that is not a list/],
+    ['negative shape', { w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8, /shape that is not a list/],
+    ['offsets missing', { w: { dtype: 'F32', shape: [2] } }, 8, /data_offsets/],
+    ['offsets reversed', { w: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, 8, /outside the data/],
+    ['metadata not strings', { __metadata__: { a: 1 } }, 0, /__metadata__/],
+    ['metadata a string', { __metadata__: 'x' }, 0, /__metadata__/],
+  ];
+  for (const [name, header, n, re] of cases) {
+    it(name, () => {
+      expect(() => decodeSafetensors(fileWith(header, n))).toThrow(FileFormatError);
+      expect(() => decodeSafetensors(fileWith(header, n))).toThrow(re);
+    });
+  }
+
+  it('a NaN or infinite value is refused, naming the tensor and index', () => {
+    for (const v of [NaN, Infinity, -Infinity]) {
+      const f = encodeSafetensors([{ name: 'w', shape: [3], data: new Float32Array([1, v, 2]) }]);
+      expect(() => decodeSafetensors(f)).toThrow(/tensor w holds a non-finite value .* at index 1/);
+    }
+  });
+});

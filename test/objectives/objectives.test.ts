@@ -197,6 +197,19 @@ describe('preferences', () => {
     expect(() => normalizePreference([Infinity, 1], 2)).toThrow(/not finite/);
   });
 
+  it('normalize scale-invariantly (no overflow or underflow) and parse one strict decimal grammar', () => {
+    expect(normalizePreference([1e308, 1e308], 2)).toEqual([0.5, 0.5]);
+    normalizePreference([3e307, 1e307], 2).forEach((v, k) => expect(v).toBeCloseTo([0.75, 0.25][k], 14));
+    const tiny = normalizePreference([3e-320, 1e-320], 2);
+    expect(tiny[0]).toBeCloseTo(0.75, 2);
+    expect(tiny[0] + tiny[1]).toBeCloseTo(1, 12);
+    expect(parsePreference('1e308, 1e308', 2)).toEqual([0.5, 0.5]);
+    parsePreference(' .5 , +1.5e0 ', 2).forEach((v, k) => expect(v).toBeCloseTo([0.25, 0.75][k], 14));
+    for (const bad of ['0.3,,0.7', ',1,1', '0x1,0x2', '1_0,1', '0b1,1', '1e,1', '--1,1', '1;1']) {
+      expect(() => parsePreference(bad, 2), bad).toThrow(ExtraInputError);
+    }
+  });
+
   it('registry lists every method and names the known ones for an unknown name', () => {
     expect(objectiveNames()).toEqual(expect.arrayContaining(['ls', 'chebyshev', 'mgda', 'cagrad', 'fairgrad', 'pcgrad']));
     expect(() => getObjective('nope')).toThrow(/unknown method 'nope' \(known: ls, chebyshev/);

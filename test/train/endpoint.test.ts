@@ -67,6 +67,17 @@ describe('endpoint training', () => {
     expect(resumed.history.length).toBe(3);
   });
 
+  it('--resume with another lr, seed or batch size is refused, naming the differing settings', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-recipe-'));
+    await trainEndpoint(config(dir, 1), data);
+    await expect(trainEndpoint(config(dir, 2, { resume: true, lr: 0.5, seed: 7 }), data)).rejects.toThrow(/--resume with settings that differ.*--lr 0\.003 → 0\.5, --seed 3 → 7/);
+    await expect(trainEndpoint(config(dir, 2, { resume: true, batchSize: 3 }), data)).rejects.toThrow(/--batch-size/);
+    // the same settings (more epochs) resume
+    const r = await trainEndpoint(config(dir, 2, { resume: true }), data);
+    expect(r.history.length).toBe(2);
+    expect(JSON.parse(readFileSync(path.join(dir, "metrics.json"), "utf8")).resumedFromEpoch).toBe(1);
+  });
+
   it('a gradient-aggregation method (mgda) trains through per-task gradients', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-mgda-'));
     const r = await trainEndpoint(config(dir, 2, { method: 'mgda' }), data);

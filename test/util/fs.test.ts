@@ -1,0 +1,32 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { removeStaleTemps } from '../../src/util/fs.js';
+import { readRun } from '../../src/run/index.js';
+
+describe('stale temporary files of killed atomic writes', () => {
+  it('removes only our temp files whose writer is dead, also in sub-directories, when a run opens', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-tmp-'));
+    // the pid of a process that has exited
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    mkdirSync(path.join(dir, 'curve'));
+    const files = {
+      deadTop: path.join(dir, `run.json.${dead}.0a1b2c3d.tmp`),
+      deadSub: path.join(dir, 'curve', `controls.safetensors.${dead}.deadbeef.tmp`),
+      live: path.join(dir, `profile.json.${process.pid}.01234567.tmp`),
+      foreign: path.join(dir, 'notes.tmp'),
+      alsoForeign: path.join(dir, `data.${dead}.xyz.tmp`),
+    };
+    for (const f of Object.values(files)) writeFileSync(f, 'x');
+    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ format: 'extra-run' }));
+    await readRun(dir);
+    expect(existsSync(files.deadTop)).toBe(false);
+    expect(existsSync(files.deadSub)).toBe(false);
+    expect(existsSync(files.live)).toBe(true);
+    expect(existsSync(files.foreign)).toBe(true);
+    expect(existsSync(files.alsoForeign)).toBe(true);
+    expect(await removeStaleTemps(dir)).toBe(0);
+  });
+});
