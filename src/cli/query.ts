@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod } from '../curves/index.js';
+import { parseJsonWith } from '../io/json-file.js';
+import { profileFileSchema, preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { byTaskName } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
@@ -20,13 +21,7 @@ export async function readProfile(runDir: string, curve: string): Promise<Stored
   } catch {
     throw new ExtraInputError(`no profile at ${file}; run 'extra curve eval --run ${runDir}${curve === 'curve' ? '' : ` --curve ${curve}`}' first`);
   }
-  try {
-    const p = JSON.parse(text) as StoredProfile;
-    if (p.format !== 'extra-profile' || !Array.isArray(p.points)) throw new Error('bad');
-    return p;
-  } catch {
-    throw new FileFormatError(`${file} is not a valid profile (truncated?); re-run 'extra curve eval --run ${runDir}'`);
-  }
+  return parseJsonWith(profileFileSchema, text, file, `; re-run 'extra curve eval --run ${runDir}'`) as StoredProfile;
 }
 
 function parseMethod(cmd: string, s: string | undefined): QueryMethod {

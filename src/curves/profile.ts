@@ -7,6 +7,8 @@ import { identityObjectives, objectiveMetrics, type ObjectiveMap } from './types
 import { currentBackend } from '../backend/index.js';
 import { dataParallelAvailable } from '../parallel/pool.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
+import { z } from 'zod';
+import { finite, count, taskMetricsSchema } from '../io/json-file.js';
 
 export interface ProfilePoint {
   t: number;
@@ -31,6 +33,42 @@ export interface CurveProfile {
   spearmanValLoss: Record<string, number>;
   spearmanTestLoss: Record<string, number>;
 }
+
+const pointSchema = z.object({ t: finite.min(0).max(1), val: z.array(taskMetricsSchema).min(1), test: z.array(taskMetricsSchema).min(1) });
+
+/** profile.json as `extra curve eval` writes it: the fields that queries, reports and the explorer read. */
+export const profileFileSchema = z
+  .object({
+    format: z.literal('extra-profile'),
+    curve: z.string(),
+    kind: z.string(),
+    endpoints: z.tuple([z.string(), z.string()]),
+    taskNames: z.array(z.string()).min(1),
+    objectives: z.object({ names: z.array(z.string()).min(1), members: z.array(z.array(count).min(1)).min(1) }),
+    points: z.array(pointSchema).min(2),
+    objectivePoints: z.array(pointSchema).min(2),
+    nonDominatedTestLoss: z.array(count),
+    nonDominatedTestError: z.array(count),
+    hypervolume: z.object({
+      testLoss: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }),
+      testError: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }),
+    }),
+    // NaN (an undefined rank correlation) is stored as null by JSON
+    spearmanValLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
+    spearmanTestLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
+    orientation: z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() }),
+    seconds: finite,
+  })
+  .passthrough()
+  .refine((p) => p.points.every((q) => q.val.length === p.taskNames.length && q.test.length === p.taskNames.length), {
+    message: 'every point needs one val and one test entry per task',
+    path: ['points'],
+  })
+  .refine((p) => p.objectivePoints.length === p.points.length && p.objectivePoints.every((q) => q.val.length === p.objectives.names.length), {
+    message: 'objectivePoints must match points and objectives',
+    path: ['objectivePoints'],
+  })
+  .refine((p) => p.points.every((q, i) => i === 0 || q.t > p.points[i - 1].t), { message: 'the t grid must increase', path: ['points'] });
 
 export function tGrid(points: number): number[] {
   return Array.from({ length: points }, (_, i) => (points === 1 ? 0 : i / (points - 1)));

@@ -6,7 +6,35 @@ import { readSafetensors, writeSafetensors } from '../io/index.js';
 import { validateKnots } from '../nurbs/index.js';
 import { writeJsonAtomic, exists } from '../util/fs.js';
 import { controlPoints, currentWeights, type WeightCurve } from './curve.js';
-import type { CurveGeometry, CurveOrientation } from './types.js';
+import { curveKinds, type CurveGeometry, type CurveKind, type CurveOrientation } from './types.js';
+import { z } from 'zod';
+import { readJsonWith, finite, count } from '../io/json-file.js';
+
+const orientationSchema = z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() });
+
+/** curve.json as written by saveCurve; the knots are checked further by validateKnots. */
+export const curveFileSchema = z
+  .object({
+    format: z.literal('extra-curve'),
+    version: z.literal(1),
+    geometry: z.object({
+      kind: z.enum(curveKinds as [CurveKind, ...CurveKind[]]),
+      degree: z.number().int().min(1).max(16),
+      knots: z.array(finite),
+      weights: z.array(finite.positive()),
+      nControls: z.number().int().min(2).max(64),
+      trainWeights: z.boolean(),
+    }),
+    endpoints: z.tuple([z.string().min(1), z.string().min(1)]),
+    orientation: orientationSchema,
+    taskNames: z.array(z.string()).min(1),
+    fit: z.record(z.unknown()),
+    epochs: count,
+    seconds: finite,
+  })
+  .passthrough()
+  .refine((f) => f.geometry.weights.length === f.geometry.nControls, { message: 'geometry.weights must have one entry per control point', path: ['geometry', 'weights'] })
+  .refine((f) => f.endpoints[0] !== f.endpoints[1], { message: 'a curve needs two different endpoints', path: ['endpoints'] });
 
 /** curve.json: geometry, which endpoints, orientation and fit settings. */
 export interface CurveFile {
@@ -48,15 +76,13 @@ export async function loadCurve(dir: string, paramNames: string[], paramShapes: 
   if (!(await exists(jf))) {
     throw new ExtraInputError(`no fitted curve in ${dir}; run 'extra curve fit --run ${runDir}' first`);
   }
-  let file: CurveFile;
-  try {
-    file = JSON.parse(await fsp.readFile(jf, 'utf8')) as CurveFile;
-  } catch {
-    throw new FileFormatError(`${jf} is not valid JSON (truncated?)`);
-  }
-  if (file.format !== 'extra-curve') throw new FileFormatError(`${jf} is not an extra curve file`);
+  const file = (await readJsonWith(curveFileSchema, jf)) as CurveFile;
   const g = file.geometry;
-  validateKnots(g.knots, g.nControls, g.degree);
+  try {
+    validateKnots(g.knots, g.nControls, g.degree);
+  } catch (e) {
+    throw new FileFormatError(`${jf}: field geometry.knots: ${(e as Error).message}`);
+  }
   if (g.weights.length !== g.nControls || g.weights.some((w) => !(w > 0) || !Number.isFinite(w))) {
     throw new FileFormatError(`${jf}: weights must be ${g.nControls} positive numbers`);
   }

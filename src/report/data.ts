@@ -4,6 +4,8 @@ import { ExtraInputError } from '../errors.js';
 import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../run/index.js';
 import type { StoredProfile } from '../cli/curve.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
+import { parseJsonWith } from '../io/json-file.js';
+import { profileFileSchema } from '../curves/index.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
 export interface ReportData {
@@ -44,13 +46,15 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
     if (d.startsWith('curve-')) candidates.push([d, path.join(runDir, d, 'profile.json'), path.join(runDir, d)]);
   }
   for (const [name, file, dir] of candidates) {
+    let text: string;
     try {
-      const profile = JSON.parse(await fsp.readFile(file, 'utf8')) as StoredProfile;
-      if (profile.format !== 'extra-profile') continue;
-      curves.push({ name, profile, log: await readJsonl(path.join(dir, 'train.jsonl')) });
+      text = await fsp.readFile(file, 'utf8');
     } catch {
-      /* no profile for this curve */
+      continue; // no profile for this curve
     }
+    // a profile that is there but malformed is an error, not a curve to leave out silently
+    const profile = parseJsonWith(profileFileSchema, text, file) as StoredProfile;
+    curves.push({ name, profile, log: await readJsonl(path.join(dir, 'train.jsonl')) });
   }
   if (curves.length === 0) {
     throw new ExtraInputError(`${runDir} has no curve profile; run 'extra curve fit --run ${runDir}' and 'extra curve eval --run ${runDir}' first`);

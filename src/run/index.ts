@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 import { writeJsonAtomic, exists, removeStaleTemps } from '../util/fs.js';
 import type { ModelSpec } from '../models/index.js';
+import { readJsonWith } from '../io/json-file.js';
+import { runInfoSchema, metricsSchema } from './schema.js';
 
 /** Data set recipe as stored in run.json: enough to rebuild the exact same data. */
 export interface DatasetRecipe {
@@ -49,13 +51,7 @@ export const profileFile = (dir: string): string => path.join(dir, 'profile.json
 export async function readRun(dir: string): Promise<RunInfo | null> {
   const f = runFile(dir);
   if (!(await exists(f))) return null;
-  let info: RunInfo;
-  try {
-    info = JSON.parse(await fsp.readFile(f, 'utf8')) as RunInfo;
-  } catch {
-    throw new FileFormatError(`${f} is not valid JSON (truncated?)`);
-  }
-  if (info === null || typeof info !== 'object' || info.format !== 'extra-run') throw new FileFormatError(`${f} is not an extra run file`);
+  const info = (await readJsonWith(runInfoSchema, f)) as RunInfo;
   // an atomic write killed midway leaves a temporary file: clear those of dead writers when the run opens
   await removeStaleTemps(dir);
   return info;
@@ -93,12 +89,8 @@ export async function listEndpoints(dir: string): Promise<EndpointInfo[]> {
   for (const id of names) {
     const d = path.join(root, id);
     if (!(await exists(path.join(d, 'metrics.json'))) || !(await exists(path.join(d, 'model.json')))) continue;
-    try {
-      const m = JSON.parse(await fsp.readFile(path.join(d, 'metrics.json'), 'utf8')) as EndpointInfo;
-      out.push({ id, dir: d, method: m.method, preference: m.preference, test: m.test, val: m.val });
-    } catch {
-      throw new FileFormatError(`${path.join(d, 'metrics.json')} is not valid JSON (truncated?)`);
-    }
+    const m = await readJsonWith(metricsSchema, path.join(d, 'metrics.json'));
+    out.push({ id, dir: d, method: m.method, preference: m.preference, test: m.test, val: m.val });
   }
   return out;
 }

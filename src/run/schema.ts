@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
+
+/** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
+const modelSpecSchema = z.discriminatedUnion('arch', [
+  z.object({ arch: z.literal('lenet-mtl'), inputShape: z.tuple([positiveInt, positiveInt, positiveInt]), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) }),
+  z.object({ arch: z.literal('mlp-mtl'), inputShape: z.array(positiveInt).min(1), hidden: z.array(positiveInt), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) }),
+]);
+
+export const runInfoSchema = z
+  .object({
+    format: z.literal('extra-run'),
+    version: z.literal(1),
+    created: z.string(),
+    dataset: z
+      .object({
+        name: z.string().min(1),
+        seed: count,
+        // the same bound as the --train-size/--val-size/--test-size flags
+        trainSize: positiveInt.max(10_000_000).optional(),
+        valSize: positiveInt.max(10_000_000).optional(),
+        testSize: positiveInt.max(10_000_000).optional(),
+        dataDir: z.string().optional(),
+        fingerprint: z.string(),
+        taskNames: z.array(z.string()).min(1),
+        numClasses: z.array(positiveInt).min(1),
+        inputShape: z.array(positiveInt).min(1),
+      })
+      .passthrough(),
+    model: modelSpecSchema,
+    seed: count,
+    backend: z.string(),
+    packages: z.record(z.string()),
+  })
+  .passthrough()
+  .refine((r) => r.model.taskNames.length === r.model.numClasses.length, { message: 'model.taskNames and model.numClasses differ in length', path: ['model'] });
+
+/** endpoints/ID/metrics.json (written by trainEndpoint); only the fields read back are checked. */
+export const metricsSchema = z
+  .object({
+    method: z.string().min(1),
+    preference: z.array(finite.nonnegative()).min(1),
+    val: z.record(taskMetricsSchema).optional(),
+    test: z.record(taskMetricsSchema).optional(),
+  })
+  .passthrough();
