@@ -20,7 +20,9 @@ describe('stale temporary files of killed atomic writes', () => {
       alsoForeign: path.join(dir, `data.${dead}.xyz.tmp`),
     };
     for (const f of Object.values(files)) writeFileSync(f, 'x');
-    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ format: 'extra-run' }));
+    const spec = { arch: 'mlp-mtl', inputShape: [4], hidden: [2], numClasses: [2, 2], taskNames: ['a', 'b'] };
+    const info = { format: 'extra-run', version: 1, created: 'now', dataset: { name: 'x', seed: 0, fingerprint: 'f', taskNames: ['a', 'b'], numClasses: [2, 2], inputShape: [4] }, model: spec, seed: 0, backend: 'cpu', packages: {} };
+    writeFileSync(path.join(dir, 'run.json'), JSON.stringify(info));
     await readRun(dir);
     expect(existsSync(files.deadTop)).toBe(false);
     expect(existsSync(files.deadSub)).toBe(false);
