@@ -56,6 +56,7 @@ export async function pickEndpoints(runDir: string, ids?: string[], sides?: [num
   const all = await listEndpoints(runDir);
   if (ids && ids.length) {
     if (ids.length !== 2) throw new ExtraInputError(`--endpoints takes two endpoint ids, got ${ids.length}`);
+    if (ids[0] === ids[1]) throw new ExtraInputError(`--endpoints names '${ids[0]}' twice; a curve joins two different endpoints`);
     const found = ids.map((id) => all.find((e) => e.id === id));
     found.forEach((f, i) => {
       if (!f) throw new ExtraInputError(`no finished endpoint '${ids[i]}' in ${runDir} (have: ${all.map((e) => e.id).join(', ') || 'none'})`);

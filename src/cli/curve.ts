@@ -8,6 +8,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import type { EndpointInfo } from '../run/index.js';
 import { optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { defaultThreads } from '../parallel/pool.js';
+import { withLock } from '../util/lock.js';
 import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, setupBackend, stdio, type Io, type OpenedRun } from './context.js';
 
 export const curveFitOptions: OptionSpec = {
@@ -173,51 +174,54 @@ export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<Curv
   const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
   const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
   const dir = curveDirOf(a.run, a.curve);
-  await fsp.mkdir(dir, { recursive: true });
-  if (!a.resume) await fsp.rm(path.join(dir, 'curve.json'), { force: true });
-  const t0 = performance.now();
-  const evalTs = a.evalPoints > 0 ? Array.from({ length: a.evalPoints }, (_, i) => (a.evalPoints === 1 ? 0.5 : i / (a.evalPoints - 1))) : [];
-  const res = await fitCurve(
-    run.model,
-    curve,
-    {
-      dir,
-      alpha: a.alpha,
-      beta,
-      objectives,
-      samplesPerBatch: a.samples,
-      splitBatch: a.splitBatch ?? false,
-      l2: a.l2,
-      noise: a.noise,
+  // one writer per curve: a second fit (or eval) of the same curve is refused while this one runs
+  return withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
+    await fsp.mkdir(dir, { recursive: true });
+    if (!a.resume) await fsp.rm(path.join(dir, 'curve.json'), { force: true });
+    const t0 = performance.now();
+    const evalTs = a.evalPoints > 0 ? Array.from({ length: a.evalPoints }, (_, i) => (a.evalPoints === 1 ? 0.5 : i / (a.evalPoints - 1))) : [];
+    const res = await fitCurve(
+      run.model,
+      curve,
+      {
+        dir,
+        alpha: a.alpha,
+        beta,
+        objectives,
+        samplesPerBatch: a.samples,
+        splitBatch: a.splitBatch ?? false,
+        l2: a.l2,
+        noise: a.noise,
+        orientation,
+        evalTs,
+        epochs: a.epochs,
+        batchSize: a.batchSize,
+        lr: a.lr,
+        optimizer: { name: 'adam' },
+        schedule: { name: 'constant' },
+        seed: a.seed,
+        resume: a.resume,
+        progress: !a.quiet,
+        threads: a.threads ?? defaultThreads(),
+      },
+      ds,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const trainSeconds = res.history.reduce((s, h) => s + h.seconds, 0);
+    await saveCurve(dir, curve, res.trainable, {
+      endpoints: [ea.id, eb.id],
       orientation,
-      evalTs,
+      taskNames: ds.taskNames,
+      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch ?? false, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
       epochs: a.epochs,
-      batchSize: a.batchSize,
-      lr: a.lr,
-      optimizer: { name: 'adam' },
-      schedule: { name: 'constant' },
-      seed: a.seed,
-      resume: a.resume,
-      progress: !a.quiet,
-      threads: a.threads ?? defaultThreads(),
-    },
-    ds,
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const trainSeconds = res.history.reduce((s, h) => s + h.seconds, 0);
-  await saveCurve(dir, curve, res.trainable, {
-    endpoints: [ea.id, eb.id],
-    orientation,
-    taskNames: ds.taskNames,
-    fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch ?? false, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
-    epochs: a.epochs,
-    seconds,
+      seconds,
+    });
+    res.trainable.forEach((t) => t.dispose());
+    ends.flat().forEach((t) => t.dispose());
+    const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
+    io.err(`curve (${a.kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
+    return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
   });
-  res.trainable.forEach((t) => t.dispose());
-  ends.flat().forEach((t) => t.dispose());
-  const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
-  io.err(`curve (${a.kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
-  return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
 }
 
 export async function openCurve(run: OpenedRun, name: string) {
@@ -265,7 +269,7 @@ export async function runCurveEval(
     ...prof,
   };
   const file = profilePath(a.run, a.curve);
-  await writeJsonAtomic(file, stored);
+  await withLock(curveDirOf(a.run, a.curve), `curve '${a.curve}' of ${a.run}`, () => writeJsonAtomic(file, stored));
   c.trainable.forEach((t) => t.dispose());
   c.curve.ends.flat().forEach((t) => t.dispose());
   io.err(`profile of ${a.points} points written to ${file}`);

@@ -192,6 +192,12 @@ export async function trainEndpoints(a: TrainArgs, io: Io = stdio): Promise<{ ba
       record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
     };
   });
+  const seen = new Map<string, number>();
+  cfgs.forEach((c, i) => {
+    // 0.8,0.2 and 8,2 normalize to the same endpoint: training it twice at once would clobber it
+    if (seen.has(c.id)) throw new ExtraInputError(`--pref ${i + 1} is the same preference as --pref ${seen.get(c.id)! + 1} (endpoint ${c.id}); give each preference once`);
+    seen.set(c.id, i);
+  });
   let results: EndpointSummary[];
   const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
   const threads = a.threads ?? defaultThreads(concurrent);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildModel, initParams, initParamValues, saveLayersModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
 import { getObjective, type Objective } from '../objectives/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
 import type { Batch, LabelledSplit } from './batches.js';
 import { evaluateSplit, byTaskName, type TaskMetrics } from './evaluate.js';
 import { softmaxCrossEntropy } from './losses.js';
@@ -232,7 +233,7 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
         })
       : null;
   try {
-    return await trainWith(cfg, data, model, objective, evalBs, pool, t0);
+    return await withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, pool, t0));
   } finally {
     await pool?.close();
   }

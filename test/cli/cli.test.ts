@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, truncateSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, truncateSync, statSync, mkdirSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadLayersModelFromDir, buildModel } from '../../src/models/index.js';
@@ -40,6 +41,7 @@ describe('bad input: exit 2 and one line naming the problem', () => {
     ['huge profile', ['curve', 'eval', '--run', run, '--points', '1e9'], /--points must be at most 10001/],
     ['huge control count', ['curve', 'fit', '--run', run, '--controls', '1000000'], /--controls must be at most 64/],
     ['zero threads', ['train', '--run', run, '--pref', '1,1', '--threads', '0'], /--threads must be positive/],
+    ['the same preference twice', ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '8,2', ...tiny], /--pref 2 is the same preference as --pref 1/],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {
@@ -117,6 +119,27 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     const w = dec.tensors.find((t) => t.name === 'conv1.weight')!;
     expect(w.shape).toEqual([10, 1, 9, 9]); // PyTorch layout [out, in, kh, kw]
     expect(dec.tensors.find((t) => t.name === 'fc.weight')!.shape).toEqual([50, 500]);
+  });
+
+  it('one writer per curve: a live lock names its PID (exit 2), a stale one is taken over; a curve needs two different endpoints', () => {
+    const dir = path.join(run, 'locked');
+    mkdirSync(dir, { recursive: true });
+    // held by a live process (this test runner)
+    writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid: process.pid, since: 'test' }));
+    const fit = ['curve', 'fit', '--run', run, '--curve', 'locked', '--epochs', '1', '--batch-size', '64', '--eval-points', '0'];
+    const r = extra(fit);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(new RegExp(`in use by PID ${process.pid}`));
+    // held by a process that has exited: stale, taken over, and released afterwards
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid: Number(dead), since: 'test' }));
+    const ok = extra(fit);
+    expect(ok.code, ok.err).toBe(0);
+    expect(existsSync(path.join(dir, '.lock'))).toBe(false);
+    const ids = readdirSync(path.join(run, 'endpoints')).sort();
+    const same = extra(['curve', 'fit', '--run', run, '--curve', 'self', '--endpoints', `${ids[0]},${ids[0]}`]);
+    expect(same.code, same.err).toBe(2);
+    expect(same.err).toMatch(/names '.*' twice/);
   });
 
   it('a diverging fit stops at the first non-finite loss with one line, and saves no curve', () => {
