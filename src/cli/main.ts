@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isExtraInputError } from '../errors.js';
 import { packageVersion } from '../run/index.js';
 import { stdio, type Io } from './context.js';
+import { describeSystemError } from './system-errors.js';
 import { trainCommand } from './train.js';
 import { curveCommand } from './curve.js';
 import { queryCommand, exportCommand } from './query.js';
@@ -63,6 +64,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   } catch (e) {
     if (isExtraInputError(e)) {
       io.err(`extra ${cmd}: ${e.message}`);
+      return 2;
+    }
+    const sys = describeSystemError(e);
+    if (sys) {
+      io.err(`extra ${cmd}: ${sys}`);
       return 2;
     }
     throw e;

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 import { parseJsonWith } from '../io/json-file.js';
+import { assertRealOutputPath } from '../util/fs.js';
 import { profileFileSchema, preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { byTaskName } from '../train/index.js';
@@ -235,6 +236,7 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
   const format = reqString('export', v, 'format');
   if (format !== 'tfjs' && format !== 'safetensors') throw new ExtraInputError(`export: --format must be tfjs or safetensors, got '${format}'`);
   const out = reqString('export', v, 'out');
+  assertRealOutputPath(out, 'export: --out');
   const curveName = optString(v, 'curve') ?? 'curve';
   const hasT = optString(v, 't') !== undefined;
   const hasPref = optString(v, 'pref') !== undefined;

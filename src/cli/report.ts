@@ -3,6 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
 import { optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
+import { assertRealOutputPath } from '../util/fs.js';
 
 export const reportHelp = `extra report --run DIR [--out DIR] [--no-png] [--json]
 
@@ -26,6 +27,7 @@ export async function reportCommand(argv: string[], io: Io = stdio): Promise<num
   if (positionals.length) throw new ExtraInputError(`report: unexpected argument '${positionals[0]}'`);
   const run = reqString('report', v, 'run');
   const out = optString(v, 'out') ?? path.join(run, 'report');
+  assertRealOutputPath(out, 'report: --out');
   const r = await writeReport(run, out, { png: v['no-png'] !== true });
   if (v.json) io.out(JSON.stringify({ html: r.html, pngs: r.pngs, pngSkipped: r.pngSkipped ?? null }));
   else {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { writeJsonAtomic, exists, removeStaleTemps } from '../util/fs.js';
+import { writeJsonAtomic, exists, removeStaleTemps, assertRealOutputPath } from '../util/fs.js';
 import type { ModelSpec } from '../models/index.js';
 import { readJsonWith } from '../io/json-file.js';
 import { runInfoSchema, metricsSchema } from './schema.js';
@@ -100,6 +100,7 @@ export function endpointId(method: string, preference: number[]): string {
 }
 
 export async function assertWritableDir(dir: string): Promise<void> {
+  assertRealOutputPath(dir, 'run directory');
   try {
     await fsp.mkdir(dir, { recursive: true });
     const probe = path.join(dir, `.write-test-${process.pid}`);

@@ -1,6 +1,7 @@
 import { promises as fsp, writeFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ExtraInputError } from '../errors.js';
 
 /** Write a file atomically: a temporary sibling, fsync'd, then renamed over the target. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -30,6 +31,17 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Refuse output paths on Linux's virtual file systems: Node's recursive mkdir never returns for some
+ * /proc paths, and nothing written there would persist anyway.
+ */
+export function assertRealOutputPath(p: string, what: string): void {
+  const abs = path.resolve(p);
+  for (const root of ['/proc', '/sys', '/dev']) {
+    if (abs === root || abs.startsWith(root + path.sep)) throw new ExtraInputError(`${what} ${p} is under ${root}, a virtual file system; choose a directory on disk`);
   }
 }
 

@@ -121,6 +121,26 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     expect(dec.tensors.find((t) => t.name === 'fc.weight')!.shape).toEqual([50, 500]);
   });
 
+  it('file-system and network errors of the user\'s paths are one-line exit-2 refusals', () => {
+    const aFile = path.join(run, 'a-file');
+    writeFileSync(aFile, '');
+    const cases: [string[], RegExp][] = [
+      [['export', '--run', run, '--t', '0.5', '--format', 'tfjs', '--out', aFile], /a-file already exists/],
+      [['export', '--run', run, '--t', '0.5', '--format', 'safetensors', '--out', path.join(aFile, 'sub')], /a-file\/sub is not a directory/],
+      [['export', '--run', run, '--t', '0.5', '--format', 'tfjs', '--out', '/proc/extra-out'], /under \/proc, a virtual file system/],
+      [['report', '--run', run, '--out', aFile, '--no-png'], /a-file already exists/],
+      [['train', '--run', path.join(run, 'r2'), '--dataset', 'multi-fashion', '--data-dir', aFile, '--pref', '1,1', ...tiny], /a-file is not a directory|dataset-fashion-mnist/],
+      [['serve', '--run', run, '--host', 'no-such-host.invalid', '--port', '0'], /no-such-host\.invalid does not resolve/],
+    ];
+    for (const [args, re] of cases) {
+      const r = extra(args);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('['));
+      expect(lines.length, r.err).toBe(1);
+      expect(lines[0]).toMatch(re);
+    }
+  });
+
   it('one writer per curve: a live lock names its PID (exit 2), a stale one is taken over; a curve needs two different endpoints', () => {
     const dir = path.join(run, 'locked');
     mkdirSync(dir, { recursive: true });
