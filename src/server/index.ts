@@ -11,6 +11,7 @@ import { openRun, setupBackend, loadRunDataset } from '../cli/context.js';
 import { openCurve } from '../cli/curve.js';
 import { readProfile, exportAt } from '../cli/query.js';
 import { explorerHtml } from './page.js';
+import { DECIMAL } from '../util/number.js';
 
 export const MAX_BODY_BYTES = 4096;
 
@@ -24,7 +25,12 @@ export interface ServeOptions {
   run: string;
   curve?: string;
   backend?: string;
+  /** the host the server is bound to: also accepted in Host/Origin headers (besides loopback names) */
+  host?: string;
 }
+
+/** Exports the explorer keeps under DIR/exports/ (the oldest are removed beyond this). */
+export const MAX_CACHED_EXPORTS = 8;
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -32,8 +38,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+/** t from a query string (decimal text) or a JSON body (a JSON number only, not "0.5"). */
 function parseT(raw: unknown): number {
-  const t = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  const t = typeof raw === 'number' ? raw : typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isFinite(t) || t < 0 || t > 1) throw new HttpError(400, `t must be a number in [0, 1], got ${JSON.stringify(raw ?? null)}`);
   return t;
 }
@@ -86,7 +93,27 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     return next;
   };
 
+  // DNS rebinding: a page on another name that resolves to this machine must not reach the API, so
+  // only loopback names and the name the server was bound to are accepted as Host (and Origin)
+  const allowed = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+  if (opts.host) allowed.add(opts.host.toLowerCase()).add(`[${opts.host.toLowerCase()}]`);
+  const hostName = (h: string): string => {
+    const m = /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(h.trim().toLowerCase());
+    return m ? m[1] : '';
+  };
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (!allowed.has(hostName(req.headers.host ?? ''))) throw new HttpError(403, `host '${req.headers.host ?? ''}' is not served here (loopback names only)`);
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let originHost = '';
+      try {
+        originHost = hostName(new URL(origin).host);
+      } catch {
+        // 'null' or malformed: refused below
+      }
+      if (!allowed.has(originHost)) throw new HttpError(403, `cross-origin requests are refused (origin ${origin})`);
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname;
     if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed`);
@@ -115,6 +142,8 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     }
     if (route === '/api/evaluate') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body {"t": …}');
+      // a JSON content type cannot be sent cross-site without a CORS preflight (which we never grant)
+      if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the body as application/json');
       let body: { t?: unknown };
       try {
         body = JSON.parse(await readBody(req)) as { t?: unknown };
@@ -138,6 +167,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       const out = path.join(runDir, 'exports', `t-${t.toFixed(4)}-${format}`);
       const files = await serial(async () => {
         await setupBackend(opts.backend, true);
+        await pruneExports(path.join(runDir, 'exports'), path.basename(out));
         return exportAt(run, curveName, t, format, out, { via: 'extra serve' });
       });
       const stem = `extra-t${t.toFixed(4)}`;
@@ -193,6 +223,18 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       sendJson(res, 500, { error: (e as Error).message });
     });
   });
+}
+
+/**
+ * Keep at most MAX_CACHED_EXPORTS of the explorer's own export directories (t-0.1234-tfjs, ...): every
+ * distinct t requested would otherwise leave a directory behind. Others in exports/ are never touched.
+ */
+async function pruneExports(dir: string, keep: string): Promise<void> {
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^t-\d\.\d{4}-(tfjs|safetensors)$/.test(n) && n !== keep);
+  if (names.length < MAX_CACHED_EXPORTS) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, m: (await fsp.stat(path.join(dir, n))).mtimeMs })));
+  dated.sort((a, b) => a.m - b.m);
+  for (const { n } of dated.slice(0, names.length - MAX_CACHED_EXPORTS + 1)) await fsp.rm(path.join(dir, n), { recursive: true, force: true });
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<number> {

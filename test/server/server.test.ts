@@ -3,7 +3,7 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import { createExplorerServer, listen } from '../../src/server/index.js';
+import { createExplorerServer, listen, MAX_CACHED_EXPORTS } from '../../src/server/index.js';
 import { writeReport, chromiumPath, chromiumArgs, loadPlaywright } from '../../src/report/index.js';
 import { decodeSafetensors } from '../../src/io/index.js';
 import { makeTinyRun, cacheDir } from '../fixtures.js';
@@ -23,10 +23,10 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 /** Raw request so that the path is sent exactly as written (no client-side normalization). */
-function request(method: string, p: string, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function request(method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
-    const req = http.request({ host: u.hostname, port: u.port, method, path: p, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: p, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -71,6 +71,38 @@ describe('explorer server: API, security and bad input', () => {
     expect(big.status).toBe(413);
     expect((await request('DELETE', '/files/run.json')).status).toBe(405);
     expect((await request('POST', '/api/export?t=0.5&format=tfjs')).status).toBe(405);
+  });
+
+  it('trusts no browser: foreign Host (DNS rebinding) and Origin are 403, a non-JSON or string-t POST is refused', async () => {
+    const attacks: [string, string, string | undefined, Record<string, string>, number][] = [
+      ['GET', '/api/profile', undefined, { host: 'evil.example' }, 403],
+      ['GET', '/files/run.json', undefined, { host: 'evil.example:80' }, 403],
+      ['GET', '/api/profile', undefined, { origin: 'http://evil.example' }, 403],
+      ['POST', '/api/evaluate', '{"t": 0.5}', { origin: 'http://evil.example' }, 403],
+      ['POST', '/api/evaluate', '{"t": 0.5}', { origin: 'null' }, 403],
+      ['POST', '/api/evaluate', '{"t": 0.5}', { 'content-type': 'text/plain' }, 415],
+      ['POST', '/api/evaluate', '{"t": 0.5}', { 'content-type': 'application/x-www-form-urlencoded' }, 415],
+      ['POST', '/api/evaluate', '{"t": "0.5"}', {}, 400],
+      ['GET', '/api/export?t=0x1&format=tfjs', undefined, {}, 400],
+    ];
+    for (const [method, p, body, headers, status] of attacks) {
+      const r = await request(method, p, body, headers);
+      expect(r.status, `${method} ${p} ${JSON.stringify(headers)}`).toBe(status);
+    }
+    // the page's own requests (loopback Host, same origin, JSON) still work
+    const port = new URL(base).port;
+    const ok = await request('POST', '/api/evaluate', '{"t": 0.5}', { host: `localhost:${port}`, origin: `http://127.0.0.1:${port}` });
+    expect(ok.status).toBe(200);
+  });
+
+  it('the explorer keeps a bounded number of export directories', async () => {
+    for (let i = 0; i < MAX_CACHED_EXPORTS + 3; i++) {
+      const r = await request('GET', `/api/export?t=${(0.1 + 0.01 * i).toFixed(2)}&format=safetensors`);
+      expect(r.status).toBe(200);
+    }
+    const dirs = readdirSync(path.join(run, 'exports')).filter((n) => /^t-/.test(n));
+    expect(dirs.length).toBeLessThanOrEqual(MAX_CACHED_EXPORTS);
+    expect(dirs).toContain(`t-${(0.1 + 0.01 * (MAX_CACHED_EXPORTS + 2)).toFixed(4)}-safetensors`);
   });
 
   it('query agrees with the profile; writes happen only under exports/', async () => {
