@@ -151,7 +151,8 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
         if (e instanceof HttpError) throw e;
         throw new HttpError(400, 'body must be JSON like {"t": 0.5}');
       }
-      const t = parseT(body?.t);
+      if (typeof body?.t !== 'number') throw new HttpError(400, `t must be a JSON number in [0, 1], got ${JSON.stringify(body?.t ?? null)}`);
+      const t = parseT(body.t);
       const r = await serial(async () => {
         const { c, ds } = await load();
         const t0 = performance.now();
