@@ -12,6 +12,8 @@ import { byTaskName } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { optNumber, optString, parseFlags, reqString } from './args.js';
 import { loadEndpointParams, loadRunDataset, openRun, setupBackend, stdio, type Io } from './context.js';
+import { z } from 'zod';
+import { parseJsonWith } from '../io/json-file.js';
 
 export const surfaceHelp = `extra surface fit  --run DIR [--degree 2] [--alpha 0.5] [--samples 3] [--epochs N]
 extra surface eval --run DIR [--resolution 10]
@@ -52,14 +54,30 @@ function pickCorners(endpoints: EndpointInfo[], map: ObjectiveMap, run: string):
   return picks as [EndpointInfo, EndpointInfo, EndpointInfo];
 }
 
+/** surface.json (written by surface fit): what loading the patch needs. */
+const surfaceMetaSchema = z.object({ format: z.string(), degree: z.number().int().min(1).max(8), corners: z.array(z.string()).length(3) }).passthrough();
+
+const metricsRow = z.array(z.object({ loss: z.number().finite(), accuracy: z.number().min(0).max(1) })).length(3);
+/** surface/profile.json (written by surface eval): what a surface query reads. */
+const surfaceProfileSchema = z
+  .object({
+    format: z.literal('extra-surface-profile'),
+    taskNames: z.array(z.string()).min(1),
+    objectiveNames: z.array(z.string()).length(3),
+    points: z.array(z.object({ bary: z.array(z.number().finite().min(0)).length(3), valObjectives: metricsRow, testObjectives: metricsRow }).passthrough()).min(1),
+  })
+  .passthrough();
+
 async function loadSurface(run: string, paramNames: string[], shapes: number[][]): Promise<{ surface: WeightSurface; trainable: tf.Tensor[]; meta: { degree: number; corners: string[] } }> {
   const dir = surfaceDir(run);
-  let meta: { format: string; degree: number; corners: string[] };
+  const metaFile = path.join(dir, 'surface.json');
+  let metaText: string;
   try {
-    meta = JSON.parse(await fsp.readFile(path.join(dir, 'surface.json'), 'utf8'));
+    metaText = await fsp.readFile(metaFile, 'utf8');
   } catch {
     throw new ExtraInputError(`no fitted surface in ${dir}; run 'extra surface fit --run ${run}' first`);
   }
+  const meta = parseJsonWith(surfaceMetaSchema, metaText, metaFile);
   const dec = await readSafetensors(path.join(dir, 'controls.safetensors'));
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const idx = triangleIndices(meta.degree);
@@ -166,12 +184,14 @@ export async function surfaceCommand(argv: string[], io: Io = stdio): Promise<nu
 /** Preference over the three objectives → the best sampled surface point (validation losses). */
 export async function querySurface(runDir: string, prefText: string, method: QueryMethod = 'chebyshev') {
   if (!queryMethods.includes(method)) throw new ExtraInputError(`unknown query method '${method}'`);
-  let prof: SurfaceProfile;
+  const profFile = path.join(surfaceDir(runDir), 'profile.json');
+  let profText: string;
   try {
-    prof = JSON.parse(await fsp.readFile(path.join(surfaceDir(runDir), 'profile.json'), 'utf8')) as SurfaceProfile;
+    profText = await fsp.readFile(profFile, 'utf8');
   } catch {
     throw new ExtraInputError(`no surface profile in ${surfaceDir(runDir)}; run 'extra surface fit --run ${runDir}' and 'extra surface eval --run ${runDir}' first`);
   }
+  const prof = parseJsonWith(surfaceProfileSchema, profText, profFile) as unknown as SurfaceProfile;
   const pref = parsePreference(prefText, 3, 'preference over 3 groups');
   const rows = prof.points.map((p) => p.valObjectives.map((m) => m.loss));
   const scale = lossScale(rows);

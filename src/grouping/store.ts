@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { FileFormatError } from '../errors.js';
+import { z } from 'zod';
+import { parseJsonWith, finite, count } from '../io/json-file.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ObjectiveMap } from '../curves/index.js';
 
@@ -30,14 +31,27 @@ export async function readGrouping(runDir: string): Promise<GroupingFile | null>
   } catch {
     return null;
   }
-  try {
-    const g = JSON.parse(text) as GroupingFile;
-    if (g.format !== 'extra-grouping') throw new Error('format');
-    return g;
-  } catch {
-    throw new FileFormatError(`${groupingFile(runDir)} is not a valid grouping file (truncated?); re-run 'extra group --run ${runDir}'`);
-  }
+  return parseJsonWith(groupingSchema, text, groupingFile(runDir), `; re-run 'extra group --run ${runDir}'`) as GroupingFile;
 }
+
+/** grouping.json as writeGrouping writes it (the fields read back). */
+const groupingSchema = z
+  .object({
+    format: z.literal('extra-grouping'),
+    version: z.literal(1),
+    tasks: z.array(z.string()).min(1),
+    cosine: z.array(z.array(finite)),
+    affinityRule: z.string(),
+    k: z.number().int().min(1),
+    eigenvalues: z.array(finite),
+    degenerate: z.boolean(),
+    groups: z.object({ names: z.array(z.string()).min(1), members: z.array(z.array(count).min(1)).min(1) }),
+    roles: z.object({ endpoints: z.tuple([count, count]), aligned: count.nullable() }),
+    warmup: z.object({ epochs: count, batches: count, seed: count }),
+  })
+  .passthrough()
+  .refine((g) => g.groups.members.flat().every((k) => k < g.tasks.length), { message: 'a group names a task that does not exist', path: ['groups', 'members'] })
+  .refine((g) => [...g.roles.endpoints, g.roles.aligned ?? 0].every((r) => r < g.groups.names.length), { message: 'a role names a group that does not exist', path: ['roles'] });
 
 export async function writeGrouping(runDir: string, g: GroupingFile): Promise<void> {
   await writeJsonAtomic(groupingFile(runDir), g);

@@ -6,6 +6,8 @@ import { writeFileAtomic } from '../util/fs.js';
 import { buildModel } from './index.js';
 import { lenetShapes } from './lenet.js';
 import type { ModelSpec } from './types.js';
+import { z } from 'zod';
+import { parseJsonWith } from '../io/json-file.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 
@@ -93,21 +95,36 @@ interface ModelJson {
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
+/** The parts of a tfjs layers model.json that are read before tfjs sees it (sizes, paths). */
+const modelJsonSchema = z
+  .object({
+    modelTopology: z.object({}).passthrough(),
+    weightsManifest: z
+      .array(
+        z.object({
+          paths: z.array(z.string().min(1)).min(1),
+          weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool']).optional() }).passthrough()),
+        }),
+      )
+      .min(1),
+    userDefinedMetadata: z.object({}).passthrough().optional(),
+    format: z.string().optional(),
+  })
+  .passthrough();
+
 /** A tfjs IOHandler that reads model.json + its weight files from a directory, checking sizes. */
 export function dirIOHandler(dir: string): tf.io.IOHandler {
   return {
     async load() {
       const jsonPath = path.join(dir, 'model.json');
-      let json: ModelJson;
+      let text: string;
       try {
-        json = JSON.parse(await fsp.readFile(jsonPath, 'utf8')) as ModelJson;
+        text = await fsp.readFile(jsonPath, 'utf8');
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new FileFormatError(code === 'ENOENT' ? `no model at ${jsonPath}` : `${jsonPath} is not valid JSON (truncated?)`);
+        throw new FileFormatError(code === 'ENOENT' ? `no model at ${jsonPath}` : `${jsonPath} cannot be read (${code ?? 'error'})`);
       }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-        throw new FileFormatError(`${jsonPath} is not a tfjs layers model (no modelTopology/weightsManifest)`);
-      }
+      const json = parseJsonWith(modelJsonSchema, text, jsonPath) as unknown as ModelJson;
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Uint8Array[] = [];
       for (const group of json.weightsManifest) {

@@ -35,6 +35,8 @@ describe('wrong-shaped run files: exit 2, one line naming the file', () => {
     ['run.json with valSize 1e12', (r) => path.join(r, 'run.json'), (j) => ({ ...j, dataset: { ...j.dataset, valSize: 1e12 } })],
     ['metrics.json is {}', endpointMetrics, () => ({})],
     ['metrics.json with a null loss', endpointMetrics, (j) => ({ ...j, val: Object.fromEntries(Object.entries(j.val).map(([k, m]: [string, any]) => [k, { ...m, loss: null }])) })],
+    ['model.json with a string shape', (r) => endpointMetrics(r).replace('metrics.json', 'model.json'), (j) => ({ ...j, weightsManifest: [{ ...j.weightsManifest[0], weights: j.weightsManifest[0].weights.map((w: any, i: number) => (i ? w : { ...w, shape: '9' })) }] })],
+    ['model.json without a manifest', (r) => endpointMetrics(r).replace('metrics.json', 'model.json'), (j) => ({ ...j, weightsManifest: {} })],
     ['curve.json with an unknown kind', (r) => path.join(r, 'curve', 'curve.json'), (j) => ({ ...j, geometry: { ...j.geometry, kind: 'spline9' } })],
     ['curve.json with a string degree', (r) => path.join(r, 'curve', 'curve.json'), (j) => ({ ...j, geometry: { ...j.geometry, degree: '3' } })],
     ['curve.json with a negative weight', (r) => path.join(r, 'curve', 'curve.json'), (j) => ({ ...j, geometry: { ...j.geometry, weights: j.geometry.weights.map((w: number, i: number) => (i ? w : -1)) } })],
