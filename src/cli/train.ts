@@ -140,6 +140,17 @@ export async function prepareRun(
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
     if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
+    // data sizes given for an existing run must be the run's own: they are never silently ignored
+    const d = existing.dataset;
+    const asked: [string, number | undefined, number | undefined][] = [
+      ['--train-size', a.dataset.trainSize, d.trainSize],
+      ['--val-size', a.dataset.valSize, d.valSize],
+      ['--test-size', a.dataset.testSize, d.testSize],
+    ];
+    const differ = asked.filter(([, given, had]) => given !== undefined && had !== undefined && given !== had);
+    if (differ.length) {
+      throw new ExtraInputError(`run ${a.run} was made with ${differ.map(([f, , had]) => `${f} ${had}`).join(', ')}, not ${differ.map(([f, given]) => `${f} ${given}`).join(', ')}; drop the flags or use another --run`);
+    }
     const grouping = await readGrouping(a.run);
     const K = existing.dataset.taskNames.length;
     if (grouping) {

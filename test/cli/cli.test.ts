@@ -141,6 +141,12 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     }
   });
 
+  it('training into an existing run with other data sizes is refused, naming them', () => {
+    const r = extra(['train', '--run', run, '--pref', '0.5,0.5', '--epochs', '1', '--train-size', '600']);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/was made with --train-size 512, not --train-size 600/);
+  });
+
   it('one writer per curve: a live lock names its PID (exit 2), a stale one is taken over; a curve needs two different endpoints', () => {
     const dir = path.join(run, 'locked');
     mkdirSync(dir, { recursive: true });
