@@ -180,6 +180,17 @@ export async function loadLayersModelFromDir(
   if (values.length !== expected.length) {
     throw new FileFormatError(`${dir}: model has ${values.length} weights, ${meta.spec.arch} needs ${expected.length}`);
   }
+  values.forEach((v, i) => {
+    // a NaN or infinite weight is a broken model, never something to use
+    const data = v.dataSync();
+    for (let q = 0; q < data.length; q++) {
+      if (!Number.isFinite(data[q])) {
+        tf.dispose(values);
+        model.dispose();
+        throw new FileFormatError(`${path.join(dir, 'weights.bin')}: weight ${expected[i].name} holds a non-finite value (${data[q]}) at index ${q}`);
+      }
+    }
+  });
   return { model, meta, values };
 }
 

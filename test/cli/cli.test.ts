@@ -190,6 +190,19 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     expect(r.err).toMatch(/controls.safetensors.*non-finite/);
   });
 
+  it('an endpoint whose weights.bin holds NaN is refused on load (exit 2, naming the file and weight)', () => {
+    const ep = readdirSync(path.join(run, 'endpoints')).sort()[0];
+    const f = path.join(run, 'endpoints', ep, 'weights.bin');
+    const copy = readFileSync(f);
+    const bad = Buffer.from(copy);
+    bad.writeFloatLE(Infinity, 4 * 3);
+    writeFileSync(f, bad);
+    const r = extra(['curve', 'fit', '--run', run, '--curve', 'nan-ep', '--epochs', '1', '--eval-points', '0']);
+    writeFileSync(f, copy);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/weights\.bin: weight conv1\.weight holds a non-finite value \(Infinity\) at index 3/);
+  });
+
   it('a truncated control-point file is refused with exit 2 and what to run', () => {
     const f = path.join(run, 'curve', 'controls.safetensors');
     const copy = readFileSync(f);
