@@ -61,6 +61,10 @@ export async function loadDataset(name: string, opts: DatasetOptions = {}): Prom
   const recipe = recipeOf(name, opts);
   const def = multiDefinitions[recipe.name];
   assertFitsInMemory(recipe);
+  // an option the data set does not use is refused rather than silently ignored
+  if (opts.dataDir !== undefined && recipe.name === 'multi-mnist') {
+    throw new ExtraInputError(`--data-dir is only used by the Fashion-MNIST data sets; ${recipe.name} is embedded`);
+  }
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(`[data] ${s}\n`);
   };
