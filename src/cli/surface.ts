@@ -10,6 +10,7 @@ import { listEndpoints, type EndpointInfo } from '../run/index.js';
 import { fitSurface, profileSurface, surfaceControlPoints, triangleIndices, type SurfaceProfile, type WeightSurface, type Bary } from '../surfaces/index.js';
 import { byTaskName } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
 import { optNumber, optString, parseFlags, reqString } from './args.js';
 import { loadEndpointParams, loadRunDataset, openRun, setupBackend, stdio, type Io } from './context.js';
 import { z } from 'zod';
@@ -137,36 +138,39 @@ export async function surfaceCommand(argv: string[], io: Io = stdio): Promise<nu
     const ds = await loadRunDataset(run.info, quiet);
     const surface: WeightSurface = { degree, paramNames: names, corners: [await loadEndpointParams(corners[0]), await loadEndpointParams(corners[1]), await loadEndpointParams(corners[2])] };
     const dir = surfaceDir(runDir);
-    await fsp.mkdir(dir, { recursive: true });
-    const t0 = performance.now();
-    const r = await fitSurface(
-      run.model,
-      surface,
-      {
-        dir,
-        alpha: optNumber('surface fit', v, 'alpha', { min: 0 }) ?? 0.5,
-        samplesPerBatch: optNumber('surface fit', v, 'samples', { integer: true, min: 1 }) ?? 3,
-        objectives: map,
-        corners: [0, 1, 2],
-        epochs: optNumber('surface fit', v, 'epochs', { integer: true, positive: true }) ?? 5,
-        batchSize: optNumber('surface fit', v, 'batch-size', { integer: true, positive: true }) ?? 256,
-        lr: optNumber('surface fit', v, 'lr', { positive: true }) ?? 1e-3,
-        optimizer: { name: 'adam' },
-        schedule: { name: 'constant' },
-        seed: optNumber('surface fit', v, 'seed', { integer: true, min: 0 }) ?? 0,
-        resume: v.resume === true,
-        progress: !quiet,
-      },
-      ds,
-    );
-    const pts = surfaceControlPoints(surface, r.trainable);
-    await writeSafetensors(
-      path.join(dir, 'controls.safetensors'),
-      pts.flatMap((p, q) => p.map((t, j) => ({ name: `sp${q}/${names[j]}`, shape: t.shape, data: t.dataSync() as Float32Array }))),
-      { format: 'extra-surface-controls' },
-    );
-    await writeJsonAtomic(path.join(dir, 'surface.json'), { format: 'extra-surface', degree, corners: corners.map((c) => c.id), objectives: map.names, seconds: (performance.now() - t0) / 1000 });
-    io.out(`surface (degree ${degree}) fitted with corners ${corners.map((c) => c.id).join(', ')} → ${dir}`);
+    // one writer per surface: a second fit (or eval) of this run's surface is refused meanwhile
+    await withLock(dir, `the surface of ${runDir}`, async () => {
+      await fsp.mkdir(dir, { recursive: true });
+      const t0 = performance.now();
+      const r = await fitSurface(
+        run.model,
+        surface,
+        {
+          dir,
+          alpha: optNumber('surface fit', v, 'alpha', { min: 0 }) ?? 0.5,
+          samplesPerBatch: optNumber('surface fit', v, 'samples', { integer: true, min: 1 }) ?? 3,
+          objectives: map,
+          corners: [0, 1, 2],
+          epochs: optNumber('surface fit', v, 'epochs', { integer: true, positive: true }) ?? 5,
+          batchSize: optNumber('surface fit', v, 'batch-size', { integer: true, positive: true }) ?? 256,
+          lr: optNumber('surface fit', v, 'lr', { positive: true }) ?? 1e-3,
+          optimizer: { name: 'adam' },
+          schedule: { name: 'constant' },
+          seed: optNumber('surface fit', v, 'seed', { integer: true, min: 0 }) ?? 0,
+          resume: v.resume === true,
+          progress: !quiet,
+        },
+        ds,
+      );
+      const pts = surfaceControlPoints(surface, r.trainable);
+      await writeSafetensors(
+        path.join(dir, 'controls.safetensors'),
+        pts.flatMap((p, q) => p.map((t, j) => ({ name: `sp${q}/${names[j]}`, shape: t.shape, data: t.dataSync() as Float32Array }))),
+        { format: 'extra-surface-controls' },
+      );
+      await writeJsonAtomic(path.join(dir, 'surface.json'), { format: 'extra-surface', degree, corners: corners.map((c) => c.id), objectives: map.names, seconds: (performance.now() - t0) / 1000 });
+      io.out(`surface (degree ${degree}) fitted with corners ${corners.map((c) => c.id).join(', ')} → ${dir}`);
+    });
     return 0;
   }
   const resolution = optNumber('surface eval', v, 'resolution', { integer: true, min: 1, max: 40 }) ?? 10;
@@ -174,7 +178,7 @@ export async function surfaceCommand(argv: string[], io: Io = stdio): Promise<nu
   await setupBackend(optString(v, 'backend'), quiet);
   const ds = await loadRunDataset(run.info, quiet);
   const prof = profileSurface(run.model, surface, trainable, ds, map, [0, 1, 2], resolution, !quiet);
-  await writeJsonAtomic(path.join(surfaceDir(runDir), 'profile.json'), prof);
+  await withLock(surfaceDir(runDir), `the surface of ${runDir}`, () => writeJsonAtomic(path.join(surfaceDir(runDir), 'profile.json'), prof));
   const h = prof.hypervolume;
   if (v.json) io.out(JSON.stringify({ hypervolume: h, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length }));
   else io.out(`3-D test-loss HV (ref 2,2,2): surface ${h.testLoss.surface.toFixed(4)} vs corners ${h.testLoss.corners.toFixed(4)}; test-error HV (ref 1,1,1): surface ${h.testError.surface.toFixed(4)} vs corners ${h.testError.corners.toFixed(4)}`);
