@@ -55,7 +55,7 @@ describe('compute backends', () => {
 
   // odd shapes for the SIMD kernels: widths not a multiple of the 4-pixel block, channel counts not a
   // multiple of 4 (and above one 12-channel block: 13 → 12+4, 17 → 12+8), batch 1, stride 2, 'same'
-  const simdCases: { name: string; x: number[]; w: number[]; stride: number | [number, number]; pad: 'valid' | 'same' }[] = [
+  const simdCases: { name: string; x: [number, number, number, number]; w: [number, number, number, number]; stride: number | [number, number]; pad: 'valid' | 'same' }[] = [
     { name: 'lenet conv1 shape', x: [2, 36, 36, 1], w: [9, 9, 1, 10], stride: 1, pad: 'valid' },
     { name: 'lenet conv2 shape', x: [3, 14, 14, 10], w: [5, 5, 10, 20], stride: 1, pad: 'valid' },
     { name: 'batch 1, 3→13 channels, same', x: [1, 7, 9, 3], w: [3, 3, 3, 13], stride: 1, pad: 'same' },

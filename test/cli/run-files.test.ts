@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import type { z } from 'zod';
 import { extra, makeTinyRun } from '../fixtures.js';
 import { parseJsonWith } from '../../src/io/json-file.js';
 import { decodeSafetensors } from '../../src/io/index.js';
@@ -74,7 +75,7 @@ describe('wrong-shaped run files: exit 2, one line naming the file', () => {
 });
 
 describe('fuzzing the run-file loaders and the safetensors parser', () => {
-  const schemas = [runInfoSchema, metricsSchema, curveFileSchema, profileFileSchema];
+  const schemas: z.ZodType<unknown, z.ZodTypeDef, unknown>[] = [runInfoSchema, metricsSchema, curveFileSchema, profileFileSchema];
   it('random JSON: each schema accepts or throws a FileFormatError, nothing else (2,000 cases)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.integer({ min: 0, max: schemas.length - 1 }), (v, i) => {

@@ -142,7 +142,7 @@ describe('FairGrad', () => {
       const w = fairgradWeights(gram(G), alpha, rho);
       const d = G[0].map((_, q) => G.reduce((s, g, k) => s + w[k] * g[q], 0));
       const R = Math.sqrt(dot(d, d));
-      const U = (e: number[]) => G.reduce((s, g, k) => s + rho[k] * u(dot(g, e), alpha), 0);
+      const U = (e: ArrayLike<number>) => G.reduce((s, g, k) => s + rho[k] * u(dot(g, e), alpha), 0);
       const best = U(d);
       for (let trial = 0; trial < 200; trial++) {
         const e = d.map((x) => x + 0.05 * R * rng.normal());
