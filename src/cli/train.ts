@@ -42,7 +42,7 @@ Train endpoint models (one per --pref) into DIR/endpoints/ID (tfjs layers format
 Several --pref values train two at a time in worker threads.
 
   --dataset NAME        multi-mnist (default, embedded) | multi-fashion | multi-fashion-mnist
-  --method M            ls (default) | chebyshev | mgda | cagrad | fairgrad | pcgrad ...
+  --method M            ls (default) | chebyshev | mgda | cagrad | fairgrad | pcgrad | nash-mtl
   --epochs N            default 10          --batch-size N   default 256
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
   --schedule S          constant|cosine|step (default constant)

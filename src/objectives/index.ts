@@ -5,5 +5,6 @@ export { normalizePreference, parsePreference } from './preference.js';
 export { minNormWeights } from './mgda.js';
 export { cagradWeights } from './cagrad.js';
 export { fairgradWeights } from './fairgrad.js';
+export { nashWeights } from './nash.js';
 export { pcgradProject } from './pcgrad.js';
 export { gram, projectSimplex } from './linalg.js';

@@ -6,6 +6,7 @@ import { mgda } from './mgda.js';
 import { cagrad } from './cagrad.js';
 import { fairgrad } from './fairgrad.js';
 import { pcgrad } from './pcgrad.js';
+import { nashMtl } from './nash.js';
 
 const registry = new Map<string, Objective>();
 
@@ -14,7 +15,7 @@ export function registerObjective(o: Objective): void {
   registry.set(o.name, o);
 }
 
-[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad].forEach(registerObjective);
+[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl].forEach(registerObjective);
 
 export function objectiveNames(): string[] {
   return [...registry.keys()];

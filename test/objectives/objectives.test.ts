@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { getObjective, minNormWeights, cagradWeights, fairgradWeights, pcgradProject, gram, parsePreference, normalizePreference, objectiveNames } from '../../src/objectives/index.js';
+import { getObjective, minNormWeights, cagradWeights, fairgradWeights, nashWeights, pcgradProject, gram, parsePreference, normalizePreference, objectiveNames } from '../../src/objectives/index.js';
 import { ExtraInputError } from '../../src/errors.js';
 import { makeRng } from '../../src/util/rng.js';
 
@@ -185,6 +185,58 @@ describe('PCGrad', () => {
   });
 });
 
+describe('Nash-MTL', () => {
+  const nash = getObjective('nash-mtl');
+  const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+
+  it('orthogonal gradients: α_k = sqrt(ρ_k·‖GᵀG‖_F)/‖g_k‖ (closed form of the bargaining condition)', () => {
+    const G = [f64([3, 0, 0]), f64([0, 0.5, 0]), f64([0, 0, 2])];
+    const norms = [3, 0.5, 2];
+    const c = Math.sqrt(norms.reduce((s, n) => s + n ** 4, 0));
+    for (const rho of [[1, 1, 1], [1.8, 0.9, 0.3]]) {
+      const a = nashWeights(gram(G), rho);
+      a.forEach((v, k) => expect(v).toBeCloseTo(Math.sqrt(rho[k] * c) / norms[k], 9));
+    }
+    // uniform preference: the update is Σ g_k/‖g_k‖ up to scale (each task moves equally)
+    const r = nash.aggregate({ losses: [1, 1, 1], grads: G, preference: [1 / 3, 1 / 3, 1 / 3], state: {}, step: 0 }, { maxNorm: 0 });
+    expect(cosine(r.direction!, [1, 1, 1])).toBeCloseTo(1, 12);
+  });
+
+  it('random gradients: the weights satisfy (M α)_k = ρ_k/α_k on the normalized Gram matrix', () => {
+    const rng = makeRng(17);
+    for (let trial = 0; trial < 20; trial++) {
+      const K = 2 + (trial % 4);
+      const G = Array.from({ length: K }, () => Float64Array.from({ length: 7 }, () => rng.normal()));
+      const M = gram(G);
+      const fro = Math.sqrt(M.flat().reduce((s, v) => s + v * v, 0));
+      const rho = Array.from({ length: K }, () => 0.2 + rng.next());
+      const a = nashWeights(M, rho);
+      a.forEach((v, k) => {
+        expect(v).toBeGreaterThan(0);
+        const Ma = M[k].reduce((s, m, j) => s + (m / fro) * a[j], 0);
+        expect(Ma * v).toBeCloseTo(rho[k], 8);
+      });
+    }
+  });
+
+  it('is invariant to a task loss scale: 10·L_1 leaves the direction unchanged (up to norm); clipping caps the norm', () => {
+    const rng = makeRng(5);
+    const G = Array.from({ length: 3 }, () => Float64Array.from({ length: 9 }, () => rng.normal()));
+    const scaled = G.map((g, k) => (k === 1 ? g.map((v) => 10 * v) : g));
+    const run = (gs: Float64Array[], maxNorm: number) => nash.aggregate({ losses: [1, 1, 1], grads: gs, preference: [1 / 3, 1 / 3, 1 / 3], state: {}, step: 0 }, { maxNorm });
+    const a = run(G, 0);
+    const b = run(scaled, 0);
+    expect(cosine(a.direction!, b.direction!)).toBeCloseTo(1, 10);
+    // α_1 absorbs the factor 10 (relative to the other tasks' weights)
+    expect((b.taskWeights[1] * 10) / b.taskWeights[0]).toBeCloseTo(a.taskWeights[1] / a.taskWeights[0], 8);
+    // linear scalarization's direction does change
+    const ls = (gs: Float64Array[]) => gs[0].map((_, i) => gs.reduce((s, g) => s + g[i], 0));
+    expect(cosine(ls(G), ls(scaled))).toBeLessThan(0.99);
+    const clipped = run(scaled, 0.5);
+    expect(Math.sqrt(dot(clipped.direction!, clipped.direction!))).toBeCloseTo(0.5, 12);
+  });
+});
+
 describe('preferences', () => {
   it('normalize and reject bad vectors with one line naming the problem', () => {
     expect(parsePreference('0.8,0.2', 2)).toEqual([0.8, 0.2]);
@@ -211,7 +263,7 @@ describe('preferences', () => {
   });
 
   it('registry lists every method and names the known ones for an unknown name', () => {
-    expect(objectiveNames()).toEqual(expect.arrayContaining(['ls', 'chebyshev', 'mgda', 'cagrad', 'fairgrad', 'pcgrad']));
+    expect(objectiveNames()).toEqual(expect.arrayContaining(['ls', 'chebyshev', 'mgda', 'cagrad', 'fairgrad', 'pcgrad', 'nash-mtl']));
     expect(() => getObjective('nope')).toThrow(/unknown method 'nope' \(known: ls, chebyshev/);
   });
 });

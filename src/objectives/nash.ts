@@ -1,0 +1,45 @@
+import { gram, combine } from './linalg.js';
+import { fairgradWeights } from './fairgrad.js';
+import type { Objective } from './types.js';
+
+/**
+ * Nash-MTL (Navon et al., ICML 2022): the Nash bargaining weights solve (GᵀG α)_k = 1/α_k, α > 0, and
+ * the update is Σ_k α_k g_k. That system is FairGrad's α-fair condition at α = 1 (proportional
+ * fairness), so the same damped Newton solves it exactly (the authors iterate convex approximations
+ * with cvxpy/ECOS to a residual of 1e-3). As in their code, GᵀG is divided by its Frobenius norm first
+ * and the shared-parameter update is clipped to norm ≤ maxNorm (0 turns clipping off).
+ *
+ * With task priorities ρ = K·preference the weighted bargaining solution solves (GᵀG α)_k = ρ_k/α_k
+ * (a uniform preference is plain Nash-MTL), so Nash-MTL endpoints can favour either side.
+ * Scale invariance: multiplying task k's loss by c divides α_k by c, so α_k g_k (and the direction, up
+ * to the global normalization) does not change.
+ */
+export function nashWeights(M: number[][], priority?: readonly number[]): number[] {
+  const fro = Math.sqrt(M.reduce((s, row) => s + row.reduce((a, v) => a + v * v, 0), 0));
+  const scale = fro > 0 ? fro : 1;
+  return fairgradWeights(
+    M.map((row) => row.map((v) => v / scale)),
+    1,
+    priority,
+  );
+}
+
+export const nashMtl: Objective = {
+  name: 'nash-mtl',
+  description: 'Nash-MTL: bargaining weights (GᵀG α)_k = ρ_k/α_k on the normalized Gram matrix, update clipped to maxNorm; ρ = K·preference',
+  needsGradients: true,
+  defaults: { maxNorm: 1 },
+  aggregate({ grads, preference }, options = {}) {
+    const K = grads!.length;
+    const w = nashWeights(gram(grads!), preference.map((r) => r * K));
+    const d = combine(grads!, w);
+    const maxNorm = options.maxNorm ?? 1;
+    if (maxNorm > 0) {
+      let n2 = 0;
+      for (let i = 0; i < d.length; i++) n2 += d[i] * d[i];
+      const n = Math.sqrt(n2);
+      if (n > maxNorm) for (let i = 0; i < d.length; i++) d[i] *= maxNorm / n;
+    }
+    return { taskWeights: w, direction: d };
+  },
+};
