@@ -1,33 +1,14 @@
 # PyTorch side of `npm run bench:train` (comparison only; never a dependency of extra).
 # Same architectures, batch 256, forward + backward + Adam; prints one JSON line.
 import json, sys, time, statistics
-import torch, torch.nn as nn, torch.nn.functional as F
+import os
+import torch, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import LeNetMTL, MLPMTL
 
 model_name, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-
-class LeNetMTL(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, 9)
-        self.conv2 = nn.Conv2d(10, 20, 5)
-        self.fc = nn.Linear(500, 50)
-        self.heads = nn.ModuleList([nn.Linear(50, 10), nn.Linear(50, 10)])
-    def forward(self, x):
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2(x), 2))
-        x = F.relu(self.fc(x.flatten(1)))
-        return [h(x) for h in self.heads]
-
-class MLPMTL(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.trunk = nn.Sequential(nn.Flatten(), nn.Linear(1296, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU())
-        self.heads = nn.ModuleList([nn.Linear(256, 10), nn.Linear(256, 10)])
-    def forward(self, x):
-        z = self.trunk(x)
-        return [h(z) for h in self.heads]
 
 model = LeNetMTL() if model_name == 'lenet' else MLPMTL()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -5,7 +5,10 @@
 # granularity, validation after every epoch. Prints one JSON line.
 import json, sys, time
 t_start = time.perf_counter()
-import torch, torch.nn as nn, torch.nn.functional as F
+import os
+import torch, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import LeNetMTL, MLPMTL
 
 cache, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
@@ -25,19 +28,6 @@ for name, n in header['splits'].items():
         labels.append(torch.frombuffer(bytearray(buf[off:off + n]), dtype=torch.uint8).long())
         off += n
     splits[name] = (px, labels)
-
-class LeNetMTL(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, 9)
-        self.conv2 = nn.Conv2d(10, 20, 5)
-        self.fc = nn.Linear(500, 50)
-        self.heads = nn.ModuleList([nn.Linear(50, 10), nn.Linear(50, 10)])
-    def forward(self, x):
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2(x), 2))
-        x = F.relu(self.fc(x.flatten(1)))
-        return [h(x) for h in self.heads]
 
 model = LeNetMTL()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)

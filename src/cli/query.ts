@@ -6,7 +6,7 @@ import { parseJsonWith } from '../io/json-file.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { profileFileSchema, preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod } from '../curves/index.js';
 import { parsePreference } from '../objectives/index.js';
-import { byTaskName } from '../train/index.js';
+import { type TaskMetrics, byTaskName } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { optNumber, optString, parseFlags, reqString } from './args.js';
@@ -78,6 +78,17 @@ export async function runQuery(
   const c = await openCurve(run, a.curve);
   await setupBackend(a.backend, true);
   const ds = await loadRunDataset(run.info, true);
+  const evaluated = (t: number, val: TaskMetrics[], test: TaskMetrics[], gridIndex: number, refined: boolean): QueryResult => ({
+    t,
+    method,
+    preference,
+    predicted: byTaskName(profile.taskNames, test),
+    validation: byTaskName(profile.taskNames, val),
+    ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(test, objectives)) } : {}),
+    source: 'evaluated',
+    gridIndex,
+    refined,
+  });
   if (!a.golden) {
     const grid = await preferenceToT(objPoints, preference, method);
     const cand = interpolatedOptimum(objPoints, preference, method, grid.gridIndex);
@@ -97,17 +108,7 @@ export async function runQuery(
     }
     c.trainable.forEach((x) => x.dispose());
     c.curve.ends.flat().forEach((x) => x.dispose());
-    return {
-      t,
-      method,
-      preference,
-      predicted: byTaskName(profile.taskNames, test),
-      validation: byTaskName(profile.taskNames, val),
-      ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(test, objectives)) } : {}),
-      source: 'evaluated',
-      gridIndex: grid.gridIndex,
-      refined,
-    };
+    return evaluated(t, val, test, grid.gridIndex, refined);
   }
   const ans = await preferenceToT(objPoints, preference, method, (t) => {
     const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val]);
@@ -116,17 +117,7 @@ export async function runQuery(
   const [val, test] = evaluateAt(run.model, c.curve, c.trainable, ans.t, [ds.val, ds.test]);
   c.trainable.forEach((t) => t.dispose());
   c.curve.ends.flat().forEach((t) => t.dispose());
-  return {
-    t: ans.t,
-    method,
-    preference,
-    predicted: byTaskName(profile.taskNames, test),
-    validation: byTaskName(profile.taskNames, val),
-    ...(grouped ? { groups: byTaskName(objectives.names, objectiveMetrics(test, objectives)) } : {}),
-    source: 'evaluated',
-    gridIndex: ans.gridIndex,
-    refined: ans.refined,
-  };
+  return evaluated(ans.t, val, test, ans.gridIndex, ans.refined);
 }
 
 export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine | --golden] [--curve NAME] [--surface] [--json]
