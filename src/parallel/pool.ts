@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ExtraInputError } from '../errors.js';
+import { currentBackend } from '../backend/index.js';
 import type { ShardProgramSpec } from './programs.js';
 
 /**
@@ -65,9 +66,13 @@ export const workerFile = [new URL('./worker.js', import.meta.url), new URL('../
   .map((u) => fileURLToPath(u))
   .find((f) => existsSync(f));
 
-/** Whether the compiled worker exists. */
-export function dataParallelAvailable(): boolean {
-  return workerFile !== undefined;
+/**
+ * Whether worker threads can share the work: the compiled worker exists and the backend runs in this
+ * process's memory (wasm, cpu). tfjs-node(-gpu) already uses every core inside TensorFlow, and its
+ * native addon is not meant to be loaded once per worker thread.
+ */
+export function dataParallelAvailable(backend: string | null = currentBackend()): boolean {
+  return workerFile !== undefined && (backend === 'wasm' || backend === 'cpu');
 }
 
 /** The messages between the pool and its workers. */

@@ -46,7 +46,12 @@ describe('data-parallel gradient pool', () => {
     }
   });
 
-  it('is built (dist/parallel/worker.js)', () => expect(dataParallelAvailable()).toBe(true));
+  it('is built (dist/parallel/worker.js) and used with in-process backends only', () => {
+    expect(dataParallelAvailable()).toBe(true);
+    expect(dataParallelAvailable('cpu')).toBe(true);
+    expect(dataParallelAvailable('tensorflow')).toBe(false);
+    expect(dataParallelAvailable('tensorflow-gpu')).toBe(false);
+  });
 
   it('endpoint: two workers give the full-batch gradient of a loss-dependent scalarization (odd batch, 3 workers)', async () => {
     const model = buildModel(spec);
