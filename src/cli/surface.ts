@@ -7,7 +7,7 @@ import { identityObjectives, queryCriterion, lossScale, queryMethods, type Objec
 import { readGrouping } from '../grouping/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { listEndpoints, type EndpointInfo } from '../run/index.js';
-import { fitSurface, profileSurface, surfaceControlPoints, triangleIndices, type SurfaceProfile, type WeightSurface, type Bary } from '../surfaces/index.js';
+import { fitSurface, profileSurface, surfaceControlPoints, triangleIndices, surfaceProfileSchema, type SurfaceProfile, type WeightSurface, type Bary } from '../surfaces/index.js';
 import { byTaskName } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
@@ -58,16 +58,6 @@ function pickCorners(endpoints: EndpointInfo[], map: ObjectiveMap, run: string):
 /** surface.json (written by surface fit): what loading the patch needs. */
 const surfaceMetaSchema = z.object({ format: z.string(), degree: z.number().int().min(1).max(8), corners: z.array(z.string()).length(3) }).passthrough();
 
-const metricsRow = z.array(z.object({ loss: z.number().finite(), accuracy: z.number().min(0).max(1) })).length(3);
-/** surface/profile.json (written by surface eval): what a surface query reads. */
-const surfaceProfileSchema = z
-  .object({
-    format: z.literal('extra-surface-profile'),
-    taskNames: z.array(z.string()).min(1),
-    objectiveNames: z.array(z.string()).length(3),
-    points: z.array(z.object({ bary: z.array(z.number().finite().min(0)).length(3), valObjectives: metricsRow, testObjectives: metricsRow }).passthrough()).min(1),
-  })
-  .passthrough();
 
 async function loadSurface(run: string, paramNames: string[], shapes: number[][]): Promise<{ surface: WeightSurface; trainable: tf.Tensor[]; meta: { degree: number; corners: string[] } }> {
   const dir = surfaceDir(run);

@@ -7,7 +7,7 @@ import { makeRng, deriveSeed } from '../util/rng.js';
 import { initTrainable, curvePoint, trainableNames, trainableShapes, type WeightCurve } from './curve.js';
 import { orderRegularizer, stratifiedTs } from './order.js';
 import { currentBackend } from '../backend/index.js';
-import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
+import { GradientPool, dataParallelAvailable, shardRange } from '../parallel/pool.js';
 import type { CurveOrientation, ObjectiveMap } from './types.js';
 
 export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
@@ -64,8 +64,7 @@ export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trai
   return ts.map((t, s) => {
     const params = curvePoint(curve, trainable, t);
     if (!splitBatch) return model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k]));
-    const a = Math.floor((s * n) / ts.length);
-    const b = Math.floor(((s + 1) * n) / ts.length);
+    const [a, b] = shardRange(n, ts.length, s);
     if (b <= a) throw new Error(`a batch of ${n} rows cannot be split over ${ts.length} values of t`);
     return model.forward(params, tf.slice(x, a, b - a)).map((o, k) => softmaxCrossEntropy(o, tf.slice(y[k], a, b - a)));
   });

@@ -76,7 +76,7 @@ export function dataParallelAvailable(backend: string | null = currentBackend())
 }
 
 /** The messages between the pool and its workers. */
-export type ToWorker = { type: 'step'; gen: number; n: number; inputs: Record<string, unknown> } | { type: 'close' };
+export type ToWorker = { type: 'step'; gen: number; n: number; inputs: Record<string, unknown> };
 export type FromWorker = { type: 'ready' } | { type: 'losses'; gen: number } | { type: 'done'; gen: number } | { type: 'error'; message: string; inputError: boolean };
 
 export interface WorkerSetup {

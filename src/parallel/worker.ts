@@ -128,9 +128,6 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'close') {
-      process.exit(0);
-    }
     try {
       step(m.gen, m.n, m.inputs);
     } catch (e) {

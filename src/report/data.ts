@@ -6,6 +6,8 @@ import type { StoredProfile } from '../cli/curve.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { profileFileSchema } from '../curves/index.js';
+import { z } from 'zod';
+import { surfaceProfileSchema } from '../surfaces/index.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
 export interface ReportData {
@@ -19,6 +21,9 @@ export interface ReportData {
   surface?: SurfaceProfile;
 }
 
+/** What the figures read of a train.jsonl line. */
+const logLineSchema = z.object({ epoch: z.number().int().positive(), trainLoss: z.array(z.number()) }).passthrough();
+
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   try {
     const text = await fsp.readFile(file, 'utf8');
@@ -26,8 +31,10 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
       .split('\n')
       .filter((l) => l.trim())
       .flatMap((l) => {
+        // a torn last line (a kill mid-append) or a foreign line is left out of the plots
         try {
-          return [JSON.parse(l) as Record<string, unknown>];
+          const r = logLineSchema.safeParse(JSON.parse(l));
+          return r.success ? [r.data as Record<string, unknown>] : [];
         } catch {
           return [];
         }
@@ -60,11 +67,9 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
     throw new ExtraInputError(`${runDir} has no curve profile; run 'extra curve fit --run ${runDir}' and 'extra curve eval --run ${runDir}' first`);
   }
   let surface: SurfaceProfile | undefined;
-  try {
-    const s = JSON.parse(await fsp.readFile(path.join(runDir, 'surface', 'profile.json'), 'utf8')) as SurfaceProfile;
-    if (s.format === 'extra-surface-profile') surface = s;
-  } catch {
-    /* no surface */
-  }
+  const surfaceFile = path.join(runDir, 'surface', 'profile.json');
+  const surfaceText = await fsp.readFile(surfaceFile, 'utf8').catch(() => null);
+  // no surface is fine; a malformed one is an error like any other run file
+  if (surfaceText !== null) surface = parseJsonWith(surfaceProfileSchema, surfaceText, surfaceFile) as unknown as SurfaceProfile;
   return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface };
 }

@@ -7,6 +7,7 @@ import { objectiveMetrics, type ObjectiveMap } from '../curves/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initSurfaceTrainable, surfacePoint, surfaceTrainableNames, interiorIndices, type WeightSurface } from './surface.js';
 import { sampleSimplex, simplexGrid, type Bary } from './triangle.js';
+import { z } from 'zod';
 
 /**
  * The order-aware term generalised to the simplex: for every pair of sampled points and each corner
@@ -133,3 +134,15 @@ export function profileSurface(
     spearmanValLoss: sp,
   };
 }
+
+const metricsRow = z.array(z.object({ loss: z.number().finite(), accuracy: z.number().min(0).max(1) })).length(3);
+/** surface/profile.json as `extra surface eval` writes it: what queries and the report read. */
+export const surfaceProfileSchema = z
+  .object({
+    format: z.literal('extra-surface-profile'),
+    taskNames: z.array(z.string()).min(1),
+    objectiveNames: z.array(z.string()).length(3),
+    points: z.array(z.object({ bary: z.array(z.number().finite().min(0)).length(3), valObjectives: metricsRow, testObjectives: metricsRow }).passthrough()).min(1),
+  })
+  .passthrough();
+

@@ -3,5 +3,5 @@ export { triangleIndices, triangleBasis, cornerIndices, controlBary, simplexGrid
 export type { Bary } from './triangle.js';
 export { surfacePoint, surfaceControlPoints, initSurfaceTrainable, surfaceTrainableNames, interiorIndices } from './surface.js';
 export type { WeightSurface } from './surface.js';
-export { fitSurface, profileSurface, simplexOrderRegularizer } from './fit.js';
+export { fitSurface, profileSurface, simplexOrderRegularizer, surfaceProfileSchema } from './fit.js';
 export type { SurfaceFitConfig, SurfaceProfile, SurfacePoint } from './fit.js';
