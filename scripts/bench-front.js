@@ -51,7 +51,7 @@ for (const dataset of datasets) {
         continue;
       }
     }
-    const rows = await runFrontBenchmark(opts, { out: console.log, err: (s) => process.stderr.write(s + '\n') });
+    const rows = await runFrontBenchmark(opts, (s) => process.stderr.write(s + '\n'));
     mkdirSync(v.out, { recursive: true });
     writeFileSync(saved + '.tmp', JSON.stringify({ key, rows }));
     renameSync(saved + '.tmp', saved);

@@ -1,11 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { trainEndpoints } from '../cli/train.js';
-import { runCurveFit, runCurveEval } from '../cli/curve.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, type Log } from '../app/index.js';
 import { listEndpoints } from '../run/index.js';
 import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '../pareto/index.js';
 import { lossScale, queryCriterion } from '../curves/index.js';
-import type { Io } from '../cli/context.js';
 
 /**
  * Equal-budget comparison of ways to get a Pareto front (issue #8). Budget unit: one endpoint epoch
@@ -106,8 +104,8 @@ function rssMonitor(): () => number {
   };
 }
 
-export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontRow[]> {
-  const silent: Io = { out: () => {}, err: o.quiet ? () => {} : io.err };
+export async function runFrontBenchmark(o: FrontOptions, log: Log): Promise<FrontRow[]> {
+  const inner: Log = o.quiet ? () => {} : log;
   const run = path.join(o.out, `${o.dataset}-seed${o.seed}`);
   await fsp.rm(run, { recursive: true, force: true });
   const rows: FrontRow[] = [];
@@ -119,10 +117,10 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
   // LS sweep (its two extreme models double as the curves' endpoints: (0.9,0.1) and (0.1,0.9))
   let t0 = performance.now();
   let stopRss = rssMonitor();
-  await trainEndpoints({ ...base, prefs, epochs: o.epochs }, silent);
+  await trainEndpoints({ ...base, prefs, epochs: o.epochs }, inner);
   const sweepSeconds = (performance.now() - t0) / 1000;
   const sweepRss = stopRss();
-  io.err(`[bench front] ${o.dataset} seed ${o.seed}: sweep of ${o.sweep} models done (${sweepSeconds.toFixed(0)} s)`);
+  log(`[bench front] ${o.dataset} seed ${o.seed}: sweep of ${o.sweep} models done (${sweepSeconds.toFixed(0)} s)`);
   const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
   const names = Object.keys(eps[0].test ?? {});
   const endpointSeconds = (2 / o.sweep) * sweepSeconds;
@@ -142,13 +140,13 @@ export async function runFrontBenchmark(o: FrontOptions, io: Io): Promise<FrontR
     const c = curveMethods[m];
     t0 = performance.now();
     stopRss = rssMonitor();
-    await runCurveFit({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${m}`, evalPoints: 0, backend: o.backend, resume: false, quiet: true }, silent);
+    await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${m}`, evalPoints: 0, backend: o.backend, resume: false, quiet: true }, inner);
     const fitSeconds = (performance.now() - t0) / 1000;
-    const prof = await runCurveEval({ run, points: o.points, curve: `curve-${m}`, backend: o.backend, quiet: true }, silent);
+    const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${m}`, backend: o.backend, quiet: true }, inner);
     const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
     const rss = stopRss();
     rows.push({ method: m, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweepRss), testLosses: pts.map((p) => p.test) });
-    io.err(`[bench front] ${o.dataset} seed ${o.seed}: ${m} done`);
+    log(`[bench front] ${o.dataset} seed ${o.seed}: ${m} done`);
   }
   return rows;
 }

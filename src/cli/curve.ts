@@ -1,15 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { makeGeometry, fitCurve, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, type CurveOrientation, type CurveProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
-import { readGrouping } from '../grouping/index.js';
-import { writeJsonAtomic } from '../util/fs.js';
-import type { EndpointInfo } from '../run/index.js';
+import { curveKinds } from '../curves/index.js';
+import { evaluateRunCurve, fitRunCurve, type CurveFitRequest } from '../app/index.js';
 import { optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
-import { defaultThreads } from '../parallel/pool.js';
-import { withLock } from '../util/lock.js';
-import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, setupBackend, stdio, type Io, type OpenedRun } from './context.js';
+import { stdio, type Io } from './context.js';
 
 export const curveFitOptions: OptionSpec = {
   run: { type: 'string' },
@@ -37,12 +30,12 @@ export const curveFitOptions: OptionSpec = {
   quiet: { type: 'boolean' },
 };
 
-export const curveHelp = `extra curve fit  --run DIR [--kind nurbs|bezier|polychain|line] [--controls N] [--degree P] [--alpha A] [options]
+export const curveHelp = `extra curve fit  --run DIR [--kind ${curveKinds.join('|')}] [--controls N] [--degree P] [--alpha A] [options]
 extra curve eval --run DIR [--points 61] [--curve NAME]
 
 fit: join two endpoints of the run by a curve in weight space and train its interior control points
 (and NURBS weights) with the order-aware trade-off loss: mean task loss + alpha * R_order.
-  --kind K            nurbs (default) | bezier | polychain | line
+  --kind K            ${curveKinds.join(' | ')} (default nurbs; each kind has its own default --controls)
   --controls N        control points incl. the two endpoints (default 4)
   --degree P          NURBS degree (default 3; lowered to N-1 if N is too small)
   --alpha A           weight of the order term (default 0.5; 0 turns it off)
@@ -69,211 +62,33 @@ function splitBatchFlag(split: boolean, shared: boolean): boolean {
   return split;
 }
 
-/** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
-export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
-  const metricsOf = (e: EndpointInfo) => objectiveMetrics(taskNames.map((n) => e.val?.[n] ?? { loss: NaN, accuracy: NaN }), objectives);
-  const la = metricsOf(a).map((m) => m.loss);
-  const lb = metricsOf(b).map((m) => m.loss);
-  const diff = la.map((v, k) => lb[k] - v); // > 0: endpoint a is better on task k
-  let taskA = 0;
-  let taskB = 0;
-  diff.forEach((d, k) => {
-    if (d > diff[taskA]) taskA = k;
-    if (d < diff[taskB]) taskB = k;
-  });
-  if (taskA === taskB || diff.some((d) => !Number.isFinite(d))) {
-    // no clear difference in validation loss: fall back to the preferences
-    const pa = objectives.members.map((m) => m.reduce((s, k) => s + (a.preference[k] ?? 0), 0));
-    const pb = objectives.members.map((m) => m.reduce((s, k) => s + (b.preference[k] ?? 0), 0));
-    const pd = pa.map((v, k) => v - pb[k]);
-    taskA = pd.indexOf(Math.max(...pd));
-    taskB = pd.indexOf(Math.min(...pd));
-    if (taskA === taskB) taskB = (taskA + 1) % objectives.names.length;
-  }
-  return { taskA, taskB };
-}
-
-export interface CurveFitArgs {
-  run: string;
-  kind: string;
-  controls: number;
-  degree: number;
-  alpha: number;
-  beta?: number;
-  samples: number;
-  /** each value of t on its own part of the batch (default false: the whole batch for every t) */
-  splitBatch?: boolean;
-  l2: number;
-  noise: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  endpoints?: string[];
-  curve: string;
-  evalPoints: number;
-  /** data-parallel threads (default: all cores) */
-  threads?: number;
-  backend?: string;
-  resume: boolean;
-  quiet: boolean;
-}
-
-export function parseCurveFitArgs(argv: string[]): CurveFitArgs | 'help' {
+export function parseCurveFitArgs(argv: string[]): CurveFitRequest | 'help' {
   const { values: v, positionals } = parseFlags('curve fit', argv, curveFitOptions);
   if (v.help) return 'help';
   if (positionals.length) throw new ExtraInputError(`curve fit: unexpected argument '${positionals[0]}'`);
-  const kind = optString(v, 'kind') ?? 'nurbs';
-  const defaultControls = kind === 'line' ? 2 : kind === 'polychain' ? 3 : 4;
   return {
     run: reqString('curve fit', v, 'run'),
-    kind,
-    controls: optNumber('curve fit', v, 'controls', { integer: true, min: 2 }) ?? defaultControls,
-    degree: optNumber('curve fit', v, 'degree', { integer: true, min: 1 }) ?? 3,
-    alpha: optNumber('curve fit', v, 'alpha', { min: 0 }) ?? 0.5,
+    kind: optString(v, 'kind'),
+    controls: optNumber('curve fit', v, 'controls', { integer: true, min: 2 }),
+    degree: optNumber('curve fit', v, 'degree', { integer: true, min: 1 }),
+    alpha: optNumber('curve fit', v, 'alpha', { min: 0 }),
     beta: optNumber('curve fit', v, 'beta', { min: 0 }),
-    samples: optNumber('curve fit', v, 'samples', { integer: true, min: 1 }) ?? 2,
+    samples: optNumber('curve fit', v, 'samples', { integer: true, min: 1 }),
     splitBatch: splitBatchFlag(v['split-batch'] === true, v['shared-batch'] === true),
-    l2: optNumber('curve fit', v, 'l2', { min: 0 }) ?? 0,
-    noise: optNumber('curve fit', v, 'noise', { min: 0 }) ?? 0,
-    epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }) ?? 10,
-    batchSize: optNumber('curve fit', v, 'batch-size', { integer: true, positive: true }) ?? 256,
-    lr: optNumber('curve fit', v, 'lr', { positive: true }) ?? 1e-3,
-    seed: optNumber('curve fit', v, 'seed', { integer: true, min: 0 }) ?? 0,
+    l2: optNumber('curve fit', v, 'l2', { min: 0 }),
+    noise: optNumber('curve fit', v, 'noise', { min: 0 }),
+    epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }),
+    batchSize: optNumber('curve fit', v, 'batch-size', { integer: true, positive: true }),
+    lr: optNumber('curve fit', v, 'lr', { positive: true }),
+    seed: optNumber('curve fit', v, 'seed', { integer: true, min: 0 }),
     endpoints: optString(v, 'endpoints')?.split(','),
-    curve: optString(v, 'curve') ?? 'curve',
-    evalPoints: optNumber('curve fit', v, 'eval-points', { integer: true, min: 0 }) ?? 5,
+    curve: optString(v, 'curve'),
+    evalPoints: optNumber('curve fit', v, 'eval-points', { integer: true, min: 0 }),
     threads: optNumber('curve fit', v, 'threads', { integer: true, positive: true, max: 64 }),
     backend: optString(v, 'backend'),
     resume: v.resume === true,
     quiet: v.quiet === true,
   };
-}
-
-export interface CurveFitOutcome {
-  dir: string;
-  endpoints: [string, string];
-  orientation: CurveOrientation;
-  epochs: number;
-  seconds: number;
-  secondsPerEpoch: number;
-  lastEpoch: Record<string, unknown> | undefined;
-}
-
-export async function runCurveFit(a: CurveFitArgs, io: Io = stdio): Promise<CurveFitOutcome> {
-  const geometry = makeGeometry(a.kind, a.controls, a.degree); // validates kind/controls/degree first
-  const run = await openRun(a.run, 'a curve needs trained endpoints');
-  const grouping = await readGrouping(a.run);
-  const sides: [number[], number[]] | undefined = grouping ? [grouping.groups.members[grouping.roles.endpoints[0]], grouping.groups.members[grouping.roles.endpoints[1]]] : undefined;
-  const [ea, eb] = await pickEndpoints(a.run, a.endpoints, sides);
-  const backend = await setupBackend(a.backend, a.quiet);
-  const ds = await loadRunDataset(run.info, a.quiet);
-  const objectives = grouping?.groups ?? identityObjectives(ds.taskNames);
-  const orientation: CurveOrientation = { ...orientationFrom(ea, eb, ds.taskNames, objectives), aligned: grouping?.roles.aligned ?? null };
-  const beta = a.beta ?? (orientation.aligned !== null ? 0.5 : 0);
-  const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
-  const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
-  const dir = curveDirOf(a.run, a.curve);
-  // one writer per curve: a second fit (or eval) of the same curve is refused while this one runs
-  return withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
-    await fsp.mkdir(dir, { recursive: true });
-    if (!a.resume) await fsp.rm(path.join(dir, 'curve.json'), { force: true });
-    const t0 = performance.now();
-    const evalTs = a.evalPoints > 0 ? Array.from({ length: a.evalPoints }, (_, i) => (a.evalPoints === 1 ? 0.5 : i / (a.evalPoints - 1))) : [];
-    const res = await fitCurve(
-      run.model,
-      curve,
-      {
-        dir,
-        alpha: a.alpha,
-        beta,
-        objectives,
-        samplesPerBatch: a.samples,
-        splitBatch: a.splitBatch ?? false,
-        l2: a.l2,
-        noise: a.noise,
-        orientation,
-        evalTs,
-        epochs: a.epochs,
-        batchSize: a.batchSize,
-        lr: a.lr,
-        optimizer: { name: 'adam' },
-        schedule: { name: 'constant' },
-        seed: a.seed,
-        resume: a.resume,
-        progress: !a.quiet,
-        threads: a.threads ?? defaultThreads(),
-      },
-      ds,
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const trainSeconds = res.history.reduce((s, h) => s + h.seconds, 0);
-    await saveCurve(dir, curve, res.trainable, {
-      endpoints: [ea.id, eb.id],
-      orientation,
-      taskNames: ds.taskNames,
-      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch ?? false, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
-      epochs: a.epochs,
-      seconds,
-    });
-    res.trainable.forEach((t) => t.dispose());
-    ends.flat().forEach((t) => t.dispose());
-    const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
-    io.err(`curve (${a.kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
-    return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
-  });
-}
-
-export async function openCurve(run: OpenedRun, name: string) {
-  const dir = curveDirOf(run.dir, name);
-  const loaded = await loadCurve(
-    dir,
-    run.model.params.map((p) => p.name),
-    run.model.params.map((p) => p.shape),
-    run.dir,
-  );
-  return { dir, ...loaded };
-}
-
-export function profilePath(runDir: string, curveName: string): string {
-  return curveName === 'curve' ? path.join(runDir, 'profile.json') : path.join(curveDirOf(runDir, curveName), 'profile.json');
-}
-
-export interface StoredProfile extends CurveProfile {
-  format: 'extra-profile';
-  curve: string;
-  kind: string;
-  endpoints: [string, string];
-  orientation: CurveOrientation;
-  seconds: number;
-}
-
-export async function runCurveEval(
-  a: { run: string; points: number; curve: string; backend?: string; threads?: number; quiet: boolean },
-  io: Io = stdio,
-): Promise<StoredProfile> {
-  const run = await openRun(a.run, 'evaluating a curve needs a fitted curve');
-  const c = await openCurve(run, a.curve);
-  await setupBackend(a.backend, a.quiet);
-  const ds = await loadRunDataset(run.info, a.quiet);
-  const t0 = performance.now();
-  const grouping = await readGrouping(a.run);
-  const prof = await profileCurveInWorkers(run.model, c.curve, c.trainable, ds, a.points, { progress: !a.quiet, objectives: grouping?.groups, threads: a.threads ?? defaultThreads() });
-  const stored: StoredProfile = {
-    format: 'extra-profile',
-    curve: a.curve,
-    kind: c.file.geometry.kind,
-    endpoints: c.file.endpoints,
-    orientation: c.file.orientation,
-    seconds: (performance.now() - t0) / 1000,
-    ...prof,
-  };
-  const file = profilePath(a.run, a.curve);
-  await withLock(curveDirOf(a.run, a.curve), `curve '${a.curve}' of ${a.run}`, () => writeJsonAtomic(file, stored));
-  c.trainable.forEach((t) => t.dispose());
-  c.curve.ends.flat().forEach((t) => t.dispose());
-  io.err(`profile of ${a.points} points written to ${file}`);
-  return stored;
 }
 
 export async function curveCommand(argv: string[], io: Io = stdio): Promise<number> {
@@ -284,7 +99,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       io.out(curveHelp);
       return 0;
     }
-    const r = await runCurveFit(a, io);
+    const r = await fitRunCurve(a, io.err);
     if (rest.includes('--json')) io.out(JSON.stringify(r));
     else io.out(`curve fitted: ${r.dir} (${r.epochs} epochs, ${r.secondsPerEpoch.toFixed(1)} s/epoch)`);
     return 0;
@@ -304,16 +119,16 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       return 0;
     }
     if (positionals.length) throw new ExtraInputError(`curve eval: unexpected argument '${positionals[0]}'`);
-    const prof = await runCurveEval(
+    const prof = await evaluateRunCurve(
       {
         run: reqString('curve eval', v, 'run'),
-        points: optNumber('curve eval', v, 'points', { integer: true, min: 2 }) ?? 61,
-        curve: optString(v, 'curve') ?? 'curve',
+        points: optNumber('curve eval', v, 'points', { integer: true, min: 2 }),
+        curve: optString(v, 'curve'),
         backend: optString(v, 'backend'),
         threads: optNumber('curve eval', v, 'threads', { integer: true, positive: true, max: 64 }),
         quiet: v.quiet === true,
       },
-      io,
+      io.err,
     );
     if (v.json) io.out(JSON.stringify({ hypervolume: prof.hypervolume, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length }));
     else {

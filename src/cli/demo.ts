@@ -3,9 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { readRun } from '../run/index.js';
 import { optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
-import { trainEndpoints } from './train.js';
-import { runCurveFit, runCurveEval } from './curve.js';
-import { runQuery } from './query.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, query } from '../app/index.js';
 import { writeReport } from '../report/index.js';
 
 /**
@@ -81,18 +79,18 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
       resume: false,
       quiet,
     },
-    io,
+    io.err,
   );
   const tEnd = performance.now();
   stage('2/5 NURBS curve with the order-aware loss');
-  const fit = await runCurveFit(
+  const fit = await fitRunCurve(
     { run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, l2: 0, noise: 0, epochs: C, batchSize: 256, lr: demoDefaults.curveLr, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet },
-    io,
+    io.err,
   );
   stage(`3/5 profile on ${points} points`);
-  const prof = await runCurveEval({ run: out, points, curve: 'curve', backend, quiet }, io);
+  const prof = await evaluateRunCurve({ run: out, points, curve: 'curve', backend, quiet }, io.err);
   stage('4/5 query at preference (0.5,0.5)');
-  const q = await runQuery({ run: out, pref: '0.5,0.5', method: 'chebyshev', curve: 'curve', refine: true, backend, quiet: true });
+  const q = await query({ run: out, pref: '0.5,0.5', method: 'chebyshev', curve: 'curve', refine: 'parabola', backend });
   stage('5/5 report');
   const rep = await writeReport(out, `${out}/report`);
   const seconds = (performance.now() - t0) / 1000;

@@ -42,6 +42,15 @@ ${rows.join('\n')}
 Exit codes: 0 success, 2 bad input (one line on stderr naming the problem), 1 internal error.`;
 }
 
+/**
+ * 'extra CMD: message', without repeating the command when the message already starts with it (flag
+ * errors say 'curve fit: --epochs …', the library's errors say nothing about the command).
+ */
+export function oneLineError(cmd: string, message: string): string {
+  const first = message.split('\n')[0];
+  return new RegExp(`^${cmd}( [a-z-]+)?: `).test(first) ? `extra ${first}` : `extra ${cmd}: ${first}`;
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // no tfjs console adverts or debug warnings: stderr is ours (progress and one-line errors)
   tf.env().set('PROD', true);
@@ -62,13 +71,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {
     return await c.run(rest, io);
   } catch (e) {
-    if (isExtraInputError(e)) {
-      io.err(`extra ${cmd}: ${e.message}`);
-      return 2;
-    }
-    const sys = describeSystemError(e);
-    if (sys) {
-      io.err(`extra ${cmd}: ${sys}`);
+    const said = isExtraInputError(e) ? e.message : describeSystemError(e);
+    if (said) {
+      io.err(oneLineError(cmd, said));
       return 2;
     }
     throw e;

@@ -3,7 +3,7 @@ import type { FunctionalModel } from '../models/index.js';
 import { evaluateSplit, makeProgress, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
-import { identityObjectives, objectiveMetrics, type ObjectiveMap } from './types.js';
+import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
 import { currentBackend } from '../backend/index.js';
 import { dataParallelAvailable } from '../parallel/pool.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
@@ -37,6 +37,16 @@ export interface CurveProfile {
 const pointSchema = z.object({ t: finite.min(0).max(1), val: z.array(taskMetricsSchema).min(1), test: z.array(taskMetricsSchema).min(1) });
 
 /** profile.json as `extra curve eval` writes it: the fields that queries, reports and the explorer read. */
+/** profile.json: a curve's profile with what produced it (validated on read by profileFileSchema). */
+export interface StoredProfile extends CurveProfile {
+  format: 'extra-profile';
+  curve: string;
+  kind: string;
+  endpoints: [string, string];
+  orientation: CurveOrientation;
+  seconds: number;
+}
+
 export const profileFileSchema = z
   .object({
     format: z.literal('extra-profile'),

@@ -152,6 +152,10 @@ export function criterionOnSweep(points: ProfilePoint[], preference: number[], m
 
 /** Linear interpolation of the sweep's numbers at t (the prediction when no evaluation is run). */
 export function interpolateProfile(points: ProfilePoint[], t: number): ProfilePoint {
+  // extrapolating past the profile's own grid would invent numbers for models never evaluated
+  if (!points.length || !(t >= points[0].t && t <= points[points.length - 1].t)) {
+    throw new ExtraInputError(`t = ${t} is outside the profile's grid [${points[0]?.t ?? NaN}, ${points[points.length - 1]?.t ?? NaN}]`);
+  }
   let i = 0;
   while (i < points.length - 2 && points[i + 1].t < t) i++;
   const a = points[i];

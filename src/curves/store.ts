@@ -6,7 +6,8 @@ import { readSafetensors, writeSafetensors } from '../io/index.js';
 import { validateKnots } from '../nurbs/index.js';
 import { writeJsonAtomic, exists } from '../util/fs.js';
 import { controlPoints, currentWeights, type WeightCurve } from './curve.js';
-import { curveKinds, type CurveGeometry, type CurveKind, type CurveOrientation } from './types.js';
+import { type CurveGeometry, type CurveOrientation } from './types.js';
+import { curveKinds } from './kinds/index.js';
 import { z } from 'zod';
 import { readJsonWith, finite, count } from '../io/json-file.js';
 
@@ -18,7 +19,7 @@ export const curveFileSchema = z
     format: z.literal('extra-curve'),
     version: z.literal(1),
     geometry: z.object({
-      kind: z.enum(curveKinds as [CurveKind, ...CurveKind[]]),
+      kind: z.string().refine((k) => curveKinds.includes(k), { message: `must be one of ${curveKinds.join(', ')}` }),
       degree: z.number().int().min(1).max(16),
       knots: z.array(finite),
       weights: z.array(finite.positive()),

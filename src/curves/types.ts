@@ -1,9 +1,7 @@
-export type CurveKind = 'nurbs' | 'bezier' | 'polychain' | 'line';
-export const curveKinds: readonly CurveKind[] = ['nurbs', 'bezier', 'polychain', 'line'];
-
 /** The geometry of a curve, stored in curve.json. Control point values live in controls.safetensors. */
 export interface CurveGeometry {
-  kind: CurveKind;
+  /** a name of the curve-kind table (src/curves/kinds) */
+  kind: string;
   degree: number;
   knots: number[];
   /** current weights ω_i > 0 (all 1 for the non-rational kinds) */

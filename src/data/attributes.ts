@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { MultiTaskDataset, Split } from './types.js';
+import type { DatasetEntry, MultiTaskDataset, Split } from './types.js';
+import { loadMultiDataset } from './multi-load.js';
 
 /**
  * Binary digit attributes: a many-task problem (6 attributes × 2 positions = 12 tasks) built from a
@@ -40,3 +41,10 @@ export function toAttributeDataset(base: MultiTaskDataset, name: string): MultiT
     test: deriveSplit(base.test),
   };
 }
+
+/** multi-mnist-attributes: 12 binary tasks (6 attributes × 2 positions) on the multi-mnist images. */
+export const multiMnistAttributes: DatasetEntry = {
+  name: 'multi-mnist-attributes',
+  description: 'binary digit attributes (even, large, prime, loop, straight, square) of both multi-mnist digits: 12 tasks',
+  load: async (opts) => toAttributeDataset(await loadMultiDataset('multi-mnist', opts), 'multi-mnist-attributes'),
+};

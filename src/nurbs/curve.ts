@@ -2,7 +2,8 @@ import { NurbsError } from './errors.js';
 import { rationalBasis, rationalBasisDerivative } from './basis.js';
 import { clampedUniformKnots } from './knots.js';
 
-export type NurbsKind = 'nurbs' | 'bezier' | 'polychain' | 'line';
+/** The name of a spec's shape (nurbs, bezier, polychain, line); curve kinds are tabled in src/curves/kinds. */
+export type NurbsKind = string;
 
 /** Everything but the control points: kind, degree, knots and weights. */
 export interface NurbsSpec {

@@ -1,5 +1,5 @@
 import { gram, matVec, projectSimplex, combine } from './linalg.js';
-import type { Objective } from './types.js';
+import type { GradientObjective } from './types.js';
 
 /**
  * CAGrad (Liu et al. 2021). With g0 the mean gradient and radius c‖g0‖, the dual is
@@ -40,19 +40,19 @@ export function cagradWeights(M: number[][], c: number, preference?: readonly nu
   return w;
 }
 
-export const cagrad: Objective = {
+export const cagrad: GradientObjective = {
   name: 'cagrad',
   description: 'CAGrad: conflict-averse direction within radius c‖g0‖ of the preference-weighted mean gradient g0',
   needsGradients: true,
   defaults: { c: 0.4 },
   aggregate({ grads, preference }, options = {}) {
     const c = options.c ?? 0.4;
-    const M = gram(grads!);
+    const M = gram(grads);
     const b = preference;
-    const g0 = combine(grads!, b);
+    const g0 = combine(grads, b);
     if (c === 0) return { taskWeights: [...b], direction: g0 };
     const w = cagradWeights(M, c, b);
-    const gw = combine(grads!, w);
+    const gw = combine(grads, w);
     const Mb = matVec(M, b);
     const g0norm = Math.sqrt(Math.max(0, Mb.reduce((a, v, k) => a + v * b[k], 0)));
     let gwn = 0;

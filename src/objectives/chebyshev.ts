@@ -1,11 +1,11 @@
-import type { Objective } from './types.js';
+import type { LossObjective } from './types.js';
 
 /**
  * Chebyshev scalarization: minimize max_k r_k (L_k − z_k). The ideal point z defaults to 0 (a lower
  * bound of every cross-entropy); `temperature` > 0 replaces the hard max by a softmax over
  * r_k (L_k − z_k)/τ, whose gradient is smoother.
  */
-export const chebyshev: Objective = {
+export const chebyshev: LossObjective = {
   name: 'chebyshev',
   description: 'Chebyshev scalarization max_k r_k (L_k − z_k), z = 0',
   needsGradients: false,

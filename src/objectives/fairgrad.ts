@@ -1,5 +1,5 @@
 import { gram, matVec, solve, combine } from './linalg.js';
-import type { Objective } from './types.js';
+import type { GradientObjective } from './types.js';
 
 /**
  * FairGrad (Ban & Ji 2024): α-fair weights solve (GᵀG w)_k = w_k^{−1/α}, w > 0. The system is the
@@ -43,14 +43,14 @@ export function fairgradWeights(M: number[][], alpha: number, priority?: readonl
   return w;
 }
 
-export const fairgrad: Objective = {
+export const fairgrad: GradientObjective = {
   name: 'fairgrad',
   description: 'FairGrad: α-fair utility weights, (GᵀG w)_k = ρ_k^(1/α) w_k^(−1/α), ρ = K·preference',
   needsGradients: true,
   defaults: { alpha: 2 },
   aggregate({ grads, preference }, options = {}) {
-    const K = grads!.length;
-    const w = fairgradWeights(gram(grads!), options.alpha ?? 2, preference.map((r) => r * K));
-    return { taskWeights: w, direction: combine(grads!, w) };
+    const K = grads.length;
+    const w = fairgradWeights(gram(grads), options.alpha ?? 2, preference.map((r) => r * K));
+    return { taskWeights: w, direction: combine(grads, w) };
   },
 };

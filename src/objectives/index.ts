@@ -1,5 +1,5 @@
 /** Scalarizations and MTL gradient aggregators, each a pure plug-in behind one interface. */
-export type { Objective, AggregationInput, AggregationResult } from './types.js';
+export type { Objective, LossObjective, GradientObjective, AggregationInput, AggregationResult } from './types.js';
 export { getObjective, objectiveNames, registerObjective } from './registry.js';
 export { normalizePreference, parsePreference } from './preference.js';
 export { minNormWeights } from './mgda.js';

@@ -1,7 +1,7 @@
-import type { Objective } from './types.js';
+import type { LossObjective } from './types.js';
 
 /** Linear scalarization: minimize Σ_k r_k L_k. */
-export const ls: Objective = {
+export const ls: LossObjective = {
   name: 'ls',
   description: 'linear scalarization Σ r_k L_k',
   needsGradients: false,

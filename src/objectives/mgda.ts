@@ -1,5 +1,5 @@
 import { gram, matVec, combine, projectSimplex } from './linalg.js';
-import type { Objective } from './types.js';
+import type { GradientObjective } from './types.js';
 
 /**
  * Min-norm point of the convex hull of the gradients, min_{w ∈ Δ} ‖Σ w_k g_k‖² = wᵀMw (Désidéri
@@ -36,13 +36,13 @@ function minNormPair(aa: number, ab: number, bb: number): [number, number] {
   return [g, 1 - g];
 }
 
-export const mgda: Objective = {
+export const mgda: GradientObjective = {
   name: 'mgda',
   description: 'MGDA: min-norm point of the convex hull of the task gradients',
   needsGradients: true,
   defaults: {},
   aggregate({ grads }) {
-    const w = minNormWeights(gram(grads!));
-    return { taskWeights: w, direction: combine(grads!, w) };
+    const w = minNormWeights(gram(grads));
+    return { taskWeights: w, direction: combine(grads, w) };
   },
 };

@@ -1,6 +1,6 @@
 import { gram, combine } from './linalg.js';
 import { fairgradWeights } from './fairgrad.js';
-import type { Objective } from './types.js';
+import type { GradientObjective } from './types.js';
 
 /**
  * Nash-MTL (Navon et al., ICML 2022): the Nash bargaining weights solve (GᵀG α)_k = 1/α_k, α > 0, and
@@ -24,15 +24,15 @@ export function nashWeights(M: number[][], priority?: readonly number[]): number
   );
 }
 
-export const nashMtl: Objective = {
+export const nashMtl: GradientObjective = {
   name: 'nash-mtl',
   description: 'Nash-MTL: bargaining weights (GᵀG α)_k = ρ_k/α_k on the normalized Gram matrix, update clipped to maxNorm; ρ = K·preference',
   needsGradients: true,
   defaults: { maxNorm: 1 },
   aggregate({ grads, preference }, options = {}) {
-    const K = grads!.length;
-    const w = nashWeights(gram(grads!), preference.map((r) => r * K));
-    const d = combine(grads!, w);
+    const K = grads.length;
+    const w = nashWeights(gram(grads), preference.map((r) => r * K));
+    const d = combine(grads, w);
     const maxNorm = options.maxNorm ?? 1;
     if (maxNorm > 0) {
       let n2 = 0;

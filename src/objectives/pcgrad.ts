@@ -1,6 +1,6 @@
 import { dot } from './linalg.js';
 import { makeRng, permutation, deriveSeed } from '../util/rng.js';
-import type { Objective } from './types.js';
+import type { GradientObjective } from './types.js';
 
 /**
  * PCGrad (Yu et al. 2020): each task gradient is projected onto the normal plane of every other
@@ -23,13 +23,13 @@ export function pcgradProject(grads: Float64Array[], step: number, seed = 0): Fl
   });
 }
 
-export const pcgrad: Objective = {
+export const pcgrad: GradientObjective = {
   name: 'pcgrad',
   description: 'PCGrad: project away conflicting gradient components, then sum',
   needsGradients: true,
   defaults: { seed: 0 },
   aggregate({ grads, step }, options = {}) {
-    const proj = pcgradProject(grads!, step, options.seed ?? 0);
+    const proj = pcgradProject(grads, step, options.seed ?? 0);
     const d = new Float64Array(proj[0].length);
     for (const g of proj) for (let q = 0; q < d.length; q++) d[q] += g[q];
     return { taskWeights: proj.map(() => 1), direction: d };

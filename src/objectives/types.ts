@@ -6,7 +6,7 @@
 export interface AggregationInput {
   /** per-task loss values of this step */
   losses: number[];
-  /** per-task gradients of the shared parameters, flattened (only for needsGradients methods) */
+  /** per-task gradients of the shared parameters, flattened (given to, and required by, GradientObjectives) */
   grads?: Float64Array[];
   /** normalized preference: non-negative, sums to 1 */
   preference: number[];
@@ -22,12 +22,23 @@ export interface AggregationResult {
   direction?: Float64Array;
 }
 
-export interface Objective {
+interface ObjectiveBase {
   name: string;
   description: string;
-  /** false: the trainer back-propagates Σ w_k L_k in one pass; true: it supplies per-task gradients */
-  needsGradients: boolean;
   /** documented hyper-parameters and their defaults */
   defaults: Record<string, number>;
+}
+
+/** A method that needs only the losses: the trainer back-propagates Σ w_k L_k in one pass. */
+export interface LossObjective extends ObjectiveBase {
+  needsGradients: false;
   aggregate(input: AggregationInput, options?: Record<string, number>): AggregationResult;
 }
+
+/** A method that needs the per-task gradients of the shared parameters (the trainer supplies them). */
+export interface GradientObjective extends ObjectiveBase {
+  needsGradients: true;
+  aggregate(input: AggregationInput & { grads: Float64Array[] }, options?: Record<string, number>): AggregationResult;
+}
+
+export type Objective = LossObjective | GradientObjective;

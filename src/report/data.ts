@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../run/index.js';
-import type { StoredProfile } from '../cli/curve.js';
+import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { profileFileSchema } from '../curves/index.js';

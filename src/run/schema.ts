@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
+import { architectures, modelArchs } from '../models/registry.js';
 
 /** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
-const modelSpecSchema = z.discriminatedUnion('arch', [
-  z.object({ arch: z.literal('lenet-mtl'), inputShape: z.tuple([positiveInt, positiveInt, positiveInt]), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) }),
-  z.object({ arch: z.literal('mlp-mtl'), inputShape: z.array(positiveInt).min(1), hidden: z.array(positiveInt), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) }),
-]);
+/** A model spec: the common fields, then the architecture's own check (src/models/registry.ts). */
+const modelSpecSchema = z
+  .object({ arch: z.string(), inputShape: z.array(positiveInt).min(1), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1), hidden: z.array(positiveInt).optional() })
+  .superRefine((spec, ctx) => {
+    const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
+    const bad = arch ? arch.checkSpec(spec) : `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')})`;
+    if (bad) ctx.addIssue({ code: z.ZodIssueCode.custom, message: bad, path: ['arch'] });
+  });
 
 export const runInfoSchema = z
   .object({

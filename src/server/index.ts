@@ -4,12 +4,9 @@ import path from 'node:path';
 import { zipSync } from 'fflate';
 import { ExtraInputError, isExtraInputError } from '../errors.js';
 import { gatherReportData, frontFigure, plotlyFile } from '../report/index.js';
-import { preferenceToT, interpolateProfile, evaluateAt, queryMethods, identityObjectives, objectiveMetrics, type QueryMethod } from '../curves/index.js';
-import { parsePreference } from '../objectives/index.js';
+import { evaluateAt, queryMethods, identityObjectives, objectiveMetrics } from '../curves/index.js';
 import { byTaskName } from '../train/index.js';
-import { openRun, setupBackend, loadRunDataset } from '../cli/context.js';
-import { openCurve } from '../cli/curve.js';
-import { readProfile, exportAt } from '../cli/query.js';
+import { openRun, useBackend, loadRunDataset, openCurve, readProfile, exportAt, query, type OpenedCurve } from '../app/index.js';
 import { explorerHtml } from './page.js';
 import { DECIMAL } from '../util/number.js';
 
@@ -80,10 +77,10 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
   });
   const realRun = await fsp.realpath(runDir);
   // model, curve and data load on first use; one job at a time (tfjs state is process-global)
-  let loaded: Promise<{ c: Awaited<ReturnType<typeof openCurve>>; ds: Awaited<ReturnType<typeof loadRunDataset>> }> | null = null;
+  let loaded: Promise<{ c: OpenedCurve; ds: Awaited<ReturnType<typeof loadRunDataset>> }> | null = null;
   const load = () =>
     (loaded ??= (async () => {
-      await setupBackend(opts.backend, true);
+      await useBackend(opts.backend, true);
       return { c: await openCurve(run, curveName), ds: await loadRunDataset(run.info, true) };
     })());
   let queue: Promise<unknown> = Promise.resolve();
@@ -131,14 +128,12 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     }
     if (route === '/api/profile') return sendJson(res, 200, profile);
     if (route === '/api/query') {
-      const method = (url.searchParams.get('method') ?? 'chebyshev') as QueryMethod;
-      if (!queryMethods.includes(method)) throw new HttpError(400, `method must be one of ${queryMethods.join(', ')}`);
+      const method = url.searchParams.get('method') ?? 'chebyshev';
+      if (!(queryMethods as readonly string[]).includes(method)) throw new HttpError(400, `method must be one of ${queryMethods.join(', ')}`);
       const prefText = url.searchParams.get('pref');
       if (!prefText) throw new HttpError(400, 'pref is required, e.g. ?pref=0.3,0.7');
-      const pref = parsePreference(prefText, objectives.names.length);
-      const ans = await preferenceToT(objPoints, pref, method);
-      const p = interpolateProfile(objPoints, ans.t);
-      return sendJson(res, 200, { t: ans.t, method, preference: pref, predicted: byTaskName(objectives.names, p.test) });
+      // the same answer as `extra query --no-refine`: t from the objectives' validation losses, numbers read off the profile
+      return sendJson(res, 200, await query({ run: runDir, pref: prefText, method, curve: curveName, refine: 'interpolate' }));
     }
     if (route === '/api/evaluate') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body {"t": …}');
@@ -167,7 +162,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       if (format !== 'tfjs' && format !== 'safetensors') throw new HttpError(400, 'format must be tfjs or safetensors');
       const out = path.join(runDir, 'exports', `t-${t.toFixed(4)}-${format}`);
       const files = await serial(async () => {
-        await setupBackend(opts.backend, true);
+        await useBackend(opts.backend, true);
         await pruneExports(path.join(runDir, 'exports'), path.basename(out));
         return exportAt(run, curveName, t, format, out, { via: 'extra serve' });
       });

@@ -68,6 +68,7 @@ interface StepContext {
 
 /** Gradients of Σ_k w_k L_k where the weights come from a scalarization plug-in. */
 function scalarizedStep({ model, objective, params, batch, preference, state, step, options }: StepContext): StepResult {
+  if (objective.needsGradients) throw new Error(`${objective.name} needs per-task gradients: use aggregatedStep`);
   let lossValues: number[] = [];
   const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
     const outs = model.forward(p, batch.x);
@@ -120,6 +121,7 @@ export function perTaskGradients(
  * flat vectors, its direction written back. Head parameters get their own task's gradient, as in LibMTL.
  */
 function aggregatedStep({ model, objective, params, batch, preference, state, step, options }: StepContext): StepResult {
+  if (!objective.needsGradients) throw new Error(`${objective.name} needs only the losses: use scalarizedStep`);
   const { losses, perTask, shared: flat, sharedIdx } = perTaskGradients(model, params, batch);
   const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
@@ -157,7 +159,7 @@ async function pooledStep(pool: GradientPool, { model, objective, params, batch,
   if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
   const values = params.map((p) => p.dataSync() as Float32Array);
   const shapes = model.params.map((p) => p.shape);
-  const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, {}, (losses) => objective.aggregate({ losses, preference, state, step }, options).taskWeights);
+  const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, {}, (losses) => (objective.needsGradients ? [] : objective.aggregate({ losses, preference, state, step }, options).taskWeights));
   if (!objective.needsGradients) return { grads: unflatten(r.grads[0], shapes), losses: r.losses };
   const offsets: number[] = [];
   let off = 0;
@@ -176,6 +178,7 @@ async function pooledStep(pool: GradientPool, { model, objective, params, batch,
     }
     return out;
   });
+  if (!objective.needsGradients) throw new Error('unreachable: loss-only methods returned above');
   const res = objective.aggregate({ losses: r.losses, grads: flat, preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
   const out: tf.Tensor[] = new Array(params.length);

@@ -94,9 +94,31 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     expect(Object.keys(q).sort()).toEqual(['method', 'predicted', 'preference', 't', 'source', 'validation'].sort());
     expect(q.method).toBe('chebyshev');
     expect(q.preference).toEqual([0.3, 0.7]);
-    expect(q.t).toBeGreaterThanOrEqual(0);
-    expect(q.t).toBeLessThanOrEqual(1);
     expect(Object.keys(q.predicted)).toEqual(['top-left', 'bottom-right']);
+    // the known answer, from profile.json: the grid point minimising the documented Chebyshev criterion
+    // max_k r_k (L_k − z_k)/s_k on the validation losses (z: best loss per objective, s: max − min)
+    const objPts: { t: number; val: { loss: number }[] }[] = prof.objectivePoints ?? prof.points;
+    const rows = objPts.map((p) => p.val.map((m) => m.loss));
+    const pref = [0.3, 0.7];
+    const zs = pref.map((_, k) => Math.min(...rows.map((l) => l[k])));
+    const ss = pref.map((_, k) => Math.max(Math.max(...rows.map((l) => l[k])) - zs[k], 1e-12));
+    const crit = rows.map((l) => Math.max(...l.map((v, k) => (pref[k] * (v - zs[k])) / ss[k])));
+    const minCrit = Math.min(...crit);
+    const best = crit.indexOf(minCrit);
+    const ties = objPts.filter((_, i) => crit[i] <= minCrit + 1e-12).map((p) => p.t);
+    r = extra(['query', '--run', run, '--pref', '0.3,0.7', '--no-refine', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const qn = JSON.parse(r.out);
+    expect(qn.source).toBe('interpolated');
+    if (ties.length === 1) expect(qn.t).toBe(objPts[best].t);
+    else expect(ties).toContain(qn.t);
+    // at a grid point the predicted numbers are the profile's own
+    const gi = prof.points.findIndex((p: { t: number }) => p.t === qn.t);
+    expect(qn.predicted['top-left'].loss).toBe(prof.points[gi].test[0].loss);
+    expect(qn.predicted['bottom-right'].loss).toBe(prof.points[gi].test[1].loss);
+    // the refined default stays within one grid step of the best grid point
+    expect(q.source).toBe('evaluated');
+    expect(Math.abs(q.t - objPts[best].t)).toBeLessThanOrEqual(objPts[1].t - objPts[0].t + 1e-12);
 
     const out = path.join(run, 'exports', 'mid');
     r = extra(['export', '--run', run, '--t', '0.4', '--format', 'tfjs', '--out', out]);

@@ -79,6 +79,6 @@ describe('many tasks: grouping and the grouped pipeline from the command line', 
   it('k larger than the number of tasks is exit 2 with one line', () => {
     const r = extra(['group', '--run', mkdtempSync(path.join(tmpdir(), 'extra-group-k-')), ...sizes, '--k', '20']);
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n').filter((l) => !l.startsWith('['))).toEqual(['extra group: group: --k 20 is larger than the number of tasks (12)']);
+    expect(r.err.trim().split('\n').filter((l) => !l.startsWith('['))).toEqual(['extra group: --k 20 is larger than the number of tasks (12)']);
   });
 });

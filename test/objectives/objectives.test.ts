@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { getObjective, minNormWeights, cagradWeights, fairgradWeights, nashWeights, pcgradProject, gram, parsePreference, normalizePreference, objectiveNames } from '../../src/objectives/index.js';
 import { ExtraInputError } from '../../src/errors.js';
+import type { LossObjective } from '../../src/objectives/index.js';
 import { makeRng } from '../../src/util/rng.js';
 
 const f64 = (a: number[]) => Float64Array.from(a);
@@ -9,6 +10,13 @@ const norm2 = (w: number[], G: Float64Array[]) => {
   const d = G[0].map((_, q) => G.reduce((s, g, k) => s + w[k] * g[q], 0));
   return dot(d, d);
 };
+
+/** a registered loss-only method (its aggregate needs no gradients) */
+function lossObjective(name: string): LossObjective {
+  const o = getObjective(name);
+  if (o.needsGradients) throw new Error(`${name} needs gradients`);
+  return o;
+}
 
 /** brute force over a simplex grid (K = 2 or 3) */
 function simplexGrid(K: number, n: number): number[][] {
@@ -20,10 +28,10 @@ function simplexGrid(K: number, n: number): number[][] {
 
 describe('scalarizations', () => {
   it('ls weights are the preference; chebyshev puts the weight on argmax r_k L_k', () => {
-    expect(getObjective('ls').aggregate({ losses: [1, 2], preference: [0.3, 0.7], state: {}, step: 0 }).taskWeights).toEqual([0.3, 0.7]);
-    const c = getObjective('chebyshev').aggregate({ losses: [1, 2], preference: [0.8, 0.2], state: {}, step: 0 });
+    expect(lossObjective('ls').aggregate({ losses: [1, 2], preference: [0.3, 0.7], state: {}, step: 0 }).taskWeights).toEqual([0.3, 0.7]);
+    const c = lossObjective('chebyshev').aggregate({ losses: [1, 2], preference: [0.8, 0.2], state: {}, step: 0 });
     expect(c.taskWeights).toEqual([0.8, 0]); // 0.8·1 > 0.2·2
-    const soft = getObjective('chebyshev').aggregate({ losses: [1, 1], preference: [0.5, 0.5], state: {}, step: 0 }, { temperature: 1 });
+    const soft = lossObjective('chebyshev').aggregate({ losses: [1, 1], preference: [0.5, 0.5], state: {}, step: 0 }, { temperature: 1 });
     expect(soft.taskWeights[0]).toBeCloseTo(0.25, 12);
   });
 });

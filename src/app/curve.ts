@@ -1,0 +1,257 @@
+import type * as tf from '@tensorflow/tfjs';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { makeGeometry, fitCurve, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
+import { readGrouping } from '../grouping/index.js';
+import { parseJsonWith } from '../io/json-file.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import type { EndpointInfo } from '../run/index.js';
+export type { StoredProfile } from '../curves/index.js';
+import { defaultThreads } from '../parallel/pool.js';
+import { withLock } from '../util/lock.js';
+import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, silent, useBackend, type Log, type OpenedRun } from './run.js';
+
+/** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
+export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
+  const metricsOf = (e: EndpointInfo) => objectiveMetrics(taskNames.map((n) => e.val?.[n] ?? { loss: NaN, accuracy: NaN }), objectives);
+  const la = metricsOf(a).map((m) => m.loss);
+  const lb = metricsOf(b).map((m) => m.loss);
+  const diff = la.map((v, k) => lb[k] - v); // > 0: endpoint a is better on task k
+  let taskA = 0;
+  let taskB = 0;
+  diff.forEach((d, k) => {
+    if (d > diff[taskA]) taskA = k;
+    if (d < diff[taskB]) taskB = k;
+  });
+  if (taskA === taskB || diff.some((d) => !Number.isFinite(d))) {
+    // no clear difference in validation loss: fall back to the preferences
+    const pa = objectives.members.map((m) => m.reduce((s, k) => s + (a.preference[k] ?? 0), 0));
+    const pb = objectives.members.map((m) => m.reduce((s, k) => s + (b.preference[k] ?? 0), 0));
+    const pd = pa.map((v, k) => v - pb[k]);
+    taskA = pd.indexOf(Math.max(...pd));
+    taskB = pd.indexOf(Math.min(...pd));
+    if (taskA === taskB) taskB = (taskA + 1) % objectives.names.length;
+  }
+  return { taskA, taskB };
+}
+
+/** Defaults of a curve fit (the CLI's too); the control-point count comes from the kind's table entry. */
+export const curveFitDefaults = {
+  kind: 'nurbs',
+  degree: 3,
+  alpha: 0.5,
+  samples: 2,
+  splitBatch: false,
+  l2: 0,
+  noise: 0,
+  epochs: 10,
+  batchSize: 256,
+  lr: 1e-3,
+  seed: 0,
+  curve: 'curve',
+  evalPoints: 5,
+};
+
+export interface CurveFitRequest {
+  run: string;
+  /** a curve kind of the table in src/curves/kinds (nurbs, bezier, polychain, line) */
+  kind?: string;
+  /** control points including the two endpoints (default: the kind's own) */
+  controls?: number;
+  degree?: number;
+  /** weight of the order term R_order */
+  alpha?: number;
+  /** weight of R_align for the grouping's aligned group (default 0.5 with one, else 0) */
+  beta?: number;
+  /** values of t per batch */
+  samples?: number;
+  /** each value of t on its own part of the batch (default false: the whole batch for every t) */
+  splitBatch?: boolean;
+  l2?: number;
+  noise?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  /** the two endpoint ids (default: the run's most extreme pair) */
+  endpoints?: string[];
+  /** the curve's sub-directory name in the run */
+  curve?: string;
+  /** t values checked on validation after each epoch */
+  evalPoints?: number;
+  /** data-parallel threads (default: all cores) */
+  threads?: number;
+  backend?: string;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+export interface CurveFitOutcome {
+  dir: string;
+  endpoints: [string, string];
+  orientation: CurveOrientation;
+  epochs: number;
+  seconds: number;
+  secondsPerEpoch: number;
+  lastEpoch: Record<string, unknown> | undefined;
+}
+
+/** Join two endpoints of a run by a curve and train it with the order-aware loss; writes RUN/CURVE/. */
+export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Promise<CurveFitOutcome> {
+  const d = curveFitDefaults;
+  const kind = req.kind ?? d.kind;
+  const a = {
+    ...req,
+    alpha: req.alpha ?? d.alpha,
+    samples: req.samples ?? d.samples,
+    splitBatch: req.splitBatch ?? d.splitBatch,
+    l2: req.l2 ?? d.l2,
+    noise: req.noise ?? d.noise,
+    epochs: req.epochs ?? d.epochs,
+    batchSize: req.batchSize ?? d.batchSize,
+    lr: req.lr ?? d.lr,
+    seed: req.seed ?? d.seed,
+    curve: req.curve ?? d.curve,
+    evalPoints: req.evalPoints ?? d.evalPoints,
+    resume: req.resume ?? false,
+    quiet: req.quiet ?? false,
+  };
+  const geometry = makeGeometry(kind, req.controls ?? curveKindDefaults(kind).controls, req.degree ?? d.degree); // validates kind/controls/degree first
+  const run = await openRun(a.run, 'a curve needs trained endpoints');
+  const grouping = await readGrouping(a.run);
+  const sides: [number[], number[]] | undefined = grouping ? [grouping.groups.members[grouping.roles.endpoints[0]], grouping.groups.members[grouping.roles.endpoints[1]]] : undefined;
+  const [ea, eb] = await pickEndpoints(a.run, a.endpoints, sides);
+  const backend = await useBackend(a.backend, a.quiet);
+  const ds = await loadRunDataset(run.info, a.quiet);
+  const objectives = grouping?.groups ?? identityObjectives(ds.taskNames);
+  const orientation: CurveOrientation = { ...orientationFrom(ea, eb, ds.taskNames, objectives), aligned: grouping?.roles.aligned ?? null };
+  const beta = a.beta ?? (orientation.aligned !== null ? 0.5 : 0);
+  const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
+  const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
+  const dir = curveDirOf(a.run, a.curve);
+  // one writer per curve: a second fit (or eval) of the same curve is refused while this one runs
+  return withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
+    await fsp.mkdir(dir, { recursive: true });
+    if (!a.resume) await fsp.rm(path.join(dir, 'curve.json'), { force: true });
+    const t0 = performance.now();
+    const evalTs = a.evalPoints > 0 ? Array.from({ length: a.evalPoints }, (_, i) => (a.evalPoints === 1 ? 0.5 : i / (a.evalPoints - 1))) : [];
+    const res = await fitCurve(
+      run.model,
+      curve,
+      {
+        dir,
+        alpha: a.alpha,
+        beta,
+        objectives,
+        samplesPerBatch: a.samples,
+        splitBatch: a.splitBatch,
+        l2: a.l2,
+        noise: a.noise,
+        orientation,
+        evalTs,
+        epochs: a.epochs,
+        batchSize: a.batchSize,
+        lr: a.lr,
+        optimizer: { name: 'adam' },
+        schedule: { name: 'constant' },
+        seed: a.seed,
+        resume: a.resume,
+        progress: !a.quiet,
+        threads: a.threads ?? defaultThreads(),
+      },
+      ds,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const trainSeconds = res.history.reduce((s, h) => s + h.seconds, 0);
+    await saveCurve(dir, curve, res.trainable, {
+      endpoints: [ea.id, eb.id],
+      orientation,
+      taskNames: ds.taskNames,
+      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
+      epochs: a.epochs,
+      seconds,
+    });
+    res.trainable.forEach((t) => t.dispose());
+    ends.flat().forEach((t) => t.dispose());
+    const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
+    log(`curve (${kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
+    return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
+  });
+}
+
+/** A fitted curve of a run, loaded: its geometry file, the curve and its trainable control points. */
+export async function openCurve(run: OpenedRun, name: string) {
+  const dir = curveDirOf(run.dir, name);
+  const loaded = await loadCurve(
+    dir,
+    run.model.params.map((p) => p.name),
+    run.model.params.map((p) => p.shape),
+    run.dir,
+  );
+  return { dir, ...loaded };
+}
+
+export type OpenedCurve = Awaited<ReturnType<typeof openCurve>>;
+
+/** Free a loaded curve's tensors. */
+export function closeCurve(c: OpenedCurve): void {
+  c.trainable.forEach((x) => x.dispose());
+  c.curve.ends.flat().forEach((x) => x.dispose());
+}
+
+/** Where a curve's profile lives: RUN/profile.json for the default curve, RUN/NAME/profile.json otherwise. */
+export function profilePath(runDir: string, curveName: string): string {
+  return curveName === 'curve' ? path.join(runDir, 'profile.json') : path.join(curveDirOf(runDir, curveName), 'profile.json');
+}
+
+export interface CurveEvalRequest {
+  run: string;
+  /** grid size, endpoints included (default 61) */
+  points?: number;
+  curve?: string;
+  backend?: string;
+  /** worker threads evaluating points (default: all cores; the profile is identical) */
+  threads?: number;
+  quiet?: boolean;
+}
+
+/** Sweep a fitted curve on a t grid (validation and test) and write its profile.json. */
+export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent): Promise<StoredProfile> {
+  const curveName = req.curve ?? 'curve';
+  const points = req.points ?? 61;
+  const quiet = req.quiet ?? false;
+  const run = await openRun(req.run, 'evaluating a curve needs a fitted curve');
+  const c = await openCurve(run, curveName);
+  await useBackend(req.backend, quiet);
+  const ds = await loadRunDataset(run.info, quiet);
+  const t0 = performance.now();
+  const grouping = await readGrouping(req.run);
+  const prof = await profileCurveInWorkers(run.model, c.curve, c.trainable, ds, points, { progress: !quiet, objectives: grouping?.groups, threads: req.threads ?? defaultThreads() });
+  const stored: StoredProfile = {
+    format: 'extra-profile',
+    curve: curveName,
+    kind: c.file.geometry.kind,
+    endpoints: c.file.endpoints,
+    orientation: c.file.orientation,
+    seconds: (performance.now() - t0) / 1000,
+    ...prof,
+  };
+  const file = profilePath(req.run, curveName);
+  await withLock(curveDirOf(req.run, curveName), `curve '${curveName}' of ${req.run}`, () => writeJsonAtomic(file, stored));
+  closeCurve(c);
+  log(`profile of ${points} points written to ${file}`);
+  return stored;
+}
+
+/** A curve's stored profile, validated. */
+export async function readProfile(runDir: string, curve = 'curve'): Promise<StoredProfile> {
+  const file = profilePath(runDir, curve);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch {
+    throw new ExtraInputError(`no profile at ${file}; run 'extra curve eval --run ${runDir}${curve === 'curve' ? '' : ` --curve ${curve}`}' first`);
+  }
+  return parseJsonWith(profileFileSchema, text, file, `; re-run 'extra curve eval --run ${runDir}'`) as StoredProfile;
+}

@@ -1,0 +1,16 @@
+/**
+ * The application layer: everything that works on a run directory, as plain typed functions with no
+ * printing and no argv. The CLI, the explorer server, the benchmarks and the report call these.
+ */
+export { useBackend, loadRunDataset, openRun, createOrOpenRun, pickEndpoints, loadEndpointParams, curveDirOf, silent } from './run.js';
+export type { Log, OpenedRun, CreateRunRequest, PreparedRun } from './run.js';
+export { trainEndpoints, trainDefaults } from './train.js';
+export type { TrainRequest, TrainedEndpoint } from './train.js';
+export { orientationFrom, fitRunCurve, evaluateRunCurve, openCurve, closeCurve, profilePath, readProfile, curveFitDefaults } from './curve.js';
+export type { CurveFitRequest, CurveFitOutcome, CurveEvalRequest, StoredProfile, OpenedCurve } from './curve.js';
+export { query, exportAt, exportModel, queryMethodOf, preferenceOf, exportFormats } from './query.js';
+export type { QueryRequest, QueryResult, ExportRequest, ExportFormat } from './query.js';
+export { fitRunSurface, evaluateRunSurface, querySurface, surfaceDir, surfaceFitDefaults } from './surface.js';
+export type { SurfaceFitRequest } from './surface.js';
+export { groupTasks, groupDefaults } from './group.js';
+export type { GroupRequest } from './group.js';

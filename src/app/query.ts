@@ -1,0 +1,190 @@
+import type * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod, type ObjectiveMap } from '../curves/index.js';
+import { normalizePreference, parsePreference } from '../objectives/index.js';
+import { type TaskMetrics, byTaskName } from '../train/index.js';
+import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
+import { writeSafetensors } from '../io/index.js';
+import { loadRunDataset, openRun, useBackend, type OpenedRun } from './run.js';
+import { closeCurve, openCurve, readProfile, type StoredProfile } from './curve.js';
+
+/** A query method name, checked. */
+export function queryMethodOf(s: string | undefined): QueryMethod {
+  const m = s ?? 'chebyshev';
+  if (!(queryMethods as readonly string[]).includes(m)) throw new ExtraInputError(`--method must be one of ${queryMethods.join(', ')}, got '${m}'`);
+  return m as QueryMethod;
+}
+
+/** A preference given as text ('0.3,0.7') or numbers, normalized over `n` objectives. */
+export function preferenceOf(pref: string | readonly number[], n: number, what?: string): number[] {
+  return typeof pref === 'string' ? parsePreference(pref, n, what) : normalizePreference([...pref], n, what);
+}
+
+type Metrics = Record<string, { loss: number; accuracy: number }>;
+
+export interface QueryResult {
+  t: number;
+  method: QueryMethod;
+  preference: number[];
+  /** per-task test numbers at t */
+  predicted: Metrics;
+  /** per-task validation numbers at t */
+  validation: Metrics;
+  /** per-objective test numbers at t (the groups with task grouping, else the tasks) */
+  objectives: Metrics;
+  /** per-group numbers when the run uses task grouping */
+  groups?: Metrics;
+  /** 'evaluated': the model at t was run on the data; 'interpolated': read off the profile */
+  source: 'evaluated' | 'interpolated';
+  gridIndex: number;
+  refined: boolean;
+}
+
+export interface QueryRequest {
+  run: string;
+  /** one non-negative entry per objective (task, or group with grouping), as text or numbers */
+  pref: string | readonly number[];
+  method?: string;
+  curve?: string;
+  /**
+   * 'interpolate': the best grid point, numbers interpolated from the profile (no model evaluation);
+   * 'parabola' (default): refined on parabolas through the grid neighbours and checked by one real
+   * evaluation; 'golden': golden-section search on real validation evaluations (slower)
+   */
+  refine?: 'interpolate' | 'parabola' | 'golden';
+  backend?: string;
+}
+
+function isGrouped(profile: StoredProfile, objectives: ObjectiveMap): boolean {
+  return objectives.names.length !== profile.taskNames.length || objectives.members.some((m, k) => m.length !== 1 || m[0] !== k);
+}
+
+/**
+ * Preference → t on a run's curve, chosen on validation losses of the trade-off's objectives; the
+ * answer carries the test numbers at t. The explorer and `extra query` both answer through here.
+ */
+export async function query(req: QueryRequest): Promise<QueryResult> {
+  const method = queryMethodOf(req.method);
+  const curveName = req.curve ?? 'curve';
+  const refine = req.refine ?? 'parabola';
+  const run = await openRun(req.run, 'querying needs a fitted and evaluated curve');
+  const profile = await readProfile(req.run, curveName);
+  const objectives = profile.objectives ?? identityObjectives(profile.taskNames);
+  const objPoints = profile.objectivePoints ?? profile.points;
+  const grouped = isGrouped(profile, objectives);
+  const preference = preferenceOf(req.pref, objectives.names.length, grouped ? `preference over ${objectives.names.length} groups` : undefined);
+  const result = (t: number, val: TaskMetrics[], test: TaskMetrics[], source: QueryResult['source'], gridIndex: number, refined: boolean): QueryResult => {
+    const objTest = byTaskName(objectives.names, objectiveMetrics(test, objectives));
+    return {
+      t,
+      method,
+      preference,
+      predicted: byTaskName(profile.taskNames, test),
+      validation: byTaskName(profile.taskNames, val),
+      objectives: objTest,
+      ...(grouped ? { groups: objTest } : {}),
+      source,
+      gridIndex,
+      refined,
+    };
+  };
+  if (refine === 'interpolate') {
+    const ans = await preferenceToT(objPoints, preference, method);
+    const p = interpolateProfile(profile.points, ans.t);
+    return result(ans.t, p.val, p.test, 'interpolated', ans.gridIndex, false);
+  }
+  const c = await openCurve(run, curveName);
+  try {
+    await useBackend(req.backend, true);
+    const ds = await loadRunDataset(run.info, true);
+    if (refine === 'parabola') {
+      const grid = await preferenceToT(objPoints, preference, method);
+      const cand = interpolatedOptimum(objPoints, preference, method, grid.gridIndex);
+      let t = grid.t;
+      let refined = false;
+      let val = profile.points[grid.gridIndex].val;
+      let test = profile.points[grid.gridIndex].test;
+      if (cand.t !== grid.t) {
+        const [v, te] = evaluateAt(run.model, c.curve, c.trainable, cand.t, [ds.val, ds.test]);
+        const valCrit = criterionOnSweep(objPoints, preference, method, objectiveMetrics(v, objectives).map((m) => m.loss));
+        if (valCrit < grid.criterion) {
+          t = cand.t;
+          refined = true;
+          val = v;
+          test = te;
+        }
+      }
+      return result(t, val, test, 'evaluated', grid.gridIndex, refined);
+    }
+    const ans = await preferenceToT(objPoints, preference, method, (t) => {
+      const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val]);
+      return objectiveMetrics(val, objectives).map((m) => m.loss);
+    });
+    const [val, test] = evaluateAt(run.model, c.curve, c.trainable, ans.t, [ds.val, ds.test]);
+    return result(ans.t, val, test, 'evaluated', ans.gridIndex, ans.refined);
+  } finally {
+    closeCurve(c);
+  }
+}
+
+export type ExportFormat = 'tfjs' | 'safetensors';
+export const exportFormats: readonly ExportFormat[] = ['tfjs', 'safetensors'];
+
+/**
+ * Write the model at t of a run's curve: tfjs layers format (model.json + weights.bin, loads with
+ * tf.loadLayersModel) or safetensors with PyTorch state_dict names and layouts. Returns the files.
+ */
+export async function exportAt(run: OpenedRun, curveName: string, t: number, format: ExportFormat, out: string, meta: Record<string, unknown> = {}): Promise<string[]> {
+  if (!(t >= 0 && t <= 1)) throw new ExtraInputError(`t must be in [0, 1], got ${t}`);
+  if (!exportFormats.includes(format)) throw new ExtraInputError(`format must be tfjs or safetensors, got '${String(format)}'`);
+  const c = await openCurve(run, curveName);
+  const params: tf.Tensor[] = curvePoint(c.curve, c.trainable, t);
+  try {
+    if (format === 'tfjs') {
+      await saveLayersModel(out, run.info.model, params, { curvePoint: { t, ...meta } });
+      return [path.join(out, 'model.json'), path.join(out, 'weights.bin')];
+    }
+    const names = run.model.params.map((p) => p.name);
+    const file = path.join(out, 'model.safetensors');
+    await writeSafetensors(file, paramsToPytorchStateDict(run.info.model, names, params), {
+      format: 'pt',
+      'extra.t': String(t),
+      'extra.arch': run.info.model.arch,
+      'extra.spec': JSON.stringify(run.info.model),
+      'extra.layout': 'PyTorch: conv [out,in,kh,kw], linear [out,in], fc input in NCHW flatten order',
+    });
+    return [file];
+  } finally {
+    params.forEach((p) => p.dispose());
+    closeCurve(c);
+  }
+}
+
+export interface ExportRequest {
+  run: string;
+  /** the point of the curve: t itself, or a preference answered by `query` */
+  at: { t: number } | { pref: string | readonly number[]; method?: string };
+  format: ExportFormat;
+  out: string;
+  curve?: string;
+  backend?: string;
+}
+
+/** Export the model at t (or at a preference's t) of a run's curve. */
+export async function exportModel(req: ExportRequest): Promise<{ t: number; format: ExportFormat; files: string[]; query?: QueryResult }> {
+  const curveName = req.curve ?? 'curve';
+  let t: number;
+  let q: QueryResult | undefined;
+  let meta: Record<string, unknown> = {};
+  if ('t' in req.at) t = req.at.t;
+  else {
+    q = await query({ run: req.run, pref: req.at.pref, method: req.at.method, curve: curveName, backend: req.backend });
+    t = q.t;
+    meta = { preference: q.preference, method: q.method, predicted: q.predicted };
+  }
+  const run = await openRun(req.run, 'exporting needs a fitted curve');
+  await useBackend(req.backend, true);
+  const files = await exportAt(run, curveName, t, req.format, req.out, meta);
+  return { t, format: req.format, files, ...(q ? { query: q } : {}) };
+}

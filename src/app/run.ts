@@ -1,0 +1,162 @@
+import type * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { selectBackend } from '../backend/index.js';
+import { loadDataset, type MultiTaskDataset } from '../data/index.js';
+import { buildModel, defaultModelSpec, loadLayersModelFromDir, type FunctionalModel } from '../models/index.js';
+import { ExtraInputError } from '../errors.js';
+import { parsePreference } from '../objectives/index.js';
+import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
+import { assertWritableDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
+
+/** Where an application function reports what it did (a line at a time); front ends decide where it goes. */
+export type Log = (line: string) => void;
+export const silent: Log = () => {};
+
+/**
+ * Pick the compute backend (given name > EXTRA_BACKEND > best available) and return its name.
+ * tfjs keeps one backend per process, so this is process-global state.
+ */
+export async function useBackend(prefer?: string, quiet = true): Promise<string> {
+  const r = await selectBackend({ prefer: prefer ?? process.env.EXTRA_BACKEND ?? undefined, quiet });
+  return r.name;
+}
+
+/** The run's data set, rebuilt from its recipe and refused if its fingerprint differs from the run's. */
+export async function loadRunDataset(info: RunInfo, quiet = true): Promise<MultiTaskDataset> {
+  const d = info.dataset;
+  const ds = await loadDataset(d.name, {
+    seed: d.seed,
+    trainSize: d.trainSize,
+    valSize: d.valSize,
+    testSize: d.testSize,
+    dataDir: d.dataDir,
+    quiet,
+  });
+  if (d.fingerprint && ds.fingerprint !== d.fingerprint) {
+    throw new ExtraInputError(
+      `the data set rebuilt for this run has fingerprint ${ds.fingerprint.slice(0, 12)}, but the run was trained on ${d.fingerprint.slice(0, 12)} (source files changed?)`,
+    );
+  }
+  return ds;
+}
+
+/** A run directory with its validated run.json and its functional model. */
+export interface OpenedRun {
+  dir: string;
+  info: RunInfo;
+  model: FunctionalModel;
+}
+
+/** Open an existing run; `what` says why one is needed (it ends the error message when there is none). */
+export async function openRun(dir: string, what = ''): Promise<OpenedRun> {
+  const info = await requireRun(dir, what);
+  return { dir, info, model: buildModel(info.model) };
+}
+
+export interface CreateRunRequest {
+  run: string;
+  /** data set recipe; an empty name means the run's own (or multi-mnist for a new run) */
+  dataset: DatasetRecipe;
+  arch: string;
+  hidden?: number[];
+  seed: number;
+  /** preferences as text ('0.8,0.2'): per task, or per group for a grouped run */
+  prefs: string[];
+  quiet?: boolean;
+}
+
+export interface PreparedRun {
+  info: RunInfo;
+  /** per-task preferences, one per request preference */
+  prefs: number[][];
+  /** per-group preferences when the run is grouped */
+  groupPrefs?: number[][];
+}
+
+/**
+ * Ensure run.json exists and agrees with the requested data set and model; returns it with the
+ * preferences parsed against it. Everything the caller gave is validated before anything is written.
+ */
+export async function createOrOpenRun(a: CreateRunRequest, backend: string): Promise<PreparedRun> {
+  const existing = await readRun(a.run);
+  if (existing) {
+    if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
+      throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
+    }
+    if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
+    // data sizes given for an existing run must be the run's own: they are never silently ignored
+    const d = existing.dataset;
+    const asked: [string, number | undefined, number | undefined][] = [
+      ['--train-size', a.dataset.trainSize, d.trainSize],
+      ['--val-size', a.dataset.valSize, d.valSize],
+      ['--test-size', a.dataset.testSize, d.testSize],
+    ];
+    const differ = asked.filter(([, given, had]) => given !== undefined && had !== undefined && given !== had);
+    if (differ.length) {
+      throw new ExtraInputError(`run ${a.run} was made with ${differ.map(([f, , had]) => `${f} ${had}`).join(', ')}, not ${differ.map(([f, given]) => `${f} ${given}`).join(', ')}; drop the flags or use another --run`);
+    }
+    const grouping = await readGrouping(a.run);
+    const K = existing.dataset.taskNames.length;
+    if (grouping) {
+      // with task grouping a preference has one entry per group
+      const groupPrefs = a.prefs.map((p) => parsePreference(p, grouping.k, `preference over ${grouping.k} groups`));
+      return { info: existing, prefs: groupPrefs.map((g) => groupPreferenceToTasks(g, grouping.groups, K)), groupPrefs };
+    }
+    return { info: existing, prefs: a.prefs.map((p) => parsePreference(p, K)) };
+  }
+  const recipe: DatasetRecipe = { ...a.dataset, name: a.dataset.name || 'multi-mnist' };
+  const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
+  const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
+  await assertWritableDir(a.run);
+  const spec = defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const info: RunInfo = {
+    format: 'extra-run',
+    version: 1,
+    created: new Date().toISOString(),
+    dataset: { ...recipe, fingerprint: ds.fingerprint, taskNames: ds.taskNames, numClasses: ds.numClasses, inputShape: ds.inputShape },
+    model: spec,
+    seed: a.seed,
+    backend,
+    packages: packageVersions(),
+  };
+  await writeRun(a.run, info);
+  return { info, prefs };
+}
+
+/** The two endpoints a curve joins: given ids, or the most extreme pair of the run's endpoints. */
+export async function pickEndpoints(runDir: string, ids?: string[], sides?: [number[], number[]]): Promise<[EndpointInfo, EndpointInfo]> {
+  const all = await listEndpoints(runDir);
+  if (ids && ids.length) {
+    if (ids.length !== 2) throw new ExtraInputError(`--endpoints takes two endpoint ids, got ${ids.length}`);
+    if (ids[0] === ids[1]) throw new ExtraInputError(`--endpoints names '${ids[0]}' twice; a curve joins two different endpoints`);
+    const found = ids.map((id) => all.find((e) => e.id === id));
+    found.forEach((f, i) => {
+      if (!f) throw new ExtraInputError(`no finished endpoint '${ids[i]}' in ${runDir} (have: ${all.map((e) => e.id).join(', ') || 'none'})`);
+    });
+    return [found[0]!, found[1]!];
+  }
+  if (all.length < 2) {
+    throw new ExtraInputError(
+      `${runDir} has ${all.length} finished endpoint(s); a curve needs 2 — run 'extra train --run ${runDir} --pref 0.8,0.2 --pref 0.2,0.8' first`,
+    );
+  }
+  // endpoint A favours side 0 (task 0, or the first endpoint group) most, endpoint B side 1
+  const [s0, s1] = sides ?? [[0], [1]];
+  const weight = (e: EndpointInfo, s: number[]) => s.reduce((a, k) => a + (e.preference[k] ?? 0), 0);
+  const score = (e: EndpointInfo) => weight(e, s0) - weight(e, s1);
+  const sorted = [...all].sort((a, b) => score(b) - score(a));
+  return [sorted[0], sorted[sorted.length - 1]];
+}
+
+/** An endpoint's parameter values in the model's parameter order. */
+export async function loadEndpointParams(e: EndpointInfo): Promise<tf.Tensor[]> {
+  const { model, values } = await loadLayersModelFromDir(e.dir);
+  model.dispose();
+  return values;
+}
+
+/** A curve's directory inside the run; the name must be a plain directory name. */
+export function curveDirOf(runDir: string, name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') throw new ExtraInputError(`--curve name '${name}' must be a simple name`);
+  return path.join(runDir, name);
+}

@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+import { getObjective } from '../objectives/index.js';
+import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
+import { endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
+import { loadDataset } from '../data/index.js';
+import { defaultThreads } from '../parallel/pool.js';
+import { createOrOpenRun, silent, useBackend, type Log } from './run.js';
+
+/** Defaults of an endpoint training (the CLI's too). */
+export const trainDefaults = {
+  arch: 'lenet-mtl',
+  method: 'ls',
+  epochs: 10,
+  batchSize: 256,
+  lr: 1e-3,
+  optimizer: 'adam' as 'adam' | 'sgd',
+  schedule: 'constant' as 'constant' | 'cosine' | 'step',
+  seed: 0,
+  workers: 2,
+};
+
+export interface TrainRequest {
+  /** the run directory (created with run.json on first use) */
+  run: string;
+  /** preferences as text, one endpoint each: '0.8,0.2' (per task, or per group in a grouped run) */
+  prefs: string[];
+  /** the data set of a new run; for an existing run only checked against it */
+  dataset?: Partial<DatasetRecipe>;
+  arch?: string;
+  /** hidden layer widths for mlp-mtl */
+  hidden?: number[];
+  method?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: 'adam' | 'sgd';
+  schedule?: 'constant' | 'cosine' | 'step';
+  seed?: number;
+  backend?: string;
+  /** concurrent endpoint trainings in worker threads (default 2) */
+  workers?: number;
+  /** data-parallel threads per training (default: cores ÷ concurrent trainings) */
+  threads?: number;
+  resume?: boolean;
+  /** no progress bars on stderr */
+  quiet?: boolean;
+}
+
+export type TrainedEndpoint = EndpointSummary & { dir: string; preference: number[] };
+
+/** Train one endpoint per preference into RUN/endpoints/ID (tfjs layers format + metrics.json). */
+export async function trainEndpoints(req: TrainRequest, log: Log = silent): Promise<{ backend: string; endpoints: TrainedEndpoint[] }> {
+  const d = trainDefaults;
+  const a = {
+    ...req,
+    arch: req.arch ?? d.arch,
+    method: req.method ?? d.method,
+    epochs: req.epochs ?? d.epochs,
+    batchSize: req.batchSize ?? d.batchSize,
+    lr: req.lr ?? d.lr,
+    optimizer: req.optimizer ?? d.optimizer,
+    schedule: req.schedule ?? d.schedule,
+    workers: req.workers ?? d.workers,
+  };
+  getObjective(a.method); // validate before any work
+  const quiet = a.quiet ?? false;
+  const backend = await useBackend(a.backend, quiet);
+  const seed = req.seed ?? d.seed;
+  const ds0 = req.dataset ?? {};
+  const { info, prefs, groupPrefs } = await createOrOpenRun(
+    {
+      run: a.run,
+      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir },
+      arch: a.arch,
+      hidden: a.hidden,
+      seed,
+      prefs: a.prefs,
+      quiet,
+    },
+    backend,
+  );
+  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir };
+  const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
+    const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
+    return {
+      dir: path.join(endpointsDir(a.run), id),
+      id,
+      spec: info.model,
+      method: a.method,
+      preference: pref,
+      epochs: a.epochs,
+      batchSize: a.batchSize,
+      lr: a.lr,
+      optimizer: { name: a.optimizer },
+      schedule: { name: a.schedule },
+      seed,
+      resume: a.resume ?? false,
+      progress: !quiet,
+      record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
+    };
+  });
+  const seen = new Map<string, number>();
+  cfgs.forEach((c, i) => {
+    // 0.8,0.2 and 8,2 normalize to the same endpoint: training it twice at once would clobber it
+    if (seen.has(c.id)) throw new ExtraInputError(`--pref ${i + 1} is the same preference as --pref ${seen.get(c.id)! + 1} (endpoint ${c.id}); give each preference once`);
+    seen.set(c.id, i);
+  });
+  let results: EndpointSummary[];
+  const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
+  const threads = a.threads ?? defaultThreads(concurrent);
+  cfgs.forEach((c) => (c.threads = threads));
+  if (concurrent > 1) {
+    log(`training ${cfgs.length} endpoints, ${concurrent} at a time in worker threads${threads > 1 ? `, ${threads} threads each` : ''}`);
+    results = await trainEndpointsInWorkers(
+      cfgs.map((cfg) => ({ backend, recipe, cfg })),
+      a.workers,
+    );
+  } else {
+    const ds = await loadDataset(recipe.name, { ...recipe, quiet: true });
+    results = [];
+    for (const cfg of cfgs) {
+      const r = await trainEndpoint(cfg, ds);
+      r.params.forEach((p) => p.dispose());
+      results.push({ id: cfg.id, val: r.val, test: r.test, seconds: r.seconds });
+    }
+  }
+  return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
+}
+

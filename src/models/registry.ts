@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import { ExtraInputError } from '../errors.js';
+import { lenetArch } from './lenet.js';
+import { mlpArch } from './mlp.js';
+import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, ParamSpec } from './types.js';
+
+/** The architectures, by name. A new one is one file in this folder and one line here. */
+export const architectures: Readonly<Record<string, Architecture>> = {
+  'lenet-mtl': lenetArch,
+  'mlp-mtl': mlpArch,
+};
+
+export const modelArchs: readonly string[] = Object.keys(architectures);
+
+export function getArchitecture(name: string): Architecture {
+  const a = Object.hasOwn(architectures, name) ? architectures[name] : undefined;
+  if (!a) throw new ExtraInputError(`unknown model architecture '${name}' (known: ${modelArchs.join(', ')})`);
+  return a;
+}
+
+/** One dense head per task on the trunk's features: heads.k.weight [features, C_k], heads.k.bias [C_k]. */
+export function headParams(spec: ModelSpec, features: number): ParamSpec[] {
+  return spec.numClasses.flatMap((c, k): ParamSpec[] => [
+    { name: `heads.${k}.weight`, shape: [features, c], init: 'glorot-uniform', shared: false, task: k },
+    { name: `heads.${k}.bias`, shape: [c], init: 'zeros', shared: false, task: k },
+  ]);
+}
+
+/** The functional model of a spec: trunk parameters, then the heads; forward = heads(trunk(x)). */
+export function buildModel(spec: ModelSpec): FunctionalModel {
+  const arch = getArchitecture(spec.arch);
+  const bad = arch.checkSpec(spec);
+  if (bad) throw new ExtraInputError(bad);
+  const trunk = arch.trunkParams(spec);
+  const nTrunk = trunk.length;
+  return {
+    spec,
+    params: [...trunk, ...headParams(spec, arch.features(spec))],
+    forward(p, x) {
+      const z = arch.trunk(spec, p.slice(0, nTrunk), x);
+      return spec.numClasses.map((_, k) => tf.add(tf.matMul(z, p[nTrunk + 2 * k] as tf.Tensor2D), p[nTrunk + 2 * k + 1]) as tf.Tensor2D);
+    },
+  };
+}
+
+/** The spec of an architecture for a data set's input shape and classes, checked. */
+export function defaultModelSpec(arch: string, inputShape: number[], numClasses: number[], taskNames: string[], hidden?: number[]): ModelSpec {
+  const a = getArchitecture(arch);
+  const options: ArchOptions = hidden ? { hidden } : {};
+  const spec = a.spec(inputShape, numClasses, taskNames, options);
+  const bad = a.checkSpec(spec);
+  if (bad) throw new ExtraInputError(bad);
+  return spec;
+}
