@@ -2,7 +2,7 @@
 // all between the same two endpoints with the same curve epochs; prints HV, Spearman and time.
 // Usage: npm run bench -- curves --run DIR [--epochs N] [--points N] [--kinds nurbs,nurbs-a0,bezier,...]
 import { parseArgs } from 'node:util';
-import { runCurveFit, runCurveEval } from '../dist/cli/curve.js';
+import { fitRunCurve, evaluateRunCurve } from '../dist/index.js';
 import { machineInfo } from './machine.js';
 
 const { values: v } = parseArgs({
@@ -36,11 +36,8 @@ for (const name of v.kinds.split(',')) {
   const cfg = variants[name];
   if (!cfg) throw new Error(`unknown variant ${name}`);
   const curve = `curve-${name}`;
-  const fit = await runCurveFit(
-    { run: v.run, kind: cfg.kind, controls: cfg.controls ?? 4, degree: 3, alpha: cfg.alpha, samples: 2, l2: 0, noise: 0, epochs, batchSize: 256, lr: Number(v.lr), seed: 0, curve, evalPoints: 0, backend: v.backend, resume: false, quiet: true },
-    { out: () => {}, err: () => {} },
-  );
-  const prof = await runCurveEval({ run: v.run, points, curve, backend: v.backend, quiet: true }, { out: () => {}, err: () => {} });
+  const fit = await fitRunCurve({ run: v.run, kind: cfg.kind, controls: cfg.controls ?? 4, degree: 3, alpha: cfg.alpha, samples: 2, l2: 0, noise: 0, epochs, batchSize: 256, lr: Number(v.lr), seed: 0, curve, evalPoints: 0, backend: v.backend, resume: false, quiet: true });
+  const prof = await evaluateRunCurve({ run: v.run, points, curve, backend: v.backend, quiet: true });
   const names = prof.taskNames;
   const row = {
     variant: name,

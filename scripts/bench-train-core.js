@@ -73,16 +73,17 @@ export async function measureSteps({ model, kind = 'endpoint', batch = 256, step
     };
   }
   const cfg = { name: 'adam' };
-  const opt = optimizerInit(cfg, tensors);
+  let opt = optimizerInit(cfg, tensors);
   const times = [];
   for (let s = 0; s < steps + 2; s++) {
     const t0 = performance.now();
     const grads = await grad(tensors, s);
     const next = optimizerStep(cfg, opt, tensors, grads, 1e-3);
-    next[0].dataSync();
+    next.params[0].dataSync();
     grads.forEach((g) => g.dispose());
     tensors.forEach((t) => t.dispose());
-    tensors = next;
+    tensors = next.params;
+    opt = next.state;
     if (s >= 2) times.push(performance.now() - t0);
   }
   await pool?.close();

@@ -136,7 +136,8 @@ export async function runTrainingLoop<S>(
       const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr);
       r.grads.forEach((g) => g.dispose());
       tensors.forEach((t) => t.dispose());
-      tensors = next;
+      tensors = next.params;
+      opt = next.state;
       r.losses.forEach((l, k) => (lossSums[k] = (lossSums[k] ?? 0) + l * batch.size));
       seen += batch.size;
       disposeBatch(batch);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError } from '../errors.js';
 
 /**
- * Optimizers as pure functions over parameter lists. Written here rather than using
+ * Optimizers as (init, update) pairs over parameter lists, as optax's transformations: init makes a
+ * state, update maps (state, params, grads) to new params and a new state. Written here rather than using
  * tf.train.* because we need their state as named tensors we can checkpoint and restore
  * exactly (interrupted training resumes bit-for-bit), and because curves train a subset of
  * tensors that changes meaning (control points, weight logits) without tfjs Variables.
@@ -40,8 +41,9 @@ export function optimizerInit(cfg: OptimizerConfig, params: readonly tf.Tensor[]
 }
 
 /**
- * One update. Returns new parameter tensors; disposes the old slot tensors (the caller owns and
- * disposes the old parameters).
+ * One update: new parameter tensors and a new state. The given state is consumed — its slot tensors
+ * are disposed (tensor memory is not garbage-collected), so only the returned state may be used
+ * afterwards; the caller owns and disposes the old parameters.
  */
 export function optimizerStep(
   cfg: OptimizerConfig,
@@ -49,7 +51,7 @@ export function optimizerStep(
   params: readonly tf.Tensor[],
   grads: readonly tf.Tensor[],
   lr: number,
-): tf.Tensor[] {
+): { params: tf.Tensor[]; state: OptimizerState } {
   const step = state.step + 1;
   const wd = cfg.weightDecay ?? 0;
   const out: tf.Tensor[] = [];
@@ -121,9 +123,7 @@ export function optimizerStep(
     });
   }
   for (const t of state.slots.values()) t.dispose();
-  state.slots = newSlots;
-  state.step = step;
-  return out;
+  return { params: out, state: { step, slots: newSlots } };
 }
 
 export function disposeOptimizer(state: OptimizerState): void {

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
+import { architectures, buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
 import { FileFormatError } from '../../src/errors.js';
 
 beforeAll(async () => {
@@ -32,6 +32,16 @@ describe('functional models', () => {
       ['heads.1.weight', [50, 10]],
       ['heads.1.bias', [10]],
     ]);
+  });
+
+  it('every architecture of the table is checked below', () => {
+    expect([lenetSpec, mlpSpec].map((s) => s.arch).sort()).toEqual(Object.keys(architectures).sort());
+  });
+
+  it('an option an architecture does not use is refused, not ignored', () => {
+    expect(() => defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b'], [64])).toThrow(/no hidden widths/);
+    expect(() => defaultModelSpec('lenet-mtl', [36, 36], [10, 10], ['a', 'b'])).toThrow(/image input/);
+    expect(() => defaultModelSpec('resnet', [36, 36, 1], [10, 10], ['a', 'b'])).toThrow(/unknown model architecture 'resnet'/);
   });
 
   for (const spec of [lenetSpec, mlpSpec]) {

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { createExplorerServer, listen, MAX_CACHED_EXPORTS } from '../../src/server/index.js';
@@ -8,6 +9,7 @@ import { writeReport, chromiumPath, chromiumArgs, loadPlaywright } from '../../s
 import { decodeSafetensors } from '../../src/io/index.js';
 import { makeTinyRun, cacheDir } from '../fixtures.js';
 
+const ROOT = path.resolve(__dirname, '../..');
 let run = '';
 let server: http.Server;
 let base = '';
@@ -110,6 +112,11 @@ describe('explorer server: API, security and bad input', () => {
     const q = JSON.parse((await request('GET', '/api/query?pref=0.5,0.5')).body.toString());
     const prof = JSON.parse(readFileSync(path.join(run, 'profile.json'), 'utf8'));
     expect(prof.points.map((p: { t: number }) => p.t)).toContain(q.t);
+    // the same answer, number for number, as `extra query --no-refine --json` on this run
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/extra.js'), 'query', '--run', run, '--pref', '0.5,0.5', '--no-refine', '--json'], { encoding: 'utf8', env: { ...process.env, EXTRA_BACKEND: 'wasm' } });
+    expect(cli.status, cli.stderr).toBe(0);
+    const c = JSON.parse(cli.stdout) as { t: number; predicted: unknown; validation: unknown };
+    expect([q.t, q.predicted, q.validation]).toEqual([c.t, c.predicted, c.validation]);
     const r = await request('GET', `/api/export?t=0.25&format=safetensors`);
     expect(r.status).toBe(200);
     expect(r.headers['content-disposition']).toContain('.safetensors');

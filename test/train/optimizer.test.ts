@@ -10,7 +10,8 @@ describe('optimizers', () => {
   it('Adam matches the textbook recursion (Kingma & Ba, Alg. 1) over three steps', () => {
     const cfg = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
     let p: tf.Tensor[] = [tf.tensor1d([1, -2])];
-    const st = optimizerInit(cfg, p);
+    let st = optimizerInit(cfg, p);
+    const st0 = st;
     const gs = [[0.5, -1], [0.1, 0.3], [-0.2, 2]];
     // reference in plain float64
     let m = [0, 0];
@@ -22,13 +23,16 @@ describe('optimizers', () => {
       v = v.map((vi, k) => 0.999 * vi + 0.001 * g[k] * g[k]);
       ref = ref.map((r, k) => r - (0.01 * (m[k] / (1 - 0.9 ** t))) / (Math.sqrt(v[k] / (1 - 0.999 ** t)) + 1e-8));
       const next = optimizerStep(cfg, st, p, [tf.tensor1d(g)], 0.01);
-      p = next;
+      p = next.params;
+      st = next.state;
     });
     const got = Array.from(p[0].dataSync());
     expect(got[0]).toBeCloseTo(ref[0], 6);
     expect(got[1]).toBeCloseTo(ref[1], 6);
-    // first Adam step moves each coordinate by lr·sign(g) (bias correction cancels): sanity on step 1
     expect(st.step).toBe(3);
+    // (init, update) returns new state: the initial state object is not changed in place
+    expect(st0.step).toBe(0);
+    expect(st0).not.toBe(st);
   });
 
   it('Adam on wasm (fused host-memory pass) matches the textbook recursion with weight decay, per element', async () => {
@@ -37,7 +41,7 @@ describe('optimizers', () => {
     try {
       const cfg = { name: 'adam' as const, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1 };
       let p: tf.Tensor[] = [tf.tensor2d([[1, -2], [0.5, 3]]), tf.tensor1d([0.25])];
-      const st = optimizerInit(cfg, p);
+      let st = optimizerInit(cfg, p);
       const gs = [[[0.5, -1, 2, 0], [3]], [[0.1, 0.3, -0.7, 1e-3], [-1]]];
       let ref = [[1, -2, 0.5, 3], [0.25]];
       const m = ref.map((r) => r.map(() => 0));
@@ -52,7 +56,9 @@ describe('optimizers', () => {
             return x - (0.05 * (m[j][k] / (1 - 0.8 ** t))) / (Math.sqrt(v[j][k] / (1 - 0.99 ** t)) + 1e-6);
           }),
         );
-        p = optimizerStep(cfg, st, p, [tf.tensor2d(g[0], [2, 2]), tf.tensor1d(g[1])], 0.05);
+        const next = optimizerStep(cfg, st, p, [tf.tensor2d(g[0], [2, 2]), tf.tensor1d(g[1])], 0.05);
+        p = next.params;
+        st = next.state;
       });
       p.forEach((t, j) => Array.from(t.dataSync()).forEach((x, k) => expect(x).toBeCloseTo(ref[j][k], 6)));
       expect(Array.from(st.slots.get('m/0')!.dataSync())[2]).toBeCloseTo(m[0][2], 6);
@@ -65,9 +71,9 @@ describe('optimizers', () => {
   it('SGD with momentum follows v ← μv + g, p ← p − lr v', () => {
     const cfg = { name: 'sgd' as const, momentum: 0.5 };
     let p: tf.Tensor[] = [tf.scalar(1)];
-    const st = optimizerInit(cfg, p);
-    p = optimizerStep(cfg, st, p, [tf.scalar(2)], 0.1); // v=2, p=0.8
-    p = optimizerStep(cfg, st, p, [tf.scalar(2)], 0.1); // v=3, p=0.5
+    let st = optimizerInit(cfg, p);
+    for (let i = 0; i < 2; i++) ({ params: p, state: st } = optimizerStep(cfg, st, p, [tf.scalar(2)], 0.1)); // v=2, p=0.8; v=3, p=0.5
+    expect(st.step).toBe(2);
     expect(p[0].dataSync()[0]).toBeCloseTo(0.5, 6);
   });
 
