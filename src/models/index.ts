@@ -1,5 +1,5 @@
 export type { FunctionalModel, ModelSpec, ParamSpec, InitKind, Architecture, ArchOptions } from './types.js';
 export { initParams, initParamValues } from './init.js';
-export { lenetShapes } from './lenet.js';
+export { trunkShapes, trunkParamSpecs, trunkForward, trunkTfjsLayers, type TrunkLayer, type TrunkActivation } from './sequential.js';
 export { architectures, modelArchs, getArchitecture, buildModel, defaultModelSpec, headParams } from './registry.js';
 export { toLayersModel, saveLayersModel, loadLayersModelFromDir, paramsToPytorchStateDict } from './layers.js';

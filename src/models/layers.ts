@@ -4,6 +4,7 @@ import path from 'node:path';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildModel, getArchitecture } from './registry.js';
+import { flattenedImageOf, trunkTfjsLayers } from './sequential.js';
 import type { ModelSpec } from './types.js';
 import { z } from 'zod';
 import { parseJsonWith } from '../io/json-file.js';
@@ -18,7 +19,7 @@ export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[]): t
   const input = tf.input({ shape: spec.inputShape, name: 'input' });
   let h: SymbolicTensor = input;
   const apply = (layer: tf.layers.Layer, x: SymbolicTensor): SymbolicTensor => layer.apply(x) as SymbolicTensor;
-  for (const layer of getArchitecture(spec.arch).trunkLayers(spec)) h = apply(layer, h);
+  for (const layer of trunkTfjsLayers(getArchitecture(spec.arch).trunk(spec))) h = apply(layer, h);
   const outputs = spec.numClasses.map((c, k) =>
     apply(tf.layers.dense({ name: `head_${k}_${sanitize(spec.taskNames[k] ?? String(k))}`, units: c }), h),
   );
@@ -180,9 +181,9 @@ export async function loadLayersModelFromDir(
 }
 
 /**
- * Parameters in PyTorch layout and naming (state_dict): conv [out,in,kh,kw], linear [out,in], and
- * whatever the architecture's own `pytorchValue` says (lenet: the fc layer's input features in NCHW
- * flatten order, so a PyTorch LeNet with `x.view(B, -1)` after the convs computes the same function).
+ * Parameters in PyTorch layout and naming (state_dict): conv [out,in,kh,kw], linear [out,in], and a
+ * dense layer that reads a flattened image gets its input features in NCHW flatten order, so a PyTorch
+ * model with `x.view(B, -1)` after its convs computes the same function.
  */
 export function paramsToPytorchStateDict(
   spec: ModelSpec,
@@ -190,13 +191,17 @@ export function paramsToPytorchStateDict(
   values: readonly tf.Tensor[],
 ): { name: string; shape: number[]; data: Float32Array }[] {
   const arch = getArchitecture(spec.arch);
+  const images = flattenedImageOf(arch.trunk(spec), spec.inputShape);
   // tensors inside tidy, data outside: typed arrays returned from tf.tidy are walked element-wise
   const tensors = tf.tidy(() =>
     values.map((v, i) => {
-      const own = arch.pytorchValue?.(spec, names[i], v);
-      if (own) return own;
       if (v.rank === 4) return tf.transpose(v, [3, 2, 0, 1]);
-      if (v.rank === 2) return tf.transpose(v);
+      if (v.rank === 2) {
+        const img = images[i];
+        // rows are (h,w,c)-ordered features; PyTorch's x.view(B, -1) after the convs flattens (c,h,w)
+        const t = img ? v.reshape([img[0], img[1], img[2], -1]).transpose([2, 0, 1, 3]).reshape([img[0] * img[1] * img[2], -1]) : v;
+        return tf.transpose(t);
+      }
       return v.clone();
     }),
   );

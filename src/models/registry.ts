@@ -3,6 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { lenetArch } from './lenet.js';
 import { mlpArch } from './mlp.js';
 import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, ParamSpec } from './types.js';
+import { trunkForward, trunkParamSpecs, trunkShapes } from './sequential.js';
 
 /** The architectures, by name. A new one is one file in this folder and one line here. */
 export const architectures: Readonly<Record<string, Architecture>> = {
@@ -31,13 +32,16 @@ export function buildModel(spec: ModelSpec): FunctionalModel {
   const arch = getArchitecture(spec.arch);
   const bad = arch.checkSpec(spec);
   if (bad) throw new ExtraInputError(bad);
-  const trunk = arch.trunkParams(spec);
+  const layers = arch.trunk(spec);
+  const trunk = trunkParamSpecs(layers, spec.inputShape);
+  const shapes = trunkShapes(layers, spec.inputShape);
+  const features = shapes[shapes.length - 1].reduce((a, b) => a * b, 1);
   const nTrunk = trunk.length;
   return {
     spec,
-    params: [...trunk, ...headParams(spec, arch.features(spec))],
+    params: [...trunk, ...headParams(spec, features)],
     forward(p, x) {
-      const z = arch.trunk(spec, p.slice(0, nTrunk), x);
+      const z = trunkForward(layers, spec.inputShape, p.slice(0, nTrunk), x);
       return spec.numClasses.map((_, k) => tf.add(tf.matMul(z, p[nTrunk + 2 * k] as tf.Tensor2D), p[nTrunk + 2 * k + 1]) as tf.Tensor2D);
     },
   };
@@ -50,5 +54,6 @@ export function defaultModelSpec(arch: string, inputShape: number[], numClasses:
   const spec = a.spec(inputShape, numClasses, taskNames, options);
   const bad = a.checkSpec(spec);
   if (bad) throw new ExtraInputError(bad);
+  trunkShapes(a.trunk(spec), spec.inputShape); // an input too small for the trunk is refused here
   return spec;
 }

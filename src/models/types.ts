@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { TrunkLayer } from './sequential.js';
 
 /** How a parameter tensor is initialised (fan-in/fan-out from the layout). */
 export type InitKind = 'glorot-uniform' | 'he-uniform' | 'zeros';
@@ -33,31 +34,20 @@ export interface ArchOptions {
 }
 
 /**
- * One architecture, defined once: its shared trunk as parameters + a pure forward, the same trunk
- * as tfjs layers (for checkpoints that tf.loadLayersModel reads), and where its PyTorch layout
- * differs from the generic one. The task heads (one dense layer per task on the trunk's features)
- * are common to all and added by makeModel.
+ * One architecture, defined once: its shared trunk as a list of layers (src/models/sequential.ts),
+ * from which its parameters, its pure forward, its tfjs layers (checkpoints) and its PyTorch layout
+ * are derived. The task heads (one dense layer per task on the trunk's features) are common to all
+ * and added by buildModel.
  */
 export interface Architecture {
   name: string;
   description: string;
-  /** the spec for a data set's input shape and classes; throws ExtraInputError on a mismatch */
+  /** the spec for a data set's input shape and classes */
   spec(inputShape: number[], numClasses: number[], taskNames: string[], options: ArchOptions): ModelSpec;
-  /** why a stored spec is not one of this architecture's (null when it is) */
+  /** why a spec is not one of this architecture's (null when it is) */
   checkSpec(spec: ModelSpec): string | null;
-  /** the trunk's parameters, in forward order */
-  trunkParams(spec: ModelSpec): ParamSpec[];
-  /** the width of the trunk's output features (the heads' input) */
-  features(spec: ModelSpec): number;
-  /** trunk forward: the trunk's parameters and a batch → features [batch, features] */
-  trunk(spec: ModelSpec, params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor2D;
-  /** the trunk as tfjs layers applied in order (weights in trunkParams order, Keras layouts) */
-  trunkLayers(spec: ModelSpec): tf.layers.Layer[];
-  /**
-   * A trunk parameter in PyTorch layout when the generic one (conv [out,in,kh,kw], linear [out,in])
-   * is not enough (e.g. a flatten's NHWC → NCHW order); null for the generic one.
-   */
-  pytorchValue?(spec: ModelSpec, name: string, value: tf.Tensor): tf.Tensor | null;
+  /** the trunk's layers for a (checked) spec */
+  trunk(spec: ModelSpec): TrunkLayer[];
 }
 
 /**

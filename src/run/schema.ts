@@ -5,7 +5,8 @@ import { architectures, modelArchs } from '../models/registry.js';
 /** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
 /** A model spec: the common fields, then the architecture's own check (src/models/registry.ts). */
 const modelSpecSchema = z
-  .object({ arch: z.string(), inputShape: z.array(positiveInt).min(1), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1), hidden: z.array(positiveInt).optional() })
+  // keys in the order the architectures write them, so a re-export stays byte-identical
+  .object({ arch: z.string(), inputShape: z.array(positiveInt).min(1), hidden: z.array(positiveInt).optional(), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) })
   .superRefine((spec, ctx) => {
     const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
     const bad = arch ? arch.checkSpec(spec) : `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')})`;

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { architectures, buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
+import { architectures, trunkForward, trunkParamSpecs, trunkShapes, trunkTfjsLayers, type TrunkLayer, buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
 import { FileFormatError } from '../../src/errors.js';
 
 beforeAll(async () => {
@@ -42,6 +42,28 @@ describe('functional models', () => {
     expect(() => defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b'], [64])).toThrow(/no hidden widths/);
     expect(() => defaultModelSpec('lenet-mtl', [36, 36], [10, 10], ['a', 'b'])).toThrow(/image input/);
     expect(() => defaultModelSpec('resnet', [36, 36, 1], [10, 10], ['a', 'b'])).toThrow(/unknown model architecture 'resnet'/);
+  });
+
+  it('a trunk of strided and same-padded layers: forward, shapes and parameters agree with tfjs layers', () => {
+    const layers: TrunkLayer[] = [
+      { kind: 'conv2d', name: 'c1', filters: 4, kernel: 3, strides: 2, padding: 'same', activation: 'relu' },
+      { kind: 'maxPool', name: 'p1', pool: 3, strides: 2 },
+      { kind: 'conv2d', name: 'c2', filters: 5, kernel: 2, padding: 'valid' },
+      { kind: 'flatten', name: 'flat' },
+      { kind: 'dense', name: 'd.0', units: 7, activation: 'relu' },
+      { kind: 'dense', name: 'd.1', units: 3 },
+    ];
+    const inputShape = [13, 11, 2];
+    const specs = trunkParamSpecs(layers, inputShape);
+    expect(specs.map((p) => p.name)).toEqual(['c1.weight', 'c1.bias', 'c2.weight', 'c2.bias', 'd.0.weight', 'd.0.bias', 'd.1.weight', 'd.1.bias']);
+    const params = specs.map((p, i) => tf.randomNormal(p.shape, 0, 0.3, 'float32', 11 + i));
+    const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape }), ...trunkTfjsLayers(layers)] });
+    model.setWeights(params);
+    const x = tf.randomUniform([4, ...inputShape], 0, 1, 'float32', 5);
+    expect(maxAbsDiff(trunkForward(layers, inputShape, params, x), model.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
+    const shapes = trunkShapes(layers, inputShape);
+    expect(model.layers.map((l) => (l.outputShape as number[]).slice(1))).toEqual(shapes); // the input layer, then one per trunk layer
+    expect(() => trunkShapes(layers, [3, 3, 2])).toThrow(/too small/);
   });
 
   for (const spec of [lenetSpec, mlpSpec]) {
