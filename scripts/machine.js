@@ -1,19 +1,5 @@
-// What a benchmark ran on: printed with every result.
-import os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
-
-export function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    tfjs: tf.version.tfjs,
-    date: new Date().toISOString(),
-  };
-}
+// What a benchmark ran on: printed with every result (one definition, in src/bench/machine.ts).
+export { machineInfo } from '../dist/bench/machine.js';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

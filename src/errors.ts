@@ -27,3 +27,15 @@ export class FileFormatError extends ExtraInputError {
 export function isExtraInputError(e: unknown): e is ExtraInputError {
   return e instanceof ExtraInputError;
 }
+
+/**
+ * A queued job that failed on its worker for a reason other than bad input (after BullMQ's retries):
+ * the CLI prints its one-line message and exits with code 1.
+ */
+export class RemoteJobError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

@@ -4,6 +4,9 @@ import { trainEndpoints, fitRunCurve, evaluateRunCurve, type Log } from '../app/
 import { listEndpoints } from '../run/index.js';
 import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '../pareto/index.js';
 import { lossScale, queryCriterion } from '../curves/index.js';
+import { defaultThreads } from '../parallel/pool.js';
+import { ExtraInputError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 /**
  * Equal-budget comparison of ways to get a Pareto front (issue #8). Budget unit: one endpoint epoch
@@ -26,6 +29,10 @@ export interface FrontOptions {
   workers?: number;
   /** objective of the sweep's models and so of the curves' endpoints: ls (default), fairgrad (EXTRA-F), cagrad (EXTRA-C) */
   endpointMethod?: string;
+  /** data-parallel threads of each sweep training (default: cores ÷ concurrent trainings) */
+  sweepThreads?: number;
+  /** data-parallel threads of the curve fits and evaluations (default: all cores) */
+  curveThreads?: number;
   quiet: boolean;
 }
 
@@ -104,27 +111,58 @@ function rssMonitor(): () => number {
   };
 }
 
-export async function runFrontBenchmark(o: FrontOptions, log: Log): Promise<FrontRow[]> {
+/** Threads of the sweep's trainings and of the curve fits: resolved once, so a queued grid equals a local one. */
+export function resolveFrontOptions(o: FrontOptions): FrontOptions & { sweepThreads: number; curveThreads: number } {
+  const workers = o.workers ?? 2;
+  return { ...o, workers, sweepThreads: o.sweepThreads ?? defaultThreads(Math.min(workers, o.sweep)), curveThreads: o.curveThreads ?? defaultThreads() };
+}
+
+export const frontRunDir = (o: Pick<FrontOptions, 'out' | 'dataset' | 'seed'>): string => path.join(o.out, `${o.dataset}-seed${o.seed}`);
+
+/** What the sweep of one data set × seed leaves for the curve methods. */
+export interface FrontSweep {
+  /** the sweep's own row (when asked for) */
+  row: FrontRow | null;
+  /** the curves' endpoints: the sweep's two extreme models */
+  ends: [string, string];
+  /** the share of the sweep's wall time that the two endpoints cost */
+  endpointSeconds: number;
+  sweepRss: number;
+}
+
+/**
+ * The LS (or --endpoint-method) sweep of one data set × seed. `fresh`: start from an empty run directory
+ * (a local benchmark); otherwise resume what a killed attempt left (a queued job handed to another worker).
+ */
+export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promise<FrontSweep> {
+  const r = resolveFrontOptions(o);
   const inner: Log = o.quiet ? () => {} : log;
-  const run = path.join(o.out, `${o.dataset}-seed${o.seed}`);
-  await fsp.rm(run, { recursive: true, force: true });
-  const rows: FrontRow[] = [];
-  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: o.workers ?? 2, resume: false, quiet: true };
+  const run = frontRunDir(o);
+  // a queued attempt resumes only what an earlier attempt of the same grid cell left; anything else is cleared
+  const marker = path.join(run, 'bench-cell.json');
+  const key = JSON.stringify({ ...r, methods: undefined, quiet: undefined });
+  const same = !fresh && (await fsp.readFile(marker, 'utf8').catch(() => '')) === key;
+  if (!same) {
+    await fsp.rm(run, { recursive: true, force: true });
+    await fsp.mkdir(run, { recursive: true });
+    await writeFileAtomic(marker, key);
+  }
+  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: r.workers, threads: r.sweepThreads, resume: same, quiet: true };
   const prefs = Array.from({ length: o.sweep }, (_, i) => {
     const a = 0.1 + (0.8 * i) / (o.sweep - 1);
     return `${+a.toFixed(4)},${+(1 - a).toFixed(4)}`;
   });
   // LS sweep (its two extreme models double as the curves' endpoints: (0.9,0.1) and (0.1,0.9))
-  let t0 = performance.now();
-  let stopRss = rssMonitor();
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
   await trainEndpoints({ ...base, prefs, epochs: o.epochs }, inner);
   const sweepSeconds = (performance.now() - t0) / 1000;
   const sweepRss = stopRss();
   log(`[bench front] ${o.dataset} seed ${o.seed}: sweep of ${o.sweep} models done (${sweepSeconds.toFixed(0)} s)`);
   const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
   const names = Object.keys(eps[0].test ?? {});
-  const endpointSeconds = (2 / o.sweep) * sweepSeconds;
   const sweepName = `${o.endpointMethod ?? 'ls'}-sweep`;
+  let row: FrontRow | null = null;
   if (o.methods.includes('ls-sweep') || o.methods.includes(sweepName)) {
     const pts = eps.map((e, i) => ({
       order: i,
@@ -132,23 +170,33 @@ export async function runFrontBenchmark(o: FrontOptions, log: Log): Promise<Fron
       test: names.map((n) => e.test![n].loss),
       testErr: names.map((n) => 1 - e.test![n].accuracy),
     }));
-    rows.push({ method: sweepName, ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) });
+    row = { method: sweepName, ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) };
   }
+  return { row, ends: [eps[0].id, eps[eps.length - 1].id], endpointSeconds: (2 / o.sweep) * sweepSeconds, sweepRss };
+}
+
+/** One curve method between the sweep's extreme endpoints, at the equal budget; its row. */
+export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<FrontSweep, 'ends' | 'endpointSeconds' | 'sweepRss'>, log: Log, fresh = true): Promise<FrontRow> {
+  const c = curveMethods[method];
+  if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
+  const r = resolveFrontOptions(o);
+  const inner: Log = o.quiet ? () => {} : log;
+  const run = frontRunDir(o);
   const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
-  const ends = [eps[0].id, eps[eps.length - 1].id];
-  for (const m of o.methods.filter((x) => x in curveMethods)) {
-    const c = curveMethods[m];
-    t0 = performance.now();
-    stopRss = rssMonitor();
-    await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${m}`, evalPoints: 0, backend: o.backend, resume: false, quiet: true }, inner);
-    const fitSeconds = (performance.now() - t0) / 1000;
-    const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${m}`, backend: o.backend, quiet: true }, inner);
-    const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
-    const rss = stopRss();
-    rows.push({ method: m, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweepRss), testLosses: pts.map((p) => p.test) });
-    log(`[bench front] ${o.dataset} seed ${o.seed}: ${m} done`);
-  }
-  return rows;
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: [...sweep.ends], curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
+  const fitSeconds = (performance.now() - t0) / 1000;
+  const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${method}`, backend: o.backend, threads: r.curveThreads, quiet: true }, inner);
+  const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
+  const rss = stopRss();
+  log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done`);
+  return { method, ...frontMetrics(pts), seconds: sweep.endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test) };
+}
+
+/** One data set × seed, locally: the sweep, then every curve method; rows in method order. */
+export function runFrontBenchmark(o: FrontOptions, log: Log): Promise<FrontRow[]> {
+  return frontCell(o, localFrontRunner(log));
 }
 
 export function summarizeRows(all: FrontRow[][]): string {
@@ -223,4 +271,26 @@ export function frontPlotFigure(rows: FrontRow[], dataset: string): { id: string
     })),
     layout: { title: { text: `${dataset}: test-loss fronts at equal budget (seed 0)` }, xaxis: { title: { text: 'task a test loss' } }, yaxis: { title: { text: 'task b test loss' } }, width: 900, height: 600 },
   };
+}
+
+/** How a grid cell's steps run: here (runFrontBenchmark's code) or as queued jobs on workers. */
+export interface FrontRunner {
+  sweep(o: FrontOptions): Promise<FrontSweep>;
+  curve(o: FrontOptions, method: string, sweep: FrontSweep): Promise<FrontRow>;
+  /** whether cells and curve methods may run at the same time (on several workers) */
+  parallel: boolean;
+}
+
+export const localFrontRunner = (log: Log): FrontRunner => ({
+  sweep: (o) => frontSweep(o, log),
+  curve: (o, m, s) => frontCurve(o, m, s, log),
+  parallel: false,
+});
+
+/** The rows of one data set × seed through a runner, in method order. */
+export async function frontCell(o: FrontOptions, runner: FrontRunner): Promise<FrontRow[]> {
+  const sweep = await runner.sweep(o);
+  const methods = o.methods.filter((x) => x in curveMethods);
+  const curves = runner.parallel ? await Promise.all(methods.map((m) => runner.curve(o, m, sweep))) : await methods.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(o, m, sweep)], Promise.resolve([]));
+  return [...(sweep.row ? [sweep.row] : []), ...curves];
 }

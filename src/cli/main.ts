@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { isExtraInputError } from '../errors.js';
+import { isExtraInputError, RemoteJobError } from '../errors.js';
 import { packageVersion } from '../run/index.js';
 import { stdio, type Io } from './context.js';
 import { describeSystemError } from './system-errors.js';
@@ -11,6 +11,8 @@ import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { groupCommand } from './group.js';
 import { surfaceCommand } from './surface.js';
+import { benchCommand } from './bench.js';
+import { workerCommand } from './worker.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -24,6 +26,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   surface: { run: surfaceCommand, summary: "'surface fit/eval': a triangular Bézier patch for preferences over three groups" },
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
+  bench: { run: benchCommand, summary: "'bench front': equal-budget Pareto fronts, LS sweep vs curves (locally or on a queue)" },
+  worker: { run: workerCommand, summary: 'run queued jobs from a BullMQ queue on Redis (extra train/bench front --queue)' },
 };
 
 /** Register a sub-command (report, serve, group live in their own modules). */
@@ -75,6 +79,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (said) {
       io.err(oneLineError(cmd, said));
       return 2;
+    }
+    if (e instanceof RemoteJobError) {
+      io.err(oneLineError(cmd, e.message));
+      return 1;
     }
     throw e;
   }

@@ -5,6 +5,8 @@ import { datasetNames } from '../data/index.js';
 import { trainEndpoints, trainDefaults, type TrainRequest } from '../app/index.js';
 import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { stdio, type Io } from './context.js';
+import { withJobClient } from './queue.js';
+import { trainEndpointsQueued } from '../queue/train.js';
 
 export const trainOptions: OptionSpec = {
   run: { type: 'string' },
@@ -27,6 +29,8 @@ export const trainOptions: OptionSpec = {
   workers: { type: 'string' },
   threads: { type: 'string' },
   resume: { type: 'boolean' },
+  queue: { type: 'string' },
+  store: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 };
@@ -51,6 +55,9 @@ Several --pref values train two at a time in worker threads.
                         trainings). Same seed + same threads → bit-identical checkpoints; another
                         thread count changes the gradients' float summation order (last bits)
   --resume              continue an interrupted training from its last complete epoch
+  --queue redis://HOST:PORT[/DB]   one job per preference on a BullMQ queue, run by 'extra worker's
+                        (queued jobs always resume from their last complete epoch)
+  --store DIR           the run store the workers share (default: the current directory; --run inside it)
   --json                print one JSON object on stdout`;
 
 export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
@@ -104,7 +111,10 @@ export async function trainCommand(argv: string[], io: Io = stdio, json = false)
     io.out(trainHelp);
     return 0;
   }
-  const r = await trainEndpoints(a, io.err);
+  const { values: v } = parseFlags('train', argv, trainOptions);
+  const queue = optString(v, 'queue');
+  if (optString(v, 'store') !== undefined && queue === undefined) throw new ExtraInputError('train: --store is only used with --queue');
+  const r = queue ? await withJobClient(queue, io, (c) => trainEndpointsQueued(a, c, optString(v, 'store') ?? '.')) : await trainEndpoints(a, io.err);
   if (json || argv.includes('--json')) {
     io.out(JSON.stringify({ run: a.run, backend: r.backend, endpoints: r.endpoints }));
   } else {

@@ -11,7 +11,7 @@ export { learningRateAt } from './schedule.js';
 export type { ScheduleConfig, ScheduleName } from './schedule.js';
 export { epochBatches, sequentialBatches, gatherBatch, disposeBatch, batchesPerEpoch } from './batches.js';
 export type { Batch, LabelledSplit } from './batches.js';
-export { makeProgress } from './progress.js';
+export { makeProgress, setProgressSink, type ProgressSink } from './progress.js';
 export { trainEndpointsInWorkers, workersAvailable } from './parallel.js';
 export type { EndpointSummary } from './parallel.js';
 export type { EndpointJob } from './worker.js';

@@ -4,7 +4,31 @@ export interface Progress {
   done(text?: string): void;
 }
 
+/** Where progress goes instead of stderr (a queue job reports it to its submitter); null: stderr. */
+export type ProgressSink = (line: string) => void;
+let sink: ProgressSink | null = null;
+
+/** Send every later progress line of this thread to `s` (throttled like a non-TTY), or back to stderr. */
+export function setProgressSink(s: ProgressSink | null): void {
+  sink = s;
+}
+
 export function makeProgress(label: string, enabled = true, intervalMs = 2000): Progress {
+  if (sink) {
+    const to = sink;
+    let last = 0;
+    return {
+      update(text: string) {
+        const now = Date.now();
+        if (!enabled || now - last < intervalMs) return;
+        last = now;
+        to(`[${label}] ${text}`);
+      },
+      done(text?: string) {
+        if (enabled && text) to(`[${label}] ${text}`);
+      },
+    };
+  }
   const tty = process.stderr.isTTY === true;
   let last = 0;
   let pending = false;
