@@ -114,20 +114,23 @@ describe.runIf(REDIS)('queue: BullMQ workers on a real Redis', () => {
   }, 120_000);
 
   it('a worker SIGKILLed mid-job: the job goes to the other worker, resumes from its last epoch, and equals a local run', async () => {
-    const train = ['train', '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '4', '--train-size', '2000', '--val-size', '256', '--test-size', '256', '--threads', '1', '--json'];
+    const train = ['train', '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '6', '--train-size', '2000', '--val-size', '256', '--test-size', '256', '--threads', '1', '--json'];
     const sub = extraAsync([...train, '--run', 'runs/kill', '--queue', url], store);
     const logs = () => {
       const dir = path.join(store, 'runs/kill/endpoints');
       return existsSync(dir) ? readdirSync(dir).map((e) => path.join(dir, e, 'train.jsonl')).filter(existsSync) : [];
     };
-    // wait until an endpoint has a complete epoch, then kill one of the two busy workers
+    // each worker runs one of the two jobs: wait until both have a complete epoch and neither has finished,
+    // then kill one of the two busy workers
+    const epochs = () => logs().map((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length);
     const t0 = Date.now();
-    while (!logs().some((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length >= 1) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+    while (!(epochs().length === 2 && epochs().every((n) => n >= 1 && n < 6)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(epochs().every((n) => n >= 1 && n < 6), `epochs done: ${epochs().join(', ')}`).toBe(true);
     workers[0].kill('SIGKILL');
     const r = await sub.done;
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/handed to another worker/);
-    expect(r.err).toMatch(/resuming after epoch [1-3]\/4/);
+    expect(r.err).toMatch(/resuming after epoch [1-5]\/6/);
     const local = spawnSync(process.execPath, [BIN, ...train, '--run', 'runs/kill-local', '--quiet'], { cwd: store, env, encoding: 'utf8' });
     expect(local.status, local.stderr).toBe(0);
     for (const e of ['ls-0.8_0.2', 'ls-0.2_0.8']) {
