@@ -120,12 +120,13 @@ describe.runIf(REDIS)('queue: BullMQ workers on a real Redis', () => {
       const dir = path.join(store, 'runs/kill/endpoints');
       return existsSync(dir) ? readdirSync(dir).map((e) => path.join(dir, e, 'train.jsonl')).filter(existsSync) : [];
     };
-    // each worker runs one of the two jobs: wait until both have a complete epoch and neither has finished,
-    // then kill one of the two busy workers
-    const epochs = () => logs().map((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length);
+    // each worker runs one of the two jobs: wait until both have an epoch checkpoint (written after the
+    // epoch's log line) and neither has finished, then kill one of the two busy workers
+    const epochs = () => logs().map((f) => (existsSync(path.join(path.dirname(f), 'checkpoint.safetensors')) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length : 0));
+    const ready = () => epochs().length === 2 && epochs().every((n) => n >= 1 && n < 6);
     const t0 = Date.now();
-    while (!(epochs().length === 2 && epochs().every((n) => n >= 1 && n < 6)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
-    expect(epochs().every((n) => n >= 1 && n < 6), `epochs done: ${epochs().join(', ')}`).toBe(true);
+    while (!ready() && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(ready(), `epochs done: ${epochs().join(', ')}`).toBe(true);
     workers[0].kill('SIGKILL');
     const r = await sub.done;
     expect(r.code, r.err).toBe(0);
