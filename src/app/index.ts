@@ -14,3 +14,5 @@ export { fitRunSurface, evaluateRunSurface, querySurface, surfaceDir, surfaceFit
 export type { SurfaceFitRequest } from './surface.js';
 export { groupTasks, groupDefaults } from './group.js';
 export type { GroupRequest } from './group.js';
+export { computePlane, readPlane, planePath, planeDefaults } from './plane.js';
+export type { PlaneRequest } from './plane.js';

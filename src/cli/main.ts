@@ -13,6 +13,7 @@ import { groupCommand } from './group.js';
 import { surfaceCommand } from './surface.js';
 import { benchCommand } from './bench.js';
 import { workerCommand } from './worker.js';
+import { planeCommand } from './plane.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -26,6 +27,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   surface: { run: surfaceCommand, summary: "'surface fit/eval': a triangular Bézier patch for preferences over three groups" },
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
+  plane: { run: planeCommand, summary: 'loss landscape on a plane through the curve; line vs curve barrier per task' },
   bench: { run: benchCommand, summary: "'bench front': equal-budget Pareto fronts, LS sweep vs curves (locally or on a queue)" },
   worker: { run: workerCommand, summary: 'run queued jobs from a BullMQ queue on Redis (extra train/bench front --queue)' },
 };

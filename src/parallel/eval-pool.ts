@@ -19,7 +19,8 @@ export interface EvalWorkerSetup {
   splits: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number }[];
 }
 
-export type EvalToWorker = { type: 'evaluate'; id: number; t: number; trainable: Float32Array[] };
+/** `point`: the program's coordinates of the model to evaluate (t on a curve; (a, b) on a plane) */
+export type EvalToWorker = { type: 'evaluate'; id: number; point: number[]; trainable: Float32Array[] };
 export type EvalFromWorker = { type: 'ready' } | { type: 'point'; id: number; metrics: TaskMetrics[][] } | { type: 'error'; message: string; inputError: boolean };
 
 function shared(a: Float32Array | Int32Array): SharedArrayBuffer {
@@ -29,17 +30,17 @@ function shared(a: Float32Array | Int32Array): SharedArrayBuffer {
 }
 
 /**
- * Metrics at every t of `ts` on `splits`, `threads` workers at a time; `onPoint` reports progress.
- * Results come back in the order of `ts`.
+ * Metrics at every point of `ts` (t of a curve, or coordinates for other programs) on `splits`,
+ * `threads` workers at a time; `onPoint` reports progress. Results come back in the order of `ts`.
  */
 export async function evaluateInWorkers(
   threads: number,
   backend: string,
   program: ShardProgramSpec,
   trainable: Float32Array[],
-  ts: number[],
+  ts: (number | number[])[],
   data: { inputShape: number[]; splits: LabelledSplit[] },
-  onPoint: (done: number) => void = () => {},
+  onPoint: (done: number, id: number, metrics: TaskMetrics[][]) => void = () => {},
 ): Promise<TaskMetrics[][][]> {
   if (!workerFile) throw new Error('evaluation worker not built (npm run build)');
   const setup: EvalWorkerSetup = {
@@ -58,13 +59,14 @@ export async function evaluateInWorkers(
       const send = () => {
         if (next >= ts.length) return resolve();
         const id = next++;
-        w.postMessage({ type: 'evaluate', id, t: ts[id], trainable } satisfies EvalToWorker);
+        const p = ts[id];
+        w.postMessage({ type: 'evaluate', id, point: typeof p === 'number' ? [p] : p, trainable } satisfies EvalToWorker);
       };
       w.on('message', (m: EvalFromWorker) => {
         if (m.type === 'ready') send();
         else if (m.type === 'point') {
           results[m.id] = m.metrics;
-          onPoint(++done);
+          onPoint(++done, m.id, m.metrics);
           send();
         } else reject(m.inputError ? new ExtraInputError(m.message) : new Error(`evaluation worker: ${m.message}`));
       });

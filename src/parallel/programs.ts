@@ -8,6 +8,8 @@ import type { CurveGeometry } from '../curves/types.js';
 import { curveTaskLosses, curveL2, type CurveLossConfig } from '../curves/fit.js';
 import { trainableShapes, type WeightCurve } from '../curves/curve.js';
 import { shardRange } from './pool.js';
+import { evaluateSplit } from '../train/evaluate.js';
+import { planePoint } from '../landscape/plane.js';
 
 /**
  * What a data-parallel worker computes on its shard, described by plain data (it crosses the thread
@@ -23,6 +25,14 @@ export type ShardProgramSpec =
       /** endpoint parameter values (the frozen control points P_0 and P_n) */
       ends: [Float32Array[], Float32Array[]];
       loss: CurveLossConfig;
+    }
+  | {
+      /** models origin + a·u + b·v of a plane in weight space (evaluation only) */
+      kind: 'plane';
+      spec: ModelSpec;
+      origin: Float32Array[];
+      u: Float32Array[];
+      v: Float32Array[];
     };
 
 export interface ShardProgram {
@@ -36,8 +46,8 @@ export interface ShardProgram {
   losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>, rows: { lo: number; hi: number; n: number }): (tf.Scalar | null)[];
   /** a data-independent term of the objective, added once per step (by shard 0) */
   extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
-  /** per-task metrics of the model at t on each split (curves: a profile point) */
-  evaluateAt?(trainable: tf.Tensor[], t: number, splits: LabelledSplit[]): TaskMetrics[][];
+  /** per-task metrics of the model at a point on each split (curves: [t]; planes: [a, b]) */
+  evaluateAt?(trainable: tf.Tensor[], point: number[], splits: LabelledSplit[]): TaskMetrics[][];
 }
 
 function tsOf(inputs: Record<string, unknown>): number[] {
@@ -82,7 +92,25 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
         });
       },
       extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
-      evaluateAt: (trainable, t, splits) => evaluateAt(model, curve, trainable, t, splits),
+      evaluateAt: (trainable, point, splits) => evaluateAt(model, curve, trainable, point[0], splits),
+    };
+  },
+  plane(p) {
+    const model = buildModel(p.spec);
+    return {
+      model,
+      shapes: [],
+      losses: () => {
+        throw new Error('a plane program only evaluates');
+      },
+      evaluateAt: (_trainable, point, splits) => {
+        const params = planePoint(p.origin, p.u, p.v, point[0], point[1]).map((w, i) => tf.tensor(w, model.params[i].shape));
+        try {
+          return splits.map((s) => evaluateSplit(model, params, s));
+        } finally {
+          tf.dispose(params);
+        }
+      },
     };
   },
 };

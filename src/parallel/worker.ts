@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     port.on('message', (m: EvalToWorker) => {
       try {
         const trainable = m.trainable.map((v, i) => tf.tensor(v, shapes[i]));
-        const metrics = evaluateAt(trainable, m.t, splits);
+        const metrics = evaluateAt(trainable, m.point, splits);
         tf.dispose(trainable);
         post({ type: 'point', id: m.id, metrics });
       } catch (e) {
