@@ -16,3 +16,5 @@ export { groupTasks, groupDefaults } from './group.js';
 export type { GroupRequest } from './group.js';
 export { computePlane, readPlane, planePath, planeDefaults } from './plane.js';
 export type { PlaneRequest } from './plane.js';
+export { predictionsAt, disagreementExamples, exampleImage } from './predictions.js';
+export type { ExamplePrediction } from './predictions.js';

@@ -4,20 +4,29 @@ import { writeReport } from '../report/index.js';
 import { optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 import { assertRealOutputPath } from '../util/fs.js';
+import { preferenceOf, readProfile } from '../app/index.js';
+import { identityObjectives } from '../curves/index.js';
 
-export const reportHelp = `extra report --run DIR [--out DIR] [--no-png] [--json]
+async function objectivePreference(run: string, text: string): Promise<number[]> {
+  const p = await readProfile(run);
+  return preferenceOf(text, (p.objectives ?? identityObjectives(p.taskNames)).names.length);
+}
+
+export const reportHelp = `extra report --run DIR [--out DIR] [--no-png] [--pref a,b] [--json]
 
 A standalone HTML report (index.html with plotly.js beside it; works offline): the Pareto front in
 test-loss and test-accuracy space (curve coloured by t, endpoints, non-dominated points, hypervolume),
 each task's loss and accuracy along t, and the training curves. PNG files of every figure are rendered
 with Debian's Chromium (/usr/bin/chromium) through playwright-core where both are present.
-Default output: DIR/report.`;
+With a plane (extra plane): one loss-landscape contour per task (and group) with the curve on it, and the
+Chebyshev scalarization at --pref (default equal weights). Default output: DIR/report.`;
 
 export async function reportCommand(argv: string[], io: Io = stdio): Promise<number> {
   const { values: v, positionals } = parseFlags('report', argv, {
     run: { type: 'string' },
     out: { type: 'string' },
     'no-png': { type: 'boolean' },
+    pref: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (v.help) {
@@ -28,7 +37,10 @@ export async function reportCommand(argv: string[], io: Io = stdio): Promise<num
   const run = reqString('report', v, 'run');
   const out = optString(v, 'out') ?? path.join(run, 'report');
   assertRealOutputPath(out, 'report: --out');
-  const r = await writeReport(run, out, { png: v['no-png'] !== true });
+  // the plane's Chebyshev panel is drawn at this preference (one entry per objective; default equal)
+  const prefText = optString(v, 'pref');
+  const preference = prefText === undefined ? undefined : await objectivePreference(run, prefText);
+  const r = await writeReport(run, out, { png: v['no-png'] !== true, preference });
   if (v.json) io.out(JSON.stringify({ html: r.html, pngs: r.pngs, pngSkipped: r.pngSkipped ?? null }));
   else {
     io.out(`report: ${r.html}`);

@@ -8,6 +8,7 @@ import { parseJsonWith } from '../io/json-file.js';
 import { profileFileSchema } from '../curves/index.js';
 import { z } from 'zod';
 import { surfaceProfileSchema } from '../surfaces/index.js';
+import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
 export interface ReportData {
@@ -19,6 +20,8 @@ export interface ReportData {
   curves: { name: string; profile: StoredProfile; log: Record<string, unknown>[] }[];
   /** the three-group surface's profile, when `extra surface eval` has run */
   surface?: SurfaceProfile;
+  /** the default curve's loss landscape plane, when `extra plane` has run */
+  plane?: PlaneFile;
 }
 
 /** What the figures read of a train.jsonl line. */
@@ -71,5 +74,8 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
   const surfaceText = await fsp.readFile(surfaceFile, 'utf8').catch(() => null);
   // no surface is fine; a malformed one is an error like any other run file
   if (surfaceText !== null) surface = parseJsonWith(surfaceProfileSchema, surfaceText, surfaceFile) as unknown as SurfaceProfile;
-  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface };
+  const planeFile = path.join(runDir, 'plane.json');
+  const planeText = await fsp.readFile(planeFile, 'utf8').catch(() => null);
+  const plane = planeText !== null ? parseJsonWith(planeFileSchema, planeText, planeFile) : undefined;
+  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface, ...(plane ? { plane } : {}) };
 }

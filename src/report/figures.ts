@@ -1,5 +1,6 @@
 import type { ReportData } from './data.js';
 import { identityObjectives, objectiveMetrics } from '../curves/index.js';
+import type { PlaneFile } from '../landscape/store.js';
 
 /**
  * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
@@ -188,8 +189,76 @@ export function surfaceFigure(d: ReportData): Figure | null {
   };
 }
 
-export function reportFigures(d: ReportData): Figure[] {
+/** The curve's point at t on the plane (linear between the stored projections). */
+export function planeMarkerAt(plane: PlaneFile, t: number): { a: number; b: number } {
+  const c = plane.curvePath;
+  let i = 0;
+  while (i < c.length - 2 && c[i + 1].t < t) i++;
+  const w = c[i + 1].t === c[i].t ? 0 : Math.min(1, Math.max(0, (t - c[i].t) / (c[i + 1].t - c[i].t)));
+  return { a: (1 - w) * c[i].a + w * c[i + 1].a, b: (1 - w) * c[i].b + w * c[i + 1].b };
+}
+
+function planePanel(plane: PlaneFile, id: string, title: string, z: number[][], zTitle: string, markT?: number): Figure {
+  const data: Record<string, unknown>[] = [
+    { type: 'contour', x: plane.grid.as, y: plane.grid.bs, z, colorscale: 'Viridis', reversescale: true, ncontours: 24, colorbar: { title: { text: zTitle } }, name: zTitle },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: 'curve (projected)',
+      x: plane.curvePath.map((q) => q.a),
+      y: plane.curvePath.map((q) => q.b),
+      text: plane.curvePath.map((q) => `t = ${q.t.toFixed(3)}, off the plane by ${q.residual.toFixed(3)}`),
+      line: { color: '#fff', width: 3 },
+    },
+    { type: 'scatter', mode: 'markers+text', name: 'plane points', x: plane.points.map((q) => q.a), y: plane.points.map((q) => q.b), text: plane.points.map((q) => q.label), textposition: 'top center', marker: { size: 11, color: '#d62728', line: { color: '#fff', width: 1 } } },
+  ];
+  if (markT !== undefined) {
+    const m = planeMarkerAt(plane, markT);
+    data.push({ type: 'scatter', mode: 'markers', name: 'current t', x: [m.a], y: [m.b], marker: { symbol: 'x', size: 16, color: '#e00', line: { width: 2 } } });
+  }
+  const maxRes = Math.max(...plane.curvePath.map((q) => q.residual));
+  return {
+    id,
+    title,
+    data,
+    layout: {
+      title: { text: `${title} — ${plane.split} split; the curve leaves the plane by ≤ ${maxRes.toFixed(3)}` },
+      xaxis: axis('a (along the first two points)'),
+      yaxis: { ...axis('b'), scaleanchor: 'x' },
+      showlegend: false,
+      width: 560,
+      height: 480,
+    },
+  };
+}
+
+/**
+ * Loss-landscape panels of plane.json: one contour of the loss per objective (tasks, and groups with
+ * grouping), the projected curve and the three points on each, plus the Chebyshev scalarization at the
+ * preference (each objective's loss scaled to [0, 1] over the grid, then max_k r_k·L̂_k). `markT` puts a
+ * marker at the curve's point for that t (the explorer's slider).
+ */
+export function planeFigures(plane: PlaneFile, preference?: number[], markT?: number): Figure[] {
+  const names = Object.keys(plane.surfaces);
+  const figs = names.map((name, i) => planePanel(plane, `plane-${i}`, `loss landscape: ${name}`, plane.surfaces[name].loss, `${name} loss`, markT));
+  const objectives = plane.objectives.names;
+  const r = preference && preference.length === objectives.length ? preference : objectives.map(() => 1 / objectives.length);
+  const scaled = objectives.map((name) => {
+    const z = plane.surfaces[name].loss;
+    const flat = z.flat();
+    const lo = Math.min(...flat);
+    const span = Math.max(...flat) - lo || 1;
+    return z.map((row) => row.map((v) => (v - lo) / span));
+  });
+  const cheb = plane.grid.bs.map((_, i) => plane.grid.as.map((_, j) => Math.max(...scaled.map((z, k) => r[k] * z[i][j]))));
+  figs.push(planePanel(plane, 'plane-chebyshev', `Chebyshev scalarization at (${r.map((x) => x.toFixed(2)).join(', ')})`, cheb, 'max_k r_k·L̂_k', markT));
+  return figs;
+}
+
+export function reportFigures(d: ReportData, preference?: number[]): Figure[] {
   const figs = [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), alongTFigure(d, 'accuracy'), trainingFigure(d)];
   const s = surfaceFigure(d);
-  return s ? [...figs, s] : figs;
+  if (s) figs.push(s);
+  if (d.plane) figs.push(...planeFigures(d.plane, preference));
+  return figs;
 }

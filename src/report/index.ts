@@ -9,7 +9,7 @@ import { renderFigurePngs } from './png.js';
 
 export { gatherReportData } from './data.js';
 export type { ReportData } from './data.js';
-export { reportFigures, frontFigure, alongTFigure, trainingFigure, surfaceFigure } from './figures.js';
+export { reportFigures, frontFigure, alongTFigure, trainingFigure, surfaceFigure, planeFigures, planeMarkerAt } from './figures.js';
 export type { Figure } from './figures.js';
 export { reportHtml, summaryHtml, scriptJson, escapeHtml, pageStyle } from './page.js';
 export { renderFigurePngs, chromiumPath, chromiumArgs, loadPlaywright } from './png.js';
@@ -30,9 +30,9 @@ export interface ReportResult {
 }
 
 /** Write report/index.html with plotly.js beside it (works offline), plus PNGs where Chromium exists. */
-export async function writeReport(runDir: string, outDir: string, opts: { png?: boolean } = {}): Promise<ReportResult> {
+export async function writeReport(runDir: string, outDir: string, opts: { png?: boolean; preference?: number[] } = {}): Promise<ReportResult> {
   const data = await gatherReportData(runDir);
-  const figures = reportFigures(data);
+  const figures = reportFigures(data, opts.preference);
   await fsp.mkdir(outDir, { recursive: true });
   await writeFileAtomic(path.join(outDir, 'plotly.js'), await fsp.readFile(plotlyFile()));
   const html = path.join(outDir, 'index.html');

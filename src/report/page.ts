@@ -23,8 +23,13 @@ export function summaryHtml(d: ReportData): string {
       return `<tr><td>${escapeHtml(c.name)} (${escapeHtml(p.kind)})</td><td>${p.hypervolume.testLoss.curve.toFixed(4)} (endpoints only ${p.hypervolume.testLoss.endpoints.toFixed(4)})</td><td>${p.hypervolume.testError.curve.toFixed(4)} (endpoints only ${p.hypervolume.testError.endpoints.toFixed(4)})</td><td>${Object.entries(p.spearmanValLoss).map(([k, s]) => `${escapeHtml(k)} ${s.toFixed(3)}`).join(', ')}</td></tr>`;
     })
     .join('');
+  const bar = d.plane
+    ? `<table class="summary"><tr><th>barrier (max over t of L(t) − chord)</th><th>line: train</th><th>line: test</th><th>curve: train</th><th>curve: test</th></tr>${Object.entries(d.plane.barrier.byTask)
+        .map(([k, b]) => `<tr><td>${escapeHtml(k)}</td><td>${b.line.train.toFixed(4)}</td><td>${b.line.test.toFixed(4)}</td><td>${b.curve.train.toFixed(4)}</td><td>${b.curve.test.toFixed(4)}</td></tr>`)
+        .join('')}</table>`
+    : '';
   return `<table class="summary">${head}${rows.join('')}</table>
-<table class="summary"><tr><th>curve</th><th>test-loss hypervolume (ref 2,2)</th><th>test-error hypervolume (ref 1,1)</th><th>Spearman(val loss, t)</th></tr>${curves}</table>`;
+<table class="summary"><tr><th>curve</th><th>test-loss hypervolume (ref 2,2)</th><th>test-error hypervolume (ref 1,1)</th><th>Spearman(val loss, t)</th></tr>${curves}</table>${bar}`;
 }
 
 export const pageStyle = `body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:1200px;color:#222}

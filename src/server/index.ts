@@ -3,10 +3,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { ExtraInputError, isExtraInputError } from '../errors.js';
-import { gatherReportData, frontFigure, plotlyFile } from '../report/index.js';
+import { gatherReportData, frontFigure, planeFigures, plotlyFile } from '../report/index.js';
 import { evaluateAt, queryMethods, identityObjectives, objectiveMetrics } from '../curves/index.js';
 import { byTaskName } from '../train/index.js';
-import { openRun, useBackend, loadRunDataset, openCurve, readProfile, exportAt, query, type OpenedCurve } from '../app/index.js';
+import { openRun, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, type OpenedCurve } from '../app/index.js';
 import { explorerHtml } from './page.js';
 import { DECIMAL } from '../util/number.js';
 
@@ -68,12 +68,14 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
   const objectives = profile.objectives ?? identityObjectives(profile.taskNames);
   const objPoints = profile.objectivePoints ?? profile.points;
   const orient = profile.orientation ?? { taskA: 0, taskB: 1 };
+  const plane = await readPlane(runDir, curveName);
   const html = explorerHtml({
     title: `${run.info.model.arch} on ${run.info.dataset.name}`,
     taskNames: objectives.names,
     axes: [orient.taskA, orient.taskB],
     front: frontFigure({ ...data, curves: data.curves.filter((c) => c.name === curveName) }, 'loss'),
     points: objPoints.map((p) => ({ t: p.t, test: p.test })),
+    plane: plane ? { figures: planeFigures(plane, undefined, 0.5), curvePath: plane.curvePath.map((q) => ({ t: q.t, a: q.a, b: q.b })) } : undefined,
   });
   const realRun = await fsp.realpath(runDir);
   // model, curve and data load on first use; one job at a time (tfjs state is process-global)
@@ -83,6 +85,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       await useBackend(opts.backend, true);
       return { c: await openCurve(run, curveName), ds: await loadRunDataset(run.info, true) };
     })());
+  let disagree: number[] | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(job: () => Promise<T>): Promise<T> => {
     const next = queue.then(job, job);
@@ -153,6 +156,18 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
         const t0 = performance.now();
         const [test] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.test]);
         return { t, test: byTaskName(objectives.names, objectiveMetrics(test, objectives)), tasks: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
+      });
+      return sendJson(res, 200, r);
+    }
+    if (route === '/api/predictions') {
+      const t = parseT(url.searchParams.get('t'));
+      const set = url.searchParams.get('set') ?? 'strip';
+      if (set !== 'strip' && set !== 'disagree') throw new HttpError(400, 'set must be strip or disagree');
+      const r = await serial(async () => {
+        const { c, ds } = await load();
+        // the strip: the first test examples; 'disagree': those whose labels change most along the curve
+        const indices = set === 'strip' ? Array.from({ length: Math.min(8, ds.test.n) }, (_, i) => i) : (disagree ??= disagreementExamples(run.model, c, ds));
+        return { t, set, taskNames: ds.taskNames, examples: predictionsAt(run.model, c, ds, t, indices).map((e) => ({ ...e, image: exampleImage(run.model, ds, e.index) })) };
       });
       return sendJson(res, 200, r);
     }

@@ -6,7 +6,15 @@ import type { Figure } from '../report/index.js';
  * predicted numbers (interpolated from the profile, as `extra query --no-refine` does), an "evaluate
  * here" button for real test-set numbers and export links. Data comes embedded; actions call the API.
  */
-export function explorerHtml(opts: { title: string; taskNames: string[]; axes?: [number, number]; front: Figure; points: { t: number; test: { loss: number; accuracy: number }[] }[] }): string {
+export function explorerHtml(opts: {
+  title: string;
+  taskNames: string[];
+  axes?: [number, number];
+  front: Figure;
+  points: { t: number; test: { loss: number; accuracy: number }[] }[];
+  /** loss-landscape panels (extra plane) and the curve's projection, for the current-t marker */
+  plane?: { figures: Figure[]; curvePath: { t: number; a: number; b: number }[] };
+}): string {
   const n = opts.taskNames.length;
   const prefInputs =
     n === 2
@@ -16,7 +24,10 @@ export function explorerHtml(opts: { title: string; taskNames: string[]; axes?: 
 <html lang="en"><head><meta charset="utf-8"><title>extra explorer — ${escapeHtml(opts.title)}</title>
 <style>${pageStyle}
 #controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0}#t{width:28rem}
-table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}</style>
+table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}
+.strip{display:flex;flex-wrap:wrap;gap:.6rem}.ex{border:1px solid #ddd;padding:.3rem;font-size:.8rem;text-align:center}
+.ex canvas{width:72px;height:72px;image-rendering:pixelated;display:block;margin:0 auto}.ok{color:#2a7}.bad{color:#d22}
+.planes{display:flex;flex-wrap:wrap;gap:.5rem}</style>
 <script src="/plotly.js"></script></head>
 <body>
 <h1>extra explorer — ${escapeHtml(opts.title)}</h1>
@@ -30,7 +41,14 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
 <tbody>${opts.taskNames.map((t, k) => `<tr><th>${escapeHtml(t)}</th><td id="pl-${k}"></td><td id="pa-${k}"></td><td id="el-${k}"></td><td id="ea-${k}"></td></tr>`).join('')}</tbody></table>
 <p><button id="evaluate">evaluate here</button> <span id="eval-status" class="muted"></span></p>
 <p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a></p>
-<script id="extra-data" type="application/json">${scriptJson({ front: opts.front, points: opts.points, taskNames: opts.taskNames, axes: opts.axes ?? [0, 1] })}</script>
+<h2>Predictions at t</h2>
+<p class="muted">Test examples with each task's predicted label and confidence at the current t (✓ correct, ✗ wrong).</p>
+<div class="strip" id="strip"></div>
+<h2>Where the curve disagrees with itself</h2>
+<p class="muted">The test examples whose predicted labels change most along the curve, at the current t.</p>
+<div class="strip" id="disagree"></div>
+${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${opts.plane.figures.map((f) => `<div class="plane" id="${escapeHtml(f.id)}"></div>`).join('')}</div>` : ''}
+<script id="extra-data" type="application/json">${scriptJson({ front: opts.front, points: opts.points, taskNames: opts.taskNames, axes: opts.axes ?? [0, 1], plane: opts.plane ?? null })}</script>
 <script>
 (function () {
   var D = JSON.parse(document.getElementById('extra-data').textContent);
@@ -60,6 +78,58 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
     document.getElementById('export-tfjs').href = '/api/export?format=tfjs&t=' + t;
     document.getElementById('export-st').href = '/api/export?format=safetensors&t=' + t;
     if (window.__extraReady) Plotly.restyle('front', { x: [[m[D.axes[0]].loss]], y: [[m[D.axes[1]].loss]] }, [markerTrace]);
+    if (D.plane && window.__extraPlanes) {
+      var c = planeAt(t);
+      D.plane.figures.forEach(function (f) { Plotly.restyle(f.id, { x: [[c.a]], y: [[c.b]] }, [f.data.length - 1]); });
+    }
+    requestPredictions();
+  }
+  function planeAt(t) {
+    var C = D.plane.curvePath, i = 0;
+    while (i < C.length - 2 && C[i + 1].t < t) i++;
+    var w = C[i + 1].t === C[i].t ? 0 : Math.min(1, Math.max(0, (t - C[i].t) / (C[i + 1].t - C[i].t)));
+    return { a: (1 - w) * C[i].a + w * C[i + 1].a, b: (1 - w) * C[i].b + w * C[i + 1].b };
+  }
+  if (D.plane) {
+    Promise.all(D.plane.figures.map(function (f) { return Plotly.newPlot(f.id, f.data, f.layout, { displaylogo: false }); })).then(function () { window.__extraPlanes = true; update(); });
+  }
+  // predictions: debounced, and never more than one request in flight (the newest t wins)
+  var predTimer = null, predBusy = false, predWanted = null;
+  function requestPredictions() {
+    if (predTimer) clearTimeout(predTimer);
+    predTimer = setTimeout(function () { predWanted = currentT(); pumpPredictions(); }, 150);
+  }
+  function pumpPredictions() {
+    if (predBusy || predWanted === null) return;
+    var t = predWanted;
+    predWanted = null;
+    predBusy = true;
+    Promise.all(['strip', 'disagree'].map(function (set) {
+      return fetch('/api/predictions?set=' + set + '&t=' + t).then(function (r) { return r.json(); }).then(function (r) { if (!r.error) drawStrip(set === 'strip' ? 'strip' : 'disagree', r); });
+    })).finally(function () { predBusy = false; window.__extraPredT = t; pumpPredictions(); });
+  }
+  function drawStrip(id, r) {
+    var el = document.getElementById(id);
+    el.innerHTML = '';
+    r.examples.forEach(function (e) {
+      var box = document.createElement('div');
+      box.className = 'ex';
+      box.setAttribute('data-index', e.index);
+      var cv = document.createElement('canvas');
+      var h = e.image.length, w = e.image[0].length;
+      cv.width = w; cv.height = h;
+      var ctx = cv.getContext('2d'), img = ctx.createImageData(w, h);
+      for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) { var q = 4 * (i * w + j), g = e.image[i][j]; img.data[q] = img.data[q + 1] = img.data[q + 2] = g; img.data[q + 3] = 255; }
+      ctx.putImageData(img, 0, 0);
+      box.appendChild(cv);
+      e.tasks.forEach(function (p, k) {
+        var line = document.createElement('div');
+        line.className = 'pred ' + (p.predicted === p.label ? 'ok' : 'bad');
+        line.textContent = r.taskNames[k] + ': ' + p.predicted + ' (' + (100 * p.confidence).toFixed(0) + '%) ' + (p.predicted === p.label ? '✓' : '✗');
+        box.appendChild(line);
+      });
+      el.appendChild(box);
+    });
   }
   tInput.addEventListener('input', update);
   function prefVector() {

@@ -7,6 +7,7 @@ import { unzipSync } from 'fflate';
 import { createExplorerServer, listen, MAX_CACHED_EXPORTS } from '../../src/server/index.js';
 import { writeReport, chromiumPath, chromiumArgs, loadPlaywright } from '../../src/report/index.js';
 import { decodeSafetensors } from '../../src/io/index.js';
+import { computePlane } from '../../src/app/index.js';
 import { makeTinyRun, cacheDir } from '../fixtures.js';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -60,7 +61,7 @@ describe('explorer server: API, security and bad input', () => {
   }
 
   it('malformed parameters give HTTP 400 with a JSON error', async () => {
-    for (const p of ['/api/query?pref=abc', '/api/query?pref=1,2,3', '/api/query?pref=-1,2', '/api/query', '/api/query?pref=1,1&method=magic', '/api/export?t=2&format=tfjs', '/api/export?t=0.5&format=onnx', '/api/export?t=abc&format=tfjs']) {
+    for (const p of ['/api/query?pref=abc', '/api/query?pref=1,2,3', '/api/query?pref=-1,2', '/api/query', '/api/query?pref=1,1&method=magic', '/api/export?t=2&format=tfjs', '/api/export?t=0.5&format=onnx', '/api/export?t=abc&format=tfjs', '/api/predictions?t=2', '/api/predictions?t=0.5&set=all']) {
       const r = await request('GET', p);
       expect(r.status, p).toBe(400);
       expect(typeof JSON.parse(r.body.toString()).error, p).toBe('string');
@@ -181,6 +182,44 @@ describe.skipIf(!chromium)('in a real browser (Debian chromium via playwright-co
       await browser.close();
     }
   });
+
+  it('with a plane: a landscape panel per task and a Chebyshev panel; the marker and the predictions follow the slider', async () => {
+    await computePlane({ run, grid: 3, quiet: true, backend: 'wasm', threads: 2 });
+    const rep = await writeReport(run, path.join(run, 'report-plane'), { png: false });
+    expect(rep.figures.filter((f) => f.id.startsWith('plane-')).map((f) => f.id)).toEqual(['plane-0', 'plane-1', 'plane-chebyshev']);
+    const srv = await createExplorerServer({ run, backend: 'wasm' });
+    const port = await listen(srv, 0, '127.0.0.1');
+    const pw = (await loadPlaywright())!;
+    const browser = await pw.chromium.launch({ executablePath: chromium!, args: chromiumArgs });
+    type W = { __extraPlanes?: boolean; __extraPredT?: number };
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as unknown as W).__extraPlanes === true);
+      expect(await page.locator('.plane .main-svg').count()).toBeGreaterThanOrEqual(3);
+      const markerX = () => page.evaluate(() => {
+        const gd = document.getElementById('plane-0') as unknown as { data: { x: number[] }[] };
+        return gd.data[gd.data.length - 1].x[0];
+      });
+      const strip = async (t: string) => {
+        await page.locator('#t').fill(t);
+        await page.waitForFunction((v) => (window as unknown as W).__extraPredT === v, Number(t) / 1000, { timeout: 60_000 });
+        return { text: await page.locator('#strip').innerText(), n: await page.locator('#strip .ex').count(), d: await page.locator('#disagree .ex').count(), x: await markerX() };
+      };
+      const at0 = await strip('0');
+      const at1 = await strip('1000');
+      expect(at0.n).toBe(8);
+      expect(at0.d).toBe(8);
+      expect(at1.x).not.toBeCloseTo(at0.x, 6); // the marker moved along the projected curve
+      expect(at1.text).not.toBe(at0.text); // predictions (or their confidences) changed with t
+      // the first example's prediction at t = 1 is the model's own: check one against the API
+      const api = JSON.parse((await request('GET', '/api/predictions?set=strip&t=1')).body.toString()) as { examples: { tasks: { predicted: number }[] }[] };
+      expect(at1.text).toContain(`: ${api.examples[0].tasks[0].predicted} (`);
+    } finally {
+      await browser.close();
+      srv.close();
+    }
+  }, 180_000);
 });
 
 if (!chromium) console.warn('browser tests skipped: Debian chromium (/usr/bin/chromium) is not installed');

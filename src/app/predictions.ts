@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { curvePoint, tGrid } from '../curves/index.js';
+import type { MultiTaskDataset } from '../data/index.js';
+import type { FunctionalModel } from '../models/index.js';
+import type { OpenedCurve } from './curve.js';
+
+/** One example's prediction for every task at a point of the curve. */
+export interface ExamplePrediction {
+  index: number;
+  /** per task: true label, predicted label and its softmax probability */
+  tasks: { label: number; predicted: number; confidence: number }[];
+}
+
+/** Predictions of the model at t on the given test examples (softmax probabilities, argmax). */
+export function predictionsAt(model: FunctionalModel, c: OpenedCurve, ds: MultiTaskDataset, t: number, indices: readonly number[]): ExamplePrediction[] {
+  const pixels = model.spec.inputShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(indices.length * pixels);
+  indices.forEach((idx, r) => x.set(ds.test.x.subarray(idx * pixels, (idx + 1) * pixels), r * pixels));
+  const params = curvePoint(c.curve, c.trainable, t);
+  const probs = tf.tidy(() => model.forward(params, tf.tensor(x, [indices.length, ...model.spec.inputShape])).map((o) => tf.softmax(o).arraySync() as number[][]));
+  tf.dispose(params);
+  return indices.map((index, r) => ({
+    index,
+    tasks: probs.map((p, k) => {
+      const row = p[r];
+      const predicted = row.indexOf(Math.max(...row));
+      return { label: ds.test.y[k][index], predicted, confidence: row[predicted] };
+    }),
+  }));
+}
+
+/**
+ * The test examples whose predicted labels change most along the curve: predictions at `points` values
+ * of t on the first `pool` test examples, ranked by the number of label changes between consecutive t
+ * (summed over tasks); the `count` most changing ones.
+ */
+export function disagreementExamples(model: FunctionalModel, c: OpenedCurve, ds: MultiTaskDataset, count = 8, pool = 400, points = 11): number[] {
+  const idx = Array.from({ length: Math.min(pool, ds.test.n) }, (_, i) => i);
+  const along = tGrid(points).map((t) => predictionsAt(model, c, ds, t, idx));
+  const changes = idx.map((_, r) => {
+    let n = 0;
+    for (let s = 1; s < along.length; s++) along[s][r].tasks.forEach((p, k) => (n += p.predicted !== along[s - 1][r].tasks[k].predicted ? 1 : 0));
+    return n;
+  });
+  return idx.sort((a, b) => changes[b] - changes[a] || a - b).slice(0, count);
+}
+
+/** An example's image as rows of 0..255 grey values (first channel), for the explorer's strip. */
+export function exampleImage(model: FunctionalModel, ds: MultiTaskDataset, index: number): number[][] {
+  const [h, w, ch] = model.spec.inputShape.length === 3 ? model.spec.inputShape : [1, model.spec.inputShape[0], 1];
+  const base = index * h * w * ch;
+  return Array.from({ length: h }, (_, i) => Array.from({ length: w }, (_, j) => Math.round(255 * ds.test.x[base + (i * w + j) * ch])));
+}
