@@ -24,6 +24,22 @@ await page.locator('#t').fill('400');
 await page.locator('#evaluate').click();
 await page.waitForFunction(() => document.getElementById('el-0').textContent !== '', null, { timeout: 120000 });
 await page.screenshot({ path: path.join(out, 'explorer-page.png'), fullPage: true });
+const written = [path.join(out, 'report-page.png'), path.join(out, 'explorer-page.png')];
+// with a plane (extra plane): each landscape panel with the current t marked, and the prediction strips
+if (rep.data.plane) {
+  await page.waitForFunction(() => window.__extraPlanes === true);
+  await page.waitForFunction(() => window.__extraPredT === 0.4, null, { timeout: 120000 });
+  for (const f of rep.figures.filter((x) => x.id.startsWith('plane-'))) {
+    const file = path.join(out, `explorer-${f.id}.png`);
+    await page.locator(`#${f.id}`).screenshot({ path: file });
+    written.push(file);
+  }
+  for (const id of ['strip', 'disagree']) {
+    const file = path.join(out, `explorer-predictions-${id}.png`);
+    await page.locator(`#${id}`).screenshot({ path: file });
+    written.push(file);
+  }
+}
 await browser.close();
 server.close();
-console.log(`wrote ${path.join(out, 'report-page.png')} and ${path.join(out, 'explorer-page.png')}`);
+console.log(`wrote ${written.join(', ')}`);

@@ -200,7 +200,21 @@ export function planeMarkerAt(plane: PlaneFile, t: number): { a: number; b: numb
 
 function planePanel(plane: PlaneFile, id: string, title: string, z: number[][], zTitle: string, markT?: number): Figure {
   const data: Record<string, unknown>[] = [
-    { type: 'contour', x: plane.grid.as, y: plane.grid.bs, z, colorscale: 'Viridis', reversescale: true, ncontours: 24, colorbar: { title: { text: zTitle } }, name: zTitle },
+    // log10 for the colours: the losses far from the curve are orders of magnitude above those near it,
+    // and a linear scale would paint everything near the curve one colour; hover shows the raw values
+    {
+      type: 'contour',
+      x: plane.grid.as,
+      y: plane.grid.bs,
+      z: z.map((row) => row.map((v) => Math.log10(Math.max(v, 1e-6)))),
+      text: z.map((row) => row.map((v) => `${zTitle} ${v.toFixed(4)}`)),
+      hoverinfo: 'x+y+text',
+      colorscale: 'Viridis',
+      reversescale: true,
+      ncontours: 24,
+      colorbar: { title: { text: `log10 ${zTitle}` } },
+      name: zTitle,
+    },
     {
       type: 'scatter',
       mode: 'lines',
@@ -222,7 +236,7 @@ function planePanel(plane: PlaneFile, id: string, title: string, z: number[][], 
     title,
     data,
     layout: {
-      title: { text: `${title} — ${plane.split} split; the curve leaves the plane by ≤ ${maxRes.toFixed(3)}` },
+      title: { text: `${title} (${plane.split})<br><sub>the curve leaves the plane by ≤ ${maxRes.toFixed(3)}</sub>`, font: { size: 14 } },
       xaxis: axis('a (along the first two points)'),
       yaxis: { ...axis('b'), scaleanchor: 'x' },
       showlegend: false,
@@ -240,7 +254,7 @@ function planePanel(plane: PlaneFile, id: string, title: string, z: number[][], 
  */
 export function planeFigures(plane: PlaneFile, preference?: number[], markT?: number): Figure[] {
   const names = Object.keys(plane.surfaces);
-  const figs = names.map((name, i) => planePanel(plane, `plane-${i}`, `loss landscape: ${name}`, plane.surfaces[name].loss, `${name} loss`, markT));
+  const figs = names.map((name, i) => planePanel(plane, `plane-${i}`, `${name} loss`, plane.surfaces[name].loss, `${name} loss`, markT));
   const objectives = plane.objectives.names;
   const r = preference && preference.length === objectives.length ? preference : objectives.map(() => 1 / objectives.length);
   const scaled = objectives.map((name) => {
@@ -251,7 +265,7 @@ export function planeFigures(plane: PlaneFile, preference?: number[], markT?: nu
     return z.map((row) => row.map((v) => (v - lo) / span));
   });
   const cheb = plane.grid.bs.map((_, i) => plane.grid.as.map((_, j) => Math.max(...scaled.map((z, k) => r[k] * z[i][j]))));
-  figs.push(planePanel(plane, 'plane-chebyshev', `Chebyshev scalarization at (${r.map((x) => x.toFixed(2)).join(', ')})`, cheb, 'max_k r_k·L̂_k', markT));
+  figs.push(planePanel(plane, 'plane-chebyshev', `Chebyshev at (${r.map((x) => x.toFixed(2)).join(', ')})`, cheb, 'max_k r_k·L̂_k', markT));
   return figs;
 }
 
