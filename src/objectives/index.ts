@@ -6,5 +6,6 @@ export { minNormWeights } from './mgda.js';
 export { cagradWeights } from './cagrad.js';
 export { fairgradWeights } from './fairgrad.js';
 export { nashWeights } from './nash.js';
+export { dibsWeights } from './dibs.js';
 export { pcgradProject } from './pcgrad.js';
-export { gram, projectSimplex } from './linalg.js';
+export { gram, projectSimplex, clipNorm } from './linalg.js';

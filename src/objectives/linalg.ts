@@ -73,3 +73,13 @@ export function solve(A: number[][], b: number[]): number[] {
   }
   return x;
 }
+
+/** Scale d in place so that ‖d‖ ≤ maxNorm (as torch's clip_grad_norm_ on the shared parameters); 0 turns it off. */
+export function clipNorm(d: Float64Array, maxNorm: number): Float64Array {
+  if (!(maxNorm > 0)) return d;
+  let n2 = 0;
+  for (let i = 0; i < d.length; i++) n2 += d[i] * d[i];
+  const n = Math.sqrt(n2);
+  if (n > maxNorm) for (let i = 0; i < d.length; i++) d[i] *= maxNorm / n;
+  return d;
+}

@@ -1,4 +1,4 @@
-import { gram, combine } from './linalg.js';
+import { gram, combine, clipNorm } from './linalg.js';
 import { fairgradWeights } from './fairgrad.js';
 import type { GradientObjective } from './types.js';
 
@@ -32,14 +32,6 @@ export const nashMtl: GradientObjective = {
   aggregate({ grads, preference }, options = {}) {
     const K = grads.length;
     const w = nashWeights(gram(grads), preference.map((r) => r * K));
-    const d = combine(grads, w);
-    const maxNorm = options.maxNorm ?? 1;
-    if (maxNorm > 0) {
-      let n2 = 0;
-      for (let i = 0; i < d.length; i++) n2 += d[i] * d[i];
-      const n = Math.sqrt(n2);
-      if (n > maxNorm) for (let i = 0; i < d.length; i++) d[i] *= maxNorm / n;
-    }
-    return { taskWeights: w, direction: d };
+    return { taskWeights: w, direction: clipNorm(combine(grads, w), options.maxNorm ?? 1) };
   },
 };

@@ -7,6 +7,7 @@ import { cagrad } from './cagrad.js';
 import { fairgrad } from './fairgrad.js';
 import { pcgrad } from './pcgrad.js';
 import { nashMtl } from './nash.js';
+import { dibsMtl } from './dibs.js';
 
 const registry = new Map<string, Objective>();
 
@@ -15,7 +16,7 @@ export function registerObjective(o: Objective): void {
   registry.set(o.name, o);
 }
 
-[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl].forEach(registerObjective);
+[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl, dibsMtl].forEach(registerObjective);
 
 export function objectiveNames(): string[] {
   return [...registry.keys()];

@@ -85,6 +85,13 @@ describe('endpoint training', () => {
     expect(r.history[1].trainLoss[1]).toBeLessThan(Math.log(3));
   });
 
+  it('dibs-mtl trains through per-task gradients (the loss falls below chance)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-dibs-'));
+    const r = await trainEndpoint(config(dir, 2, { method: 'dibs-mtl' }), data);
+    expect(r.history[1].trainLoss[0]).toBeLessThan(Math.log(3));
+    expect(r.history[1].trainLoss[1]).toBeLessThan(Math.log(3));
+  });
+
   it('a gradient-aggregation method (mgda) trains through per-task gradients', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-mgda-'));
     const r = await trainEndpoint(config(dir, 2, { method: 'mgda' }), data);
