@@ -8,6 +8,7 @@ import { fairgrad } from './fairgrad.js';
 import { pcgrad } from './pcgrad.js';
 import { nashMtl } from './nash.js';
 import { dibsMtl } from './dibs.js';
+import { famo } from './famo.js';
 
 const registry = new Map<string, Objective>();
 
@@ -16,7 +17,7 @@ export function registerObjective(o: Objective): void {
   registry.set(o.name, o);
 }
 
-[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl, dibsMtl].forEach(registerObjective);
+[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl, dibsMtl, famo].forEach(registerObjective);
 
 export function objectiveNames(): string[] {
   return [...registry.keys()];

@@ -22,11 +22,28 @@ export interface AggregationResult {
   direction?: Float64Array;
 }
 
+/** What a method that learns from the step's effect sees after the parameter update (FAMO). */
+export interface AfterStepInput {
+  /** per-task losses on the step's batch before the update (the ones `aggregate` saw) */
+  before: number[];
+  /** per-task losses on the same batch after the update */
+  after: number[];
+  preference: number[];
+  state: Record<string, unknown>;
+  step: number;
+}
+
 interface ObjectiveBase {
   name: string;
   description: string;
   /** documented hyper-parameters and their defaults */
   defaults: Record<string, number>;
+  /**
+   * Methods with state learnt from the step's effect: the new state from the losses before and after the
+   * update on the same batch (the trainer pays one more forward pass per step for them). The state is
+   * checkpointed with the parameters, so --resume continues it exactly.
+   */
+  afterStep?(input: AfterStepInput, options?: Record<string, number>): Record<string, unknown>;
 }
 
 /** A method that needs only the losses: the trainer back-propagates Σ w_k L_k in one pass. */

@@ -264,6 +264,17 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
     },
     evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs)) }),
   };
+  const after = objective.afterStep;
+  if (after) {
+    // one more forward pass on the same batch, at the updated parameters
+    trainable.afterUpdate = (tensors, batch, state, before, ctx) => {
+      const losses = tf.tidy(() => model.forward(tensors, batch.x).map((o, k) => softmaxCrossEntropy(o, batch.y[k]).dataSync()[0]));
+      const next = after({ before, after: losses, preference: cfg.preference, state, step: ctx.epoch * 1_000_000 + ctx.step }, cfg.methodOptions);
+      // the loop checkpoints this object: replace its contents with the method's new state
+      for (const k of Object.keys(state)) delete state[k];
+      Object.assign(state, next);
+    };
+  }
   const loop = await runTrainingLoop(
     {
       ...cfg,

@@ -41,6 +41,8 @@ export interface Trainable<S> {
   init(): tf.Tensor[];
   initialState(): S;
   step(tensors: readonly tf.Tensor[], batch: Batch, state: S, ctx: { epoch: number; step: number }): StepResult | Promise<StepResult>;
+  /** after the optimizer's update, on the same batch (e.g. FAMO learns from the losses it moved) */
+  afterUpdate?(tensors: readonly tf.Tensor[], batch: Batch, state: S, before: number[], ctx: { epoch: number; step: number }): void;
   evaluate(tensors: readonly tf.Tensor[]): Record<string, unknown>;
 }
 
@@ -138,6 +140,7 @@ export async function runTrainingLoop<S>(
       tensors.forEach((t) => t.dispose());
       tensors = next.params;
       opt = next.state;
+      trainable.afterUpdate?.(tensors, batch, state.user, r.losses, { epoch, step: s });
       r.losses.forEach((l, k) => (lossSums[k] = (lossSums[k] ?? 0) + l * batch.size));
       seen += batch.size;
       disposeBatch(batch);

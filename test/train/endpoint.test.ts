@@ -6,6 +6,7 @@ import path from 'node:path';
 import { trainEndpoint, type EndpointConfig } from '../../src/train/index.js';
 import { loadLayersModelFromDir, defaultModelSpec } from '../../src/models/index.js';
 import { syntheticData } from '../helpers.js';
+import { decodeSafetensors } from '../../src/io/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -90,6 +91,22 @@ describe('endpoint training', () => {
     const r = await trainEndpoint(config(dir, 2, { method: 'dibs-mtl' }), data);
     expect(r.history[1].trainLoss[0]).toBeLessThan(Math.log(3));
     expect(r.history[1].trainLoss[1]).toBeLessThan(Math.log(3));
+  });
+
+  it('famo learns its task logits from the step’s effect, checkpoints them, and resumes bit-identically', async () => {
+    const a = mkdtempSync(path.join(tmpdir(), 'extra-ep-famo-a-'));
+    const b = mkdtempSync(path.join(tmpdir(), 'extra-ep-famo-b-'));
+    const full = await trainEndpoint(config(a, 2, { method: 'famo' }), data);
+    expect(full.history[1].trainLoss[0]).toBeLessThan(Math.log(3));
+    await trainEndpoint(config(b, 1, { method: 'famo' }), data);
+    const resumed = await trainEndpoint(config(b, 2, { method: 'famo', resume: true }), data);
+    expect(readFileSync(path.join(b, 'weights.bin')).equals(readFileSync(path.join(a, 'weights.bin')))).toBe(true);
+    expect(resumed.history[1].trainLoss).toEqual(full.history[1].trainLoss);
+    // the logits moved away from the preference's and are in the checkpoint
+    const meta = JSON.parse(decodeSafetensors(new Uint8Array(readFileSync(path.join(a, 'checkpoint.safetensors')))).metadata['extra.state'] ?? 'null') as { state?: { user?: { xi?: number[] } } } | null;
+    const xi = meta?.state?.user?.xi;
+    expect(xi?.length).toBe(2);
+    expect(xi!.some((x) => Math.abs(x - Math.log(2 * 0.5)) > 1e-6)).toBe(true);
   });
 
   it('a gradient-aggregation method (mgda) trains through per-task gradients', async () => {
