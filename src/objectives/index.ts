@@ -8,5 +8,6 @@ export { fairgradWeights } from './fairgrad.js';
 export { nashWeights } from './nash.js';
 export { dibsWeights } from './dibs.js';
 export { famoWeights, famoUpdate } from './famo.js';
+export { flatRegion } from './flat.js';
 export { pcgradProject } from './pcgrad.js';
 export { gram, projectSimplex, clipNorm } from './linalg.js';

@@ -9,6 +9,7 @@ import { pcgrad } from './pcgrad.js';
 import { nashMtl } from './nash.js';
 import { dibsMtl } from './dibs.js';
 import { famo } from './famo.js';
+import { flatRegion } from './flat.js';
 
 const registry = new Map<string, Objective>();
 
@@ -17,7 +18,7 @@ export function registerObjective(o: Objective): void {
   registry.set(o.name, o);
 }
 
-[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl, dibsMtl, famo].forEach(registerObjective);
+[ls, chebyshev, mgda, cagrad, fairgrad, pcgrad, nashMtl, dibsMtl, famo, ...[ls, mgda, pcgrad, cagrad].map(flatRegion)].forEach(registerObjective);
 
 export function objectiveNames(): string[] {
   return [...registry.keys()];

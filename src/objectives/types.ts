@@ -8,6 +8,11 @@ export interface AggregationInput {
   losses: number[];
   /** per-task gradients of the shared parameters, flattened (given to, and required by, GradientObjectives) */
   grads?: Float64Array[];
+  /**
+   * flatness gradients h_k = ∇L_k(θ + ε_k) − ∇L_k(θ) of the shared parameters, ε_k = ρ·g_k/‖g_k‖ (only for
+   * GradientObjectives with `flatness`; the trainer pays one more forward/backward per task for them)
+   */
+  flat?: Float64Array[];
   /** normalized preference: non-negative, sums to 1 */
   preference: number[];
   /** per-method state carried across steps; must stay JSON-serializable (it is checkpointed) */
@@ -55,6 +60,8 @@ export interface LossObjective extends ObjectiveBase {
 /** A method that needs the per-task gradients of the shared parameters (the trainer supplies them). */
 export interface GradientObjective extends ObjectiveBase {
   needsGradients: true;
+  /** the trainer also supplies `flat` (sharpness-aware gradients at radius options.rho ?? defaults.rho) */
+  flatness?: boolean;
   aggregate(input: AggregationInput & { grads: Float64Array[] }, options?: Record<string, number>): AggregationResult;
 }
 

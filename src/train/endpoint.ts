@@ -123,7 +123,8 @@ export function perTaskGradients(
 function aggregatedStep({ model, objective, params, batch, preference, state, step, options }: StepContext): StepResult {
   if (!objective.needsGradients) throw new Error(`${objective.name} needs only the losses: use scalarizedStep`);
   const { losses, perTask, shared: flat, sharedIdx } = perTaskGradients(model, params, batch);
-  const res = objective.aggregate({ losses, grads: flat, preference, state, step }, options);
+  const sam = objective.flatness ? flatnessGradients(model, params, batch, perTask, sharedIdx, options?.rho ?? objective.defaults.rho ?? 0.05) : null;
+  const res = objective.aggregate({ losses, grads: flat, ...(sam ? { flat: sam.flat } : {}), preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
   const out: tf.Tensor[] = new Array(params.length);
   let off = 0;
@@ -133,10 +134,42 @@ function aggregatedStep({ model, objective, params, batch, preference, state, st
     off += n;
   }
   model.params.forEach((p, i) => {
-    if (!p.shared) out[i] = perTask[p.task ?? 0][i]!.clone();
+    // heads: their own task's gradient (at their sharpness-aware point for flat-region methods)
+    if (!p.shared) out[i] = sam ? sam.heads[i]! : perTask[p.task ?? 0][i]!.clone();
   });
   perTask.forEach((g) => g.forEach((t) => t?.dispose()));
   return { grads: out, losses };
+}
+
+/**
+ * Flat-region MTL's second stage: for each task, its shared parameters moved by ρ·g_k/‖g_k‖ and its head
+ * by ρ·(head gradient)/‖head gradient‖, the task's gradient there. Returns h_k = that shared gradient − g_k
+ * (float64, flattened as the aggregators see them) and each head's gradient at its perturbed point.
+ */
+function flatnessGradients(model: FunctionalModel, params: readonly tf.Tensor[], batch: Batch, perTask: (tf.Tensor | undefined)[][], sharedIdx: number[], rho: number): { flat: Float64Array[]; heads: (tf.Tensor | undefined)[] } {
+  const heads: (tf.Tensor | undefined)[] = new Array(params.length);
+  const norm = (ts: tf.Tensor[]) => Math.sqrt(tf.tidy(() => ts.reduce((s, t) => s + tf.sum(tf.square(t)).dataSync()[0], 0)));
+  const flat = perTask.map((g, k) => {
+    const own = model.params.map((p, i) => (!p.shared && p.task === k ? i : -1)).filter((i) => i >= 0);
+    const idx = [...sharedIdx, ...own];
+    const sharedScale = rho / (norm(sharedIdx.map((i) => g[i]!)) + 1e-12);
+    const headScale = rho / (norm(own.map((i) => g[i]!)) + 1e-12);
+    const perturbed = params.map((p, i) => (sharedIdx.includes(i) ? tf.add(p, tf.mul(g[i]!, sharedScale)) : own.includes(i) ? tf.add(p, tf.mul(g[i]!, headScale)) : p));
+    const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
+      const full = [...perturbed];
+      idx.forEach((i, q) => (full[i] = sub[q]));
+      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
+    })(idx.map((i) => perturbed[i]));
+    value.dispose();
+    perturbed.forEach((t, i) => t !== params[i] && t.dispose());
+    own.forEach((i, q) => (heads[i] = grads[sharedIdx.length + q]));
+    const h = tf.tidy(() => tf.concat(sharedIdx.map((i, q) => tf.sub(grads[q], g[i]!).reshape([-1]))));
+    grads.slice(0, sharedIdx.length).forEach((t) => t.dispose());
+    const out = Float64Array.from(h.dataSync());
+    h.dispose();
+    return out;
+  });
+  return { flat, heads };
 }
 
 /** Split one flat gradient into tensors of the parameters' shapes. */
@@ -225,7 +258,8 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
   const K = cfg.spec.numClasses.length;
   const threads = cfg.threads ?? 1;
   const pool =
-    threads > 1 && dataParallelAvailable()
+    // flat-region methods need per-task gradients at perturbed points: they run on this thread
+    threads > 1 && dataParallelAvailable() && !(objective.needsGradients && objective.flatness)
       ? await GradientPool.start(threads, currentBackend() ?? 'wasm', { kind: 'endpoint', spec: cfg.spec }, {
           sizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
           rowSize: data.inputShape.reduce((a, b) => a * b, 1),

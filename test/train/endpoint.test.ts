@@ -109,6 +109,21 @@ describe('endpoint training', () => {
     expect(xi!.some((x) => Math.abs(x - Math.log(2 * 0.5)) > 1e-6)).toBe(true);
   });
 
+  it('flat-mgda: ρ = 0 is mgda (no flatness term); ρ > 0 changes the trajectory and still trains', async () => {
+    const weights = async (method: string, rho?: number) => {
+      const dir = mkdtempSync(path.join(tmpdir(), `extra-ep-${method}-`));
+      const r = await trainEndpoint(config(dir, 1, { method, ...(rho !== undefined ? { methodOptions: { rho } } : {}) }), data);
+      return { w: new Float32Array(readFileSync(path.join(dir, 'weights.bin')).buffer.slice(0)), loss: r.history[0].trainLoss };
+    };
+    const base = await weights('mgda');
+    const zero = await weights('flat-mgda', 0);
+    const flat = await weights('flat-mgda', 0.5);
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    expect(maxDiff(zero.w, base.w)).toBeLessThan(1e-5);
+    expect(maxDiff(flat.w, base.w)).toBeGreaterThan(1e-3);
+    expect(flat.loss[0]).toBeLessThan(Math.log(3) + 0.05);
+  });
+
   it('a gradient-aggregation method (mgda) trains through per-task gradients', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-mgda-'));
     const r = await trainEndpoint(config(dir, 2, { method: 'mgda' }), data);
