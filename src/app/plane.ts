@@ -10,7 +10,8 @@ import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { makeProgress, type TaskMetrics } from '../train/index.js';
-import { readJsonWith } from '../io/json-file.js';
+import { readJsonWith, taskMetricsSchema } from '../io/json-file.js';
+import { z } from 'zod';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { closeCurve, openCurve, type OpenedCurve } from './curve.js';
@@ -66,6 +67,7 @@ async function pointWeights(spec: string, run: OpenedRun, c: OpenedCurve): Promi
   return { label: e.id, w };
 }
 
+const partialSchema = z.object({ key: z.string(), nodes: z.record(z.array(taskMetricsSchema)) });
 type Partial = { key: string; nodes: Record<string, TaskMetrics[]> };
 
 /**
@@ -110,7 +112,8 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     const file = planePath(req.run, curveName);
     const partialFile = file.replace(/\.json$/, '.partial.json');
     const key = JSON.stringify({ specs, n, margin, split, a: as, b: bs, curve: c.file.seconds ?? null });
-    const prev = req.resume ? ((await fsp.readFile(partialFile, 'utf8').then((t) => JSON.parse(t) as Partial).catch(() => null)) ?? null) : null;
+    // the partial file is a cache: one that does not parse or has another shape is ignored (the nodes are recomputed)
+    const prev = req.resume ? await fsp.readFile(partialFile, 'utf8').then((t) => partialSchema.safeParse(JSON.parse(t))).then((r) => (r.success ? r.data : null)).catch(() => null) : null;
     const done: Record<string, TaskMetrics[]> = prev && prev.key === key ? prev.nodes : {};
     const todo = nodes.map((_, i) => i).filter((i) => !done[i]);
     const progress = makeProgress('plane', !quiet);

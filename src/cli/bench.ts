@@ -3,7 +3,10 @@ import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { frontCell, frontMethods, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../bench/front.js';
 import { machineInfo } from '../bench/machine.js';
-import { queuedFrontRunner } from '../queue/front.js';
+import { queuedFrontRunner, frontRowSchema } from '../queue/front.js';
+import { z } from 'zod';
+
+const savedRowsSchema = z.object({ key: z.string(), rows: z.array(frontRowSchema) });
 import { renderFigurePngs, plotlyFile } from '../report/index.js';
 import { optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
@@ -85,8 +88,15 @@ export async function benchCommand(argv: string[], io: Io = stdio): Promise<numb
       const saved = path.join(out, `${dataset}-${endpointMethod}-seed${seed}.rows.json`);
       const key = JSON.stringify(opts);
       if (v.reuse && existsSync(saved)) {
-        const prev = JSON.parse(readFileSync(saved, 'utf8')) as { key: string; rows: FrontRow[] };
-        if (prev.key === key) {
+        // a saved file that does not parse or has another shape is recomputed, not trusted
+        let prev: { key: string; rows: FrontRow[] } | null = null;
+        try {
+          const r = savedRowsSchema.safeParse(JSON.parse(readFileSync(saved, 'utf8')));
+          prev = r.success ? (r.data as { key: string; rows: FrontRow[] }) : null;
+        } catch {
+          prev = null;
+        }
+        if (prev && prev.key === key) {
           io.err(`[bench front] ${dataset} seed ${seed}: reusing ${saved}`);
           return prev.rows;
         }

@@ -5,7 +5,8 @@ import { resolveFrontOptions, type FrontOptions, type FrontRow, type FrontRunner
 import type { JobClient } from './client.js';
 
 const num = z.number();
-const rowSchema = z.object({
+/** A front benchmark row as JSON (from the queue or a saved file). */
+export const frontRowSchema = z.object({
   method: z.string(),
   testLossHV: num,
   testErrorHV: num,
@@ -19,7 +20,7 @@ const rowSchema = z.object({
   peakRssMiB: num,
   testLosses: z.array(z.array(num)),
 });
-const sweepSchema = z.object({ row: rowSchema.nullable(), ends: z.tuple([z.string(), z.string()]), endpointSeconds: num, sweepRss: num });
+const sweepSchema = z.object({ row: frontRowSchema.nullable(), ends: z.tuple([z.string(), z.string()]), endpointSeconds: num, sweepRss: num });
 
 function parsed<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
@@ -40,6 +41,6 @@ export function queuedFrontRunner(client: JobClient, store: string): FrontRunner
     parallel: true,
     sweep: async (o) => parsed(sweepSchema, await client.run('front-sweep', { o: rel(o) }, `${cell(o)} sweep`), `the sweep of ${cell(o)}`) as FrontSweep,
     curve: async (o, method, sweep) =>
-      parsed(rowSchema, await client.run('front-curve', { o: rel(o), method, sweep: { ends: sweep.ends, endpointSeconds: sweep.endpointSeconds, sweepRss: sweep.sweepRss } }, `${cell(o)} ${method}`), `${method} of ${cell(o)}`) as FrontRow,
+      parsed(frontRowSchema, await client.run('front-curve', { o: rel(o), method, sweep: { ends: sweep.ends, endpointSeconds: sweep.endpointSeconds, sweepRss: sweep.sweepRss } }, `${cell(o)} ${method}`), `${method} of ${cell(o)}`) as FrontRow,
   };
 }
