@@ -68,7 +68,7 @@ async function pointWeights(spec: string, run: OpenedRun, c: OpenedCurve): Promi
 }
 
 const partialSchema = z.object({ key: z.string(), nodes: z.record(z.array(taskMetricsSchema)) });
-type Partial = { key: string; nodes: Record<string, TaskMetrics[]> };
+type PlanePartial = { key: string; nodes: Record<string, TaskMetrics[]> };
 
 /**
  * The loss landscape on the plane through three weight vectors (by default the curve's ends and its
@@ -118,7 +118,7 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     const todo = nodes.map((_, i) => i).filter((i) => !done[i]);
     const progress = makeProgress('plane', !quiet);
     let lastSave = performance.now();
-    const save = () => writeJsonAtomic(partialFile, { key, nodes: done } satisfies Partial);
+    const save = () => writeJsonAtomic(partialFile, { key, nodes: done } satisfies PlanePartial);
     const started = performance.now();
     let saving: Promise<void> = Promise.resolve();
     await evaluateInWorkers(threads, backend, program, [], todo.map((i) => nodes[i]), { inputShape: run.model.spec.inputShape, splits: [data] }, (count, id, metrics) => {
