@@ -19,6 +19,7 @@ export function initParamValues(specs: ParamSpec[], seed: number): Float32Array[
     const n = s.shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);
     if (s.init === 'zeros') return out;
+    if (s.init === 'ones') return out.fill(1);
     const rng = makeRng(deriveSeed(seed, `init/${s.name}`));
     const [fanIn, fanOut] = fans(s.shape);
     const limit = s.init === 'he-uniform' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));

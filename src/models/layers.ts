@@ -3,7 +3,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { buildModel, getArchitecture } from './registry.js';
+import { buildModel, getArchitecture, GRAPH_ARCH } from './registry.js';
+import { compiledGraphOf, graphTfjsModel, graphTorchTensors, graphWeightsOf } from './graph/index.js';
 import { flattenedImageOf, trunkTfjsLayers } from './sequential.js';
 import type { ModelSpec } from './types.js';
 import { z } from 'zod';
@@ -15,7 +16,9 @@ type SymbolicTensor = tf.SymbolicTensor;
  * The same network as a tfjs LayersModel, so checkpoints are ordinary tfjs layers-format models
  * (`tf.loadLayersModel` loads them). Layer weight order equals our parameter order.
  */
-export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[]): tf.LayersModel {
+export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[], statistics?: readonly tf.Tensor[]): tf.LayersModel {
+  // a user's graph is rebuilt from its own layers; its BatchNormalization statistics go with the weights
+  if (spec.arch === GRAPH_ARCH) return graphTfjsModel(compiledGraphOf(spec), values, statistics);
   const input = tf.input({ shape: spec.inputShape, name: 'input' });
   let h: SymbolicTensor = input;
   const apply = (layer: tf.layers.Layer, x: SymbolicTensor): SymbolicTensor => layer.apply(x) as SymbolicTensor;
@@ -47,8 +50,9 @@ export async function saveLayersModel(
   spec: ModelSpec,
   values: readonly tf.Tensor[],
   extraMeta: Record<string, unknown> = {},
+  statistics?: readonly tf.Tensor[],
 ): Promise<void> {
-  const model = toLayersModel(spec, values);
+  const model = toLayersModel(spec, values, statistics);
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -152,32 +156,65 @@ async function readWeightFile(dir: string, rel: string): Promise<Uint8Array> {
   }
 }
 
-/** Load a saved model: the tfjs LayersModel, its `extra` metadata and the parameter values. */
+/**
+ * Load a saved model: the tfjs LayersModel, its `extra` metadata, the parameter values and the
+ * BatchNormalization statistics (empty without). `specOverride` reads weights written elsewhere
+ * (`extra import`) against a run's model instead of the file's own metadata.
+ */
 export async function loadLayersModelFromDir(
   dir: string,
-): Promise<{ model: tf.LayersModel; meta: SavedModelMeta; values: tf.Tensor[] }> {
+  specOverride?: ModelSpec,
+): Promise<{ model: tf.LayersModel; meta: SavedModelMeta; values: tf.Tensor[]; statistics: tf.Tensor[] }> {
   const handler = dirIOHandler(dir);
   const artifacts = await handler.load!();
-  const meta = (artifacts.userDefinedMetadata as { extra?: SavedModelMeta } | undefined)?.extra;
-  if (!meta?.spec) throw new FileFormatError(`${path.join(dir, 'model.json')} has no extra metadata (not written by extra)`);
-  const model = await tf.loadLayersModel({ load: async () => artifacts });
-  const values = model.getWeights().map((w) => w.clone());
-  const expected = buildModel(meta.spec).params;
-  if (values.length !== expected.length) {
-    throw new FileFormatError(`${dir}: model has ${values.length} weights, ${meta.spec.arch} needs ${expected.length}`);
+  const found = (artifacts.userDefinedMetadata as { extra?: SavedModelMeta } | undefined)?.extra;
+  const spec = specOverride ?? found?.spec;
+  if (!spec) throw new FileFormatError(`${path.join(dir, 'model.json')} has no extra metadata (not written by extra)`);
+  const meta: SavedModelMeta = found && !specOverride ? found : { spec, paramNames: buildModel(spec).params.map((p) => p.name) };
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel({ load: async () => artifacts });
+  } catch (e) {
+    throw new FileFormatError(`${path.join(dir, 'model.json')}: tfjs cannot build the model (${(e as Error).message.split('\n')[0]})`);
   }
-  values.forEach((v, i) => {
+  const built = buildModel(spec);
+  let values: tf.Tensor[];
+  let statistics: tf.Tensor[] = [];
+  if (spec.arch === GRAPH_ARCH) {
+    try {
+      ({ params: values, statistics } = graphWeightsOf(compiledGraphOf(spec), model, dir));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  } else {
+    values = model.getWeights().map((w) => w.clone());
+    if (values.length !== built.params.length) {
+      tf.dispose(values);
+      model.dispose();
+      throw new FileFormatError(`${dir}: model has ${values.length} weights, ${spec.arch} needs ${built.params.length}`);
+    }
+    const bad = values.findIndex((v, i) => v.shape.join(',') !== built.params[i].shape.join(','));
+    if (bad >= 0) {
+      const got = values[bad].shape.join(',');
+      tf.dispose(values);
+      model.dispose();
+      throw new FileFormatError(`${dir}: weight ${built.params[bad].name} has shape [${got}], ${spec.arch} needs [${built.params[bad].shape.join(',')}]`);
+    }
+  }
+  const names = [...built.params.map((p) => p.name), ...built.statistics.map((s) => s.name)];
+  [...values, ...statistics].forEach((v, i) => {
     // a NaN or infinite weight is a broken model, never something to use
     const data = v.dataSync();
     for (let q = 0; q < data.length; q++) {
       if (!Number.isFinite(data[q])) {
-        tf.dispose(values);
+        tf.dispose([...values, ...statistics]);
         model.dispose();
-        throw new FileFormatError(`${path.join(dir, 'weights.bin')}: weight ${expected[i].name} holds a non-finite value (${data[q]}) at index ${q}`);
+        throw new FileFormatError(`${path.join(dir, 'weights.bin')}: weight ${names[i]} holds a non-finite value (${data[q]}) at index ${q}`);
       }
     }
   });
-  return { model, meta, values };
+  return { model, meta, values, statistics };
 }
 
 /**
@@ -189,7 +226,21 @@ export function paramsToPytorchStateDict(
   spec: ModelSpec,
   names: string[],
   values: readonly tf.Tensor[],
+  statistics: readonly tf.Tensor[] = [],
 ): { name: string; shape: number[]; data: Float32Array }[] {
+  if (spec.arch === GRAPH_ARCH) {
+    const g = compiledGraphOf(spec);
+    const t = tf.tidy(() => {
+      const r = graphTorchTensors(g, values, statistics);
+      return [...r.params, ...r.statistics].map((x) => x.clone());
+    });
+    const all = [...names, ...g.statistics.slice(0, statistics.length).map((s) => s.name)];
+    return t.map((x, i) => {
+      const out = { name: all[i], shape: x.shape, data: x.dataSync() as Float32Array };
+      x.dispose();
+      return out;
+    });
+  }
   const arch = getArchitecture(spec.arch);
   const images = flattenedImageOf(arch.trunk(spec), spec.inputShape);
   // tensors inside tidy, data outside: typed arrays returned from tf.tidy are walked element-wise

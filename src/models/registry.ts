@@ -4,6 +4,10 @@ import { lenetArch } from './lenet.js';
 import { mlpArch } from './mlp.js';
 import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, ParamSpec } from './types.js';
 import { trunkForward, trunkParamSpecs, trunkShapes } from './sequential.js';
+import { checkGraphSpec, graphModel } from './graph/index.js';
+
+/** The arch name of a user's own layer graph (`--model-json`): its spec carries the graph itself. */
+export const GRAPH_ARCH = 'graph';
 
 /** The architectures, by name. A new one is one file in this folder and one line here. */
 export const architectures: Readonly<Record<string, Architecture>> = {
@@ -29,6 +33,11 @@ export function headParams(spec: ModelSpec, features: number): ParamSpec[] {
 
 /** The functional model of a spec: trunk parameters, then the heads; forward = heads(trunk(x)). */
 export function buildModel(spec: ModelSpec): FunctionalModel {
+  if (spec.arch === GRAPH_ARCH) {
+    const bad = checkGraphSpec(spec);
+    if (bad) throw new ExtraInputError(bad);
+    return graphModel(spec);
+  }
   const arch = getArchitecture(spec.arch);
   const bad = arch.checkSpec(spec);
   if (bad) throw new ExtraInputError(bad);
@@ -40,11 +49,22 @@ export function buildModel(spec: ModelSpec): FunctionalModel {
   return {
     spec,
     params: [...trunk, ...headParams(spec, features)],
+    statistics: [],
+    losses: spec.numClasses.map(() => 'ce'),
     forward(p, x) {
       const z = trunkForward(layers, spec.inputShape, p.slice(0, nTrunk), x);
       return spec.numClasses.map((_, k) => tf.add(tf.matMul(z, p[nTrunk + 2 * k] as tf.Tensor2D), p[nTrunk + 2 * k + 1]) as tf.Tensor2D);
     },
   };
+}
+
+/** Why a spec is not a valid model (null when it is): the architecture's own check, or the graph's. */
+export function checkModelSpec(spec: ModelSpec): string | null {
+  if (spec.arch === GRAPH_ARCH) return checkGraphSpec(spec);
+  const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
+  if (!arch) return `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')}, or your own with --model-json)`;
+  if (spec.graph || spec.losses) return `${spec.arch} takes no layer graph or losses`;
+  return arch.checkSpec(spec);
 }
 
 /** The spec of an architecture for a data set's input shape and classes, checked. */

@@ -1,8 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { TrunkLayer } from './sequential.js';
+import type { GraphSpec } from './graph/topology.js';
+import type { StatisticSpec, TaskLoss } from './graph/compile.js';
 
 /** How a parameter tensor is initialised (fan-in/fan-out from the layout). */
-export type InitKind = 'glorot-uniform' | 'he-uniform' | 'zeros';
+export type InitKind = 'glorot-uniform' | 'he-uniform' | 'zeros' | 'ones';
 
 /** One named parameter. Names are stable: they are the checkpoint names. */
 export interface ParamSpec {
@@ -18,7 +20,8 @@ export interface ParamSpec {
 /**
  * A model's spec as stored in run.json and in every checkpoint: the architecture's name (a key of
  * the table in src/models/registry.ts), the input shape, one class count and name per task, and the
- * architecture's own options (today: `hidden` widths for mlp-mtl).
+ * architecture's own options (today: `hidden` widths for mlp-mtl). A user's own model (`--model-json`)
+ * is arch 'graph' with its layer graph and one loss per task.
  */
 export interface ModelSpec {
   arch: string;
@@ -26,6 +29,8 @@ export interface ModelSpec {
   numClasses: number[];
   taskNames: string[];
   hidden?: number[];
+  graph?: GraphSpec;
+  losses?: TaskLoss[];
 }
 
 /** Options of `extra train` that shape a model (an architecture refuses those it does not use). */
@@ -58,5 +63,12 @@ export interface Architecture {
 export interface FunctionalModel {
   spec: ModelSpec;
   params: ParamSpec[];
-  forward(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor2D[];
+  /** BatchNormalization statistics (empty for a model without): recomputed for every point, never trained */
+  statistics: StatisticSpec[];
+  /** one per task: softmax cross-entropy (integer labels) or sigmoid binary cross-entropy (0/1 labels) */
+  losses: TaskLoss[];
+  /** logits per task; BatchNormalization uses `statistics` when given, else the batch's own (training) */
+  forward(params: readonly tf.Tensor[], x: tf.Tensor, statistics?: readonly tf.Tensor[]): tf.Tensor2D[];
+  /** the batch statistics each BatchNormalization uses in a training-mode forward, in `statistics` order */
+  batchStatistics?(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor[];
 }

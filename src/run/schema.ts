@@ -1,15 +1,23 @@
 import { z } from 'zod';
 import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
-import { architectures, modelArchs } from '../models/registry.js';
+import { checkModelSpec } from '../models/registry.js';
+import { graphSpecSchema } from '../models/graph/index.js';
 
 /** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
 /** A model spec: the common fields, then the architecture's own check (src/models/registry.ts). */
 const modelSpecSchema = z
   // keys in the order the architectures write them, so a re-export stays byte-identical
-  .object({ arch: z.string(), inputShape: z.array(positiveInt).min(1), hidden: z.array(positiveInt).optional(), numClasses: z.array(positiveInt).min(1), taskNames: z.array(z.string()).min(1) })
+  .object({
+    arch: z.string(),
+    inputShape: z.array(positiveInt).min(1),
+    hidden: z.array(positiveInt).optional(),
+    numClasses: z.array(positiveInt).min(1),
+    taskNames: z.array(z.string()).min(1),
+    graph: graphSpecSchema.optional(),
+    losses: z.array(z.enum(['ce', 'bce'])).optional(),
+  })
   .superRefine((spec, ctx) => {
-    const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
-    const bad = arch ? arch.checkSpec(spec) : `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')})`;
+    const bad = checkModelSpec(spec);
     if (bad) ctx.addIssue({ code: z.ZodIssueCode.custom, message: bad, path: ['arch'] });
   });
 

@@ -178,6 +178,8 @@ const model: FunctionalModel = {
     { name: 'v', shape: shapes[1], init: 'zeros', shared: false, task: 1 },
     { name: 'b', shape: shapes[2], init: 'zeros', shared: false, task: 0 },
   ],
+  statistics: [],
+  losses: ['ce', 'ce'],
   forward(p, x) {
     return [tf.add(tf.matMul(x as tf.Tensor2D, p[0] as tf.Tensor2D), p[2]) as tf.Tensor2D, tf.matMul(x as tf.Tensor2D, p[1] as tf.Tensor2D)];
   },

@@ -1,0 +1,233 @@
+import * as tf from '@tensorflow/tfjs';
+import { ExtraInputError } from '../../errors.js';
+import type { ParamSpec } from '../types.js';
+import { activate, layerKinds, type GraphActivation, type LayerKind, type LayerWeight, type NormContext } from './kinds.js';
+import type { GraphLayer, GraphSpec } from './topology.js';
+
+/** A task's loss: softmax cross-entropy over classes, or sigmoid binary cross-entropy on one logit. */
+export type TaskLoss = 'ce' | 'bce';
+export const taskLossKinds: readonly TaskLoss[] = ['ce', 'bce'];
+
+/** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
+export interface StatisticSpec {
+  name: string;
+  shape: number[];
+}
+
+interface Node {
+  layer: GraphLayer;
+  kind: LayerKind<never>;
+  config: never;
+  /** indices into the value list (0 is the input, node i is i + 1) */
+  inputs: number[];
+  outShape: number[];
+  weights: LayerWeight[];
+  /** per weight: its index in the parameter list, or in the statistics list */
+  index: number[];
+  /** the first statistic's index for a BatchNormalization (its pair is index, index + 1) */
+  statistic: number | null;
+}
+
+/** A graph with shapes, parameters and statistics resolved: what the forward and the exports walk. */
+export interface CompiledGraph {
+  graph: GraphSpec;
+  inputShape: number[];
+  nodes: Node[];
+  params: ParamSpec[];
+  statistics: StatisticSpec[];
+  /** node index of each output */
+  outputs: number[];
+  /** the final activation of each output (its loss is inferred from it) */
+  outputActivations: GraphActivation[];
+  outputUnits: number[];
+}
+
+function fail(where: string, e: unknown): never {
+  throw new ExtraInputError(`${where}: ${(e as Error).message}`);
+}
+
+/**
+ * Resolve a graph against an input shape: every layer's config is parsed by its table entry, shapes
+ * are propagated, and each weight becomes a named parameter (`layer.weight`, `layer.bias`: PyTorch
+ * state_dict names) or statistic (`layer.running_mean`, `layer.running_var`). A parameter belongs to
+ * task k when its layer reaches output k only, otherwise it is shared.
+ */
+export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'model'): CompiledGraph {
+  const index = new Map<string, number>([[graph.input, 0]]);
+  const shapes: number[][] = [inputShape];
+  const nodes: Node[] = [];
+  for (const layer of graph.layers) {
+    const kind = Object.hasOwn(layerKinds, layer.class) ? layerKinds[layer.class] : undefined;
+    if (!kind || layer.class === 'InputLayer') fail(where, new Error(`layer '${layer.name}' is a ${layer.class}, which a graph cannot hold here`));
+    const parsed = kind.config.safeParse(layer.config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      fail(where, new Error(`layer '${layer.name}' (${layer.class}): config ${issue.path.join('.') || ''} ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`.replace('  ', ' ')));
+    }
+    const inputs = layer.inputs.map((n) => {
+      const i = index.get(n);
+      if (i === undefined) fail(where, new Error(`layer '${layer.name}' reads '${n}', which does not come before it`));
+      return i;
+    });
+    if (kind.arity === 1 ? inputs.length !== 1 : inputs.length < 2) fail(where, new Error(`layer '${layer.name}' (${layer.class}) has ${inputs.length} inputs`));
+    const inShapes = inputs.map((i) => shapes[i]);
+    let outShape: number[];
+    let weights: LayerWeight[];
+    try {
+      outShape = kind.outShape(parsed.data, inShapes, layer.name);
+      weights = kind.weights(parsed.data, inShapes);
+    } catch (e) {
+      fail(where, e);
+    }
+    if (outShape.some((d) => !(Number.isInteger(d) && d > 0))) fail(where, new Error(`layer '${layer.name}': the input is too small (output [${outShape.join(',')}])`));
+    index.set(layer.name, nodes.length + 1);
+    shapes.push(outShape);
+    nodes.push({ layer, kind, config: parsed.data, inputs, outShape, weights, index: [], statistic: null });
+  }
+  const outputs = graph.outputs.map((o) => {
+    const i = index.get(o);
+    if (i === undefined || i === 0) fail(where, new Error(`output '${o}' is not a layer of the graph`));
+    return i - 1;
+  });
+  // which outputs each node reaches: a node's parameters are a task's own when it reaches one output
+  const reach: Set<number>[] = nodes.map(() => new Set());
+  outputs.forEach((o, k) => reach[o].add(k));
+  for (let i = nodes.length - 1; i >= 0; i--) for (const j of nodes[i].inputs) if (j > 0) reach[i].forEach((k) => reach[j - 1].add(k));
+  const params: ParamSpec[] = [];
+  const statistics: StatisticSpec[] = [];
+  nodes.forEach((n, i) => {
+    const own = reach[i].size === 1 ? [...reach[i]][0] : undefined;
+    n.weights.forEach((w) => {
+      const name = `${n.layer.name}.${w.torch}`;
+      if (w.statistic) {
+        if (n.statistic === null) n.statistic = statistics.length;
+        n.index.push(statistics.length);
+        statistics.push({ name, shape: w.shape });
+      } else {
+        n.index.push(params.length);
+        params.push({ name, shape: w.shape, init: w.init, shared: own === undefined, ...(own === undefined ? {} : { task: own }) });
+      }
+    });
+  });
+  const outputActivations = outputs.map((o) => nodes[o].kind.activation?.(nodes[o].config) ?? 'linear');
+  const outputUnits = outputs.map((o, k) => {
+    const s = nodes[o].outShape;
+    if (s.length !== 1) fail(where, new Error(`output ${k} ('${nodes[o].layer.name}') has shape [${s.join(',')}]; a task output must be flat`));
+    return s[0];
+  });
+  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits };
+}
+
+/** The loss a task's output implies: softmax (or several linear units) → ce, sigmoid → bce. */
+export function inferredLoss(activation: GraphActivation, units: number): TaskLoss | null {
+  if (activation === 'softmax') return 'ce';
+  if (activation === 'sigmoid') return units === 1 ? 'bce' : null;
+  if (activation === 'linear') return units > 1 ? 'ce' : 'bce';
+  return null;
+}
+
+/**
+ * The graph's forward: one logits tensor per output (a final softmax / sigmoid is left out, as the
+ * losses take logits). `statistics` given: BatchNormalization uses them (inference); absent: batch
+ * statistics (training), each reported to `collect` when given.
+ */
+export function graphForward(
+  g: CompiledGraph,
+  params: readonly tf.Tensor[],
+  x: tf.Tensor,
+  statistics?: readonly tf.Tensor[],
+  collect?: (statistic: number, mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor2D[] {
+  const values: tf.Tensor[] = [x.rank === g.inputShape.length + 1 ? x : x.reshape([-1, ...g.inputShape])];
+  const logits = new Map<number, tf.Tensor>();
+  const outputSet = new Set(g.outputs);
+  g.nodes.forEach((n, i) => {
+    const xs = n.inputs.map((j) => values[j]);
+    const p = n.weights.flatMap((w, q) => (w.statistic ? [] : [params[n.index[q]]]));
+    const s = n.statistic;
+    const norm: NormContext =
+      s === null ? {} : statistics ? { statistics: [statistics[s], statistics[s + 1]] } : collect ? { collect: (m, v) => collect(s, m, v) } : {};
+    const act = n.kind.activation?.(n.config) ?? 'linear';
+    if (outputSet.has(i) && n.kind.forwardLogits && (act === 'softmax' || act === 'sigmoid')) {
+      const z = n.kind.forwardLogits(n.config, xs, p, norm);
+      logits.set(i, z);
+      values.push(activate(z, act));
+    } else values.push(n.kind.forward(n.config, xs, p, norm));
+  });
+  return g.outputs.map((o) => (logits.get(o) ?? values[o + 1]) as tf.Tensor2D);
+}
+
+/** The graph as a tfjs LayersModel (the tfjs layers of the table), its weights set per layer when given. */
+export function graphTfjsModel(g: CompiledGraph, params?: readonly tf.Tensor[], statistics?: readonly tf.Tensor[], name = 'extra_graph'): tf.LayersModel {
+  const input = tf.input({ shape: g.inputShape, name: g.graph.input });
+  const values: tf.SymbolicTensor[] = [input];
+  const layers = g.nodes.map((n) => {
+    const layer = n.kind.tfjs(n.config, n.layer.name);
+    const xs = n.inputs.map((j) => values[j]);
+    values.push(layer.apply(xs.length === 1 ? xs[0] : xs) as tf.SymbolicTensor);
+    return layer;
+  });
+  const model = tf.model({ inputs: input, outputs: g.outputs.map((o) => values[o + 1]), name });
+  if (params) {
+    g.nodes.forEach((n, i) => {
+      if (!n.weights.length) return;
+      const ws = n.weights.map((w, q) => {
+        if (!w.statistic) return params[n.index[q]];
+        // without statistics a BatchNormalization keeps its initial ones (mean 0, variance 1)
+        return statistics ? statistics[n.index[q]] : (w.torch === 'running_mean' ? tf.zeros(w.shape) : tf.ones(w.shape));
+      });
+      layers[i].setWeights(ws);
+    });
+  }
+  return model;
+}
+
+/** Parameters and statistics of a tfjs model built from this graph, read per layer by name. */
+export function graphWeightsOf(g: CompiledGraph, model: tf.LayersModel, where: string): { params: tf.Tensor[]; statistics: tf.Tensor[] } {
+  const params: tf.Tensor[] = new Array(g.params.length);
+  const statistics: tf.Tensor[] = new Array(g.statistics.length);
+  for (const n of g.nodes) {
+    if (!n.weights.length) continue;
+    let layer: tf.layers.Layer;
+    try {
+      layer = model.getLayer(n.layer.name);
+    } catch {
+      throw new ExtraInputError(`${where}: has no layer '${n.layer.name}'`);
+    }
+    const ws = layer.getWeights();
+    if (ws.length !== n.weights.length) throw new ExtraInputError(`${where}: layer '${n.layer.name}' has ${ws.length} weights, the model needs ${n.weights.length}`);
+    n.weights.forEach((w, q) => {
+      if (ws[q].shape.join(',') !== w.shape.join(',')) throw new ExtraInputError(`${where}: ${n.layer.name}.${w.keras} has shape [${ws[q].shape.join(',')}], the model needs [${w.shape.join(',')}]`);
+      (w.statistic ? statistics : params)[n.index[q]] = ws[q].clone();
+    });
+  }
+  return { params, statistics };
+}
+
+/**
+ * Each parameter or statistic in PyTorch layout, in parameter-then-statistic order: the table's
+ * per-weight layout, and a Dense reading a flattened [h,w,c] image gets its rows in NCHW order.
+ */
+export function graphTorchTensors(g: CompiledGraph, params: readonly tf.Tensor[], statistics: readonly tf.Tensor[]): { params: tf.Tensor[]; statistics: tf.Tensor[] } {
+  // the [h,w,c] a value is the flattening of (Flatten of an image, through Dropout / Activation)
+  const image: ([number, number, number] | null)[] = [null];
+  const shapes = [g.inputShape, ...g.nodes.map((n) => n.outShape)];
+  g.nodes.forEach((n) => {
+    const src = shapes[n.inputs[0]];
+    if (n.layer.class === 'Flatten') image.push(src.length === 3 ? [src[0], src[1], src[2]] : null);
+    else if (['Dropout', 'Activation', 'ReLU', 'LeakyReLU'].includes(n.layer.class)) image.push(image[n.inputs[0]]);
+    else image.push(null);
+  });
+  const outP = [...params];
+  const outS = [...statistics];
+  g.nodes.forEach((n) => {
+    n.weights.forEach((w, q) => {
+      const target = w.statistic ? outS : outP;
+      let v = target[n.index[q]];
+      const img = image[n.inputs[0]];
+      if (n.layer.class === 'Dense' && q === 0 && img) v = v.reshape([img[0], img[1], img[2], -1]).transpose([2, 0, 1, 3]).reshape([img[0] * img[1] * img[2], -1]);
+      target[n.index[q]] = n.kind.toTorch ? n.kind.toTorch(n.config, q, v) : v;
+    });
+  });
+  return { params: outP, statistics: outS };
+}

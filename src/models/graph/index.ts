@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import { ExtraInputError } from '../../errors.js';
+import type { FunctionalModel, ModelSpec } from '../types.js';
+import { compileGraph, graphForward, inferredLoss, taskLossKinds, type CompiledGraph, type TaskLoss } from './compile.js';
+import { parseTopology, type GraphSpec } from './topology.js';
+
+export { parseTopology, graphSpecSchema, type GraphSpec, type GraphLayer, type ParsedTopology } from './topology.js';
+export { compileGraph, graphForward, graphTfjsModel, graphWeightsOf, graphTorchTensors, inferredLoss, taskLossKinds, type CompiledGraph, type StatisticSpec, type TaskLoss } from './compile.js';
+export { layerKinds, layerClassNames } from './kinds.js';
+
+const compiled = new WeakMap<GraphSpec, CompiledGraph>();
+
+/** The compiled graph of a graph spec (memoized per spec object). */
+export function compiledGraphOf(spec: ModelSpec): CompiledGraph {
+  if (!spec.graph) throw new ExtraInputError(`model '${spec.arch}' has no layer graph`);
+  let g = compiled.get(spec.graph);
+  if (!g) {
+    g = compileGraph(spec.graph, spec.inputShape);
+    compiled.set(spec.graph, g);
+  }
+  return g;
+}
+
+/** Why a graph spec does not fit its tasks (null when it does): output count, units and losses. */
+export function checkGraphSpec(spec: ModelSpec): string | null {
+  let g: CompiledGraph;
+  try {
+    g = compiledGraphOf(spec);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const K = spec.numClasses.length;
+  if (g.outputs.length !== K) return `the model has ${g.outputs.length} outputs but the data set has ${K} tasks (${spec.taskNames.join(', ')})`;
+  const losses = spec.losses ?? [];
+  if (losses.length !== K) return `the model needs one loss per task (${K}), has ${losses.length}`;
+  for (let k = 0; k < K; k++) {
+    const units = g.outputUnits[k];
+    const name = g.graph.outputs[k];
+    if (losses[k] === 'ce' && units !== spec.numClasses[k]) return `output '${name}' has ${units} units but task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes (loss ce)`;
+    if (losses[k] === 'bce' && (units !== 1 || spec.numClasses[k] !== 2)) return `output '${name}' (loss bce) needs 1 unit and a binary task; it has ${units} units and task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes`;
+  }
+  return null;
+}
+
+/**
+ * The spec of a user's model for a data set: the topology's input must hold the data's inputs (the
+ * same shape, or a flat vector of the same size) and its outputs are the tasks, in order. Losses are
+ * given per task or inferred from each output's final activation.
+ */
+export function graphModelSpec(
+  topology: unknown,
+  where: string,
+  data: { inputShape: number[]; numClasses: number[]; taskNames: string[] },
+  losses?: TaskLoss[],
+): ModelSpec {
+  const { graph, inputShape } = parseTopology(topology, where);
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  if (inputShape.join(',') !== data.inputShape.join(',') && !(inputShape.length === 1 && size(inputShape) === size(data.inputShape))) {
+    throw new ExtraInputError(`${where}: the model's input is [${inputShape.join(',')}] but the data set's inputs are [${data.inputShape.join(',')}]`);
+  }
+  const g = compileGraph(graph, inputShape, where);
+  const K = data.taskNames.length;
+  if (g.outputs.length !== K) throw new ExtraInputError(`${where}: the model has ${g.outputs.length} outputs but the data set has ${K} tasks (${data.taskNames.join(', ')})`);
+  if (losses && losses.length !== K) throw new ExtraInputError(`--losses names ${losses.length} losses for ${K} tasks`);
+  const chosen = losses ?? g.outputs.map((_, k) => {
+    const l = inferredLoss(g.outputActivations[k], g.outputUnits[k]);
+    if (!l) throw new ExtraInputError(`${where}: output '${graph.outputs[k]}' ends in ${g.outputActivations[k]}; say its loss with --losses (${taskLossKinds.join(', ')})`);
+    return l;
+  });
+  const spec: ModelSpec = { arch: 'graph', inputShape, numClasses: [...data.numClasses], taskNames: [...data.taskNames], graph, losses: chosen };
+  const bad = checkGraphSpec(spec);
+  if (bad) throw new ExtraInputError(`${where}: ${bad}`);
+  return spec;
+}
+
+/** A graph spec's functional model: parameters, statistics, and the pure forward. */
+export function graphModel(spec: ModelSpec): FunctionalModel {
+  const g = compiledGraphOf(spec);
+  return {
+    spec,
+    params: g.params,
+    statistics: g.statistics,
+    losses: spec.losses ?? g.outputs.map(() => 'ce'),
+    forward: (params, x, statistics) => graphForward(g, params, x, statistics && statistics.length ? statistics : undefined),
+    batchStatistics(params, x) {
+      const out: tf.Tensor[] = new Array(g.statistics.length);
+      graphForward(g, params, x, undefined, (s, mean, variance) => {
+        out[s] = mean;
+        out[s + 1] = variance;
+      });
+      return out;
+    },
+  };
+}

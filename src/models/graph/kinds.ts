@@ -1,0 +1,396 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { InitKind } from '../types.js';
+
+/**
+ * The Keras / tfjs-layers layer classes a `--model-json` graph may hold, one table entry each: how
+ * its config is read (zod, Keras snake_case names), its output shape, its weights (in Keras order),
+ * its pure forward, the same layer as a tfjs layer (exports), and how each weight is laid out in
+ * PyTorch. Shapes never include the batch axis; images are NHWC (channels_last only).
+ */
+
+export const activations = ['relu', 'elu', 'tanh', 'sigmoid', 'softmax', 'linear', 'gelu'] as const;
+export type GraphActivation = (typeof activations)[number];
+
+export function activate(x: tf.Tensor, fn: GraphActivation): tf.Tensor {
+  switch (fn) {
+    case 'relu':
+      return tf.relu(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'softmax':
+      return tf.softmax(x);
+    case 'gelu':
+      // Keras' default gelu (approximate=False): x·Φ(x) = x·(1 + erf(x/√2))/2
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
+    case 'linear':
+      return x;
+  }
+}
+
+/** One weight of a layer: Keras name, shape, initialiser; a statistic is state, not a trained parameter. */
+export interface LayerWeight {
+  keras: string;
+  shape: number[];
+  init: InitKind;
+  statistic?: boolean;
+  /** PyTorch state_dict suffix */
+  torch: 'weight' | 'bias' | 'running_mean' | 'running_var';
+}
+
+/** How BatchNormalization normalizes in one call: batch statistics (training) or given ones (inference). */
+export interface NormContext {
+  /** inference: the layer's [moving_mean, moving_variance] */
+  statistics?: [tf.Tensor, tf.Tensor];
+  /** training: receives the batch mean and (biased) variance this call used */
+  collect?: (mean: tf.Tensor, variance: tf.Tensor) => void;
+}
+
+export interface LayerKind<C> {
+  config: z.ZodType<C, z.ZodTypeDef, unknown>;
+  /** number of inputs (undefined: two or more) */
+  arity?: 1;
+  outShape(cfg: C, inShapes: number[][], name: string): number[];
+  weights(cfg: C, inShapes: number[][]): LayerWeight[];
+  /** `params`: this layer's trained weights in `weights` order, statistics left out */
+  forward(cfg: C, xs: tf.Tensor[], params: tf.Tensor[], norm: NormContext): tf.Tensor;
+  /** the final activation (an output's loss is inferred from it; the forward can stop before it) */
+  activation?(cfg: C): GraphActivation;
+  /** the forward without the final activation (logits) */
+  forwardLogits?(cfg: C, xs: tf.Tensor[], params: tf.Tensor[], norm: NormContext): tf.Tensor;
+  tfjs(cfg: C, name: string): tf.layers.Layer;
+  /** a weight in PyTorch layout (default: unchanged) */
+  toTorch?(cfg: C, weightIndex: number, w: tf.Tensor): tf.Tensor;
+}
+
+const pair = z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]).transform((v): [number, number] => (typeof v === 'number' ? [v, v] : v));
+const padding = z.enum(['valid', 'same']).default('valid');
+const activation = z.enum(activations).default('linear');
+const channelsLast = z.literal('channels_last').nullish();
+const initializer = z
+  .object({ class_name: z.string() })
+  .passthrough()
+  .nullish()
+  .transform((v): InitKind => {
+    const n = (v?.class_name ?? 'GlorotUniform').replace(/_/g, '').toLowerCase();
+    if (n === 'zeros') return 'zeros';
+    if (n === 'ones') return 'ones';
+    if (n === 'heuniform' || n === 'henormal') return 'he-uniform';
+    return 'glorot-uniform';
+  });
+
+function spatialOut(n: number, k: number, s: number, p: 'valid' | 'same'): number {
+  return p === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
+}
+
+function needImage(inShape: number[], name: string, what: string): [number, number, number] {
+  if (inShape.length !== 3) throw new Error(`layer ${name}: ${what} needs [H,W,C] input, got [${inShape.join(',')}]`);
+  return [inShape[0], inShape[1], inShape[2]];
+}
+
+const noWeights = (): LayerWeight[] => [];
+const bias = (use: boolean, n: number): LayerWeight[] => (use ? [{ keras: 'bias', shape: [n], init: 'zeros', torch: 'bias' }] : []);
+
+const denseConfig = z.object({ units: z.number().int().positive(), activation, use_bias: z.boolean().default(true), kernel_initializer: initializer });
+type DenseConfig = z.infer<typeof denseConfig>;
+const denseLogits = (c: DenseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
+  if (x.rank !== 2) throw new Error('Dense on a tensor of rank > 2 is not supported (add a Flatten)');
+  const y = tf.matMul(x as tf.Tensor2D, p[0] as tf.Tensor2D);
+  return c.use_bias ? tf.add(y, p[1]) : y;
+};
+
+const convConfig = z.object({
+  filters: z.number().int().positive(),
+  kernel_size: pair,
+  strides: pair.default(1),
+  padding,
+  data_format: channelsLast,
+  dilation_rate: z.union([z.literal(1), z.tuple([z.literal(1), z.literal(1)])]).nullish(),
+  activation,
+  use_bias: z.boolean().default(true),
+  kernel_initializer: initializer,
+});
+type ConvConfig = z.infer<typeof convConfig>;
+const convLogits = (c: ConvConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
+  const y = tf.conv2d(x as tf.Tensor4D, p[0] as tf.Tensor4D, c.strides, c.padding);
+  return c.use_bias ? tf.add(y, p[1]) : y;
+};
+
+const depthwiseConfig = z.object({
+  kernel_size: pair,
+  strides: pair.default(1),
+  padding,
+  depth_multiplier: z.number().int().positive().default(1),
+  data_format: channelsLast,
+  dilation_rate: z.union([z.literal(1), z.tuple([z.literal(1), z.literal(1)])]).nullish(),
+  activation,
+  use_bias: z.boolean().default(true),
+  depthwise_initializer: initializer,
+});
+type DepthwiseConfig = z.infer<typeof depthwiseConfig>;
+const depthwiseLogits = (c: DepthwiseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
+  const y = tf.depthwiseConv2d(x as tf.Tensor4D, p[0] as tf.Tensor4D, c.strides, c.padding);
+  return c.use_bias ? tf.add(y, p[1]) : y;
+};
+
+const poolConfig = z.object({ pool_size: pair.default(2), strides: pair.nullish(), padding, data_format: channelsLast });
+type PoolConfig = z.infer<typeof poolConfig>;
+const poolShape = (c: PoolConfig, [s]: number[][], name: string) => {
+  const [h, w, ch] = needImage(s, name, 'pooling');
+  const st = c.strides ?? c.pool_size;
+  return [spatialOut(h, c.pool_size[0], st[0], c.padding), spatialOut(w, c.pool_size[1], st[1], c.padding), ch];
+};
+
+/** Keras' axis -1 or the last axis (rank counts the batch axis); other axes are refused. */
+const lastAxis = z
+  .union([z.number().int(), z.array(z.number().int()).length(1).transform((a) => a[0])])
+  .default(-1);
+
+const bnConfig = z.object({ axis: lastAxis, momentum: z.number().default(0.99), epsilon: z.number().positive().default(1e-3), center: z.boolean().default(true), scale: z.boolean().default(true) });
+type BnConfig = z.infer<typeof bnConfig>;
+
+const lnConfig = z.object({ axis: lastAxis, epsilon: z.number().positive().default(1e-3), center: z.boolean().default(true), scale: z.boolean().default(true) });
+type LnConfig = z.infer<typeof lnConfig>;
+
+function checkLastAxis(axis: number, inShape: number[], name: string): void {
+  if (axis !== -1 && axis !== inShape.length) throw new Error(`layer ${name}: normalization over axis ${axis} is not supported (only the last axis, -1)`);
+}
+
+/** gamma (scale) then beta (center): the order Keras keeps them in. */
+function affine(c: { center: boolean; scale: boolean }, n: number): LayerWeight[] {
+  return [
+    ...(c.scale ? [{ keras: 'gamma', shape: [n], init: 'ones', torch: 'weight' } as LayerWeight] : []),
+    ...(c.center ? [{ keras: 'beta', shape: [n], init: 'zeros', torch: 'bias' } as LayerWeight] : []),
+  ];
+}
+
+function applyAffine(c: { center: boolean; scale: boolean }, y: tf.Tensor, p: tf.Tensor[]): tf.Tensor {
+  let i = 0;
+  if (c.scale) y = tf.mul(y, p[i++]);
+  if (c.center) y = tf.add(y, p[i]);
+  return y;
+}
+
+const reluConfig = z.object({ max_value: z.number().nullish(), negative_slope: z.number().default(0), threshold: z.number().default(0) });
+type ReluConfig = z.infer<typeof reluConfig>;
+
+const concatConfig = z.object({ axis: z.number().int().default(-1) });
+
+export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
+  InputLayer: kind({ config: z.object({}).passthrough(), outShape: (_c, [s]) => s, weights: noWeights, forward: (_c, [x]) => x, tfjs: () => { throw new Error('InputLayer is built by tf.input'); } }),
+  Dense: kind<DenseConfig>({
+    config: denseConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      if (s.length !== 1) throw new Error(`layer ${name}: Dense needs flat input, got [${s.join(',')}] (add a Flatten)`);
+      return [c.units];
+    },
+    weights: (c, [s]) => [{ keras: 'kernel', shape: [s[0], c.units], init: c.kernel_initializer, torch: 'weight' }, ...bias(c.use_bias, c.units)],
+    forward: (c, xs, p) => activate(denseLogits(c, xs, p), c.activation),
+    forwardLogits: denseLogits,
+    activation: (c) => c.activation,
+    tfjs: (c, name) => tf.layers.dense({ name, units: c.units, activation: c.activation, useBias: c.use_bias }),
+    toTorch: (_c, i, w) => (i === 0 ? tf.transpose(w) : w),
+  }),
+  Conv2D: kind<ConvConfig>({
+    config: convConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w] = needImage(s, name, 'Conv2D');
+      return [spatialOut(h, c.kernel_size[0], c.strides[0], c.padding), spatialOut(w, c.kernel_size[1], c.strides[1], c.padding), c.filters];
+    },
+    weights: (c, [s]) => [{ keras: 'kernel', shape: [c.kernel_size[0], c.kernel_size[1], s[2], c.filters], init: c.kernel_initializer, torch: 'weight' }, ...bias(c.use_bias, c.filters)],
+    forward: (c, xs, p) => activate(convLogits(c, xs, p), c.activation),
+    forwardLogits: convLogits,
+    activation: (c) => c.activation,
+    tfjs: (c, name) => tf.layers.conv2d({ name, filters: c.filters, kernelSize: c.kernel_size, strides: c.strides, padding: c.padding, activation: c.activation, useBias: c.use_bias }),
+    // [kh,kw,in,out] → [out,in,kh,kw]
+    toTorch: (_c, i, w) => (i === 0 ? tf.transpose(w, [3, 2, 0, 1]) : w),
+  }),
+  DepthwiseConv2D: kind<DepthwiseConfig>({
+    config: depthwiseConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w, ch] = needImage(s, name, 'DepthwiseConv2D');
+      return [spatialOut(h, c.kernel_size[0], c.strides[0], c.padding), spatialOut(w, c.kernel_size[1], c.strides[1], c.padding), ch * c.depth_multiplier];
+    },
+    weights: (c, [s]) => [
+      { keras: 'depthwise_kernel', shape: [c.kernel_size[0], c.kernel_size[1], s[2], c.depth_multiplier], init: c.depthwise_initializer, torch: 'weight' },
+      ...bias(c.use_bias, s[2] * c.depth_multiplier),
+    ],
+    forward: (c, xs, p) => activate(depthwiseLogits(c, xs, p), c.activation),
+    forwardLogits: depthwiseLogits,
+    activation: (c) => c.activation,
+    tfjs: (c, name) => tf.layers.depthwiseConv2d({ name, kernelSize: c.kernel_size, strides: c.strides, padding: c.padding, depthMultiplier: c.depth_multiplier, activation: c.activation, useBias: c.use_bias }),
+    // [kh,kw,in,mult] → PyTorch Conv2d(groups=in): [in·mult, 1, kh, kw], output channel c·mult + m
+    toTorch: (_c, i, w) => {
+      if (i !== 0) return w;
+      const [kh, kw, cin, mult] = w.shape as [number, number, number, number];
+      return tf.transpose(w, [2, 3, 0, 1]).reshape([cin * mult, 1, kh, kw]);
+    },
+  }),
+  MaxPooling2D: kind<PoolConfig>({
+    config: poolConfig,
+    arity: 1,
+    outShape: poolShape,
+    weights: noWeights,
+    forward: (c, [x]) => tf.maxPool(x as tf.Tensor4D, c.pool_size, c.strides ?? c.pool_size, c.padding),
+    tfjs: (c, name) => tf.layers.maxPooling2d({ name, poolSize: c.pool_size, strides: c.strides ?? c.pool_size, padding: c.padding }),
+  }),
+  AveragePooling2D: kind<PoolConfig>({
+    config: poolConfig,
+    arity: 1,
+    outShape: poolShape,
+    weights: noWeights,
+    forward: (c, [x]) => tf.avgPool(x as tf.Tensor4D, c.pool_size, c.strides ?? c.pool_size, c.padding),
+    tfjs: (c, name) => tf.layers.averagePooling2d({ name, poolSize: c.pool_size, strides: c.strides ?? c.pool_size, padding: c.padding }),
+  }),
+  GlobalAveragePooling2D: kind<{ keepdims: boolean }>({
+    config: z.object({ data_format: channelsLast, keepdims: z.literal(false).default(false) }),
+    arity: 1,
+    outShape: (_c, [s], name) => [needImage(s, name, 'GlobalAveragePooling2D')[2]],
+    weights: noWeights,
+    forward: (_c, [x]) => tf.mean(x, [1, 2]),
+    tfjs: (_c, name) => tf.layers.globalAveragePooling2d({ name }),
+  }),
+  Flatten: kind<object>({
+    config: z.object({ data_format: channelsLast }),
+    arity: 1,
+    outShape: (_c, [s]) => [s.reduce((a, b) => a * b, 1)],
+    weights: noWeights,
+    forward: (_c, [x]) => x.reshape([x.shape[0], -1]),
+    tfjs: (_c, name) => tf.layers.flatten({ name }),
+  }),
+  Reshape: kind<{ target_shape: number[] }>({
+    config: z.object({ target_shape: z.array(z.number().int().refine((v) => v > 0 || v === -1, 'a target_shape entry must be positive or -1')).min(1) }),
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const n = s.reduce((a, b) => a * b, 1);
+      const known = c.target_shape.filter((v) => v > 0).reduce((a, b) => a * b, 1);
+      const free = c.target_shape.filter((v) => v === -1).length;
+      const out = c.target_shape.map((v) => (v === -1 ? n / known : v));
+      if (free > 1 || out.reduce((a, b) => a * b, 1) !== n || !out.every(Number.isInteger)) throw new Error(`layer ${name}: cannot reshape [${s.join(',')}] to [${c.target_shape.join(',')}]`);
+      return out;
+    },
+    weights: noWeights,
+    forward: (c, [x]) => x.reshape([x.shape[0], ...c.target_shape]),
+    tfjs: (c, name) => tf.layers.reshape({ name, targetShape: c.target_shape }),
+  }),
+  // Dropout is the identity: extra's forward is deterministic (bit-identical resume), so it trains without it
+  Dropout: kind<{ rate: number }>({
+    config: z.object({ rate: z.number().min(0).max(1) }),
+    arity: 1,
+    outShape: (_c, [s]) => s,
+    weights: noWeights,
+    forward: (_c, [x]) => x,
+    tfjs: (c, name) => tf.layers.dropout({ name, rate: c.rate }),
+  }),
+  Activation: kind<{ activation: GraphActivation }>({
+    config: z.object({ activation: z.enum(activations) }),
+    arity: 1,
+    outShape: (_c, [s]) => s,
+    weights: noWeights,
+    forward: (c, [x]) => activate(x, c.activation),
+    forwardLogits: (_c, [x]) => x,
+    activation: (c) => c.activation,
+    tfjs: (c, name) => tf.layers.activation({ name, activation: c.activation }),
+  }),
+  ReLU: kind<ReluConfig>({
+    config: reluConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      if (c.negative_slope !== 0 || c.threshold !== 0) throw new Error(`layer ${name}: ReLU with negative_slope or threshold is not supported (use LeakyReLU)`);
+      return s;
+    },
+    weights: noWeights,
+    forward: (c, [x]) => (c.max_value == null ? tf.relu(x) : tf.clipByValue(x, 0, c.max_value)),
+    tfjs: (c, name) => tf.layers.reLU({ name, ...(c.max_value == null ? {} : { maxValue: c.max_value }) }),
+  }),
+  LeakyReLU: kind<{ alpha: number }>({
+    // Keras 2 / tfjs call the slope `alpha`, Keras 3 `negative_slope`
+    config: z.object({ alpha: z.number().optional(), negative_slope: z.number().optional() }).transform((c) => ({ alpha: c.alpha ?? c.negative_slope ?? 0.3 })),
+    arity: 1,
+    outShape: (_c, [s]) => s,
+    weights: noWeights,
+    forward: (c, [x]) => tf.leakyRelu(x, c.alpha),
+    tfjs: (c, name) => tf.layers.leakyReLU({ name, alpha: c.alpha }),
+  }),
+  BatchNormalization: kind<BnConfig>({
+    config: bnConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      checkLastAxis(c.axis, s, name);
+      return s;
+    },
+    weights: (c, [s]) => {
+      const n = s[s.length - 1];
+      return [
+        ...affine(c, n),
+        { keras: 'moving_mean', shape: [n], init: 'zeros', statistic: true, torch: 'running_mean' },
+        { keras: 'moving_variance', shape: [n], init: 'ones', statistic: true, torch: 'running_var' },
+      ];
+    },
+    forward: (c, [x], p, norm) => {
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (norm.statistics) [mean, variance] = norm.statistics;
+      else {
+        // training: the batch's own moments over every axis but the channels (biased variance, as Keras)
+        const m = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+        mean = m.mean;
+        variance = m.variance;
+        norm.collect?.(mean, variance);
+      }
+      return applyAffine(c, tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, c.epsilon))), p);
+    },
+    tfjs: (c, name) => tf.layers.batchNormalization({ name, axis: -1, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale }),
+  }),
+  LayerNormalization: kind<LnConfig>({
+    config: lnConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      checkLastAxis(c.axis, s, name);
+      return s;
+    },
+    weights: (c, [s]) => affine(c, s[s.length - 1]),
+    forward: (c, [x], p) => {
+      const m = tf.moments(x, -1, true);
+      return applyAffine(c, tf.div(tf.sub(x, m.mean), tf.sqrt(tf.add(m.variance, c.epsilon))), p);
+    },
+    tfjs: (c, name) => tf.layers.layerNormalization({ name, axis: -1, epsilon: c.epsilon, center: c.center, scale: c.scale }),
+  }),
+  Add: kind<object>({
+    config: z.object({}).passthrough(),
+    outShape: (_c, shapes, name) => {
+      if (shapes.length < 2 || shapes.some((s) => s.join(',') !== shapes[0].join(','))) throw new Error(`layer ${name}: Add needs two or more inputs of one shape, got ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
+      return shapes[0];
+    },
+    weights: noWeights,
+    forward: (_c, xs) => tf.addN(xs),
+    tfjs: (_c, name) => tf.layers.add({ name }),
+  }),
+  Concatenate: kind<{ axis: number }>({
+    config: concatConfig,
+    outShape: (c, shapes, name) => {
+      const r = shapes[0].length;
+      const ax = c.axis < 0 ? r + 1 + c.axis : c.axis;
+      const bad = shapes.length < 2 || ax < 1 || ax > r || shapes.some((s) => s.length !== r || s.some((d, i) => i !== ax - 1 && d !== shapes[0][i]));
+      if (bad) throw new Error(`layer ${name}: cannot concatenate ${shapes.map((s) => `[${s.join(',')}]`).join(' ')} on axis ${c.axis}`);
+      return shapes[0].map((d, i) => (i === ax - 1 ? shapes.reduce((a, s) => a + s[i], 0) : d));
+    },
+    weights: noWeights,
+    forward: (c, xs) => tf.concat(xs, c.axis),
+    tfjs: (c, name) => tf.layers.concatenate({ name, axis: c.axis }),
+  }),
+};
+
+/** Erase a kind's config type so the kinds can share one table (each entry parses its own config). */
+function kind<C>(k: LayerKind<C>): LayerKind<never> {
+  return k as unknown as LayerKind<never>;
+}
+
+export const layerClassNames: readonly string[] = Object.keys(layerKinds);
