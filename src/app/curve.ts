@@ -10,6 +10,7 @@ import type { EndpointInfo } from '../run/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { withLock } from '../util/lock.js';
+import { describeStatistics } from '../train/index.js';
 import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, silent, useBackend, type Log, type OpenedRun } from './run.js';
 
 /** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
@@ -236,6 +237,7 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
     orientation: c.file.orientation,
     seconds: (performance.now() - t0) / 1000,
     ...prof,
+    ...(run.model.statistics.length ? { batchNorm: describeStatistics(run.model, ds.train) ?? '' } : {}),
   };
   const file = profilePath(req.run, curveName);
   await withLock(curveDirOf(req.run, curveName), `curve '${curveName}' of ${req.run}`, () => writeJsonAtomic(file, stored));

@@ -3,6 +3,7 @@ import { curvePoint, tGrid } from '../curves/index.js';
 import type { MultiTaskDataset } from '../data/index.js';
 import type { FunctionalModel } from '../models/index.js';
 import type { OpenedCurve } from './curve.js';
+import { recomputeStatistics } from '../train/index.js';
 
 /** One example's prediction for every task at a point of the curve. */
 export interface ExamplePrediction {
@@ -17,8 +18,16 @@ export function predictionsAt(model: FunctionalModel, c: OpenedCurve, ds: MultiT
   const x = new Float32Array(indices.length * pixels);
   indices.forEach((idx, r) => x.set(ds.test.x.subarray(idx * pixels, (idx + 1) * pixels), r * pixels));
   const params = curvePoint(c.curve, c.trainable, t);
-  const probs = tf.tidy(() => model.forward(params, tf.tensor(x, [indices.length, ...model.spec.inputShape])).map((o) => tf.softmax(o).arraySync() as number[][]));
-  tf.dispose(params);
+  const statistics = recomputeStatistics(model, params, ds.train);
+  // class probabilities: softmax over classes, or [1 − p, p] from a binary task's one sigmoid logit
+  const probs = tf.tidy(() =>
+    model.forward(params, tf.tensor(x, [indices.length, ...model.spec.inputShape]), statistics).map((o, k) => {
+      if (model.losses[k] !== 'bce') return tf.softmax(o).arraySync() as number[][];
+      const p = tf.sigmoid(o);
+      return tf.concat([tf.sub(1, p), p], 1).arraySync() as number[][];
+    }),
+  );
+  tf.dispose([...params, ...statistics]);
   return indices.map((index, r) => ({
     index,
     tasks: probs.map((p, k) => {

@@ -1,9 +1,9 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod, type ObjectiveMap } from '../curves/index.js';
 import { normalizePreference, parsePreference } from '../objectives/index.js';
-import { type TaskMetrics, byTaskName } from '../train/index.js';
+import { type TaskMetrics, byTaskName, recomputeStatistics, describeStatistics } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { loadRunDataset, openRun, useBackend, type OpenedRun } from './run.js';
@@ -106,7 +106,7 @@ export async function query(req: QueryRequest): Promise<QueryResult> {
       let val = profile.points[grid.gridIndex].val;
       let test = profile.points[grid.gridIndex].test;
       if (cand.t !== grid.t) {
-        const [v, te] = evaluateAt(run.model, c.curve, c.trainable, cand.t, [ds.val, ds.test]);
+        const [v, te] = evaluateAt(run.model, c.curve, c.trainable, cand.t, [ds.val, ds.test], 1000, ds.train);
         const valCrit = criterionOnSweep(objPoints, preference, method, objectiveMetrics(v, objectives).map((m) => m.loss));
         if (valCrit < grid.criterion) {
           t = cand.t;
@@ -118,10 +118,10 @@ export async function query(req: QueryRequest): Promise<QueryResult> {
       return result(t, val, test, 'evaluated', grid.gridIndex, refined);
     }
     const ans = await preferenceToT(objPoints, preference, method, (t) => {
-      const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val]);
+      const [val] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.val], 1000, ds.train);
       return objectiveMetrics(val, objectives).map((m) => m.loss);
     });
-    const [val, test] = evaluateAt(run.model, c.curve, c.trainable, ans.t, [ds.val, ds.test]);
+    const [val, test] = evaluateAt(run.model, c.curve, c.trainable, ans.t, [ds.val, ds.test], 1000, ds.train);
     return result(ans.t, val, test, 'evaluated', ans.gridIndex, ans.refined);
   } finally {
     closeCurve(c);
@@ -139,24 +139,30 @@ export async function exportAt(run: OpenedRun, curveName: string, t: number, for
   if (!(t >= 0 && t <= 1)) throw new ExtraInputError(`t must be in [0, 1], got ${t}`);
   if (!exportFormats.includes(format)) throw new ExtraInputError(`format must be tfjs or safetensors, got '${String(format)}'`);
   const c = await openCurve(run, curveName);
+  // BatchNormalization statistics of C(t) are recomputed on training rows and exported with it
+  const train = run.model.statistics.length ? (await loadRunDataset(run.info, true)).train : undefined;
   const params: tf.Tensor[] = curvePoint(c.curve, c.trainable, t);
+  const statistics = recomputeStatistics(run.model, params, train);
+  const bn = train ? { batchNorm: describeStatistics(run.model, train) } : {};
   try {
     if (format === 'tfjs') {
-      await saveLayersModel(out, run.info.model, params, { curvePoint: { t, ...meta } });
+      await saveLayersModel(out, run.info.model, params, { curvePoint: { t, ...meta }, ...bn }, statistics);
       return [path.join(out, 'model.json'), path.join(out, 'weights.bin')];
     }
     const names = run.model.params.map((p) => p.name);
     const file = path.join(out, 'model.safetensors');
-    await writeSafetensors(file, paramsToPytorchStateDict(run.info.model, names, params), {
+    await writeSafetensors(file, paramsToPytorchStateDict(run.info.model, names, params, statistics), {
       format: 'pt',
       'extra.t': String(t),
       'extra.arch': run.info.model.arch,
       'extra.spec': JSON.stringify(run.info.model),
-      'extra.layout': 'PyTorch: conv [out,in,kh,kw], linear [out,in], fc input in NCHW flatten order',
+      'extra.layout': 'PyTorch: conv [out,in,kh,kw], depthwise [in*mult,1,kh,kw], linear [out,in], fc input in NCHW flatten order; BatchNorm running_mean / running_var (biased)',
+      ...(bn.batchNorm ? { 'extra.batchNorm': bn.batchNorm } : {}),
     });
     return [file];
   } finally {
     params.forEach((p) => p.dispose());
+    tf.dispose(statistics);
     closeCurve(c);
   }
 }

@@ -2,7 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { selectBackend } from '../backend/index.js';
 import { loadDataset, type MultiTaskDataset } from '../data/index.js';
-import { buildModel, defaultModelSpec, loadLayersModelFromDir, type FunctionalModel } from '../models/index.js';
+import { promises as fsp } from 'node:fs';
+import { z } from 'zod';
+import { buildModel, defaultModelSpec, loadLayersModelFromDir, GRAPH_ARCH, type FunctionalModel, type ModelSpec } from '../models/index.js';
+import { graphModelSpec, type TaskLoss } from '../models/graph/index.js';
+import { readJsonWith } from '../io/json-file.js';
 import { ExtraInputError } from '../errors.js';
 import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
@@ -59,6 +63,9 @@ export interface CreateRunRequest {
   dataset: DatasetRecipe;
   arch: string;
   hidden?: number[];
+  /** a tfjs-layers / Keras model.json (or its directory): the run's model instead of `arch` */
+  modelJson?: string;
+  losses?: TaskLoss[];
   seed: number;
   /** preferences as text ('0.8,0.2'): per task, or per group for a grouped run */
   prefs: string[];
@@ -83,7 +90,12 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
     if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
-    if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
+    if (a.modelJson) {
+      const mine = await modelJsonSpec(a.modelJson, existing.dataset, a.losses);
+      if (existing.model.arch !== GRAPH_ARCH || JSON.stringify(existing.model.graph) !== JSON.stringify(mine.graph) || JSON.stringify(existing.model.losses) !== JSON.stringify(mine.losses)) {
+        throw new ExtraInputError(`run ${a.run} was made with another model than ${a.modelJson}; use another --run`);
+      }
+    } else if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
     // data sizes given for an existing run must be the run's own: they are never silently ignored
     const d = existing.dataset;
     const asked: [string, number | undefined, number | undefined][] = [
@@ -108,7 +120,8 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   await assertWritableDir(a.run);
-  const spec = defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy');
+  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses) : defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   const info: RunInfo = {
     format: 'extra-run',
     version: 1,
@@ -121,6 +134,15 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   };
   await writeRun(a.run, info);
   return { info, prefs };
+}
+
+/** A run's model spec from a model.json file (or the directory holding one) for a data set. */
+export async function modelJsonSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[]): Promise<ModelSpec> {
+  let where = file;
+  const st = await fsp.stat(file).catch(() => null);
+  if (st?.isDirectory()) where = path.join(file, 'model.json');
+  const topology = await readJsonWith(z.unknown(), where);
+  return graphModelSpec(topology, where, data, losses);
 }
 
 /** The two endpoints a curve joins: given ids, or the most extreme pair of the run's endpoints. */

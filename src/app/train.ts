@@ -3,6 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
 import { endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
+import type { TaskLoss } from '../models/index.js';
 import { loadDataset } from '../data/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { createOrOpenRun, silent, useBackend, type Log } from './run.js';
@@ -30,6 +31,10 @@ export interface TrainRequest {
   arch?: string;
   /** hidden layer widths for mlp-mtl */
   hidden?: number[];
+  /** your own model: a tfjs-layers / Keras model.json (or the directory holding it); replaces arch */
+  modelJson?: string;
+  /** per-task losses of a --model-json model (default: inferred from each output's final activation) */
+  losses?: TaskLoss[];
   method?: string;
   epochs?: number;
   batchSize?: number;
@@ -74,6 +79,8 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
       dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir },
       arch: a.arch,
       hidden: a.hidden,
+      modelJson: req.modelJson,
+      losses: req.losses,
       seed,
       prefs: a.prefs,
       quiet,

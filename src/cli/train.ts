@@ -1,5 +1,5 @@
 import { ExtraInputError } from '../errors.js';
-import { modelArchs } from '../models/index.js';
+import { modelArchs, taskLossKinds, GRAPH_ARCH, type TaskLoss } from '../models/index.js';
 import { objectiveNames } from '../objectives/index.js';
 import { datasetNames } from '../data/index.js';
 import { trainEndpoints, trainDefaults, type TrainRequest } from '../app/index.js';
@@ -20,6 +20,8 @@ export const trainOptions: OptionSpec = {
   schedule: { type: 'string' },
   arch: { type: 'string' },
   hidden: { type: 'string' },
+  'model-json': { type: 'string' },
+  losses: { type: 'string' },
   seed: { type: 'string' },
   'train-size': { type: 'string' },
   'val-size': { type: 'string' },
@@ -46,6 +48,10 @@ Several --pref values train two at a time in worker threads.
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
   --schedule S          constant|cosine|step (default constant)
   --arch A              ${modelArchs.join(' | ')} (default lenet-mtl)   [--hidden 256,256 for mlp-mtl]
+  --model-json FILE     your own model instead: a tfjs-layers / Keras model.json (Sequential or
+                        functional; one output per task, in the data set's task order)
+  --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task);
+                        default: inferred from each output's final activation
   --seed N              default 0
   --train-size/--val-size/--test-size N   data set sizes (default: the data set's own)
   --data-dir DIR        where the Fashion-MNIST IDX files are
@@ -68,8 +74,16 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   if (optimizer !== 'adam' && optimizer !== 'sgd') throw new ExtraInputError(`train: --optimizer must be adam or sgd, got '${optimizer}'`);
   const schedule = optString(v, 'schedule') ?? trainDefaults.schedule;
   if (schedule !== 'constant' && schedule !== 'cosine' && schedule !== 'step') throw new ExtraInputError(`train: --schedule must be constant, cosine or step, got '${schedule}'`);
-  const arch = optString(v, 'arch') ?? trainDefaults.arch;
-  if (!modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
+  const modelJson = optString(v, 'model-json');
+  if (modelJson !== undefined && (optString(v, 'arch') !== undefined || optString(v, 'hidden') !== undefined)) throw new ExtraInputError('train: --model-json replaces --arch and --hidden; give one or the other');
+  const lossesS = optString(v, 'losses');
+  const losses = lossesS?.split(',').map((s) => {
+    const l = s.trim();
+    if (!(taskLossKinds as readonly string[]).includes(l)) throw new ExtraInputError(`train: --losses takes ${taskLossKinds.join(' or ')} per task, got '${s}'`);
+    return l as TaskLoss;
+  });
+  const arch = modelJson !== undefined ? GRAPH_ARCH : (optString(v, 'arch') ?? trainDefaults.arch);
+  if (modelJson === undefined && !modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
   const hiddenS = optString(v, 'hidden');
   const hidden = hiddenS?.split(',').map((s) => {
     const n = Number(s);
@@ -89,6 +103,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     },
     arch,
     hidden,
+    ...(modelJson !== undefined ? { modelJson } : {}),
+    ...(losses ? { losses } : {}),
     prefs,
     method: optString(v, 'method'),
     epochs: optNumber('train', v, 'epochs', { integer: true, positive: true }),

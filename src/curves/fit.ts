@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import type { FunctionalModel } from '../models/index.js';
-import { runTrainingLoop, evaluateSplit, byTaskName, softmaxCrossEntropy, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord } from '../train/index.js';
+import { runTrainingLoop, evaluateSplits, byTaskName, taskLoss, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord } from '../train/index.js';
 import { spearman } from '../pareto/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initTrainable, curvePoint, trainableNames, trainableShapes, type WeightCurve } from './curve.js';
@@ -63,10 +63,10 @@ export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trai
   const n = x.shape[0];
   return ts.map((t, s) => {
     const params = curvePoint(curve, trainable, t);
-    if (!splitBatch) return model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k]));
+    if (!splitBatch) return model.forward(params, x).map((o, k) => taskLoss(model.losses[k], o, y[k]));
     const [a, b] = shardRange(n, ts.length, s);
     if (b <= a) throw new Error(`a batch of ${n} rows cannot be split over ${ts.length} values of t`);
-    return model.forward(params, tf.slice(x, a, b - a)).map((o, k) => softmaxCrossEntropy(o, tf.slice(y[k], a, b - a)));
+    return model.forward(params, tf.slice(x, a, b - a)).map((o, k) => taskLoss(model.losses[k], o, tf.slice(y[k], a, b - a)));
   });
 }
 
@@ -210,7 +210,7 @@ async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFit
     evaluate(tensors) {
       const rows = cfg.evalTs.map((t) => {
         const params = curvePoint(curve, tensors, t);
-        const m = evaluateSplit(model, params, data.val, evalBs);
+        const [m] = evaluateSplits(model, params, [data.val], data.train, evalBs);
         params.forEach((p) => p.dispose());
         return { t, val: byTaskName(data.taskNames, m) };
       });

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
-import { evaluateSplit, makeProgress, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { evaluateSplits, makeProgress, statisticsRows, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -45,6 +45,8 @@ export interface StoredProfile extends CurveProfile {
   endpoints: [string, string];
   orientation: CurveOrientation;
   seconds: number;
+  /** how BatchNormalization statistics were obtained at each t (models with BatchNormalization) */
+  batchNorm?: string;
 }
 
 export const profileFileSchema = z
@@ -68,6 +70,8 @@ export const profileFileSchema = z
     spearmanTestLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
     orientation: z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() }),
     seconds: finite,
+    /** how BatchNormalization statistics were obtained (models with BatchNormalization only) */
+    batchNorm: z.string().optional(),
   })
   .passthrough()
   .refine((p) => p.points.every((q) => q.val.length === p.taskNames.length && q.test.length === p.taskNames.length), {
@@ -92,10 +96,11 @@ export function evaluateAt(
   t: number,
   splits: LabelledSplit[],
   batchSize = 1000,
+  train?: LabelledSplit,
 ): TaskMetrics[][] {
   const params = curvePoint(curve, trainable, t);
   try {
-    return splits.map((s) => evaluateSplit(model, params, s, batchSize));
+    return evaluateSplits(model, params, splits, train, batchSize);
   } finally {
     params.forEach((p) => p.dispose());
   }
@@ -137,7 +142,7 @@ export function profileCurve(
   model: FunctionalModel,
   curve: WeightCurve,
   trainable: readonly tf.Tensor[],
-  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
+  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit; train?: LabelledSplit },
   nPoints = 61,
   opts: { progress?: boolean; batchSize?: number; objectives?: ObjectiveMap } = {},
 ): CurveProfile {
@@ -146,7 +151,7 @@ export function profileCurve(
   const grid = tGrid(nPoints);
   const t0 = performance.now();
   grid.forEach((t, i) => {
-    const [val, test] = evaluateAt(model, curve, trainable, t, [data.val, data.test], opts.batchSize);
+    const [val, test] = evaluateAt(model, curve, trainable, t, [data.val, data.test], opts.batchSize, data.train);
     points.push({ t, val, test });
     const el = (performance.now() - t0) / 1000;
     progress.update(`t ${i + 1}/${grid.length}, ${el.toFixed(0)} s, eta ${((el / (i + 1)) * (grid.length - i - 1)).toFixed(0)} s`);
@@ -163,7 +168,7 @@ export async function profileCurveInWorkers(
   model: FunctionalModel,
   curve: WeightCurve,
   trainable: readonly tf.Tensor[],
-  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
+  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit; train?: LabelledSplit },
   nPoints = 61,
   opts: { progress?: boolean; objectives?: ObjectiveMap; threads?: number; backend?: string } = {},
 ): Promise<CurveProfile> {
@@ -187,7 +192,7 @@ export async function profileCurveInWorkers(
     },
     values(trainable),
     grid,
-    { inputShape: model.spec.inputShape, splits: [data.val, data.test] },
+    { inputShape: model.spec.inputShape, splits: [data.val, data.test], statistics: model.statistics.length ? statisticsRows(data.train) : undefined },
     (done) => {
       const el = (performance.now() - t0) / 1000;
       progress.update(`t ${done}/${grid.length} on ${threads} threads, ${el.toFixed(0)} s, eta ${((el / done) * (grid.length - done)).toFixed(0)} s`);

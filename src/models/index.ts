@@ -1,5 +1,6 @@
 export type { FunctionalModel, ModelSpec, ParamSpec, InitKind, Architecture, ArchOptions } from './types.js';
 export { initParams, initParamValues } from './init.js';
 export { trunkShapes, trunkParamSpecs, trunkForward, trunkTfjsLayers, type TrunkLayer, type TrunkActivation } from './sequential.js';
-export { architectures, modelArchs, getArchitecture, buildModel, defaultModelSpec, headParams } from './registry.js';
+export { architectures, modelArchs, getArchitecture, buildModel, defaultModelSpec, headParams, checkModelSpec, GRAPH_ARCH } from './registry.js';
+export { graphModelSpec, parseTopology, taskLossKinds, type TaskLoss, type GraphSpec } from './graph/index.js';
 export { toLayersModel, saveLayersModel, loadLayersModelFromDir, paramsToPytorchStateDict } from './layers.js';

@@ -17,6 +17,8 @@ export interface EvalWorkerSetup {
   program: ShardProgramSpec;
   inputShape: number[];
   splits: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number }[];
+  /** the training rows BatchNormalization statistics are recomputed on (models with statistics) */
+  statistics?: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number };
 }
 
 /** `point`: the program's coordinates of the model to evaluate (t on a curve; (a, b) on a plane) */
@@ -39,7 +41,7 @@ export async function evaluateInWorkers(
   program: ShardProgramSpec,
   trainable: Float32Array[],
   ts: (number | number[])[],
-  data: { inputShape: number[]; splits: LabelledSplit[] },
+  data: { inputShape: number[]; splits: LabelledSplit[]; statistics?: LabelledSplit },
   onPoint: (done: number, id: number, metrics: TaskMetrics[][]) => void = () => {},
 ): Promise<TaskMetrics[][][]> {
   if (!workerFile) throw new Error('evaluation worker not built (npm run build)');
@@ -49,6 +51,7 @@ export async function evaluateInWorkers(
     program,
     inputShape: data.inputShape,
     splits: data.splits.map((s) => ({ x: shared(s.x), y: s.y.map(shared), n: s.n })),
+    ...(data.statistics ? { statistics: { x: shared(data.statistics.x), y: [], n: data.statistics.n } } : {}),
   };
   const results: TaskMetrics[][][] = new Array(ts.length);
   let next = 0;

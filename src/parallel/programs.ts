@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, type FunctionalModel, type ModelSpec } from '../models/index.js';
-import { softmaxCrossEntropy } from '../train/losses.js';
+import { taskLoss } from '../train/losses.js';
 import type { LabelledSplit } from '../train/batches.js';
 import type { TaskMetrics } from '../train/evaluate.js';
 import { evaluateAt } from '../curves/profile.js';
@@ -8,7 +8,7 @@ import type { CurveGeometry } from '../curves/types.js';
 import { curveTaskLosses, curveL2, type CurveLossConfig } from '../curves/fit.js';
 import { trainableShapes, type WeightCurve } from '../curves/curve.js';
 import { shardRange } from './pool.js';
-import { evaluateSplit } from '../train/evaluate.js';
+import { evaluateSplits } from '../train/evaluate.js';
 import { planePoint } from '../landscape/plane.js';
 
 /**
@@ -47,7 +47,7 @@ export interface ShardProgram {
   /** a data-independent term of the objective, added once per step (by shard 0) */
   extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
   /** per-task metrics of the model at a point on each split (curves: [t]; planes: [a, b]) */
-  evaluateAt?(trainable: tf.Tensor[], point: number[], splits: LabelledSplit[]): TaskMetrics[][];
+  evaluateAt?(trainable: tf.Tensor[], point: number[], splits: LabelledSplit[], train?: LabelledSplit): TaskMetrics[][];
 }
 
 function tsOf(inputs: Record<string, unknown>): number[] {
@@ -62,7 +62,7 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
     return {
       model,
       shapes: model.params.map((q) => q.shape),
-      losses: (params, x, y) => model.forward(params, x).map((o, k) => softmaxCrossEntropy(o, y[k])),
+      losses: (params, x, y) => model.forward(params, x).map((o, k) => taskLoss(model.losses[k], o, y[k])),
     };
   },
   curve(p) {
@@ -92,7 +92,7 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
         });
       },
       extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
-      evaluateAt: (trainable, point, splits) => evaluateAt(model, curve, trainable, point[0], splits),
+      evaluateAt: (trainable, point, splits, train) => evaluateAt(model, curve, trainable, point[0], splits, 1000, train),
     };
   },
   plane(p) {
@@ -103,10 +103,10 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
       losses: () => {
         throw new Error('a plane program only evaluates');
       },
-      evaluateAt: (_trainable, point, splits) => {
+      evaluateAt: (_trainable, point, splits, train) => {
         const params = planePoint(p.origin, p.u, p.v, point[0], point[1]).map((w, i) => tf.tensor(w, model.params[i].shape));
         try {
-          return splits.map((s) => evaluateSplit(model, params, s));
+          return evaluateSplits(model, params, splits, train);
         } finally {
           tf.dispose(params);
         }

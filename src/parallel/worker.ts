@@ -112,12 +112,13 @@ async function main(): Promise<void> {
   if (!('mode' in setup) && shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
   if ('mode' in setup) {
     const splits: LabelledSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map((b) => new Int32Array(b)), n: s.n }));
+    const train: LabelledSplit | undefined = setup.statistics ? { x: new Float32Array(setup.statistics.x), y: [], n: setup.statistics.n } : undefined;
     const evaluateAt = program.evaluateAt;
     if (!evaluateAt) throw new Error(`program '${setup.program.kind}' cannot evaluate points`);
     port.on('message', (m: EvalToWorker) => {
       try {
         const trainable = m.trainable.map((v, i) => tf.tensor(v, shapes[i]));
-        const metrics = evaluateAt(trainable, m.point, splits);
+        const metrics = evaluateAt(trainable, m.point, splits, train);
         tf.dispose(trainable);
         post({ type: 'point', id: m.id, metrics });
       } catch (e) {

@@ -154,7 +154,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       const r = await serial(async () => {
         const { c, ds } = await load();
         const t0 = performance.now();
-        const [test] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.test]);
+        const [test] = evaluateAt(run.model, c.curve, c.trainable, t, [ds.test], 1000, ds.train);
         return { t, test: byTaskName(objectives.names, objectiveMetrics(test, objectives)), tasks: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
       });
       return sendJson(res, 200, r);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import type { FunctionalModel } from '../models/index.js';
-import { runTrainingLoop, evaluateSplit, softmaxCrossEntropy, makeProgress, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord, type TaskMetrics } from '../train/index.js';
+import { runTrainingLoop, evaluateSplits, taskLoss, makeProgress, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { objectiveMetrics, type ObjectiveMap } from '../curves/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
@@ -55,7 +55,7 @@ export async function fitSurface(
       const { value, grads } = tf.valueAndGrads((...tr: tf.Tensor[]) => {
         const perB = bs.map((b) => {
           const outs = model.forward(surfacePoint(surface, tr, b), batch.x);
-          return outs.map((o, k) => softmaxCrossEntropy(o, batch.y[k]));
+          return outs.map((o, k) => taskLoss(model.losses[k], o, batch.y[k]));
         });
         record = perB.map((ls) => ls.map((l) => l.dataSync()[0]));
         let total: tf.Tensor = tf.div(tf.addN(perB.map((ls) => tf.div(tf.addN(ls), K))), bs.length);
@@ -98,7 +98,7 @@ export function profileSurface(
   model: FunctionalModel,
   surface: WeightSurface,
   trainable: readonly tf.Tensor[],
-  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit },
+  data: { taskNames: string[]; val: LabelledSplit; test: LabelledSplit; train?: LabelledSplit },
   objectives: ObjectiveMap,
   corners: [number, number, number],
   resolution = 10,
@@ -109,8 +109,7 @@ export function profileSurface(
   const grid = simplexGrid(resolution);
   const points: SurfacePoint[] = grid.map((b, i) => {
     const params = surfacePoint(surface, trainable, b);
-    const val = evaluateSplit(model, params, data.val);
-    const test = evaluateSplit(model, params, data.test);
+    const [val, test] = evaluateSplits(model, params, [data.val, data.test], data.train);
     params.forEach((p) => p.dispose());
     progress.update(`point ${i + 1}/${grid.length}`);
     return { bary: b, val, test, valObjectives: objectiveMetrics(val, map), testObjectives: objectiveMetrics(test, map) };

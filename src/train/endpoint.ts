@@ -5,8 +5,9 @@ import { getObjective, type Objective } from '../objectives/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { Batch, LabelledSplit } from './batches.js';
-import { evaluateSplit, byTaskName, type TaskMetrics } from './evaluate.js';
-import { softmaxCrossEntropy } from './losses.js';
+import { evaluateSplit, evaluateSplits, byTaskName, type TaskMetrics } from './evaluate.js';
+import { recomputeStatistics } from './statistics.js';
+import { taskLoss } from './losses.js';
 import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
 import { currentBackend } from '../backend/index.js';
 import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
@@ -72,7 +73,7 @@ function scalarizedStep({ model, objective, params, batch, preference, state, st
   let lossValues: number[] = [];
   const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
     const outs = model.forward(p, batch.x);
-    const losses = outs.map((o, k) => softmaxCrossEntropy(o, batch.y[k]));
+    const losses = outs.map((o, k) => taskLoss(model.losses[k], o, batch.y[k]));
     lossValues = losses.map((l) => l.dataSync()[0]);
     const { taskWeights } = objective.aggregate({ losses: lossValues, preference, state, step }, options);
     return tf.addN(losses.map((l, k) => tf.mul(l, taskWeights[k]))) as tf.Scalar;
@@ -99,7 +100,7 @@ export function perTaskGradients(
     const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
       const full = [...params];
       idx.forEach((i, q) => (full[i] = sub[q]));
-      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
+      return taskLoss(model.losses[k], model.forward(full, batch.x)[k], batch.y[k]);
     })(idx.map((i) => params[i]));
     losses.push(value.dataSync()[0]);
     value.dispose();
@@ -158,7 +159,7 @@ function flatnessGradients(model: FunctionalModel, params: readonly tf.Tensor[],
     const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
       const full = [...perturbed];
       idx.forEach((i, q) => (full[i] = sub[q]));
-      return softmaxCrossEntropy(model.forward(full, batch.x)[k], batch.y[k]);
+      return taskLoss(model.losses[k], model.forward(full, batch.x)[k], batch.y[k]);
     })(idx.map((i) => perturbed[i]));
     value.dispose();
     perturbed.forEach((t, i) => t !== params[i] && t.dispose());
@@ -296,13 +297,13 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
       if (pool) return pooledStep(pool, c);
       return (objective.needsGradients ? aggregatedStep : scalarizedStep)(c);
     },
-    evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs)) }),
+    evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplits(model, tensors, [data.val], data.train, evalBs)[0]) }),
   };
   const after = objective.afterStep;
   if (after) {
     // one more forward pass on the same batch, at the updated parameters
     trainable.afterUpdate = (tensors, batch, state, before, ctx) => {
-      const losses = tf.tidy(() => model.forward(tensors, batch.x).map((o, k) => softmaxCrossEntropy(o, batch.y[k]).dataSync()[0]));
+      const losses = tf.tidy(() => model.forward(tensors, batch.x).map((o, k) => taskLoss(model.losses[k], o, batch.y[k]).dataSync()[0]));
       const next = after({ before, after: losses, preference: cfg.preference, state, step: ctx.epoch * 1_000_000 + ctx.step }, cfg.methodOptions);
       // the loop checkpoints this object: replace its contents with the method's new state
       for (const k of Object.keys(state)) delete state[k];
@@ -320,10 +321,13 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
     data.inputShape,
     trainable,
   );
-  const val = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.val, evalBs));
-  const test = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.test, evalBs));
+  // a BatchNormalization model is evaluated and saved with the statistics of its final weights
+  const statistics = recomputeStatistics(model, loop.tensors, data.train);
+  const val = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.val, evalBs, statistics));
+  const test = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.test, evalBs, statistics));
   const seconds = (performance.now() - t0) / 1000;
-  await saveLayersModel(cfg.dir, cfg.spec, loop.tensors, { endpoint: { id: cfg.id, method: cfg.method, preference: cfg.preference } });
+  await saveLayersModel(cfg.dir, cfg.spec, loop.tensors, { endpoint: { id: cfg.id, method: cfg.method, preference: cfg.preference } }, statistics);
+  tf.dispose(statistics);
   await writeJsonAtomic(path.join(cfg.dir, 'metrics.json'), {
     id: cfg.id,
     method: cfg.method,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
 import { sequentialBatches, disposeBatch, type LabelledSplit } from './batches.js';
-import { softmaxCrossEntropy, correctCount } from './losses.js';
+import { taskLoss, correctCount } from './losses.js';
+import { recomputeStatistics } from './statistics.js';
 
 export interface TaskMetrics {
   loss: number;
@@ -14,21 +15,36 @@ export function evaluateSplit(
   params: readonly tf.Tensor[],
   split: LabelledSplit,
   batchSize = 1000,
+  statistics?: readonly tf.Tensor[],
 ): TaskMetrics[] {
+  if (model.statistics.length && (!statistics || statistics.length !== model.statistics.length)) throw new Error('a model with BatchNormalization is evaluated with its statistics');
   const K = model.spec.numClasses.length;
   const lossSum = new Float64Array(K);
   const correct = new Float64Array(K);
   for (const b of sequentialBatches(split, model.spec.inputShape, batchSize)) {
     tf.tidy(() => {
-      const outs = model.forward(params, b.x);
+      const outs = model.forward(params, b.x, statistics);
       for (let k = 0; k < K; k++) {
-        lossSum[k] += softmaxCrossEntropy(outs[k], b.y[k]).dataSync()[0] * b.size;
-        correct[k] += correctCount(outs[k], b.y[k]);
+        lossSum[k] += taskLoss(model.losses[k], outs[k], b.y[k]).dataSync()[0] * b.size;
+        correct[k] += correctCount(outs[k], b.y[k], model.losses[k]);
       }
     });
     disposeBatch(b);
   }
   return Array.from({ length: K }, (_, k) => ({ loss: lossSum[k] / split.n, accuracy: correct[k] / split.n }));
+}
+
+/**
+ * Metrics of one point on several splits; a model with BatchNormalization first gets its statistics
+ * at `params` from `train` (src/train/statistics.ts).
+ */
+export function evaluateSplits(model: FunctionalModel, params: readonly tf.Tensor[], splits: LabelledSplit[], train?: LabelledSplit, batchSize = 1000): TaskMetrics[][] {
+  const statistics = recomputeStatistics(model, params, train);
+  try {
+    return splits.map((s) => evaluateSplit(model, params, s, batchSize, statistics));
+  } finally {
+    tf.dispose(statistics);
+  }
 }
 
 /** Per-task metrics keyed by task name (the form stored in metrics.json / profile.json). */
