@@ -16,5 +16,7 @@ export { groupTasks, groupDefaults } from './group.js';
 export type { GroupRequest } from './group.js';
 export { computePlane, readPlane, planePath, planeDefaults } from './plane.js';
 export type { PlaneRequest } from './plane.js';
+export { importEndpoints, paramsFromSafetensors } from './import.js';
+export type { ImportRequest, ImportedEndpoint } from './import.js';
 export { predictionsAt, disagreementExamples, exampleImage } from './predictions.js';
 export type { ExamplePrediction } from './predictions.js';

@@ -14,6 +14,7 @@ import { surfaceCommand } from './surface.js';
 import { benchCommand } from './bench.js';
 import { workerCommand } from './worker.js';
 import { planeCommand } from './plane.js';
+import { importCommand } from './import.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -22,6 +23,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train endpoint models with scalarized or MTL objectives' },
   curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
+  import: { run: importCommand, summary: 'make endpoints of a run from models trained elsewhere (tfjs directory or PyTorch safetensors)' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
   group: { run: groupCommand, summary: 'many tasks: group them by gradient affinity (spectral clustering)' },
   surface: { run: surfaceCommand, summary: "'surface fit/eval': a triangular Bézier patch for preferences over three groups" },

@@ -51,10 +51,12 @@ function isLittleEndian(): boolean {
 export interface DecodedSafetensors {
   tensors: NamedTensor[];
   metadata: Record<string, string>;
+  /** tensors of another dtype than F32, left unread (only with `otherDtypes: 'skip'`) */
+  skipped: { name: string; dtype: string }[];
 }
 
 /** Parse and validate a safetensors buffer; any inconsistency is a FileFormatError. */
-export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): DecodedSafetensors {
+export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file', otherDtypes: 'refuse' | 'skip' = 'refuse'): DecodedSafetensors {
   if (buf.length < 8) throw new FileFormatError(`${what} is truncated (${buf.length} bytes)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = Number(view.getBigUint64(0, true));
@@ -69,13 +71,16 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): D
   const dataStart = 8 + n;
   const dataLen = buf.length - dataStart;
   const tensors: NamedTensor[] = [];
+  const skipped: { name: string; dtype: string }[] = [];
+  const bytesOf: Record<string, number> = { F64: 8, I64: 8, U64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
   let maxEnd = 0;
   const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (e === null || typeof e !== 'object') throw new FileFormatError(`${what}: tensor ${name} has no dtype/shape/data_offsets entry`);
-    if (e.dtype !== 'F32') throw new FileFormatError(`${what}: tensor ${name} has dtype ${String(e.dtype)}; only F32 is supported`);
+    const skip = otherDtypes === 'skip' && e.dtype !== 'F32' && typeof e.dtype === 'string' && Object.hasOwn(bytesOf, e.dtype);
+    if (e.dtype !== 'F32' && !skip) throw new FileFormatError(`${what}: tensor ${name} has dtype ${String(e.dtype)}; only F32 is supported`);
     if (!Array.isArray(e.shape) || !e.shape.every(isIndex)) throw new FileFormatError(`${what}: tensor ${name} has a shape that is not a list of non-negative integers`);
     if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isIndex)) {
       throw new FileFormatError(`${what}: tensor ${name} has data_offsets that are not two non-negative integers`);
@@ -83,10 +88,15 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): D
     const shape = e.shape as number[];
     const count = shape.reduce((a, b) => a * b, 1);
     const [b, end] = e.data_offsets as [number, number];
-    if (end - b !== count * 4 || end > dataLen || b > end) {
+    const width = skip ? bytesOf[e.dtype as string] : 4;
+    if (end - b !== count * width || end > dataLen || b > end) {
       throw new FileFormatError(`${what}: tensor ${name} lies outside the data (truncated file?)`);
     }
     maxEnd = Math.max(maxEnd, end);
+    if (skip) {
+      skipped.push({ name, dtype: e.dtype as string });
+      continue;
+    }
     const data = new Float32Array(count);
     const dv = new DataView(buf.buffer, buf.byteOffset + dataStart + b, count * 4);
     for (let i = 0; i < count; i++) {
@@ -102,19 +112,19 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file'): D
   if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string'))) {
     throw new FileFormatError(`${what}: __metadata__ is not an object of strings`);
   }
-  return { tensors, metadata: (meta as Record<string, string> | undefined) ?? {} };
+  return { tensors, metadata: (meta as Record<string, string> | undefined) ?? {}, skipped };
 }
 
 export async function writeSafetensors(file: string, tensors: NamedTensor[], metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
-export async function readSafetensors(file: string): Promise<DecodedSafetensors> {
+export async function readSafetensors(file: string, otherDtypes: 'refuse' | 'skip' = 'refuse'): Promise<DecodedSafetensors> {
   let buf: Buffer;
   try {
     buf = await fsp.readFile(file);
   } catch {
     throw new FileFormatError(`cannot read ${file} (missing?)`);
   }
-  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
+  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, otherDtypes);
 }

@@ -223,6 +223,8 @@ export function graphTorchTensors(g: CompiledGraph, params: readonly tf.Tensor[]
   g.nodes.forEach((n) => {
     n.weights.forEach((w, q) => {
       const target = w.statistic ? outS : outP;
+      // statistics may be left out (parameters only)
+      if (n.index[q] >= target.length) return;
       let v = target[n.index[q]];
       const img = image[n.inputs[0]];
       if (n.layer.class === 'Dense' && q === 0 && img) v = v.reshape([img[0], img[1], img[2], -1]).transpose([2, 0, 1, 3]).reshape([img[0] * img[1] * img[2], -1]);

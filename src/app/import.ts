@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ExtraInputError } from '../errors.js';
+import { readSafetensors } from '../io/index.js';
+import { readJsonWith } from '../io/json-file.js';
+import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, type FunctionalModel } from '../models/index.js';
+import { normalizePreference, parsePreference } from '../objectives/index.js';
+import { endpointsDir, readRun, runFile, type RunInfo } from '../run/index.js';
+import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, type TaskMetrics } from '../train/index.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { createOrOpenRun, loadRunDataset, silent, useBackend, type CreateRunRequest, type Log } from './run.js';
+
+/** One endpoint trained elsewhere: a tfjs model directory or a PyTorch-layout safetensors file. */
+export interface ImportedEndpoint {
+  /** the endpoint id in the run (a plain name) */
+  name: string;
+  path: string;
+  /** the preference it was trained for (text or numbers); default: uniform */
+  pref?: string | readonly number[];
+}
+
+export interface ImportRequest {
+  run: string;
+  endpoints: ImportedEndpoint[];
+  /** JSON file {ourName: theirName} for safetensors whose names differ from the model's */
+  nameMap?: string;
+  /** to create the run when it does not exist: data set and model, as for `extra train` */
+  create?: Omit<CreateRunRequest, 'run' | 'prefs'>;
+  backend?: string;
+  quiet?: boolean;
+}
+
+/**
+ * Read a PyTorch state_dict (safetensors) into the model's parameters. The layout change is the one
+ * export applies (paramsToPytorchStateDict) run on each element's own index, so import is its exact
+ * inverse by construction: ours[perm[j]] = theirs[j]. BatchNormalization running statistics and
+ * num_batches_tracked are not parameters (statistics are recomputed); any other unknown name, a
+ * missing name or a wrong shape is listed in one error.
+ */
+export async function paramsFromSafetensors(model: FunctionalModel, file: string, nameMap: Record<string, string> = {}): Promise<tf.Tensor[]> {
+  const st = await readSafetensors(file, 'skip');
+  const byName = new Map(st.tensors.map((t) => [t.name, t]));
+  const names = model.params.map((p) => p.name);
+  const perms = tf.tidy(() => model.params.map((p) => tf.range(0, p.shape.reduce((a, b) => a * b, 1), 1, 'int32').reshape(p.shape)));
+  const layout = paramsToPytorchStateDict(model.spec, names, perms);
+  tf.dispose(perms);
+  const problems: string[] = [];
+  const used = new Set<string>();
+  const values = layout.map((want, i) => {
+    const theirs = nameMap[want.name] ?? want.name;
+    used.add(theirs);
+    const got = byName.get(theirs);
+    if (!got) {
+      const other = st.skipped.find((s) => s.name === theirs);
+      problems.push(other ? `${theirs} has dtype ${other.dtype} (F32 needed)` : `missing ${theirs}${theirs !== want.name ? ` (for ${want.name})` : ''}`);
+      return null;
+    }
+    if (got.shape.join(',') !== want.shape.join(',')) {
+      problems.push(`${theirs} has shape [${got.shape.join(',')}], the model needs [${want.shape.join(',')}]`);
+      return null;
+    }
+    const out = new Float32Array(got.data.length);
+    const perm = want.data as unknown as Int32Array;
+    for (let j = 0; j < perm.length; j++) out[perm[j]] = got.data[j];
+    return tf.tensor(out, model.params[i].shape);
+  });
+  const ignorable = /\.(running_mean|running_var|num_batches_tracked)$/;
+  for (const t of [...st.tensors.map((x) => x.name), ...st.skipped.map((x) => x.name)]) {
+    if (!used.has(t) && !ignorable.test(t)) problems.push(`unexpected ${t}`);
+  }
+  if (problems.length) {
+    tf.dispose(values.filter((v): v is tf.Tensor => v !== null));
+    const shown = problems.slice(0, 8).join('; ');
+    throw new ExtraInputError(`${file} does not match the run's model: ${shown}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+  }
+  return values as tf.Tensor[];
+}
+
+const nameMapSchema = z.record(z.string());
+
+/**
+ * Make endpoints of a run from models trained elsewhere: each is read against the run's model
+ * (names, shapes, dtypes), evaluated on the run's data (BatchNormalization statistics recomputed)
+ * and written as if `extra train` had made it (model.json + weights.bin, metrics.json), so
+ * `curve fit` connects them. An existing endpoint name is refused, never overwritten.
+ */
+export interface ImportedSummary {
+  id: string;
+  dir: string;
+  val: Record<string, TaskMetrics>;
+  test: Record<string, TaskMetrics>;
+}
+
+export async function importEndpoints(req: ImportRequest, log: Log = silent): Promise<{ endpoints: ImportedSummary[] }> {
+  if (!req.endpoints.length) throw new ExtraInputError('import: give at least one --endpoint NAME=PATH');
+  const quiet = req.quiet ?? false;
+  const backend = await useBackend(req.backend, quiet);
+  const seen = new Set<string>();
+  for (const e of req.endpoints) {
+    if (!/^[A-Za-z0-9._-]+$/.test(e.name) || e.name === '.' || e.name === '..') throw new ExtraInputError(`import: endpoint name '${e.name}' must be a simple name`);
+    if (seen.has(e.name)) throw new ExtraInputError(`import: endpoint name '${e.name}' is given twice`);
+    seen.add(e.name);
+    const st = await fsp.stat(e.path).catch(() => null);
+    if (!st) throw new ExtraInputError(`import: ${e.path} does not exist`);
+    if (await fsp.stat(path.join(endpointsDir(req.run), e.name)).catch(() => null)) throw new ExtraInputError(`import: ${req.run} already has an endpoint '${e.name}'; choose another name`);
+  }
+  // an existing run keeps its data set and model (checked against `create` when given); a new one needs them
+  const existing = await readRun(req.run);
+  if (!existing && !req.create) throw new ExtraInputError(`import: ${req.run} has no run.json; say the data set and model (--dataset, --arch or --model-json) to create it`);
+  const info = existing && !req.create ? existing : (await createOrOpenRun({ ...req.create!, run: req.run, prefs: [], quiet: true }, backend)).info;
+  try {
+    return await importInto(req, info, backend, log);
+  } catch (e) {
+    // a run this import created is removed again when nothing could be imported into it
+    if (!existing && !(await fsp.readdir(endpointsDir(req.run)).catch(() => [])).length) await fsp.rm(runFile(req.run), { force: true });
+    throw e;
+  }
+}
+
+async function importInto(req: ImportRequest, info: RunInfo, backend: string, log: Log): Promise<{ endpoints: ImportedSummary[] }> {
+  const model = buildModel(info.model);
+  const K = info.dataset.taskNames.length;
+  const nameMap = req.nameMap ? await readJsonWith(nameMapSchema, req.nameMap) : {};
+  // every endpoint is read and checked before anything is written
+  const loaded: { e: ImportedEndpoint; preference: number[]; isDir: boolean; params: tf.Tensor[] }[] = [];
+  try {
+    for (const e of req.endpoints) {
+      const preference = e.pref === undefined ? Array(K).fill(1 / K) : typeof e.pref === 'string' ? parsePreference(e.pref, K) : normalizePreference([...e.pref], K);
+      const isDir = (await fsp.stat(e.path))!.isDirectory();
+      let params: tf.Tensor[];
+      if (isDir) {
+        const m = await loadLayersModelFromDir(e.path, info.model);
+        m.model.dispose();
+        tf.dispose(m.statistics);
+        params = m.values;
+      } else if (e.path.endsWith('.safetensors')) params = await paramsFromSafetensors(model, e.path, nameMap);
+      else throw new ExtraInputError(`import: ${e.path} is neither a tfjs model directory nor a .safetensors file`);
+      loaded.push({ e, preference, isDir, params });
+    }
+  } catch (err) {
+    loaded.forEach((l) => tf.dispose(l.params));
+    throw err;
+  }
+  const ds = await loadRunDataset(info, true);
+  const out: ImportedSummary[] = [];
+  for (const { e, preference, isDir, params } of loaded) {
+    const t0 = performance.now();
+    const statistics = recomputeStatistics(model, params, ds.train);
+    const val = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.val, 1000, statistics));
+    const test = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.test, 1000, statistics));
+    const dir = path.join(endpointsDir(req.run), e.name);
+    const source = { path: path.resolve(e.path), format: isDir ? 'tfjs' : 'safetensors' };
+    await saveLayersModel(dir, info.model, params, { endpoint: { id: e.name, method: 'imported', preference, source } }, statistics);
+    tf.dispose([...params, ...statistics]);
+    // metrics.json last: an endpoint is listed only once it is complete
+    await writeJsonAtomic(path.join(dir, 'metrics.json'), {
+      id: e.name,
+      method: 'imported',
+      preference,
+      source,
+      val,
+      test,
+      seconds: (performance.now() - t0) / 1000,
+      backend,
+      dataset: info.dataset.name,
+      dataFingerprint: info.dataset.fingerprint,
+      ...(model.statistics.length ? { batchNorm: describeStatistics(model, ds.train) } : {}),
+    });
+    log(`${e.name}: ${ds.taskNames.map((n) => `test ${n} ${(100 * test[n].accuracy).toFixed(2)}% (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);
+    out.push({ id: e.name, dir, val, test });
+  }
+  return { endpoints: out };
+}
