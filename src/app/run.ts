@@ -34,6 +34,7 @@ export async function loadRunDataset(info: RunInfo, quiet = true): Promise<Multi
     valSize: d.valSize,
     testSize: d.testSize,
     dataDir: d.dataDir,
+    ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
     quiet,
   });
   if (d.fingerprint && ds.fingerprint !== d.fingerprint) {
@@ -116,7 +117,9 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
     }
     return { info: existing, prefs: a.prefs.map((p) => parsePreference(p, K)) };
   }
-  const recipe: DatasetRecipe = { ...a.dataset, name: a.dataset.name || 'multi-mnist' };
+  const name = a.dataset.name || 'multi-mnist';
+  // your own arrays are found again from any working directory
+  const recipe: DatasetRecipe = { ...a.dataset, name, ...(name === 'npy' && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   await assertWritableDir(a.run);

@@ -76,7 +76,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   const { info, prefs, groupPrefs } = await createOrOpenRun(
     {
       run: a.run,
-      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir },
+      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...(ds0.valFraction !== undefined ? { valFraction: ds0.valFraction } : {}) },
       arch: a.arch,
       hidden: a.hidden,
       modelJson: req.modelJson,
@@ -87,7 +87,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     },
     backend,
   );
-  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir };
+  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...(info.dataset.valFraction !== undefined ? { valFraction: info.dataset.valFraction } : {}) };
   const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
     const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
     return {

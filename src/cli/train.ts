@@ -27,6 +27,8 @@ export const trainOptions: OptionSpec = {
   'val-size': { type: 'string' },
   'test-size': { type: 'string' },
   'data-dir': { type: 'string' },
+  data: { type: 'string' },
+  'val-fraction': { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
@@ -55,6 +57,9 @@ Several --pref values train two at a time in worker threads.
   --seed N              default 0
   --train-size/--val-size/--test-size N   data set sizes (default: the data set's own)
   --data-dir DIR        where the Fashion-MNIST IDX files are
+  --data DIR            your own NumPy arrays (= --dataset npy --data-dir DIR): x_train.npy, y_train.npy
+                        (N×K labels, or y_train_<task>.npy per task), x_test.npy, y_test.npy, and x_val.npy,
+                        y_val.npy or --val-fraction F (default 0.1); tasks.json may name the tasks
   --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
   --workers N           parallel endpoint trainings (default 2)
   --threads N           threads splitting each batch of one training (default: cores ÷ parallel
@@ -90,16 +95,22 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     if (!Number.isInteger(n) || n <= 0) throw new ExtraInputError(`train: --hidden must be positive integers like 256,256, got '${hiddenS}'`);
     return n;
   });
+  const data = optString(v, 'data');
+  if (data !== undefined && optString(v, 'data-dir') !== undefined) throw new ExtraInputError('train: --data DIR already names the directory; drop --data-dir');
+  if (data !== undefined && optString(v, 'dataset') !== undefined && optString(v, 'dataset') !== 'npy') throw new ExtraInputError(`train: --data DIR is your own arrays; it cannot be combined with --dataset ${optString(v, 'dataset')}`);
+  const dataName = data !== undefined ? 'npy' : optString(v, 'dataset');
+  const valFraction = optNumber('train', v, 'val-fraction', { min: 0 });
   const prefs = optList(v, 'pref');
   if (!prefs.length) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2)');
   return {
     run: reqString('train', v, 'run'),
     dataset: {
-      name: optString(v, 'dataset'),
+      name: dataName,
+      ...(valFraction !== undefined ? { valFraction } : {}),
       trainSize: optNumber('train', v, 'train-size', { integer: true, positive: true }),
       valSize: optNumber('train', v, 'val-size', { integer: true, positive: true }),
       testSize: optNumber('train', v, 'test-size', { integer: true, positive: true }),
-      dataDir: optString(v, 'data-dir'),
+      dataDir: optString(v, 'data') ?? optString(v, 'data-dir'),
     },
     arch,
     hidden,

@@ -3,6 +3,7 @@ import { multiMnistAttributes } from './attributes.js';
 import { multiDefinitions } from './multi.js';
 import { loadMultiDataset } from './multi-load.js';
 import type { DatasetEntry } from './types.js';
+import { npyDataset } from './npy.js';
 
 const multiEntry = (name: keyof typeof multiDefinitions): DatasetEntry => ({ name, description: multiDefinitions[name].describe, load: (opts) => loadMultiDataset(name, opts) });
 
@@ -12,6 +13,7 @@ export const datasets: Readonly<Record<string, DatasetEntry>> = {
   'multi-fashion': multiEntry('multi-fashion'),
   'multi-fashion-mnist': multiEntry('multi-fashion-mnist'),
   'multi-mnist-attributes': multiMnistAttributes,
+  npy: npyDataset,
 };
 
 export function datasetNames(): string[] {

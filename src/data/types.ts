@@ -25,6 +25,8 @@ export interface DatasetOptions {
   valSize?: number;
   testSize?: number;
   dataDir?: string;
+  /** `npy` without val files: the fraction of training rows held out for validation */
+  valFraction?: number;
   cacheDir?: string;
   quiet?: boolean;
 }

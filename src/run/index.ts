@@ -16,6 +16,7 @@ export interface DatasetRecipe {
   valSize?: number;
   testSize?: number;
   dataDir?: string;
+  valFraction?: number;
 }
 
 export interface RunInfo {

@@ -35,6 +35,7 @@ export const runInfoSchema = z
         valSize: positiveInt.max(10_000_000).optional(),
         testSize: positiveInt.max(10_000_000).optional(),
         dataDir: z.string().optional(),
+        valFraction: z.number().gt(0).lt(1).optional(),
         fingerprint: z.string(),
         taskNames: z.array(z.string()).min(1),
         numClasses: z.array(positiveInt).min(1),

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseNpy, type NpyArray } from 'npyjs';
+import { z } from 'zod';
+import { ExtraInputError, FileFormatError } from '../errors.js';
+import { makeRng, permutation, deriveSeed } from '../util/rng.js';
+import type { DatasetEntry, DatasetOptions, MultiTaskDataset, Split } from './types.js';
+
+/**
+ * Your own arrays (`--data DIR`), NumPy .npy files read with npyjs:
+ *   x_train.npy   N × H × W (× C) images (uint8 0–255 or floats) or N × D features
+ *   y_train.npy   N × K integer labels (one column per task) or N labels (one task),
+ *                 or one y_train_<task>.npy per task
+ * and the same for `test` and `val`. Without val files, a --val-fraction of the training rows
+ * (default 0.1, drawn with the run's seed) is held out. Optional `tasks.json` names the tasks
+ * (["left", "right"]); otherwise y_<split>_<task>.npy names them, or they are task0, task1, ...
+ * Everything is checked before use: dtype, shape, NaN, label range, with the file and row named.
+ */
+const SPLITS = ['train', 'val', 'test'] as const;
+type SplitName = (typeof SPLITS)[number];
+
+interface Arrays {
+  x: NpyArray;
+  ys: NpyArray[];
+  files: string[];
+}
+
+async function readNpy(file: string): Promise<{ arr: NpyArray; bytes: Buffer }> {
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ExtraInputError(code === 'ENOENT' ? `missing data file ${file}` : code === 'EISDIR' ? `${file} is a directory, not a .npy file` : `cannot read ${file} (${code ?? 'error'})`);
+  }
+  try {
+    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const arr = parseNpy(ab);
+    const n = arr.shape.reduce((a, b) => a * b, 1);
+    if ((arr.data as unknown as ArrayLike<number>).length !== n) throw new Error('data shorter than its shape');
+    return { arr, bytes };
+  } catch (e) {
+    throw new FileFormatError(`${file} is not a valid .npy file (${(e as Error).message})`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fsp.stat(file).then((s) => s.isFile()).catch(() => false);
+}
+
+const tasksSchema = z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'task names are letters, digits, _ . -')).min(1);
+
+/** The y files of a split, with the task names their layout implies. */
+async function labelFiles(dir: string, split: SplitName): Promise<{ files: string[]; names: string[] | null } | null> {
+  const whole = path.join(dir, `y_${split}.npy`);
+  if (await exists(whole)) return { files: [whole], names: null };
+  const prefix = `y_${split}_`;
+  const per = (await fsp.readdir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.npy')).sort();
+  if (!per.length) return null;
+  return { files: per.map((f) => path.join(dir, f)), names: per.map((f) => f.slice(prefix.length, -4)) };
+}
+
+function toInputs(arr: NpyArray, file: string): { x: Float32Array; shape: number[] } {
+  if (arr.fortranOrder) throw new FileFormatError(`${file} is in Fortran order; save it with np.ascontiguousarray`);
+  if (arr.shape.length < 2 || arr.shape.length > 4) throw new FileFormatError(`${file} has shape [${arr.shape.join(',')}]; inputs are N×D, N×H×W or N×H×W×C`);
+  const n = arr.shape[0];
+  const data = arr.data as unknown as ArrayLike<number>;
+  const scale = arr.dtype === 'u1' ? 1 / 255 : 1;
+  if (!['u1', 'f4', 'f8', 'f2'].includes(arr.dtype)) throw new FileFormatError(`${file} has dtype ${arr.dtype}; inputs are uint8 (0–255) or float`);
+  const x = new Float32Array(data.length);
+  const d = data.length / Math.max(1, n);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) throw new FileFormatError(`${file}: row ${Math.floor(i / d)} holds a non-finite value (${v})`);
+    x[i] = v * scale;
+  }
+  // an N×H×W image gets its channel axis
+  const shape = arr.shape.length === 3 ? [...arr.shape.slice(1), 1] : arr.shape.slice(1);
+  return { x, shape };
+}
+
+function toLabels(arr: NpyArray, file: string, n: number): Int32Array[] {
+  if (arr.shape[0] !== n) throw new FileFormatError(`${file} has ${arr.shape[0]} rows but its inputs have ${n}`);
+  if (arr.shape.length > 2) throw new FileFormatError(`${file} has shape [${arr.shape.join(',')}]; labels are N or N×K`);
+  const k = arr.shape.length === 2 ? arr.shape[1] : 1;
+  const raw = arr.data as unknown as ArrayLike<number | bigint>;
+  const out = Array.from({ length: k }, () => new Int32Array(n));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const v = Number(raw[i * k + j]);
+      if (!Number.isInteger(v) || v < 0 || v > 1_000_000) throw new FileFormatError(`${file}: row ${i}${k > 1 ? ` column ${j}` : ''} holds ${v}; labels are class indices 0, 1, 2, ...`);
+      out[j][i] = v;
+    }
+  }
+  return out;
+}
+
+async function readSplit(dir: string, split: SplitName): Promise<{ split: Split; shape: number[]; names: string[] | null; bytes: Buffer[] } | null> {
+  const xFile = path.join(dir, `x_${split}.npy`);
+  const labels = await labelFiles(dir, split);
+  if (!(await exists(xFile))) {
+    if (labels) throw new ExtraInputError(`${dir} has labels for ${split} but no x_${split}.npy`);
+    return null;
+  }
+  if (!labels) throw new ExtraInputError(`missing data file ${path.join(dir, `y_${split}.npy`)} (or y_${split}_<task>.npy per task)`);
+  const xs = await readNpy(xFile);
+  const { x, shape } = toInputs(xs.arr, xFile);
+  const n = xs.arr.shape[0];
+  const bytes = [xs.bytes];
+  const y: Int32Array[] = [];
+  for (const f of labels.files) {
+    const r = await readNpy(f);
+    bytes.push(r.bytes);
+    y.push(...toLabels(r.arr, f, n));
+  }
+  return { split: { x, y, n }, shape, names: labels.names, bytes };
+}
+
+function rows(s: Split, idx: ArrayLike<number>): Split {
+  const d = s.n ? s.x.length / s.n : 0;
+  const x = new Float32Array(idx.length * d);
+  for (let i = 0; i < idx.length; i++) x.set(s.x.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
+  return { x, y: s.y.map((l) => Int32Array.from({ length: idx.length }, (_, i) => l[idx[i]])), n: idx.length };
+}
+
+function firstRows(s: Split, n: number | undefined, what: string, dir: string): Split {
+  if (n === undefined || n === s.n) return s;
+  if (n > s.n) throw new ExtraInputError(`--${what}-size ${n} is more than the ${s.n} rows of ${dir}'s ${what} split`);
+  return rows(s, Int32Array.from({ length: n }, (_, i) => i));
+}
+
+/** Load `--data DIR` (see the comment at the top of this file). */
+export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDataset> {
+  const dir = opts.dataDir;
+  if (!dir) throw new ExtraInputError('the npy data set needs --data DIR (x_train.npy, y_train.npy, x_test.npy, y_test.npy, ...)');
+  const st = await fsp.stat(dir).catch(() => null);
+  if (!st) throw new ExtraInputError(`data directory ${dir} does not exist`);
+  if (!st.isDirectory()) throw new ExtraInputError(`--data ${dir} is a file; it must be a directory holding x_train.npy, y_train.npy, ...`);
+  // refuse what could not be held before reading it
+  let total = 0;
+  for (const f of await fsp.readdir(dir)) if (f.endsWith('.npy')) total += (await fsp.stat(path.join(dir, f))).size;
+  if (total * 4 > os.totalmem() / 2) throw new ExtraInputError(`${dir}: the .npy files (${(total / 2 ** 30).toFixed(1)} GiB) would need more than half of this machine's memory as float32`);
+  const read: Partial<Record<SplitName, NonNullable<Awaited<ReturnType<typeof readSplit>>>>> = {};
+  for (const s of SPLITS) {
+    const r = await readSplit(dir, s);
+    if (r) read[s] = r;
+  }
+  if (!read.train) throw new ExtraInputError(`missing data file ${path.join(dir, 'x_train.npy')}`);
+  if (!read.test) throw new ExtraInputError(`missing data file ${path.join(dir, 'x_test.npy')}`);
+  const shape = read.train.shape;
+  const K = read.train.split.y.length;
+  for (const s of SPLITS) {
+    const r = read[s];
+    if (!r) continue;
+    if (r.shape.join(',') !== shape.join(',')) throw new FileFormatError(`${path.join(dir, `x_${s}.npy`)} has rows of shape [${r.shape.join(',')}], x_train.npy [${shape.join(',')}]`);
+    if (r.split.y.length !== K) throw new FileFormatError(`${dir}: ${s} has ${r.split.y.length} label columns, train ${K}`);
+  }
+  const fromTasksFile = (await exists(path.join(dir, 'tasks.json'))) ? tasksSchema.safeParse(JSON.parse(await fsp.readFile(path.join(dir, 'tasks.json'), 'utf8').catch(() => 'null'))) : null;
+  if (fromTasksFile && !fromTasksFile.success) throw new FileFormatError(`${path.join(dir, 'tasks.json')} must be a list of task names`);
+  const names = fromTasksFile?.data ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
+  if (names.length !== K) throw new FileFormatError(`${path.join(dir, 'tasks.json')} names ${names.length} tasks, the labels have ${K}`);
+  const seed = opts.seed ?? 0;
+  let train = read.train.split;
+  let val: Split;
+  const valFraction = read.val ? undefined : (opts.valFraction ?? 0.1);
+  if (read.val) {
+    if (opts.valFraction !== undefined) throw new ExtraInputError(`--val-fraction is for data without val files; ${dir} has x_val.npy`);
+    val = read.val.split;
+  } else {
+    const f = valFraction!;
+    if (!(f > 0 && f < 1)) throw new ExtraInputError(`--val-fraction must be between 0 and 1, got ${f}`);
+    const order = permutation(train.n, makeRng(deriveSeed(seed, 'npy/val-split')));
+    const nVal = Math.max(1, Math.round(train.n * f));
+    if (train.n - nVal < 2) throw new ExtraInputError(`${dir}: ${train.n} training rows are too few to hold out a validation split`);
+    val = rows(train, order.subarray(0, nVal));
+    train = rows(train, order.subarray(nVal));
+  }
+  train = firstRows(train, opts.trainSize, 'train', dir);
+  val = firstRows(val, opts.valSize, 'val', dir);
+  const test = firstRows(read.test.split, opts.testSize, 'test', dir);
+  const numClasses = names.map((_, k) => Math.max(2, ...[train, val, test].map((s) => s.y[k].reduce((a, b) => Math.max(a, b + 1), 0))));
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, names, valFraction, seed: valFraction ? seed : null, sizes: [opts.trainSize, opts.valSize, opts.testSize] }));
+  for (const s of SPLITS) read[s]?.bytes.forEach((b) => h.update(b));
+  return { name: 'npy', fingerprint: h.digest('hex'), inputShape: shape, taskNames: names, numClasses, train, val, test };
+}
+
+export const npyDataset: DatasetEntry = {
+  name: 'npy',
+  description: 'your own NumPy arrays: --data DIR with x_train.npy, y_train.npy, x_test.npy, y_test.npy (+ val, or --val-fraction)',
+  load: (opts) => loadNpyDataset(opts),
+};
