@@ -35,6 +35,8 @@ export async function loadRunDataset(info: RunInfo, quiet = true): Promise<Multi
     testSize: d.testSize,
     dataDir: d.dataDir,
     ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
+    ...(d.resolution !== undefined ? { resolution: d.resolution } : {}),
+    ...(d.attributes !== undefined ? { attributes: d.attributes } : {}),
     quiet,
   });
   if (d.fingerprint && ds.fingerprint !== d.fingerprint) {
@@ -119,7 +121,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   }
   const name = a.dataset.name || 'multi-mnist';
   // your own arrays are found again from any working directory
-  const recipe: DatasetRecipe = { ...a.dataset, name, ...(name === 'npy' && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
+  const recipe: DatasetRecipe = { ...a.dataset, name, ...((name === 'npy' || name === 'celeba') && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   await assertWritableDir(a.run);

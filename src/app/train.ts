@@ -76,7 +76,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   const { info, prefs, groupPrefs } = await createOrOpenRun(
     {
       run: a.run,
-      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...(ds0.valFraction !== undefined ? { valFraction: ds0.valFraction } : {}) },
+      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...optionalRecipe(ds0) },
       arch: a.arch,
       hidden: a.hidden,
       modelJson: req.modelJson,
@@ -87,7 +87,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     },
     backend,
   );
-  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...(info.dataset.valFraction !== undefined ? { valFraction: info.dataset.valFraction } : {}) };
+  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...optionalRecipe(info.dataset) };
   const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
     const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
     return {
@@ -135,3 +135,11 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
 }
 
+/** The recipe fields only some data sets use, copied only when set (so run.json stays as it was for the others). */
+function optionalRecipe(d: Partial<DatasetRecipe>): Partial<DatasetRecipe> {
+  return {
+    ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
+    ...(d.resolution !== undefined ? { resolution: d.resolution } : {}),
+    ...(d.attributes !== undefined ? { attributes: d.attributes } : {}),
+  };
+}

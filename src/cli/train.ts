@@ -29,6 +29,8 @@ export const trainOptions: OptionSpec = {
   'data-dir': { type: 'string' },
   data: { type: 'string' },
   'val-fraction': { type: 'string' },
+  resolution: { type: 'string' },
+  attributes: { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
@@ -60,6 +62,9 @@ Several --pref values train two at a time in worker threads.
   --data DIR            your own NumPy arrays (= --dataset npy --data-dir DIR): x_train.npy, y_train.npy
                         (N×K labels, or y_train_<task>.npy per task), x_test.npy, y_test.npy, and x_val.npy,
                         y_val.npy or --val-fraction F (default 0.1); tasks.json may name the tasks
+  --dataset celeba      your copy of CelebA in its own layout (--data-dir DIR, default ~/data/celeba:
+                        img_align_celeba/*.jpg, list_attr_celeba.txt, list_eval_partition.txt);
+                        --resolution N (default 64), --attributes Smiling,Young,... (default all 40)
   --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
   --workers N           parallel endpoint trainings (default 2)
   --threads N           threads splitting each batch of one training (default: cores ÷ parallel
@@ -100,6 +105,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   if (data !== undefined && optString(v, 'dataset') !== undefined && optString(v, 'dataset') !== 'npy') throw new ExtraInputError(`train: --data DIR is your own arrays; it cannot be combined with --dataset ${optString(v, 'dataset')}`);
   const dataName = data !== undefined ? 'npy' : optString(v, 'dataset');
   const valFraction = optNumber('train', v, 'val-fraction', { min: 0 });
+  const resolution = optNumber('train', v, 'resolution', { integer: true, positive: true });
+  const attributes = optString(v, 'attributes')?.split(',').map((s) => s.trim());
   const prefs = optList(v, 'pref');
   if (!prefs.length) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2)');
   return {
@@ -107,6 +114,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     dataset: {
       name: dataName,
       ...(valFraction !== undefined ? { valFraction } : {}),
+      ...(resolution !== undefined ? { resolution } : {}),
+      ...(attributes ? { attributes } : {}),
       trainSize: optNumber('train', v, 'train-size', { integer: true, positive: true }),
       valSize: optNumber('train', v, 'val-size', { integer: true, positive: true }),
       testSize: optNumber('train', v, 'test-size', { integer: true, positive: true }),

@@ -4,6 +4,7 @@ import { multiDefinitions } from './multi.js';
 import { loadMultiDataset } from './multi-load.js';
 import type { DatasetEntry } from './types.js';
 import { npyDataset } from './npy.js';
+import { celebaDataset } from './celeba.js';
 
 const multiEntry = (name: keyof typeof multiDefinitions): DatasetEntry => ({ name, description: multiDefinitions[name].describe, load: (opts) => loadMultiDataset(name, opts) });
 
@@ -14,6 +15,7 @@ export const datasets: Readonly<Record<string, DatasetEntry>> = {
   'multi-fashion-mnist': multiEntry('multi-fashion-mnist'),
   'multi-mnist-attributes': multiMnistAttributes,
   npy: npyDataset,
+  celeba: celebaDataset,
 };
 
 export function datasetNames(): string[] {

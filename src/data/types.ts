@@ -27,6 +27,10 @@ export interface DatasetOptions {
   dataDir?: string;
   /** `npy` without val files: the fraction of training rows held out for validation */
   valFraction?: number;
+  /** celeba: image side after cropping and downsampling */
+  resolution?: number;
+  /** celeba: the attributes to use as tasks (default all 40) */
+  attributes?: string[];
   cacheDir?: string;
   quiet?: boolean;
 }

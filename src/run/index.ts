@@ -17,6 +17,8 @@ export interface DatasetRecipe {
   testSize?: number;
   dataDir?: string;
   valFraction?: number;
+  resolution?: number;
+  attributes?: string[];
 }
 
 export interface RunInfo {

@@ -36,6 +36,8 @@ export const runInfoSchema = z
         testSize: positiveInt.max(10_000_000).optional(),
         dataDir: z.string().optional(),
         valFraction: z.number().gt(0).lt(1).optional(),
+        resolution: positiveInt.max(218).optional(),
+        attributes: z.array(z.string().min(1)).min(1).optional(),
         fingerprint: z.string(),
         taskNames: z.array(z.string()).min(1),
         numClasses: z.array(positiveInt).min(1),
