@@ -4,7 +4,7 @@
  */
 export { useBackend, loadRunDataset, openRun, createOrOpenRun, pickEndpoints, loadEndpointParams, curveDirOf, silent } from './run.js';
 export type { Log, OpenedRun, CreateRunRequest, PreparedRun } from './run.js';
-export { trainEndpoints, trainDefaults } from './train.js';
+export { trainEndpoints, trainDefaults, optionalRecipe } from './train.js';
 export type { TrainRequest, TrainedEndpoint } from './train.js';
 export { orientationFrom, fitRunCurve, evaluateRunCurve, openCurve, closeCurve, profilePath, readProfile, curveFitDefaults } from './curve.js';
 export type { CurveFitRequest, CurveFitOutcome, CurveEvalRequest, StoredProfile, OpenedCurve } from './curve.js';

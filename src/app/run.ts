@@ -64,7 +64,8 @@ export interface CreateRunRequest {
   run: string;
   /** data set recipe; an empty name means the run's own (or multi-mnist for a new run) */
   dataset: DatasetRecipe;
-  arch: string;
+  /** a built-in architecture; absent: the existing run's own, or lenet-mtl for a new run */
+  arch?: string;
   hidden?: number[];
   /** a tfjs-layers / Keras model.json (or its directory): the run's model instead of `arch` */
   modelJson?: string;
@@ -98,7 +99,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
       if (existing.model.arch !== GRAPH_ARCH || JSON.stringify(existing.model.graph) !== JSON.stringify(mine.graph) || JSON.stringify(existing.model.losses) !== JSON.stringify(mine.losses)) {
         throw new ExtraInputError(`run ${a.run} was made with another model than ${a.modelJson}; use another --run`);
       }
-    } else if (a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
+    } else if (a.arch !== undefined && a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
     // data sizes given for an existing run must be the run's own: they are never silently ignored
     const d = existing.dataset;
     const asked: [string, number | undefined, number | undefined][] = [
@@ -126,7 +127,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   await assertWritableDir(a.run);
   if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy');
-  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses) : defaultModelSpec(a.arch, ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   const info: RunInfo = {
     format: 'extra-run',
     version: 1,

@@ -59,7 +59,6 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   const d = trainDefaults;
   const a = {
     ...req,
-    arch: req.arch ?? d.arch,
     method: req.method ?? d.method,
     epochs: req.epochs ?? d.epochs,
     batchSize: req.batchSize ?? d.batchSize,
@@ -77,6 +76,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     {
       run: a.run,
       dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...optionalRecipe(ds0) },
+      // no arch: the existing run's own (lenet-mtl for a new run)
       arch: a.arch,
       hidden: a.hidden,
       modelJson: req.modelJson,
@@ -136,7 +136,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
 }
 
 /** The recipe fields only some data sets use, copied only when set (so run.json stays as it was for the others). */
-function optionalRecipe(d: Partial<DatasetRecipe>): Partial<DatasetRecipe> {
+export function optionalRecipe(d: Partial<DatasetRecipe>): Partial<DatasetRecipe> {
   return {
     ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
     ...(d.resolution !== undefined ? { resolution: d.resolution } : {}),

@@ -72,7 +72,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
       run,
       endpoints,
       nameMap: optString(v, 'name-map'),
-      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch ?? 'lenet-mtl', hidden: t.hidden, modelJson: t.modelJson, losses: t.losses, seed: t.seed ?? 0 },
+      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, losses: t.losses, seed: t.seed ?? 0 },
       backend: optString(v, 'backend'),
       quiet: v.quiet === true,
     },

@@ -51,7 +51,8 @@ Several --pref values train two at a time in worker threads.
   --epochs N            default 10          --batch-size N   default 256
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
   --schedule S          constant|cosine|step (default constant)
-  --arch A              ${modelArchs.join(' | ')} (default lenet-mtl)   [--hidden 256,256 for mlp-mtl]
+  --arch A              ${modelArchs.join(' | ')} (default: the run's own; lenet-mtl for a new run)
+                        [--hidden 256,256 for mlp-mtl]
   --model-json FILE     your own model instead: a tfjs-layers / Keras model.json (Sequential or
                         functional; one output per task, in the data set's task order)
   --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task);
@@ -92,8 +93,9 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     if (!(taskLossKinds as readonly string[]).includes(l)) throw new ExtraInputError(`train: --losses takes ${taskLossKinds.join(' or ')} per task, got '${s}'`);
     return l as TaskLoss;
   });
-  const arch = modelJson !== undefined ? GRAPH_ARCH : (optString(v, 'arch') ?? trainDefaults.arch);
-  if (modelJson === undefined && !modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
+  // no --arch: the existing run's own model (lenet-mtl for a new run)
+  const arch = modelJson !== undefined ? GRAPH_ARCH : optString(v, 'arch');
+  if (arch !== undefined && modelJson === undefined && !modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
   const hiddenS = optString(v, 'hidden');
   const hidden = hiddenS?.split(',').map((s) => {
     const n = Number(s);

@@ -121,7 +121,8 @@ export function trunkTfjsLayers(layers: readonly TrunkLayer[]): tf.layers.Layer[
     const name = kerasName(l);
     switch (l.kind) {
       case 'conv2d':
-        return tf.layers.conv2d({ name, filters: l.filters, kernelSize: l.kernel, strides: l.strides ?? 1, padding: l.padding ?? 'valid', ...(l.activation && l.activation !== 'linear' ? { activation: l.activation } : {}) });
+        // the initializer is the one trunkParamSpecs uses, so the topology says how the trunk starts
+        return tf.layers.conv2d({ name, kernelInitializer: 'heUniform', filters: l.filters, kernelSize: l.kernel, strides: l.strides ?? 1, padding: l.padding ?? 'valid', ...(l.activation && l.activation !== 'linear' ? { activation: l.activation } : {}) });
       case 'maxPool':
         return tf.layers.maxPooling2d({ name, poolSize: l.pool, strides: l.strides ?? l.pool });
       case 'activation':
@@ -129,7 +130,7 @@ export function trunkTfjsLayers(layers: readonly TrunkLayer[]): tf.layers.Layer[
       case 'flatten':
         return tf.layers.flatten({ name });
       case 'dense':
-        return tf.layers.dense({ name, units: l.units, ...(l.activation && l.activation !== 'linear' ? { activation: l.activation } : {}) });
+        return tf.layers.dense({ name, kernelInitializer: 'heUniform', units: l.units, ...(l.activation && l.activation !== 'linear' ? { activation: l.activation } : {}) });
     }
   });
 }

@@ -71,8 +71,9 @@ const pair = z.union([z.number().int().positive(), z.tuple([z.number().int().pos
 const padding = z.enum(['valid', 'same']).default('valid');
 const activation = z.enum(activations).default('linear');
 const channelsLast = z.literal('channels_last').nullish();
+/** A Keras initializer → ours (uniform versions; anything else starts as Glorot-uniform, Keras' default). */
 const initializer = z
-  .object({ class_name: z.string() })
+  .object({ class_name: z.string(), config: z.object({ scale: z.number().optional(), mode: z.string().optional() }).passthrough().nullish() })
   .passthrough()
   .nullish()
   .transform((v): InitKind => {
@@ -80,6 +81,8 @@ const initializer = z
     if (n === 'zeros') return 'zeros';
     if (n === 'ones') return 'ones';
     if (n === 'heuniform' || n === 'henormal') return 'he-uniform';
+    // He is variance scaling with scale 2 over fan_in (what tfjs writes for heUniform)
+    if (n === 'variancescaling' && v?.config?.scale === 2 && v.config.mode === 'fan_in') return 'he-uniform';
     return 'glorot-uniform';
   });
 
