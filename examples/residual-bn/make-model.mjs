@@ -17,7 +17,11 @@ h = tf.layers.maxPooling2d({ name: 'stem_pool', poolSize: 2 }).apply(h); // 18×
 const r = convBn(convBn(h, 'block1a', 16), 'block1b', 16, 1, false);
 h = tf.layers.reLU({ name: 'block1_relu' }).apply(tf.layers.add({ name: 'block1_add' }).apply([h, r]));
 h = convBn(h, 'down', 32, 2); // 9×9×32
-h = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(h);
+// where an item sits matters here (top-left vs bottom-right), so the features keep their positions:
+// pool to 4×4 and flatten rather than global average pooling
+h = tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }).apply(h);
+h = tf.layers.flatten({ name: 'flatten' }).apply(h);
+h = tf.layers.dense({ name: 'fc', units: 64, activation: 'relu' }).apply(h);
 const left = tf.layers.dense({ name: 'left', units: 10, activation: 'softmax' }).apply(h);
 const right = tf.layers.dense({ name: 'right', units: 10, activation: 'softmax' }).apply(h);
 const model = tf.model({ inputs: input, outputs: [left, right], name: 'residual_bn' });

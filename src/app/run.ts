@@ -70,6 +70,8 @@ export interface CreateRunRequest {
   /** a tfjs-layers / Keras model.json (or its directory): the run's model instead of `arch` */
   modelJson?: string;
   losses?: TaskLoss[];
+  /** the model's output layers answering the tasks, in task order (default: its outputs as they are) */
+  outputs?: string[];
   seed: number;
   /** preferences as text ('0.8,0.2'): per task, or per group for a grouped run */
   prefs: string[];
@@ -95,7 +97,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
     if (a.modelJson) {
-      const mine = await modelJsonSpec(a.modelJson, existing.dataset, a.losses);
+      const mine = await modelJsonSpec(a.modelJson, existing.dataset, a.losses, a.outputs);
       if (existing.model.arch !== GRAPH_ARCH || JSON.stringify(existing.model.graph) !== JSON.stringify(mine.graph) || JSON.stringify(existing.model.losses) !== JSON.stringify(mine.losses)) {
         throw new ExtraInputError(`run ${a.run} was made with another model than ${a.modelJson}; use another --run`);
       }
@@ -127,7 +129,8 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   await assertWritableDir(a.run);
   if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy');
-  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  if (a.outputs && !a.modelJson) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json)');
+  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   const info: RunInfo = {
     format: 'extra-run',
     version: 1,
@@ -143,12 +146,12 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
 }
 
 /** A run's model spec from a model.json file (or the directory holding one) for a data set. */
-export async function modelJsonSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[]): Promise<ModelSpec> {
+export async function modelJsonSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[], outputs?: string[]): Promise<ModelSpec> {
   let where = file;
   const st = await fsp.stat(file).catch(() => null);
   if (st?.isDirectory()) where = path.join(file, 'model.json');
   const topology = await readJsonWith(z.unknown(), where);
-  return graphModelSpec(topology, where, data, losses);
+  return graphModelSpec(topology, where, data, losses, outputs);
 }
 
 /** The two endpoints a curve joins: given ids, or the most extreme pair of the run's endpoints. */

@@ -35,6 +35,8 @@ export interface TrainRequest {
   modelJson?: string;
   /** per-task losses of a --model-json model (default: inferred from each output's final activation) */
   losses?: TaskLoss[];
+  /** --tasks: the --model-json output layers answering the tasks, in task order */
+  outputs?: string[];
   method?: string;
   epochs?: number;
   batchSize?: number;
@@ -81,6 +83,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
       hidden: a.hidden,
       modelJson: req.modelJson,
       losses: req.losses,
+      outputs: req.outputs,
       seed,
       prefs: a.prefs,
       quiet,

@@ -31,6 +31,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
     hidden: { type: 'string' },
     'model-json': { type: 'string' },
     losses: { type: 'string' },
+    tasks: { type: 'string' },
     seed: { type: 'string' },
     'train-size': { type: 'string' },
     'val-size': { type: 'string' },
@@ -60,7 +61,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
     return { name: s.slice(0, eq), path: s.slice(eq + 1), ...(prefs.length ? { pref: prefs[i] } : {}) };
   });
   // the run's data set and model, read as 'extra train' reads them (a dummy preference satisfies its parser)
-  const passThrough = ['dataset', 'arch', 'hidden', 'model-json', 'losses', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'].flatMap((k) => {
+  const passThrough = ['dataset', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'].flatMap((k) => {
     const x = optString(v, k);
     return x === undefined ? [] : [`--${k}`, x];
   });
@@ -72,7 +73,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
       run,
       endpoints,
       nameMap: optString(v, 'name-map'),
-      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, losses: t.losses, seed: t.seed ?? 0 },
+      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, losses: t.losses, outputs: t.outputs, seed: t.seed ?? 0 },
       backend: optString(v, 'backend'),
       quiet: v.quiet === true,
     },

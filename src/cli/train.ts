@@ -22,6 +22,7 @@ export const trainOptions: OptionSpec = {
   hidden: { type: 'string' },
   'model-json': { type: 'string' },
   losses: { type: 'string' },
+  tasks: { type: 'string' },
   seed: { type: 'string' },
   'train-size': { type: 'string' },
   'val-size': { type: 'string' },
@@ -55,6 +56,8 @@ Several --pref values train two at a time in worker threads.
                         [--hidden 256,256 for mlp-mtl]
   --model-json FILE     your own model instead: a tfjs-layers / Keras model.json (Sequential or
                         functional; one output per task, in the data set's task order)
+  --tasks OUT,OUT,...   the model's layers answering the data set's tasks, in task order (default: its
+                        outputs in order)
   --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task);
                         default: inferred from each output's final activation
   --seed N              default 0
@@ -127,6 +130,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     hidden,
     ...(modelJson !== undefined ? { modelJson } : {}),
     ...(losses ? { losses } : {}),
+    ...(optString(v, 'tasks') !== undefined ? { outputs: optString(v, 'tasks')!.split(',').map((s) => s.trim()) } : {}),
     prefs,
     method: optString(v, 'method'),
     epochs: optNumber('train', v, 'epochs', { integer: true, positive: true }),

@@ -30,7 +30,7 @@ export async function trainEndpointsQueued(req: TrainRequest, client: JobClient,
   const backend = await useBackend(req.backend, true);
   const ds = req.dataset ?? {};
   const { prefs, groupPrefs } = await createOrOpenRun(
-    { run: req.run, dataset: { name: ds.name ?? '', seed: ds.seed ?? seed, trainSize: ds.trainSize, valSize: ds.valSize, testSize: ds.testSize, dataDir: ds.dataDir, ...optionalRecipe(ds) }, arch: req.arch, hidden: req.hidden, modelJson: req.modelJson, losses: req.losses, seed, prefs: req.prefs, quiet: req.quiet ?? true },
+    { run: req.run, dataset: { name: ds.name ?? '', seed: ds.seed ?? seed, trainSize: ds.trainSize, valSize: ds.valSize, testSize: ds.testSize, dataDir: ds.dataDir, ...optionalRecipe(ds) }, arch: req.arch, hidden: req.hidden, modelJson: req.modelJson, losses: req.losses, outputs: req.outputs, seed, prefs: req.prefs, quiet: req.quiet ?? true },
     backend,
   );
   const ids = prefs.map((p, i) => (groupPrefs ? endpointId(`${method}-groups`, groupPrefs[i]) : endpointId(method, p)));

@@ -154,6 +154,24 @@ describe('--model-json graphs: the pure forward against tfjs-layers itself', () 
     expect(() => graphModelSpec({ nothing: 1 }, 'x.json', data)).toThrow(/not a Keras \/ tfjs-layers model topology/);
   });
 
+  it('--tasks picks and orders the layers that answer the tasks', async () => {
+    const ref = zoo(false);
+    randomize(ref, 13);
+    const topo = await topologyOf(ref);
+    const swapped = graphModelSpec(topo, 'z.json', { inputShape: [12, 12, 2], numClasses: [2, 5], taskNames: ['flag', 'digit'] }, undefined, ['flag', 'digit']);
+    expect(swapped.losses).toEqual(['bce', 'ce']);
+    const m = buildModel(swapped);
+    const { params, statistics } = graphWeightsOf(compiledGraphOf(swapped), ref, 'zoo');
+    const x = tf.randomUniform([2, 12, 12, 2], 0, 1, 'float32', 4);
+    const want = ref.predict(x) as tf.Tensor[];
+    const got = m.forward(params, x, statistics);
+    expect(tf.max(tf.abs(tf.sub(tf.sigmoid(got[0]), want[1]))).dataSync()[0]).toBeLessThan(1e-5);
+    // an inner layer can answer a task too (d1: 8 gelu units, its loss named since gelu implies none)
+    const inner = graphModelSpec(topo, 'z.json', { inputShape: [12, 12, 2], numClasses: [8], taskNames: ['t'] }, ['ce'], ['d1']);
+    expect(buildModel(inner).params.every((p) => p.task === 0 || p.shared)).toBe(true);
+    expect(() => graphModelSpec(topo, 'z.json', data, undefined, ['digit', 'nope'])).toThrow(/--tasks names 'nope', not layers of z\.json/);
+  });
+
   it('the built-in architectures, written as model.json, compute the same function as their trunk definition', async () => {
     for (const arch of ['lenet-mtl', 'mlp-mtl']) {
       const spec = defaultModelSpec(arch, [36, 36, 1], [10, 10], ['a', 'b'], arch === 'mlp-mtl' ? [32, 16] : undefined);

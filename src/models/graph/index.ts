@@ -52,8 +52,19 @@ export function graphModelSpec(
   where: string,
   data: { inputShape: number[]; numClasses: number[]; taskNames: string[] },
   losses?: TaskLoss[],
+  outputs?: string[],
 ): ModelSpec {
-  const { graph, inputShape } = parseTopology(topology, where);
+  const parsed = parseTopology(topology, where);
+  const { inputShape } = parsed;
+  let graph = parsed.graph;
+  if (outputs) {
+    // which layer answers which task, in the data set's task order (any layer with a flat output)
+    const names = new Set(graph.layers.map((l) => l.name));
+    const unknown = outputs.filter((o) => !names.has(o));
+    if (unknown.length) throw new ExtraInputError(`--tasks names ${unknown.map((u) => `'${u}'`).join(', ')}, not layers of ${where} (its outputs: ${graph.outputs.join(', ')})`);
+    if (new Set(outputs).size !== outputs.length) throw new ExtraInputError('--tasks names a layer twice');
+    graph = { ...graph, outputs: [...outputs] };
+  }
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   if (inputShape.join(',') !== data.inputShape.join(',') && !(inputShape.length === 1 && size(inputShape) === size(data.inputShape))) {
     throw new ExtraInputError(`${where}: the model's input is [${inputShape.join(',')}] but the data set's inputs are [${data.inputShape.join(',')}]`);
