@@ -150,7 +150,7 @@ describe('--model-json graphs: the pure forward against tfjs-layers itself', () 
     const topo = await topologyOf(ref);
     expect(() => graphModelSpec(topo, 'z.json', { ...data, inputShape: [10, 10, 2] })).toThrow(/model's input is \[12,12,2\] but the data set's inputs are \[10,10,2\]/);
     expect(() => graphModelSpec(topo, 'z.json', { ...data, numClasses: [10, 2] })).toThrow(/output 'digit' has 5 units but task digit has 10 classes/);
-    expect(() => graphModelSpec(topo, 'z.json', { inputShape: [12, 12, 2], numClasses: [5], taskNames: ['digit'] })).toThrow(/2 outputs but the data set has 1 task/);
+    expect(() => graphModelSpec(topo, 'z.json', { inputShape: [12, 12, 2], numClasses: [5], taskNames: ['digit'] })).toThrow(/2 output\(s\) but the data set has 1 task/);
     expect(() => graphModelSpec({ nothing: 1 }, 'x.json', data)).toThrow(/not a Keras \/ tfjs-layers model topology/);
   });
 

@@ -30,7 +30,7 @@ export function checkGraphSpec(spec: ModelSpec): string | null {
     return (e as Error).message;
   }
   const K = spec.numClasses.length;
-  if (g.outputs.length !== K) return `the model has ${g.outputs.length} outputs but the data set has ${K} tasks (${spec.taskNames.join(', ')})`;
+  if (g.outputs.length !== K) return `the model has ${g.outputs.length} output(s) but the data set has ${K} task(s) (${spec.taskNames.join(', ')})`;
   const losses = spec.losses ?? [];
   if (losses.length !== K) return `the model needs one loss per task (${K}), has ${losses.length}`;
   for (let k = 0; k < K; k++) {
@@ -71,7 +71,7 @@ export function graphModelSpec(
   }
   const g = compileGraph(graph, inputShape, where);
   const K = data.taskNames.length;
-  if (g.outputs.length !== K) throw new ExtraInputError(`${where}: the model has ${g.outputs.length} outputs but the data set has ${K} tasks (${data.taskNames.join(', ')})`);
+  if (g.outputs.length !== K) throw new ExtraInputError(`${where}: the model has ${g.outputs.length} output(s) but the data set has ${K} task(s) (${data.taskNames.join(', ')})`);
   if (losses && losses.length !== K) throw new ExtraInputError(`--losses names ${losses.length} losses for ${K} tasks`);
   const chosen = losses ?? g.outputs.map((_, k) => {
     const l = inferredLoss(g.outputActivations[k], g.outputUnits[k]);
