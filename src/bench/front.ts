@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { trainEndpoints, fitRunCurve, evaluateRunCurve, type Log } from '../app/index.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, openRun, loadRunDataset, useBackend, type Log } from '../app/index.js';
+import { fitHyperNet, evaluateHyperNetAt, evaluationRays } from '../hypernet/index.js';
 import { listEndpoints } from '../run/index.js';
 import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '../pareto/index.js';
 import { lossScale, queryCriterion } from '../curves/index.js';
@@ -99,7 +100,43 @@ const curveMethods: Record<string, { kind: string; alpha: number; controls: numb
   'nurbs-a0': { kind: 'nurbs', alpha: 0, controls: 4 },
 };
 
-export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods)];
+/**
+ * Pareto HyperNetworks (PHN-LS) at the same budget: one ray per batch, so E_sweep·k epochs; `lr` 1e-4 is
+ * the authors' setting for Multi-MNIST (they train 150 epochs), 1e-3 the curves' own.
+ */
+const phnMethods: Record<string, { lr: number }> = {
+  phn: { lr: 1e-4 },
+  'phn-lr1e-3': { lr: 1e-3 },
+};
+
+export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods)];
+/** What runs without --methods: the sweep and the curves (the PHN baseline is asked for by name). */
+export const defaultFrontMethods = ['ls-sweep', ...Object.keys(curveMethods)];
+
+/** A PHN-LS hypernetwork on the cell's data, profiled at `points` evenly spread rays; its row. */
+export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
+  const p = phnMethods[method];
+  const r = resolveFrontOptions(o);
+  const run = await openRun(frontRunDir(o));
+  await useBackend(o.backend, true);
+  const ds = await loadRunDataset(run.info, true);
+  const dir = path.join(frontRunDir(o), method);
+  if (fresh) await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  const epochs = o.sweep * o.epochs;
+  const fit = await fitHyperNet(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, evalRays: [], threads: r.curveThreads }, ds);
+  const rays = evaluationRays(o.points);
+  const pts = rays.map((ray, i) => {
+    const [val, test] = evaluateHyperNetAt(run.model, fit.hyper, ray, [ds.val, ds.test], ds.train);
+    return { order: i, val: val.map((m) => m.loss), test: test.map((m) => m.loss), testErr: test.map((m) => 1 - m.accuracy) };
+  });
+  fit.hyper.forEach((t) => t.dispose());
+  const seconds = (performance.now() - t0) / 1000;
+  log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
+  return { method, ...frontMetrics(pts), seconds, budget: epochs, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
+}
 
 /** Samples process RSS every 100 ms until stopped; returns the peak in MiB. */
 function rssMonitor(): () => number {
@@ -177,6 +214,7 @@ export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promi
 
 /** One curve method between the sweep's extreme endpoints, at the equal budget; its row. */
 export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<FrontSweep, 'ends' | 'endpointSeconds' | 'sweepRss'>, log: Log, fresh = true): Promise<FrontRow> {
+  if (method in phnMethods) return frontPhn(o, method, log, fresh);
   const c = curveMethods[method];
   if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
   const r = resolveFrontOptions(o);
@@ -290,7 +328,7 @@ export const localFrontRunner = (log: Log): FrontRunner => ({
 /** The rows of one data set × seed through a runner, in method order. */
 export async function frontCell(o: FrontOptions, runner: FrontRunner): Promise<FrontRow[]> {
   const sweep = await runner.sweep(o);
-  const methods = o.methods.filter((x) => x in curveMethods);
+  const methods = o.methods.filter((x) => x in curveMethods || x in phnMethods);
   const curves = runner.parallel ? await Promise.all(methods.map((m) => runner.curve(o, m, sweep))) : await methods.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(o, m, sweep)], Promise.resolve([]));
   return [...(sweep.row ? [sweep.row] : []), ...curves];
 }

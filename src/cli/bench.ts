@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { frontCell, frontMethods, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../bench/front.js';
+import { frontCell, frontMethods, defaultFrontMethods, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../bench/front.js';
 import { machineInfo } from '../bench/machine.js';
 import { queuedFrontRunner, frontRowSchema } from '../queue/front.js';
 import { z } from 'zod';
@@ -65,7 +65,7 @@ export async function benchCommand(argv: string[], io: Io = stdio): Promise<numb
   const epochs = optNumber(cmd, v, 'epochs', { integer: true, positive: true }) ?? (quick ? 2 : 4);
   const sweep = optNumber(cmd, v, 'sweep', { integer: true, min: 2, max: 64 }) ?? 5;
   const points = quick ? 7 : (optNumber(cmd, v, 'points', { integer: true, min: 2 }) ?? 21);
-  const methods = (optString(v, 'methods') ?? frontMethods.join(',')).split(',');
+  const methods = (optString(v, 'methods') ?? defaultFrontMethods.join(',')).split(',');
   const endpointMethod = optString(v, 'endpoint-method') ?? 'ls';
   const unknown = methods.filter((m) => !frontMethods.includes(m) && m !== `${endpointMethod}-sweep`);
   if (unknown.length) throw new ExtraInputError(`bench front: unknown --methods ${unknown.join(', ')} (known: ${frontMethods.join(', ')})`);

@@ -10,6 +10,7 @@ import { trainableShapes, type WeightCurve } from '../curves/curve.js';
 import { shardRange } from './pool.js';
 import { evaluateSplits } from '../train/evaluate.js';
 import { planePoint } from '../landscape/plane.js';
+import { hyperForward, hyperParamSpecs } from '../hypernet/hypernet.js';
 
 /**
  * What a data-parallel worker computes on its shard, described by plain data (it crosses the thread
@@ -25,6 +26,12 @@ export type ShardProgramSpec =
       /** endpoint parameter values (the frozen control points P_0 and P_n) */
       ends: [Float32Array[], Float32Array[]];
       loss: CurveLossConfig;
+    }
+  | {
+      /** a Pareto hypernetwork: trainable = its parameters, θ(ray) feeds the model (src/hypernet) */
+      kind: 'hypernet';
+      spec: ModelSpec;
+      hidden: number;
     }
   | {
       /** models origin + a·u + b·v of a plane in weight space (evaluation only) */
@@ -93,6 +100,19 @@ const programBuilders: { [K in ShardProgramSpec['kind']]: (spec: Extract<ShardPr
       },
       extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
       evaluateAt: (trainable, point, splits, train) => evaluateAt(model, curve, trainable, point[0], splits, 1000, train),
+    };
+  },
+  hypernet(p) {
+    const model = buildModel(p.spec);
+    return {
+      model,
+      shapes: hyperParamSpecs(model, { hidden: p.hidden }).map((s) => s.shape),
+      losses: (trainable, x, y, inputs) => {
+        const ray = inputs.ray;
+        if (!Array.isArray(ray) || !ray.every((r) => typeof r === 'number')) throw new Error('hypernet step without its ray');
+        const theta = hyperForward(model, trainable, ray as number[]);
+        return model.forward(theta, x).map((o, k) => taskLoss(model.losses[k], o, y[k]));
+      },
     };
   },
   plane(p) {
