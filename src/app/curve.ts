@@ -83,6 +83,10 @@ export interface CurveFitRequest {
   evalPoints?: number;
   /** data-parallel threads (default: all cores) */
   threads?: number;
+  /** NURBS: learning-rate multiplier of the log-weights (default 1) */
+  weightLr?: number;
+  /** NURBS: initial weights, 1 (the line, default) or the EXTRA authors' U(0, 1) */
+  weightInit?: 'ones' | 'random';
   backend?: string;
   resume?: boolean;
   quiet?: boolean;
@@ -119,6 +123,8 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
     quiet: req.quiet ?? false,
   };
   const geometry = makeGeometry(kind, req.controls ?? curveKindDefaults(kind).controls, req.degree ?? d.degree); // validates kind/controls/degree first
+  if ((req.weightLr !== undefined || req.weightInit !== undefined) && !geometry.trainWeights) throw new ExtraInputError(`--weight-lr and --weight-init are for curves with trained weights (nurbs), not ${kind}`);
+  if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);
   const run = await openRun(a.run, 'a curve needs trained endpoints');
   const grouping = await readGrouping(a.run);
   const sides: [number[], number[]] | undefined = grouping ? [grouping.groups.members[grouping.roles.endpoints[0]], grouping.groups.members[grouping.roles.endpoints[1]]] : undefined;
@@ -160,6 +166,8 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
         resume: a.resume,
         progress: !a.quiet,
         threads: a.threads ?? defaultThreads(),
+        ...(req.weightLr !== undefined ? { weightLrScale: req.weightLr } : {}),
+        ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}),
       },
       ds,
     );
@@ -169,7 +177,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
       endpoints: [ea.id, eb.id],
       orientation,
       taskNames: ds.taskNames,
-      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend },
+      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend, ...(req.weightLr !== undefined ? { weightLr: req.weightLr } : {}), ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}) },
       epochs: a.epochs,
       seconds,
     });

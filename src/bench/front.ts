@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { trainEndpoints, fitRunCurve, evaluateRunCurve, openRun, loadRunDataset, useBackend, type Log } from '../app/index.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, openRun, loadRunDataset, useBackend, openCurve, closeCurve, type Log } from '../app/index.js';
+import { curveWeights as curveWeightsOf } from '../curves/curve.js';
 import { fitHyperNet, evaluateHyperNetAt, evaluationRays } from '../hypernet/index.js';
 import { listEndpoints } from '../run/index.js';
 import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '../pareto/index.js';
@@ -51,6 +52,8 @@ export interface FrontRow {
   peakRssMiB: number;
   /** test losses of the method's points (for the Pareto plot) */
   testLosses: number[][];
+  /** a NURBS curve's learned weights ω after the fit */
+  curveWeights?: number[];
 }
 
 interface Pt {
@@ -90,7 +93,9 @@ export function frontMetrics(points: Pt[]): Omit<FrontRow, 'method' | 'seconds' 
   };
 }
 
-const curveMethods: Record<string, { kind: string; alpha: number; controls: number }> = {
+/** The curve methods; the nurbs-* variants are the NURBS-vs-Bézier study (issue #21): log-weight learning
+ * rate ×10 / ×100, the EXTRA authors' random initial weights, and 6 control points (with bezier6 to pair). */
+const curveMethods: Record<string, { kind: string; alpha: number; controls: number; weightLr?: number; weightInit?: 'random' }> = {
   line: { kind: 'line', alpha: 0, controls: 2 },
   bezier: { kind: 'bezier', alpha: 0.5, controls: 4 },
   'bezier-a0': { kind: 'bezier', alpha: 0, controls: 4 },
@@ -98,6 +103,11 @@ const curveMethods: Record<string, { kind: string; alpha: number; controls: numb
   'polychain-a0': { kind: 'polychain', alpha: 0, controls: 3 },
   nurbs: { kind: 'nurbs', alpha: 0.5, controls: 4 },
   'nurbs-a0': { kind: 'nurbs', alpha: 0, controls: 4 },
+  'nurbs-wlr10': { kind: 'nurbs', alpha: 0.5, controls: 4, weightLr: 10 },
+  'nurbs-wlr100': { kind: 'nurbs', alpha: 0.5, controls: 4, weightLr: 100 },
+  'nurbs-rand': { kind: 'nurbs', alpha: 0.5, controls: 4, weightInit: 'random' },
+  nurbs6: { kind: 'nurbs', alpha: 0.5, controls: 6 },
+  bezier6: { kind: 'bezier', alpha: 0.5, controls: 6 },
 };
 
 /**
@@ -110,8 +120,8 @@ const phnMethods: Record<string, { lr: number }> = {
 };
 
 export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods)];
-/** What runs without --methods: the sweep and the curves (the PHN baseline is asked for by name). */
-export const defaultFrontMethods = ['ls-sweep', ...Object.keys(curveMethods)];
+/** What runs without --methods: the sweep and the curves of the main table (PHN and the NURBS study by name). */
+export const defaultFrontMethods = ['ls-sweep', 'line', 'bezier', 'bezier-a0', 'polychain', 'polychain-a0', 'nurbs', 'nurbs-a0'];
 
 /** A PHN-LS hypernetwork on the cell's data, profiled at `points` evenly spread rays; its row. */
 export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
@@ -223,13 +233,19 @@ export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<Fr
   const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
   const t0 = performance.now();
   const stopRss = rssMonitor();
-  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: [...sweep.ends], curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
+  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, ...(c.weightLr ? { weightLr: c.weightLr } : {}), ...(c.weightInit ? { weightInit: c.weightInit } : {}), samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: [...sweep.ends], curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
   const fitSeconds = (performance.now() - t0) / 1000;
+  let curveWeights: number[] | undefined;
+  if (c.kind === 'nurbs') {
+    const opened = await openCurve(await openRun(run), `curve-${method}`);
+    curveWeights = Array.from(curveWeightsOf(opened.curve, opened.trainable).dataSync());
+    closeCurve(opened);
+  }
   const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${method}`, backend: o.backend, threads: r.curveThreads, quiet: true }, inner);
   const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
   const rss = stopRss();
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done`);
-  return { method, ...frontMetrics(pts), seconds: sweep.endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test) };
+  return { method, ...frontMetrics(pts), seconds: sweep.endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test), ...(curveWeights ? { curveWeights } : {}) };
 }
 
 /** One data set × seed, locally: the sweep, then every curve method; rows in method order. */
@@ -267,6 +283,24 @@ export function summarizeRows(all: FrontRow[][]): string {
  * Verdict: "wins"/"loses" only when every seed agrees, "ties" otherwise — with 3 seeds a sign test is all
  * the evidence there is, and it is stated as such.
  */
+/** Each NURBS method's learned weights ω (mean ± std over seeds, per control point). */
+export function curveWeightTable(all: FrontRow[][]): string {
+  const methods = all[0].filter((r) => r.curveWeights).map((r) => r.method);
+  if (!methods.length) return '';
+  const lines = ['| method | learned weights ω (control points 0 … n, mean ± std over seeds) |', '|---|---|'];
+  for (const m of methods) {
+    const ws = all.map((rows) => rows.find((r) => r.method === m)?.curveWeights ?? []);
+    const cells = ws[0].map((_, i) => {
+      const xs = ws.map((w) => w[i]);
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+      return `${mean.toFixed(3)} ± ${sd.toFixed(3)}`;
+    });
+    lines.push(`| ${m} | ${cells.join(', ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export function pairedComparison(all: FrontRow[][], against: string): string {
   const metrics: { label: string; get: (r: FrontRow) => number; higherIsBetter: boolean; d: number }[] = [
     { label: 'test-loss HV', get: (r) => r.testLossHV, higherIsBetter: true, d: 4 },

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { frontCell, frontMethods, defaultFrontMethods, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../bench/front.js';
+import { frontCell, frontMethods, defaultFrontMethods, curveWeightTable, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../bench/front.js';
 import { machineInfo } from '../bench/machine.js';
 import { queuedFrontRunner, frontRowSchema } from '../queue/front.js';
 import { z } from 'zod';
@@ -123,6 +123,8 @@ export async function benchCommand(argv: string[], io: Io = stdio): Promise<numb
       io.out(`\nPaired per seed, NURBS + order term minus each other method (better = higher HV, lower Chebyshev and angle):\n`);
       io.out(pairedComparison(all, 'nurbs'));
     }
+    const weights = curveWeightTable(all);
+    if (weights) io.out(`\nLearned NURBS weights:\n\n${weights}`);
     const png = optString(v, 'png');
     if (png) {
       // the Pareto plot of seed 0, drawn by Chromium from a small page (plotly.js from plotly.js-dist)

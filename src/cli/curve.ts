@@ -16,6 +16,8 @@ export const curveFitOptions: OptionSpec = {
   'shared-batch': { type: 'boolean' },
   l2: { type: 'string' },
   noise: { type: 'string' },
+  'weight-lr': { type: 'string' },
+  'weight-init': { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
@@ -46,6 +48,8 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --split-batch       each value of t sees its own 1/M of the batch: a curve step costs one pass, like
                       an endpoint step (faster; on the demo run a slightly lower HV at equal compute)
   --l2 B              L2 penalty on C(t) (default 0)      --noise S   init noise (default 0)
+  --weight-lr X       NURBS: learning-rate multiplier of the log-weights (default 1)
+  --weight-init W     NURBS: ones (the straight line, default) | random (the EXTRA authors' ω ~ U(0,1))
   --epochs N          default 10     --batch-size N default 256    --lr X default 1e-3
   --endpoints A,B     endpoint ids (default: the two most extreme endpoints of the run)
   --curve NAME        sub-directory of the run for this curve (default 'curve')
@@ -56,6 +60,11 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
 eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)
   --threads N         worker threads evaluating points (default: all cores; the profile is identical)`;
+
+function weightInitFlag(w: string | undefined): 'ones' | 'random' | undefined {
+  if (w !== undefined && w !== 'ones' && w !== 'random') throw new ExtraInputError(`curve fit: --weight-init must be ones or random, got '${w}'`);
+  return w;
+}
 
 function splitBatchFlag(split: boolean, shared: boolean): boolean {
   if (split && shared) throw new ExtraInputError('curve fit: --split-batch and --shared-batch exclude each other');
@@ -77,6 +86,8 @@ export function parseCurveFitArgs(argv: string[]): CurveFitRequest | 'help' {
     splitBatch: splitBatchFlag(v['split-batch'] === true, v['shared-batch'] === true),
     l2: optNumber('curve fit', v, 'l2', { min: 0 }),
     noise: optNumber('curve fit', v, 'noise', { min: 0 }),
+    weightLr: optNumber('curve fit', v, 'weight-lr', { positive: true }),
+    weightInit: weightInitFlag(optString(v, 'weight-init')),
     epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }),
     batchSize: optNumber('curve fit', v, 'batch-size', { integer: true, positive: true }),
     lr: optNumber('curve fit', v, 'lr', { positive: true }),

@@ -46,7 +46,7 @@ export function grevilleAbscissae(g: CurveGeometry): number[] {
  * Greville abscissae, so the initial curve is the line itself), plus optional Gaussian noise scaled by
  * each tensor's endpoint difference; log-weights log ω.
  */
-export function initTrainable(curve: WeightCurve, noise = 0, seed = 0): tf.Tensor[] {
+export function initTrainable(curve: WeightCurve, noise = 0, seed = 0, weightInit: 'ones' | 'random' = 'ones'): tf.Tensor[] {
   const g = curve.geometry;
   const xi = grevilleAbscissae(g);
   const out: tf.Tensor[] = [];
@@ -69,7 +69,12 @@ export function initTrainable(curve: WeightCurve, noise = 0, seed = 0): tf.Tenso
       );
     });
   }
-  if (g.trainWeights) out.push(tf.tensor1d(g.weights.map((w) => Math.log(w))));
+  if (g.trainWeights) {
+    // 'random': the EXTRA authors' ω ~ U(0, 1) (torch.rand), kept ≥ 1e-3 so log ω stays finite
+    const rng = makeRng(deriveSeed(seed, 'curve-weights'));
+    const w = weightInit === 'random' ? g.weights.map(() => Math.max(1e-3, rng.next())) : g.weights;
+    out.push(tf.tensor1d(w.map((v) => Math.log(v))));
+  }
   return out;
 }
 

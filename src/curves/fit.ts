@@ -37,6 +37,10 @@ export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'log
   evalBatchSize?: number;
   /** worker threads splitting every batch (src/parallel); 1 = this thread only */
   threads?: number;
+  /** NURBS: learning-rate multiplier of the log-weights ρ (default 1) */
+  weightLrScale?: number;
+  /** NURBS: initial weights ω = 1 (the line; default) or the EXTRA authors' U(0, 1) */
+  weightInit?: 'ones' | 'random';
 }
 
 export interface CurveFitData {
@@ -182,7 +186,10 @@ async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFit
   const trainable: Trainable<Record<string, never>> = {
     names: trainableNames(curve),
     shapes: trainableShapes(curve),
-    init: () => initTrainable(curve, cfg.noise, cfg.seed),
+    init: () => initTrainable(curve, cfg.noise, cfg.seed, cfg.weightInit),
+    ...(curve.geometry.trainWeights && cfg.weightLrScale !== undefined && cfg.weightLrScale !== 1
+      ? { lrScale: trainableNames(curve).map((n) => (n === 'curve.log_weights' ? cfg.weightLrScale! : 1)) }
+      : {}),
     initialState: () => ({}),
     async step(tensors, batch, _state, ctx) {
       const rng = makeRng(deriveSeed(cfg.seed, `curve-t/${ctx.epoch}/${ctx.step}`));

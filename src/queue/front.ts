@@ -19,6 +19,7 @@ export const frontRowSchema = z.object({
   budget: num,
   peakRssMiB: num,
   testLosses: z.array(z.array(num)),
+  curveWeights: z.array(num).optional(),
 });
 const sweepSchema = z.object({ row: frontRowSchema.nullable(), ends: z.tuple([z.string(), z.string()]), endpointSeconds: num, sweepRss: num });
 

@@ -44,6 +44,8 @@ export interface Trainable<S> {
   /** after the optimizer's update, on the same batch (e.g. FAMO learns from the losses it moved) */
   afterUpdate?(tensors: readonly tf.Tensor[], batch: Batch, state: S, before: number[], ctx: { epoch: number; step: number }): void;
   evaluate(tensors: readonly tf.Tensor[]): Record<string, unknown>;
+  /** per-tensor learning-rate multipliers (default 1 each) */
+  lrScale?: readonly number[];
 }
 
 export interface EpochRecord {
@@ -135,7 +137,7 @@ export async function runTrainingLoop<S>(
           `${cfg.label}: training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${r.losses.map((l) => String(l)).join(', ')}${r.losses.every(Number.isFinite) ? ', non-finite gradient' : ''}); ${kept}. Lower --lr.`,
         );
       }
-      const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr);
+      const next = optimizerStep(cfg.optimizer, opt, tensors, r.grads, lr, trainable.lrScale);
       r.grads.forEach((g) => g.dispose());
       tensors.forEach((t) => t.dispose());
       tensors = next.params;

@@ -51,8 +51,11 @@ export function optimizerStep(
   params: readonly tf.Tensor[],
   grads: readonly tf.Tensor[],
   lr: number,
+  /** per-tensor multiplier of lr (parameter groups, as optax.multi_transform or PyTorch's param_groups) */
+  lrScale?: readonly number[],
 ): { params: tf.Tensor[]; state: OptimizerState } {
   const step = state.step + 1;
+  const lrOf = (i: number) => lr * (lrScale?.[i] ?? 1);
   const wd = cfg.weightDecay ?? 0;
   const out: tf.Tensor[] = [];
   const newSlots = new Map<string, tf.Tensor>();
@@ -82,7 +85,7 @@ export function optimizerStep(
         const v = vv[q] * b2 + g * g * (1 - b2);
         nm[q] = m;
         nv[q] = v;
-        np[q] = pv[q] - (m * (lr / c1)) / (Math.sqrt(v / c2) + eps);
+        np[q] = pv[q] - (m * (lrOf(i) / c1)) / (Math.sqrt(v / c2) + eps);
       }
       out.push(tf.tensor(np, p.shape));
       newSlots.set(`m/${i}`, tf.tensor(nm, p.shape));
@@ -100,7 +103,7 @@ export function optimizerStep(
         const g = wd ? tf.add(grads[i], tf.mul(p, wd)) : grads[i];
         const m = tf.add(tf.mul(state.slots.get(`m/${i}`)!, b1), tf.mul(g, 1 - b1));
         const v = tf.add(tf.mul(state.slots.get(`v/${i}`)!, b2), tf.mul(tf.square(g), 1 - b2));
-        const upd = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
+        const upd = tf.div(tf.mul(m, lrOf(i) / c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
         out.push(tf.keep(tf.sub(p, upd)));
         newSlots.set(`m/${i}`, tf.keep(m));
         newSlots.set(`v/${i}`, tf.keep(v));
@@ -115,9 +118,9 @@ export function optimizerStep(
         if (mu) {
           const mom = tf.add(tf.mul(state.slots.get(`mom/${i}`)!, mu), g);
           newSlots.set(`mom/${i}`, tf.keep(mom));
-          out.push(tf.keep(tf.sub(p, tf.mul(mom, lr))));
+          out.push(tf.keep(tf.sub(p, tf.mul(mom, lrOf(i)))));
         } else {
-          out.push(tf.keep(tf.sub(p, tf.mul(g, lr))));
+          out.push(tf.keep(tf.sub(p, tf.mul(g, lrOf(i)))));
         }
       });
     });

@@ -69,6 +69,20 @@ describe('curves in weight space', () => {
     c1.forEach((x, j) => expect(Array.from(x.dataSync())).toEqual(Array.from(c.ends[1][j].dataSync())));
   });
 
+  it("the EXTRA authors' random weight init: ω ~ U(0,1) per control point, seeded, the ends still exact", () => {
+    const c = makeCurve('nurbs');
+    const tr = initTrainable(c, 0, 4, 'random');
+    const w = Array.from(tf.exp(tr[tr.length - 1]).dataSync());
+    expect(w.every((v) => v >= 1e-3 - 1e-9 && v < 1)).toBe(true);
+    expect(new Set(w.map((v) => v.toFixed(6))).size).toBe(4);
+    expect(Array.from(tf.exp(initTrainable(c, 0, 4, 'random').at(-1)!).dataSync())).toEqual(w);
+    expect(Array.from(tf.exp(initTrainable(c, 0, 5, 'random').at(-1)!).dataSync())).not.toEqual(w);
+    // unequal weights re-parameterize the (still straight) initial curve: C(0.4) is another point of the
+    // segment than the line's at 0.4; C(0) and C(1) stay the endpoints
+    expect(maxDiff(curvePoint(c, tr, 0.4)[0].dataSync(), lineAt(c, 0.4)[0])).toBeGreaterThan(1e-4);
+    curvePoint(c, tr, 1).forEach((x, j) => expect(maxDiff(x.dataSync(), c.ends[1][j].dataSync())).toBeLessThan(1e-6));
+  });
+
   it('the tfjs rational basis and its gradient w.r.t. log-weights agree with src/nurbs (chain rule dR/dρ = dR/dω · ω)', () => {
     const c = makeCurve('nurbs', 5, 3);
     const rho = [0.2, -0.4, 0.7, 0.1, -0.3];

@@ -77,6 +77,18 @@ describe('optimizers', () => {
     expect(p[0].dataSync()[0]).toBeCloseTo(0.5, 6);
   });
 
+  it('per-tensor learning-rate multipliers (parameter groups): SGD and the first Adam step by hand', () => {
+    const sgd = { name: 'sgd' as const };
+    const r = optimizerStep(sgd, optimizerInit(sgd, [tf.scalar(1), tf.scalar(1)]), [tf.scalar(1), tf.scalar(1)], [tf.scalar(2), tf.scalar(2)], 0.1, [1, 10]);
+    expect(r.params[0].dataSync()[0]).toBeCloseTo(0.8, 6); // 1 − 0.1·2
+    expect(r.params[1].dataSync()[0]).toBeCloseTo(-1, 6); // 1 − 1·2
+    // Adam's first step is lr·sign(g) (m̂ = g, v̂ = g²): the multiplier scales it exactly
+    const adam = { name: 'adam' as const };
+    const a = optimizerStep(adam, optimizerInit(adam, [tf.scalar(0), tf.scalar(0)]), [tf.scalar(0), tf.scalar(0)], [tf.scalar(3), tf.scalar(-5)], 0.01, [100, 1]);
+    expect(a.params[0].dataSync()[0]).toBeCloseTo(-1, 5);
+    expect(a.params[1].dataSync()[0]).toBeCloseTo(0.01, 5);
+  });
+
   it('schedules: cosine reaches half at mid-training, step decays by gamma', () => {
     expect(learningRateAt(1, { name: 'constant' }, 3, 0, 10, 10)).toBe(1);
     expect(learningRateAt(1, { name: 'cosine' }, 5, 0, 10, 10)).toBeCloseTo(0.5, 12);
