@@ -11,6 +11,10 @@ export { ExtraInputError, FileFormatError, isExtraInputError } from './errors.js
 export { curveKindTable, curveKinds, getCurveKind, type CurveKindEntry } from './curves/index.js';
 export { architectures, modelArchs, getArchitecture, buildModel, defaultModelSpec, type Architecture, type FunctionalModel, type ModelSpec, type ParamSpec } from './models/index.js';
 export { datasets, datasetNames, getDataset, loadDataset, type DatasetEntry, type MultiTaskDataset, type Split } from './data/index.js';
+// your own models: a tfjs-layers / Keras model.json as a functional model, one table entry per layer class
+export { graphModelSpec, parseTopology, layerKinds, layerClassNames, type GraphSpec, type TaskLoss } from './models/graph/index.js';
+// the Pareto HyperNetworks baseline (PHN-LS)
+export { fitHyperNet, evaluateHyperNetAt, hyperForward, evaluationRays, type HyperNetFitConfig } from './hypernet/index.js';
 export { getObjective, objectiveNames, registerObjective, type Objective, type LossObjective, type GradientObjective, type AggregationInput, type AggregationResult } from './objectives/index.js';
 
 // the mathematics, for use on its own
