@@ -52,7 +52,7 @@ describe('front benchmark', () => {
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'extra-front-'));
-    const r = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs'], {
+    const r = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
@@ -60,8 +60,11 @@ describe('front benchmark', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| ls-sweep \| 10 \|/);
     expect(r.stdout).toMatch(/\| nurbs \| 10 \|/);
+    // the PHN baseline at the same budget (10 passes over the data), and the NURBS study's weight table
+    expect(r.stdout).toMatch(/\| phn \| 10 \|/);
+    expect(r.stdout).toMatch(/\| nurbs-rand \| (\d\.\d{3} ± 0\.000, ){3}\d\.\d{3} ± 0\.000 \|/);
     // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
-    const again = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs', '--reuse'], {
+    const again = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn', '--reuse'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 60_000,
