@@ -2,9 +2,12 @@ import { ExtraInputError } from '../errors.js';
 import { importEndpoints, type ImportedEndpoint } from '../app/import.js';
 import { modelArchs } from '../models/index.js';
 import { datasetNames } from '../data/index.js';
-import { optList, optNumber, optString, parseFlags, reqString } from './args.js';
+import { optList, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
-import { parseTrainArgs } from './train.js';
+import { parseTrainArgs, trainOptions } from './train.js';
+
+/** The flags of 'extra train' that say a new run's data set and model (used only when DIR has no run.json). */
+const creationFlags = ['dataset', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'] as const;
 
 export const importHelp = `extra import --run DIR --endpoint NAME=PATH [--endpoint NAME=PATH ...] [--pref P ...] [--name-map FILE]
              [--dataset NAME --model-json FILE | --arch A ...]   (to create DIR; an existing run keeps its own)
@@ -26,21 +29,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
     endpoint: { type: 'string', multiple: true },
     pref: { type: 'string', multiple: true },
     'name-map': { type: 'string' },
-    dataset: { type: 'string' },
-    arch: { type: 'string' },
-    hidden: { type: 'string' },
-    'model-json': { type: 'string' },
-    losses: { type: 'string' },
-    tasks: { type: 'string' },
-    seed: { type: 'string' },
-    'train-size': { type: 'string' },
-    'val-size': { type: 'string' },
-    'test-size': { type: 'string' },
-    'data-dir': { type: 'string' },
-    data: { type: 'string' },
-    'val-fraction': { type: 'string' },
-    resolution: { type: 'string' },
-    attributes: { type: 'string' },
+    ...Object.fromEntries(creationFlags.map((k) => [k, trainOptions[k]])),
     backend: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -61,13 +50,12 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
     return { name: s.slice(0, eq), path: s.slice(eq + 1), ...(prefs.length ? { pref: prefs[i] } : {}) };
   });
   // the run's data set and model, read as 'extra train' reads them (a dummy preference satisfies its parser)
-  const passThrough = ['dataset', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'].flatMap((k) => {
+  const passThrough = creationFlags.flatMap((k) => {
     const x = optString(v, k);
     return x === undefined ? [] : [`--${k}`, x];
   });
   const t = parseTrainArgs(['--run', run, '--pref', '1', ...passThrough]);
   if (t === 'help') return 0;
-  optNumber('import', v, 'seed', { integer: true, min: 0 });
   const r = await importEndpoints(
     {
       run,
