@@ -106,8 +106,8 @@ const denseLogits = (c: DenseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
   return c.use_bias ? tf.add(y, p[1]) : y;
 };
 
-const convConfig = z.object({
-  filters: z.number().int().positive(),
+/** What Conv2D and DepthwiseConv2D configs share (dilation 1 only). */
+const windowFields = {
   kernel_size: pair,
   strides: pair.default(1),
   padding,
@@ -115,25 +115,15 @@ const convConfig = z.object({
   dilation_rate: z.union([z.literal(1), z.tuple([z.literal(1), z.literal(1)])]).nullish(),
   activation,
   use_bias: z.boolean().default(true),
-  kernel_initializer: initializer,
-});
+};
+const convConfig = z.object({ ...windowFields, filters: z.number().int().positive(), kernel_initializer: initializer });
 type ConvConfig = z.infer<typeof convConfig>;
 const convLogits = (c: ConvConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
   const y = tf.conv2d(x as tf.Tensor4D, p[0] as tf.Tensor4D, c.strides, c.padding);
   return c.use_bias ? tf.add(y, p[1]) : y;
 };
 
-const depthwiseConfig = z.object({
-  kernel_size: pair,
-  strides: pair.default(1),
-  padding,
-  depth_multiplier: z.number().int().positive().default(1),
-  data_format: channelsLast,
-  dilation_rate: z.union([z.literal(1), z.tuple([z.literal(1), z.literal(1)])]).nullish(),
-  activation,
-  use_bias: z.boolean().default(true),
-  depthwise_initializer: initializer,
-});
+const depthwiseConfig = z.object({ ...windowFields, depth_multiplier: z.number().int().positive().default(1), depthwise_initializer: initializer });
 type DepthwiseConfig = z.infer<typeof depthwiseConfig>;
 const depthwiseLogits = (c: DepthwiseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
   const y = tf.depthwiseConv2d(x as tf.Tensor4D, p[0] as tf.Tensor4D, c.strides, c.padding);
