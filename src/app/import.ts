@@ -8,7 +8,7 @@ import { readJsonWith } from '../io/json-file.js';
 import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, type FunctionalModel } from '../models/index.js';
 import { normalizePreference, parsePreference } from '../objectives/index.js';
 import { endpointsDir, readRun, runFile, type RunInfo } from '../run/index.js';
-import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, type TaskMetrics } from '../train/index.js';
+import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, fitText, type TaskMetrics } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type CreateRunRequest, type Log } from './run.js';
 
@@ -168,7 +168,7 @@ async function importInto(req: ImportRequest, info: RunInfo, backend: string, lo
       dataFingerprint: info.dataset.fingerprint,
       ...(model.statistics.length ? { batchNorm: describeStatistics(model, ds.train) } : {}),
     });
-    log(`${e.name}: ${ds.taskNames.map((n) => `test ${n} ${(100 * test[n].accuracy).toFixed(2)}% (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);
+    log(`${e.name}: ${ds.taskNames.map((n) => `test ${n} ${fitText(test[n])} (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);
     out.push({ id: e.name, dir, val, test });
   }
   return { endpoints: out };

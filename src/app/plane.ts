@@ -148,9 +148,12 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
       }),
     );
     const grouped = objectives.names.length !== ds.taskNames.length || objectives.members.some((m, k) => m.length !== 1 || m[0] !== k);
-    const surface = (get: (m: TaskMetrics[]) => { loss: number; accuracy: number }) => ({
+    // error: the error rate of a classification task, the MAE of a regression (which has no error
+    // rate), the loss of a group that mixes both (it has neither)
+    const errorOf = (m: TaskMetrics) => (m.accuracy !== undefined ? 1 - m.accuracy : (m.mae ?? m.loss));
+    const surface = (get: (m: TaskMetrics[]) => TaskMetrics) => ({
       loss: bs.map((_, r) => as.map((_, q) => get(done[r * n + q]).loss)),
-      error: bs.map((_, r) => as.map((_, q) => 1 - get(done[r * n + q]).accuracy)),
+      error: bs.map((_, r) => as.map((_, q) => errorOf(get(done[r * n + q])))),
     });
     const surfaces: PlaneFile['surfaces'] = {};
     ds.taskNames.forEach((name, k) => (surfaces[name] = surface((m) => m[k])));

@@ -21,7 +21,7 @@ export function preferenceOf(pref: string | readonly number[], n: number, what?:
   return typeof pref === 'string' ? parsePreference(pref, n, what) : normalizePreference([...pref], n, what);
 }
 
-type Metrics = Record<string, { loss: number; accuracy: number }>;
+type Metrics = Record<string, TaskMetrics>;
 
 export interface QueryResult {
   t: number;

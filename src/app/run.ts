@@ -127,7 +127,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   const recipe: DatasetRecipe = { ...a.dataset, name, ...((name === 'npy' || name === 'celeba') && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
-  if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy');
+  if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy (squared error for a regression task)');
   if (a.outputs && !a.modelJson) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json)');
   const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   await assertWritableDir(a.run);

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, openRun, loadRunDataset, useBackend, openCurve, closeCurve, type Log } from '../app/index.js';
+import { errorRates, fitText, type TaskMetrics } from '../train/index.js';
 import { curveWeights as curveWeightsOf } from '../curves/curve.js';
 import { fitHyperNet, evaluateHyperNetAt, evaluationRays } from '../hypernet/index.js';
 import { listEndpoints } from '../run/index.js';
@@ -8,6 +9,9 @@ import { hypervolume, nonDominated, preferenceAlignmentAngle, spearman } from '.
 import { lossScale, queryCriterion } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { ExtraInputError } from '../errors.js';
+
+/** Test error rates of a point (NaN for a regression task: its error HV is undefined). */
+const testErrors = (ms: TaskMetrics[]): number[] => errorRates(ms) ?? ms.map(() => NaN);
 import { writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -140,7 +144,7 @@ export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh 
   const rays = evaluationRays(o.points);
   const pts = rays.map((ray, i) => {
     const [val, test] = evaluateHyperNetAt(run.model, fit.hyper, ray, [ds.val, ds.test], ds.train);
-    return { order: i, val: val.map((m) => m.loss), test: test.map((m) => m.loss), testErr: test.map((m) => 1 - m.accuracy) };
+    return { order: i, val: val.map((m) => m.loss), test: test.map((m) => m.loss), testErr: testErrors(test) };
   });
   fit.hyper.forEach((t) => t.dispose());
   const seconds = (performance.now() - t0) / 1000;
@@ -215,7 +219,7 @@ export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promi
       order: i,
       val: names.map((n) => e.val![n].loss),
       test: names.map((n) => e.test![n].loss),
-      testErr: names.map((n) => 1 - e.test![n].accuracy),
+      testErr: testErrors(names.map((n) => e.test![n])),
     }));
     row = { method: sweepName, ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) };
   }
@@ -242,7 +246,7 @@ export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<Fr
     closeCurve(opened);
   }
   const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${method}`, backend: o.backend, threads: r.curveThreads, quiet: true }, inner);
-  const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: p.test.map((x) => 1 - x.accuracy) }));
+  const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: testErrors(p.test) }));
   const rss = stopRss();
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done`);
   return { method, ...frontMetrics(pts), seconds: sweep.endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test), ...(curveWeights ? { curveWeights } : {}) };

@@ -145,7 +145,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
     else {
       io.out(
         `test-loss HV (ref ${prof.hypervolume.testLoss.ref.join(',')}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testLoss.endpoints.toFixed(4)}; ` +
-          `test-error HV: curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testError.endpoints.toFixed(4)}; ` +
+          (prof.hypervolume.testError ? `test-error HV: curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testError.endpoints.toFixed(4)}; ` : '') +
           `Spearman(val loss, t): ${Object.entries(prof.spearmanValLoss).map(([k, s]) => `${k} ${s.toFixed(3)}`).join(', ')}`,
       );
     }

@@ -4,6 +4,7 @@ import { readRun } from '../run/index.js';
 import { optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, query } from '../app/index.js';
+import { fitText, type TaskMetrics } from '../train/index.js';
 import { writeReport } from '../report/index.js';
 
 /**
@@ -112,7 +113,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
     io.out(JSON.stringify(summary));
     return 0;
   }
-  const acc = (m: Record<string, { accuracy: number }>) => names.map((n) => `${n} ${(100 * m[n].accuracy).toFixed(2)}%`).join(', ');
+  const acc = (m: Record<string, TaskMetrics>) => names.map((n) => `${n} ${fitText(m[n])}`).join(', ');
   io.out('');
   io.out(`extra demo — embedded Multi-MNIST, backend ${tr.backend}, ${seconds.toFixed(0)} s in all`);
   for (const e of tr.endpoints) io.out(`  endpoint ${e.id.padEnd(14)} test accuracy: ${acc(e.test)}`);
@@ -120,9 +121,8 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   io.out(
     `  test-loss HV (ref 2,2): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testLoss.endpoints.toFixed(4)}`,
   );
-  io.out(
-    `  test-error HV (ref 1,1): curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testError.endpoints.toFixed(4)}`,
-  );
+  const errorHv = prof.hypervolume.testError;
+  if (errorHv) io.out(`  test-error HV (ref 1,1): curve ${errorHv.curve.toFixed(4)} vs endpoints only ${errorHv.endpoints.toFixed(4)}`);
   io.out(`  Spearman(val loss, t): ${names.map((n) => `${n} ${prof.spearmanValLoss[n].toFixed(3)}`).join(', ')}`);
   io.out(`  curve epoch ${fit.secondsPerEpoch.toFixed(1)} s vs endpoint epoch ${endpointEpochSeconds.toFixed(1)} s`);
   io.out(`  report: ${rep.html}${rep.pngs.length ? ` (+ ${rep.pngs.length} PNG figures)` : ''}   explorer: extra serve --run ${out}`);

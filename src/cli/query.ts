@@ -2,6 +2,7 @@ import { ExtraInputError } from '../errors.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { query, querySurface, exportModel, type ExportRequest } from '../app/index.js';
 import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { fitPhrase } from '../train/index.js';
 import { stdio, type Io } from './context.js';
 
 export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine | --golden] [--curve NAME] [--surface] [--json]
@@ -36,7 +37,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     if (v.json) io.out(JSON.stringify(s));
     else {
       io.out(`preference ${s.preference.map((p) => p.toFixed(3)).join(',')} (${s.method}) → surface point (${s.bary.map((b) => b.toFixed(2)).join(', ')})`);
-      for (const [k, m] of Object.entries(s.groups)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, accuracy ${(100 * m.accuracy).toFixed(2)}%`);
+      for (const [k, m] of Object.entries(s.groups)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, ${fitPhrase(m)}`);
     }
     return 0;
   }
@@ -52,7 +53,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
   if (v.json) io.out(JSON.stringify({ t: r.t, method: r.method, preference: r.preference, predicted: r.predicted, validation: r.validation, source: r.source, ...(r.groups ? { groups: r.groups } : {}) }));
   else {
     io.out(`preference ${r.preference.map((p) => p.toFixed(3)).join(',')} (${r.method}) → t = ${r.t.toFixed(4)}`);
-    for (const [k, m] of Object.entries(r.predicted)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, accuracy ${(100 * m.accuracy).toFixed(2)}%`);
+    for (const [k, m] of Object.entries(r.predicted)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, ${fitPhrase(m)}`);
   }
   return 0;
 }

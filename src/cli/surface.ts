@@ -68,6 +68,6 @@ export async function surfaceCommand(argv: string[], io: Io = stdio): Promise<nu
   const prof = await evaluateRunSurface({ run, resolution: optNumber('surface eval', v, 'resolution', { integer: true, min: 1, max: 40 }), backend, quiet });
   const h = prof.hypervolume;
   if (v.json) io.out(JSON.stringify({ hypervolume: h, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length }));
-  else io.out(`3-D test-loss HV (ref 2,2,2): surface ${h.testLoss.surface.toFixed(4)} vs corners ${h.testLoss.corners.toFixed(4)}; test-error HV (ref 1,1,1): surface ${h.testError.surface.toFixed(4)} vs corners ${h.testError.corners.toFixed(4)}`);
+  else io.out(`3-D test-loss HV (ref ${h.testLoss.ref.map((r) => +r.toFixed(4)).join(",")}): surface ${h.testLoss.surface.toFixed(4)} vs corners ${h.testLoss.corners.toFixed(4)}; ${h.testError ? `test-error HV (ref 1,1,1): surface ${h.testError.surface.toFixed(4)} vs corners ${h.testError.corners.toFixed(4)}` : 'no test-error HV (a regression objective)'}`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { trainEndpoints, trainDefaults, type TrainRequest } from '../app/index.j
 import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { stdio, type Io } from './context.js';
 import { withJobClient } from './queue.js';
+import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
 export const trainOptions: OptionSpec = {
@@ -58,13 +59,15 @@ Several --pref values train two at a time in worker threads.
                         functional; one output per task, in the data set's task order)
   --tasks OUT,OUT,...   the model's layers answering the data set's tasks, in task order (default: its
                         outputs in order)
-  --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task);
-                        default: inferred from each output's final activation
+  --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task) |
+                        mse (one real output, regression task); default: inferred from each output's
+                        final activation (one linear unit on a regression task: mse)
   --seed N              default 0
   --train-size/--val-size/--test-size N   data set sizes (default: the data set's own)
   --data-dir DIR        where the Fashion-MNIST IDX files are
   --data DIR            your own NumPy arrays (= --dataset npy --data-dir DIR): x_train.npy, y_train.npy
-                        (N×K labels, or y_train_<task>.npy per task), x_test.npy, y_test.npy, and x_val.npy,
+                        (N×K labels, or y_train_<task>.npy per task; integer = classes, float = regression
+                        targets), x_test.npy, y_test.npy, and x_val.npy,
                         y_val.npy or --val-fraction F (default 0.1); tasks.json may name the tasks
   --dataset celeba      your copy of CelebA in its own layout (--data-dir DIR, default ~/data/celeba:
                         img_align_celeba/*.jpg, list_attr_celeba.txt, list_eval_partition.txt);
@@ -162,7 +165,7 @@ export async function trainCommand(argv: string[], io: Io = stdio, json = false)
   } else {
     for (const e of r.endpoints) {
       const tasks = Object.entries(e.test)
-        .map(([k, m]) => `${k} ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)})`)
+        .map(([k, m]) => `${k} ${fitText(m)} (loss ${m.loss.toFixed(4)})`)
         .join(', ');
       io.out(`${e.id}: test ${tasks} — ${e.seconds.toFixed(1)} s → ${e.dir}`);
     }

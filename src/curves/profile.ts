@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
-import { evaluateSplits, makeProgress, statisticsRows, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { evaluateSplits, makeProgress, statisticsRows, errorRates, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -24,10 +24,12 @@ export interface CurveProfile {
   points: ProfilePoint[];
   /** indices into points of the non-dominated test-loss vectors */
   nonDominatedTestLoss: number[];
+  /** empty when an objective is a regression (it has a loss and an MAE, no error rate) */
   nonDominatedTestError: number[];
   hypervolume: {
     testLoss: { ref: number[]; curve: number; endpoints: number };
-    testError: { ref: number[]; curve: number; endpoints: number };
+    /** null when an objective is a regression */
+    testError: { ref: number[]; curve: number; endpoints: number } | null;
   };
   /** Spearman rank correlation of each objective's validation loss with t */
   spearmanValLoss: Record<string, number>;
@@ -63,7 +65,7 @@ export const profileFileSchema = z
     nonDominatedTestError: z.array(count),
     hypervolume: z.object({
       testLoss: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }),
-      testError: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }),
+      testError: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }).nullable(),
     }),
     // NaN (an undefined rank correlation) is stored as null by JSON
     spearmanValLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
@@ -106,6 +108,26 @@ export function evaluateAt(
   }
 }
 
+/**
+ * The test-loss hypervolume's reference point, per objective: 2 for a cross-entropy (a little below
+ * ln 10, the loss of a uniform guess over ten classes — the convention of the built-in benchmarks),
+ * and for a regression task the variance of its test targets, the squared error of always predicting
+ * their mean: a point counts only where it beats that trivial predictor. A group averages its members'.
+ */
+export function lossReference(model: FunctionalModel, test: LabelledSplit, objectives?: ObjectiveMap): number[] {
+  const perTask = model.losses.map((kind, k) => {
+    if (kind !== 'mse') return 2;
+    const y = test.y[k];
+    let mean = 0;
+    for (let i = 0; i < y.length; i++) mean += y[i] / y.length;
+    let v = 0;
+    for (let i = 0; i < y.length; i++) v += (y[i] - mean) ** 2 / y.length;
+    return v > 0 ? v : 1;
+  });
+  const map = objectives ?? { names: perTask.map(String), members: perTask.map((_, k) => [k]) };
+  return map.members.map((m) => m.reduce((a, k) => a + perTask[k], 0) / m.length);
+}
+
 /** Summary quantities of a sweep (pure function of the points; also used for baselines). */
 export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[], lossRef?: number[], errRef?: number[], objectives?: ObjectiveMap): CurveProfile {
   const map = objectives ?? identityObjectives(taskNames);
@@ -114,7 +136,8 @@ export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[]
   const lref = lossRef ?? Array(K).fill(2);
   const eref = errRef ?? Array(K).fill(1);
   const testLoss = points.map((p) => p.test.map((m) => m.loss));
-  const testErr = points.map((p) => p.test.map((m) => 1 - m.accuracy));
+  const errs = points.map((p) => errorRates(p.test));
+  const testErr = errs.every((e) => e !== null) ? (errs as number[][]) : null;
   const ends = [0, points.length - 1];
   const ts = points.map((p) => p.t);
   const sp = (split: 'val' | 'test'): Record<string, number> => {
@@ -128,10 +151,10 @@ export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[]
     objectivePoints: points,
     points: taskPoints,
     nonDominatedTestLoss: nonDominated(testLoss),
-    nonDominatedTestError: nonDominated(testErr),
+    nonDominatedTestError: testErr ? nonDominated(testErr) : [],
     hypervolume: {
       testLoss: { ref: lref, curve: hypervolume(testLoss, lref), endpoints: hypervolume(ends.map((i) => testLoss[i]), lref) },
-      testError: { ref: eref, curve: hypervolume(testErr, eref), endpoints: hypervolume(ends.map((i) => testErr[i]), eref) },
+      testError: testErr && { ref: eref, curve: hypervolume(testErr, eref), endpoints: hypervolume(ends.map((i) => testErr[i]), eref) },
     },
     spearmanValLoss: sp('val'),
     spearmanTestLoss: sp('test'),
@@ -157,7 +180,7 @@ export function profileCurve(
     progress.update(`t ${i + 1}/${grid.length}, ${el.toFixed(0)} s, eta ${((el / (i + 1)) * (grid.length - i - 1)).toFixed(0)} s`);
   });
   progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return summarizeProfile(data.taskNames, points, undefined, undefined, opts.objectives);
+  return summarizeProfile(data.taskNames, points, lossReference(model, data.test, opts.objectives), undefined, opts.objectives);
 }
 
 /**
@@ -200,5 +223,5 @@ export async function profileCurveInWorkers(
   );
   progress.done(`${grid.length} points in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} threads`);
   const points: ProfilePoint[] = grid.map((t, i) => ({ t, val: results[i][0], test: results[i][1] }));
-  return summarizeProfile(data.taskNames, points, undefined, undefined, opts.objectives);
+  return summarizeProfile(data.taskNames, points, lossReference(model, data.test, opts.objectives), undefined, opts.objectives);
 }

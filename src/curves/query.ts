@@ -1,5 +1,6 @@
 import { ExtraInputError } from '../errors.js';
 import type { ProfilePoint } from './profile.js';
+import { meanMetrics, type TaskMetrics } from '../train/metrics.js';
 
 export type QueryMethod = 'chebyshev' | 'ls' | 'ray';
 export const queryMethods: readonly QueryMethod[] = ['chebyshev', 'ls', 'ray'];
@@ -161,7 +162,6 @@ export function interpolateProfile(points: ProfilePoint[], t: number): ProfilePo
   const a = points[i];
   const b = points[Math.min(i + 1, points.length - 1)];
   const w = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t);
-  const mix = (x: { loss: number; accuracy: number }[], y: { loss: number; accuracy: number }[]) =>
-    x.map((m, k) => ({ loss: (1 - w) * m.loss + w * y[k].loss, accuracy: (1 - w) * m.accuracy + w * y[k].accuracy }));
+  const mix = (x: TaskMetrics[], y: TaskMetrics[]) => x.map((m, k) => meanMetrics([m, y[k]], [1 - w, w]));
   return { t, val: mix(a.val, b.val), test: mix(a.test, b.test) };
 }

@@ -1,3 +1,5 @@
+import { meanMetrics, type TaskMetrics } from '../train/metrics.js';
+
 /** The geometry of a curve, stored in curve.json. Control point values live in controls.safetensors. */
 export interface CurveGeometry {
   /** a name of the curve-kind table (src/curves/kinds) */
@@ -21,7 +23,7 @@ export interface CurveOrientation {
   aligned?: number | null;
 }
 
-/** Objectives of the trade-off: each is the mean loss (and accuracy) of its member tasks. */
+/** Objectives of the trade-off: each is the mean loss (and fit) of its member tasks. */
 export interface ObjectiveMap {
   names: string[];
   members: number[][];
@@ -31,10 +33,7 @@ export function identityObjectives(taskNames: string[]): ObjectiveMap {
   return { names: [...taskNames], members: taskNames.map((_, k) => [k]) };
 }
 
-/** Per-objective metrics: means over the member tasks. */
-export function objectiveMetrics<M extends { loss: number; accuracy: number }>(metrics: M[], map: ObjectiveMap): { loss: number; accuracy: number }[] {
-  return map.members.map((m) => ({
-    loss: m.reduce((s, k) => s + metrics[k].loss, 0) / m.length,
-    accuracy: m.reduce((s, k) => s + metrics[k].accuracy, 0) / m.length,
-  }));
+/** Per-objective metrics: means over the member tasks (src/train/metrics.ts says which fits mix). */
+export function objectiveMetrics(metrics: readonly TaskMetrics[], map: ObjectiveMap): TaskMetrics[] {
+  return map.members.map((m) => meanMetrics(m.map((k) => metrics[k])));
 }

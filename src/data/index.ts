@@ -1,7 +1,7 @@
 import { getDataset } from './registry.js';
 import type { DatasetOptions, MultiTaskDataset } from './types.js';
 
-export type { MultiTaskDataset, Split, DatasetOptions, DatasetEntry } from './types.js';
+export type { MultiTaskDataset, Split, Labels, DatasetOptions, DatasetEntry } from './types.js';
 export { datasets, datasetNames, getDataset } from './registry.js';
 export { parseIdx, encodeIdx } from './idx.js';
 export { toyObjectives, toyGradients, TOY_DEFAULT_DIM } from './toy.js';

@@ -6,13 +6,14 @@ import { parse as parseNpy, type NpyArray } from 'npyjs';
 import { z } from 'zod';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 import { makeRng, permutation, deriveSeed } from '../util/rng.js';
-import type { DatasetEntry, DatasetOptions, MultiTaskDataset, Split } from './types.js';
+import type { DatasetEntry, DatasetOptions, Labels, MultiTaskDataset, Split } from './types.js';
 
 /**
  * Your own arrays (`--data DIR`), NumPy .npy files read with npyjs:
  *   x_train.npy   N × H × W (× C) images (uint8 0–255 or floats) or N × D features
- *   y_train.npy   N × K integer labels (one column per task) or N labels (one task),
- *                 or one y_train_<task>.npy per task
+ *   y_train.npy   N × K labels (one column per task) or N labels (one task),
+ *                 or one y_train_<task>.npy per task. Integer arrays are class indices
+ *                 (classification); float arrays are real targets (regression tasks, loss mse).
  * and the same for `test` and `val`. Without val files, a --val-fraction of the training rows
  * (default 0.1, drawn with the run's seed) is held out. Optional `tasks.json` names the tasks
  * (["left", "right"]); otherwise y_<split>_<task>.npy names them, or they are task0, task1, ...
@@ -81,16 +82,26 @@ function toInputs(arr: NpyArray, file: string): { x: Float32Array; shape: number
   return { x, shape };
 }
 
-function toLabels(arr: NpyArray, file: string, n: number): Int32Array[] {
+const FLOAT_DTYPES = ['f2', 'f4', 'f8'];
+const INT_DTYPES = ['i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8', 'b1'];
+
+/** One label array per column: class indices from an integer array, real targets from a float one. */
+function toLabels(arr: NpyArray, file: string, n: number): Labels[] {
   if (arr.shape[0] !== n) throw new FileFormatError(`${file} has ${arr.shape[0]} rows but its inputs have ${n}`);
   if (arr.shape.length > 2) throw new FileFormatError(`${file} has shape [${arr.shape.join(',')}]; labels are N or N×K`);
+  if (arr.fortranOrder && arr.shape.length === 2 && arr.shape[1] > 1) throw new FileFormatError(`${file} is in Fortran order; save it with np.ascontiguousarray`);
+  const real = FLOAT_DTYPES.includes(arr.dtype);
+  if (!real && !INT_DTYPES.includes(arr.dtype)) throw new FileFormatError(`${file} has dtype ${arr.dtype}; labels are integers (classes) or floats (regression targets)`);
   const k = arr.shape.length === 2 ? arr.shape[1] : 1;
   const raw = arr.data as unknown as ArrayLike<number | bigint>;
-  const out = Array.from({ length: k }, () => new Int32Array(n));
+  const out = Array.from({ length: k }, () => (real ? new Float32Array(n) : new Int32Array(n)));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) {
       const v = Number(raw[i * k + j]);
-      if (!Number.isInteger(v) || v < 0 || v > 1_000_000) throw new FileFormatError(`${file}: row ${i}${k > 1 ? ` column ${j}` : ''} holds ${v}; labels are class indices 0, 1, 2, ...`);
+      const where = `${file}: row ${i}${k > 1 ? ` column ${j}` : ''} holds ${v}`;
+      if (real) {
+        if (!Number.isFinite(v) || Math.abs(v) > 3e38) throw new FileFormatError(`${where}; regression targets are finite float32 numbers`);
+      } else if (!Number.isInteger(v) || v < 0 || v > 1_000_000) throw new FileFormatError(`${where}; labels are class indices 0, 1, 2, ...`);
       out[j][i] = v;
     }
   }
@@ -109,7 +120,7 @@ async function readSplit(dir: string, split: SplitName): Promise<{ split: Split;
   const { x, shape } = toInputs(xs.arr, xFile);
   const n = xs.arr.shape[0];
   const bytes = [xs.bytes];
-  const y: Int32Array[] = [];
+  const y: Labels[] = [];
   for (const f of labels.files) {
     const r = await readNpy(f);
     bytes.push(r.bytes);
@@ -122,7 +133,12 @@ function rows(s: Split, idx: ArrayLike<number>): Split {
   const d = s.n ? s.x.length / s.n : 0;
   const x = new Float32Array(idx.length * d);
   for (let i = 0; i < idx.length; i++) x.set(s.x.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
-  return { x, y: s.y.map((l) => Int32Array.from({ length: idx.length }, (_, i) => l[idx[i]])), n: idx.length };
+  const pick = (l: Labels): Labels => {
+    const out = l instanceof Float32Array ? new Float32Array(idx.length) : new Int32Array(idx.length);
+    for (let i = 0; i < idx.length; i++) out[i] = l[idx[i]];
+    return out;
+  };
+  return { x, y: s.y.map(pick), n: idx.length };
 }
 
 function firstRows(s: Split, n: number | undefined, what: string, dir: string): Split {
@@ -157,6 +173,11 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
     if (!r) continue;
     if (r.shape.join(',') !== shape.join(',')) throw new FileFormatError(`${path.join(dir, `x_${s}.npy`)} has rows of shape [${r.shape.join(',')}], x_train.npy [${shape.join(',')}]`);
     if (r.split.y.length !== K) throw new FileFormatError(`${dir}: ${s} has ${r.split.y.length} label columns, train ${K}`);
+    r.split.y.forEach((l, k) => {
+      if (l instanceof Float32Array !== read.train!.split.y[k] instanceof Float32Array) {
+        throw new FileFormatError(`${dir}: label column ${k} is ${l instanceof Float32Array ? 'float (regression)' : 'integer (classes)'} in ${s} but ${l instanceof Float32Array ? 'integer' : 'float'} in train; save every split with the same dtype`);
+      }
+    });
   }
   const fromTasksFile = (await exists(path.join(dir, 'tasks.json'))) ? tasksSchema.safeParse(JSON.parse(await fsp.readFile(path.join(dir, 'tasks.json'), 'utf8').catch(() => 'null'))) : null;
   if (fromTasksFile && !fromTasksFile.success) throw new FileFormatError(`${path.join(dir, 'tasks.json')} must be a list of task names`);
@@ -181,8 +202,17 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
   train = firstRows(train, opts.trainSize, 'train', dir);
   val = firstRows(val, opts.valSize, 'val', dir);
   const test = firstRows(read.test.split, opts.testSize, 'test', dir);
-  const numClasses = names.map((_, k) => Math.max(2, ...[train, val, test].map((s) => s.y[k].reduce((a, b) => Math.max(a, b + 1), 0))));
-  const h = createHash('sha256').update(JSON.stringify({ v: 1, names, valFraction, seed: valFraction ? seed : null, sizes: [opts.trainSize, opts.valSize, opts.testSize] }));
+  // a regression task (float targets) has one output: numClasses 1
+  const classesOf = (l: Labels) => {
+    let c = 0;
+    for (let i = 0; i < l.length; i++) c = Math.max(c, l[i] + 1);
+    return c;
+  };
+  const numClasses = names.map((_, k) => (train.y[k] instanceof Float32Array ? 1 : Math.max(2, ...[train, val, test].map((s) => classesOf(s.y[k])))));
+  // which tasks are regressions enters the fingerprint (float class labels were once read as classes);
+  // data without regression tasks keeps the fingerprint it always had
+  const regression = numClasses.map((c) => c === 1);
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, names, valFraction, seed: valFraction ? seed : null, sizes: [opts.trainSize, opts.valSize, opts.testSize], ...(regression.some(Boolean) ? { regression } : {}) }));
   for (const s of SPLITS) read[s]?.bytes.forEach((b) => h.update(b));
   return { name: 'npy', fingerprint: h.digest('hex'), inputShape: shape, taskNames: names, numClasses, train, val, test };
 }

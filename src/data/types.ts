@@ -1,9 +1,15 @@
-/** One split of a multi-task classification data set. */
+/**
+ * A task's labels: class indices (Int32Array) for a classification task, real-valued targets
+ * (Float32Array) for a regression task, whose numClasses is 1.
+ */
+export type Labels = Int32Array | Float32Array;
+
+/** One split of a multi-task data set. */
 export interface Split {
   /** N × H × W × C values in [0, 1], row-major */
   x: Float32Array;
   /** one label array per task */
-  y: Int32Array[];
+  y: Labels[];
   n: number;
 }
 
@@ -13,6 +19,7 @@ export interface MultiTaskDataset {
   fingerprint: string;
   inputShape: number[];
   taskNames: string[];
+  /** classes per task; 1 marks a regression task (real-valued targets, Float32Array labels) */
   numClasses: number[];
   train: Split;
   val: Split;

@@ -40,4 +40,7 @@ export async function readJsonWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown
 export const finite = z.number().finite();
 export const count = z.number().int().nonnegative();
 export const positiveInt = z.number().int().positive();
-export const taskMetricsSchema = z.object({ loss: finite, accuracy: z.number().min(0).max(1) });
+/** a task's metrics: accuracy for a classification task, mae for a regression (src/train/metrics.ts) */
+export const taskMetricsSchema = z
+  .object({ loss: finite, accuracy: z.number().min(0).max(1).optional(), mae: finite.nonnegative().optional() })
+  .refine((m) => (m.accuracy === undefined) !== (m.mae === undefined), { message: 'a task has an accuracy or an mae, one of the two' });

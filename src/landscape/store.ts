@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { count, finite } from '../io/json-file.js';
+import { count, finite, taskMetricsSchema } from '../io/json-file.js';
 
 /** plane.json: the loss landscape on a plane through three weight vectors (written by `extra plane`). */
 const grid2d = z.array(z.array(finite).min(2)).min(2);
-const pathMetrics = z.object({ train: z.array(z.array(z.object({ loss: finite, accuracy: finite }))), test: z.array(z.array(z.object({ loss: finite, accuracy: finite }))) });
+const pathMetrics = z.object({ train: z.array(z.array(taskMetricsSchema)), test: z.array(z.array(taskMetricsSchema)) });
 
 export const planeFileSchema = z
   .object({
@@ -15,7 +15,10 @@ export const planeFileSchema = z
     grid: z.object({ n: z.number().int().min(2), margin: finite, as: z.array(finite).min(2), bs: z.array(finite).min(2) }),
     taskNames: z.array(z.string()).min(1),
     objectives: z.object({ names: z.array(z.string()).min(1), members: z.array(z.array(count).min(1)).min(1) }),
-    /** per objective (tasks, then groups when grouped): loss and error at grid node [row b][column a] */
+    /**
+     * per objective (tasks, then groups when grouped): loss and error at grid node [row b][column a];
+     * the error is the error rate, a regression's MAE, or the loss of a group mixing both kinds
+     */
     surfaces: z.record(z.object({ loss: grid2d, error: grid2d })),
     /** the curve projected onto the plane, and how far it leaves it */
     curvePath: z.array(z.object({ t: finite, a: finite, b: finite, residual: finite })).min(2),

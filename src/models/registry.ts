@@ -50,7 +50,8 @@ export function buildModel(spec: ModelSpec): FunctionalModel {
     spec,
     params: [...trunk, ...headParams(spec, features)],
     statistics: [],
-    losses: spec.numClasses.map(() => 'ce'),
+    // a task with one "class" is a regression (real-valued targets): one linear output, squared error
+    losses: spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce')),
     forward(p, x) {
       const z = trunkForward(layers, spec.inputShape, p.slice(0, nTrunk), x);
       return spec.numClasses.map((_, k) => tf.add(tf.matMul(z, p[nTrunk + 2 * k] as tf.Tensor2D), p[nTrunk + 2 * k + 1]) as tf.Tensor2D);

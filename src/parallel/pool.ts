@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ExtraInputError } from '../errors.js';
 import { currentBackend } from '../backend/index.js';
 import type { ShardProgramSpec } from './programs.js';
+import type { Labels } from '../data/types.js';
 
 /**
  * Data parallelism inside one training: every batch is split into W contiguous shards, one per worker
@@ -45,7 +46,7 @@ export interface PoolShape {
 export interface ShardBatch {
   /** rows × rowSize inputs and one label array per task */
   x: Float32Array;
-  y: Int32Array[];
+  y: Labels[];
   size: number;
 }
 
@@ -125,7 +126,9 @@ export class GradientPool {
   private readonly workers: Worker[] = [];
   private readonly params: Float32Array;
   private readonly x: Float32Array;
+  // one shared buffer for the labels, seen as class indices or as real targets per task
   private readonly y: Int32Array;
+  private readonly yReal: Float32Array;
   private readonly losses: Float64Array;
   private readonly coef: Float64Array;
   private readonly grads: Float32Array;
@@ -144,6 +147,7 @@ export class GradientPool {
     this.params = f32(this.totalSize);
     this.x = f32(shape.maxBatch * shape.rowSize);
     this.y = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, shape.numTasks * shape.maxBatch)));
+    this.yReal = new Float32Array(this.y.buffer);
     this.losses = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, size * shape.numLosses)));
     this.coef = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, shape.numLosses)));
     const perWorker = this.totalSize * (shape.mode === 'per-task' ? shape.numTasks : 1);
@@ -237,7 +241,7 @@ export class GradientPool {
       off += p.length;
     }
     this.x.set(batch.x.subarray(0, batch.size * shape.rowSize));
-    batch.y.forEach((labels, k) => this.y.set(labels.subarray(0, batch.size), k * shape.maxBatch));
+    batch.y.forEach((labels, k) => (labels instanceof Float32Array ? this.yReal : this.y).set(labels.subarray(0, batch.size), k * shape.maxBatch));
     this.gen++;
     const gen = this.gen;
     const lossesIn = shape.mode === 'scalar' ? this.expect('losses') : null;

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend/index.js';
 import { ExtraInputError } from '../errors.js';
 import { perTaskGradients } from '../train/endpoint.js';
+import { labelDtype } from '../train/losses.js';
 import { buildShardProgram, type ShardProgram } from './programs.js';
 import { shardRange, lossShardWeight, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
 import type { EvalFromWorker, EvalToWorker, EvalWorkerSetup } from './eval-pool.js';
@@ -24,6 +25,7 @@ const { shape, index, workers } = grad ?? { shape: { sizes: [], rowSize: 0, maxB
 const params = new Float32Array(grad?.buffers.params ?? none);
 const xs = new Float32Array(grad?.buffers.x ?? none);
 const ys = new Int32Array(grad?.buffers.y ?? none);
+const ysReal = new Float32Array(ys.buffer);
 const losses = new Float64Array(grad?.buffers.losses ?? none);
 const coef = new Float64Array(grad?.buffers.coef ?? none);
 const grads = new Float32Array(grad?.buffers.grads ?? none);
@@ -70,7 +72,11 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
     });
     const inputShape = program.model.spec.inputShape;
     const x = rows > 0 ? tf.tensor(xs.subarray(lo * shape.rowSize, hi * shape.rowSize), [rows, ...inputShape]) : null;
-    const y = Array.from({ length: shape.numTasks }, (_, k) => tf.tensor1d(ys.subarray(k * shape.maxBatch + lo, k * shape.maxBatch + hi), 'int32'));
+    // a regression task's targets are floats in the same shared buffer
+    const y = Array.from({ length: shape.numTasks }, (_, k) => {
+      const dtype = labelDtype(program.model.losses[k]);
+      return tf.tensor1d((dtype === 'float32' ? ysReal : ys).subarray(k * shape.maxBatch + lo, k * shape.maxBatch + hi), dtype);
+    });
     if (shape.mode === 'per-task') {
       if (!x) {
         for (let k = 0; k < shape.numTasks; k++) writeGradients(new Array(shape.sizes.length).fill(undefined), k, 1);
@@ -111,7 +117,8 @@ async function main(): Promise<void> {
   shapes = program.shapes;
   if (!('mode' in setup) && shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
   if ('mode' in setup) {
-    const splits: LabelledSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map((b) => new Int32Array(b)), n: s.n }));
+    const labels = (b: SharedArrayBuffer, k: number) => (labelDtype(program.model.losses[k]) === 'float32' ? new Float32Array(b) : new Int32Array(b));
+    const splits: LabelledSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map(labels), n: s.n }));
     const train: LabelledSplit | undefined = setup.statistics ? { x: new Float32Array(setup.statistics.x), y: [], n: setup.statistics.n } : undefined;
     const evaluateAt = program.evaluateAt;
     if (!evaluateAt) throw new Error(`program '${setup.program.kind}' cannot evaluate points`);

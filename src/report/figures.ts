@@ -1,6 +1,7 @@
 import type { ReportData } from './data.js';
 import { identityObjectives, objectiveMetrics } from '../curves/index.js';
 import type { PlaneFile } from '../landscape/store.js';
+import type { TaskMetrics } from '../train/metrics.js';
 
 /**
  * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
@@ -19,19 +20,26 @@ function axis(title: string): Record<string, unknown> {
   return { title: { text: title }, zeroline: false };
 }
 
-/** The front in test-loss (or test-accuracy) space: sweep coloured by t, endpoints, non-dominated set. */
+/** The fit a figure shows for a task: its accuracy, or a regression's MAE. */
+const fitOf = (m: TaskMetrics) => m.accuracy ?? m.mae ?? NaN;
+const fitName = (m: TaskMetrics | undefined) => (m?.accuracy === undefined && m?.mae !== undefined ? 'MAE' : 'accuracy');
+
+/**
+ * The front in test-loss (or test-accuracy) space: sweep coloured by t, endpoints, non-dominated set.
+ * In accuracy space a regression objective is shown by its MAE (and there is no error hypervolume).
+ */
 export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
   const first = d.curves[0].profile;
   const objectives = first.objectives ?? identityObjectives(d.taskNames);
   // the two objectives the curve trades off (groups with task grouping)
   const [a, b] = first.orientation ? [first.orientation.taskA, first.orientation.taskB] : [0, 1];
   const names = objectives.names;
-  const value = (m: { loss: number; accuracy: number }) => (space === 'loss' ? m.loss : m.accuracy);
+  const value = (m: TaskMetrics) => (space === 'loss' ? m.loss : fitOf(m));
   const data: Record<string, unknown>[] = [];
   d.curves.forEach((c, ci) => {
     const p = { ...c.profile, points: c.profile.objectivePoints ?? c.profile.points };
     const hv = space === 'loss' ? p.hypervolume.testLoss : p.hypervolume.testError;
-    const hvText = space === 'loss' ? `HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})` : `error HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})`;
+    const hvText = !hv ? 'no error HV (a regression objective)' : space === 'loss' ? `HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})` : `error HV ${hv.curve.toFixed(4)} (ref ${hv.ref.join(',')})`;
     data.push({
       type: 'scatter',
       mode: 'lines+markers',
@@ -43,8 +51,8 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
       line: { color: ci === 0 ? '#888' : palette[(ci + 2) % palette.length], width: 1 },
       marker: ci === 0 ? { color: p.points.map((q) => q.t), colorscale: 'Viridis', size: 8, colorbar: { title: { text: 't' }, x: 1.02 }, showscale: true } : { size: 5 },
     });
-    if (ci === 0) {
-      const nd = space === 'loss' ? p.nonDominatedTestLoss : p.nonDominatedTestError;
+    const nd = space === 'loss' ? p.nonDominatedTestLoss : p.nonDominatedTestError;
+    if (ci === 0 && nd.length) {
       data.push({
         type: 'scatter',
         mode: 'markers',
@@ -70,33 +78,36 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
       marker: { symbol: isEnd ? 'star' : 'diamond', size: isEnd ? 16 : 11, color: palette[i % palette.length], line: { width: 1, color: '#000' } },
     });
   });
+  const at0 = first.objectivePoints?.[0] ?? first.points[0];
   const what = space === 'loss' ? 'test loss' : 'test accuracy';
+  const axisName = (k: number) => (space === 'loss' ? 'test loss' : `test ${fitName(at0?.test[k])}`);
   return {
     id: `front-${space}`,
     title: `Pareto front in ${what} space`,
     data,
     layout: {
       title: { text: `Trade-off curve in ${what} space` },
-      xaxis: axis(`${names[a]} ${what}`),
-      yaxis: axis(`${names[b]} ${what}`),
+      xaxis: axis(`${names[a]} ${axisName(a)}`),
+      yaxis: axis(`${names[b]} ${axisName(b)}`),
       legend: { orientation: 'h', y: -0.2 },
       margin: { t: 50, r: 80 },
     },
   };
 }
 
-/** Each task's loss or accuracy along t, validation and test. */
+/** Each task's loss or accuracy (a regression's MAE) along t, validation and test. */
 export function alongTFigure(d: ReportData, metric: 'loss' | 'accuracy'): Figure {
   const p = d.curves[0].profile;
   const data: Record<string, unknown>[] = [];
   d.taskNames.forEach((task, k) => {
+    const mae = metric === 'accuracy' && fitName(p.points[0]?.test[k]) === 'MAE';
     for (const split of ['val', 'test'] as const) {
       data.push({
         type: 'scatter',
         mode: 'lines',
-        name: `${task} (${split === 'val' ? 'validation' : 'test'})`,
+        name: `${task}${mae ? ' MAE' : ''} (${split === 'val' ? 'validation' : 'test'})`,
         x: p.points.map((q) => q.t),
-        y: p.points.map((q) => q[split][k][metric]),
+        y: p.points.map((q) => (metric === 'loss' ? q[split][k].loss : fitOf(q[split][k]))),
         line: { color: palette[k % palette.length], dash: split === 'val' ? 'dot' : 'solid' },
       });
     }

@@ -1,5 +1,6 @@
 import type { Figure } from './figures.js';
 import type { ReportData } from './data.js';
+import { fitText, type TaskMetrics } from '../train/metrics.js';
 
 /** JSON safe to embed inside a <script> element. */
 export function scriptJson(value: unknown): string {
@@ -13,23 +14,24 @@ export function escapeHtml(s: string): string {
 /** The summary table: endpoints and curve numbers a reader wants first. */
 export function summaryHtml(d: ReportData): string {
   const rows: string[] = [];
-  const acc = (m?: Record<string, { accuracy: number; loss: number }>) =>
-    d.taskNames.map((t) => (m?.[t] ? `${(100 * m[t].accuracy).toFixed(2)}% / ${m[t].loss.toFixed(4)}` : '—')).map((s) => `<td>${s}</td>`).join('');
+  const acc = (m?: Record<string, TaskMetrics>) =>
+    d.taskNames.map((t) => (m?.[t] ? `${fitText(m[t])} / ${m[t].loss.toFixed(4)}` : '—')).map((s) => `<td>${s}</td>`).join('');
   for (const e of d.endpoints) rows.push(`<tr><td>endpoint ${escapeHtml(e.id)}</td>${acc(e.test)}</tr>`);
-  const head = `<tr><th></th>${d.taskNames.map((t) => `<th>${escapeHtml(t)}: test accuracy / loss</th>`).join('')}</tr>`;
+  const head = `<tr><th></th>${d.taskNames.map((t) => `<th>${escapeHtml(t)}: test accuracy (MAE) / loss</th>`).join('')}</tr>`;
   const curves = d.curves
     .map((c) => {
       const p = c.profile;
-      return `<tr><td>${escapeHtml(c.name)} (${escapeHtml(p.kind)})</td><td>${p.hypervolume.testLoss.curve.toFixed(4)} (endpoints only ${p.hypervolume.testLoss.endpoints.toFixed(4)})</td><td>${p.hypervolume.testError.curve.toFixed(4)} (endpoints only ${p.hypervolume.testError.endpoints.toFixed(4)})</td><td>${Object.entries(p.spearmanValLoss).map(([k, s]) => `${escapeHtml(k)} ${s.toFixed(3)}`).join(', ')}</td></tr>`;
+      return `<tr><td>${escapeHtml(c.name)} (${escapeHtml(p.kind)})</td><td>${p.hypervolume.testLoss.curve.toFixed(4)} (endpoints only ${p.hypervolume.testLoss.endpoints.toFixed(4)})</td><td>${p.hypervolume.testError ? `${p.hypervolume.testError.curve.toFixed(4)} (endpoints only ${p.hypervolume.testError.endpoints.toFixed(4)})` : '— (a regression objective)'}</td><td>${Object.entries(p.spearmanValLoss).map(([k, s]) => `${escapeHtml(k)} ${s.toFixed(3)}`).join(', ')}</td></tr>`;
     })
     .join('');
+  const refText = (d.curves[0]?.profile.hypervolume.testLoss.ref ?? [2, 2]).map((r) => +r.toFixed(4)).join(',');
   const bar = d.plane
     ? `<table class="summary"><tr><th>barrier (max over t of L(t) − chord)</th><th>line: train</th><th>line: test</th><th>curve: train</th><th>curve: test</th></tr>${Object.entries(d.plane.barrier.byTask)
         .map(([k, b]) => `<tr><td>${escapeHtml(k)}</td><td>${b.line.train.toFixed(4)}</td><td>${b.line.test.toFixed(4)}</td><td>${b.curve.train.toFixed(4)}</td><td>${b.curve.test.toFixed(4)}</td></tr>`)
         .join('')}</table>`
     : '';
   return `<table class="summary">${head}${rows.join('')}</table>
-<table class="summary"><tr><th>curve</th><th>test-loss hypervolume (ref 2,2)</th><th>test-error hypervolume (ref 1,1)</th><th>Spearman(val loss, t)</th></tr>${curves}</table>${bar}`;
+<table class="summary"><tr><th>curve</th><th>test-loss hypervolume (ref ${refText})</th><th>test-error hypervolume (ref 1,1)</th><th>Spearman(val loss, t)</th></tr>${curves}</table>${bar}`;
 }
 
 export const pageStyle = `body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:1200px;color:#222}

@@ -6,6 +6,7 @@ import { ExtraInputError, FileFormatError } from '../errors.js';
 import { writeJsonAtomic, exists, removeStaleTemps, assertRealOutputPath } from '../util/fs.js';
 import type { ModelSpec } from '../models/index.js';
 import { readJsonWith } from '../io/json-file.js';
+import type { TaskMetrics } from '../train/metrics.js';
 import { runInfoSchema, metricsSchema } from './schema.js';
 
 /** Data set recipe as stored in run.json: enough to rebuild the exact same data. */
@@ -75,8 +76,8 @@ export interface EndpointInfo {
   dir: string;
   method: string;
   preference: number[];
-  test?: Record<string, { loss: number; accuracy: number }>;
-  val?: Record<string, { loss: number; accuracy: number }>;
+  test?: Record<string, TaskMetrics>;
+  val?: Record<string, TaskMetrics>;
 }
 
 /** Completed endpoints of a run (those with metrics.json and model.json). */

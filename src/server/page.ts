@@ -1,4 +1,5 @@
 import { escapeHtml, pageStyle, scriptJson } from '../report/index.js';
+import type { TaskMetrics } from '../train/metrics.js';
 import type { Figure } from '../report/index.js';
 
 /**
@@ -11,7 +12,7 @@ export function explorerHtml(opts: {
   taskNames: string[];
   axes?: [number, number];
   front: Figure;
-  points: { t: number; test: { loss: number; accuracy: number }[] }[];
+  points: { t: number; test: TaskMetrics[] }[];
   /** loss-landscape panels (extra plane) and the curve's projection, for the current-t marker */
   plane?: { figures: Figure[]; curvePath: { t: number; a: number; b: number }[] };
 }): string {
@@ -37,7 +38,7 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
   ${prefInputs}
   <select id="method"><option>chebyshev</option><option>ls</option><option>ray</option></select>
 </div>
-<table class="nums"><thead><tr><th>task</th><th>predicted test loss</th><th>predicted test accuracy</th><th>evaluated test loss</th><th>evaluated test accuracy</th></tr></thead>
+<table class="nums"><thead><tr><th>task</th><th>predicted test loss</th><th>predicted test accuracy (MAE)</th><th>evaluated test loss</th><th>evaluated test accuracy (MAE)</th></tr></thead>
 <tbody>${opts.taskNames.map((t, k) => `<tr><th>${escapeHtml(t)}</th><td id="pl-${k}"></td><td id="pa-${k}"></td><td id="el-${k}"></td><td id="ea-${k}"></td></tr>`).join('')}</tbody></table>
 <p><button id="evaluate">evaluate here</button> <span id="eval-status" class="muted"></span></p>
 <p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a></p>
@@ -59,8 +60,15 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
     while (i < P.length - 2 && P[i + 1].t < t) i++;
     var a = P[i], b = P[Math.min(i + 1, P.length - 1)];
     var w = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t);
-    return a.test.map(function (m, k) { return { loss: (1 - w) * m.loss + w * b.test[k].loss, accuracy: (1 - w) * m.accuracy + w * b.test[k].accuracy }; });
+    // a regression task has an MAE where a classification task has an accuracy
+    return a.test.map(function (m, k) {
+      var n = b.test[k], out = { loss: (1 - w) * m.loss + w * n.loss };
+      if (m.accuracy !== undefined) out.accuracy = (1 - w) * m.accuracy + w * n.accuracy;
+      if (m.mae !== undefined) out.mae = (1 - w) * m.mae + w * n.mae;
+      return out;
+    });
   }
+  function fit(m) { return m.accuracy !== undefined ? (100 * m.accuracy).toFixed(2) + '%' : m.mae !== undefined ? 'MAE ' + m.mae.toFixed(4) : '—'; }
   var fig = D.front;
   fig.data.push({ type: 'scatter', mode: 'markers', name: 'current t', x: [0], y: [0], marker: { symbol: 'x', size: 18, color: '#e00', line: { width: 2 } } });
   var markerTrace = fig.data.length - 1;
@@ -71,7 +79,7 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
     document.getElementById('t-value').textContent = t.toFixed(3);
     for (var k = 0; k < K; k++) {
       document.getElementById('pl-' + k).textContent = m[k].loss.toFixed(4);
-      document.getElementById('pa-' + k).textContent = (100 * m[k].accuracy).toFixed(2) + '%';
+      document.getElementById('pa-' + k).textContent = fit(m[k]);
       document.getElementById('el-' + k).textContent = '';
       document.getElementById('ea-' + k).textContent = '';
     }
@@ -124,6 +132,13 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
       box.appendChild(cv);
       e.tasks.forEach(function (p, k) {
         var line = document.createElement('div');
+        if (p.confidence === null) {
+          // a regression task: the predicted value next to the target
+          line.className = 'pred';
+          line.textContent = r.taskNames[k] + ': ' + p.predicted.toFixed(3) + ' (target ' + p.label.toFixed(3) + ')';
+          box.appendChild(line);
+          return;
+        }
         line.className = 'pred ' + (p.predicted === p.label ? 'ok' : 'bad');
         line.textContent = r.taskNames[k] + ': ' + p.predicted + ' (' + (100 * p.confidence).toFixed(0) + '%) ' + (p.predicted === p.label ? '✓' : '✗');
         box.appendChild(line);
@@ -157,7 +172,7 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
         if (r.error) { status.textContent = r.error; return; }
         D.taskNames.forEach(function (name, k) {
           document.getElementById('el-' + k).textContent = r.test[name].loss.toFixed(4);
-          document.getElementById('ea-' + k).textContent = (100 * r.test[name].accuracy).toFixed(2) + '%';
+          document.getElementById('ea-' + k).textContent = fit(r.test[name]);
         });
         status.textContent = 'evaluated at t = ' + r.t.toFixed(3) + ' in ' + r.seconds.toFixed(2) + ' s';
       });

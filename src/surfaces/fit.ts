@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import type { FunctionalModel } from '../models/index.js';
-import { runTrainingLoop, evaluateSplits, taskLoss, makeProgress, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord, type TaskMetrics } from '../train/index.js';
+import { runTrainingLoop, evaluateSplits, taskLoss, makeProgress, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord, type TaskMetrics, errorRates } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
-import { objectiveMetrics, type ObjectiveMap } from '../curves/index.js';
+import { objectiveMetrics, lossReference, type ObjectiveMap } from '../curves/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initSurfaceTrainable, surfacePoint, surfaceTrainableNames, interiorIndices, type WeightSurface } from './surface.js';
 import { sampleSimplex, simplexGrid, type Bary } from './triangle.js';
 import { z } from 'zod';
+import { taskMetricsSchema } from '../io/json-file.js';
 
 /**
  * The order-aware term generalised to the simplex: for every pair of sampled points and each corner
@@ -79,8 +80,8 @@ export interface SurfacePoint {
   val: TaskMetrics[];
   test: TaskMetrics[];
   /** the three corner objectives' metrics */
-  valObjectives: { loss: number; accuracy: number }[];
-  testObjectives: { loss: number; accuracy: number }[];
+  valObjectives: TaskMetrics[];
+  testObjectives: TaskMetrics[];
 }
 
 export interface SurfaceProfile {
@@ -89,7 +90,8 @@ export interface SurfaceProfile {
   objectiveNames: string[];
   points: SurfacePoint[];
   nonDominatedTestLoss: number[];
-  hypervolume: { testLoss: { ref: number[]; surface: number; corners: number }; testError: { ref: number[]; surface: number; corners: number } };
+  /** testError is null when a corner objective is a regression (no error rate) */
+  hypervolume: { testLoss: { ref: number[]; surface: number; corners: number }; testError: { ref: number[]; surface: number; corners: number } | null };
   /** Spearman of each corner objective's validation loss with its own barycentric weight (≈ −1 when the knob works) */
   spearmanValLoss: Record<string, number>;
 }
@@ -116,8 +118,11 @@ export function profileSurface(
   });
   progress.done(`${grid.length} points`);
   const lossRows = points.map((p) => p.testObjectives.map((m) => m.loss));
-  const errRows = points.map((p) => p.testObjectives.map((m) => 1 - m.accuracy));
+  const errs = points.map((p) => errorRates(p.testObjectives));
+  const errRows = errs.every((e) => e !== null) ? (errs as number[][]) : null;
   const cornerIdx = [0, 1, 2].map((c) => grid.findIndex((b) => b[c] === 1));
+  // 2 per cross-entropy objective, a regression's test-target variance (src/curves/profile.ts)
+  const lref = lossReference(model, data.test, map);
   const sp: Record<string, number> = {};
   map.names.forEach((n, g) => (sp[n] = spearman(points.map((p) => p.bary[g]), points.map((p) => p.valObjectives[g].loss))));
   return {
@@ -127,14 +132,14 @@ export function profileSurface(
     points,
     nonDominatedTestLoss: nonDominated(lossRows),
     hypervolume: {
-      testLoss: { ref: [2, 2, 2], surface: hypervolume(lossRows, [2, 2, 2]), corners: hypervolume(cornerIdx.map((i) => lossRows[i]), [2, 2, 2]) },
-      testError: { ref: [1, 1, 1], surface: hypervolume(errRows, [1, 1, 1]), corners: hypervolume(cornerIdx.map((i) => errRows[i]), [1, 1, 1]) },
+      testLoss: { ref: lref, surface: hypervolume(lossRows, lref), corners: hypervolume(cornerIdx.map((i) => lossRows[i]), lref) },
+      testError: errRows && { ref: [1, 1, 1], surface: hypervolume(errRows, [1, 1, 1]), corners: hypervolume(cornerIdx.map((i) => errRows[i]), [1, 1, 1]) },
     },
     spearmanValLoss: sp,
   };
 }
 
-const metricsRow = z.array(z.object({ loss: z.number().finite(), accuracy: z.number().min(0).max(1) })).length(3);
+const metricsRow = z.array(taskMetricsSchema).length(3);
 /** surface/profile.json as `extra surface eval` writes it: what queries and the report read. */
 export const surfaceProfileSchema = z
   .object({

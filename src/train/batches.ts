@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeRng, permutation, deriveSeed } from '../util/rng.js';
+import type { Labels } from '../data/types.js';
 
-/** What the trainer needs of a split: flat inputs and one integer label array per task. */
+/** What the trainer needs of a split: flat inputs and one label array per task. */
 export interface LabelledSplit {
   x: Float32Array;
-  y: Int32Array[];
+  y: Labels[];
   n: number;
 }
 
@@ -13,7 +14,7 @@ export interface Batch {
   y: tf.Tensor1D[];
   size: number;
   /** the same rows as plain arrays (what data-parallel workers receive) */
-  raw?: { x: Float32Array; y: Int32Array[] };
+  raw?: { x: Float32Array; y: Labels[] };
 }
 
 /** Deterministic per-epoch order: a permutation seeded by (seed, epoch). */
@@ -26,7 +27,7 @@ export function gatherBatch(split: LabelledSplit, inputShape: number[], idx: Arr
   const d = inputShape.reduce((a, b) => a * b, 1);
   const b = idx.length;
   const xs = new Float32Array(b * d);
-  const ys = split.y.map(() => new Int32Array(b));
+  const ys = split.y.map((l) => (l instanceof Float32Array ? new Float32Array(b) : new Int32Array(b)));
   for (let i = 0; i < b; i++) {
     const r = idx[i];
     xs.set(split.x.subarray(r * d, (r + 1) * d), i * d);
@@ -34,7 +35,7 @@ export function gatherBatch(split: LabelledSplit, inputShape: number[], idx: Arr
   }
   return {
     x: tf.tensor(xs, [b, ...inputShape]),
-    y: ys.map((y) => tf.tensor1d(y, 'int32')),
+    y: ys.map((y) => tf.tensor1d(y, y instanceof Float32Array ? 'float32' : 'int32')),
     size: b,
     raw: { x: xs, y: ys },
   };

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { interpolateProfile, type ProfilePoint } from '../../src/curves/index.js';
+import type { TaskMetrics } from '../../src/train/metrics.js';
 import { ExtraInputError } from '../../src/errors.js';
 
 /**
@@ -16,7 +17,7 @@ const points: ProfilePoint[] = [
   { t: 1, val: [m(4.5, 0.9), m(0.2, 0.9)], test: [m(4.1, 0.88), m(0.3, 0.86)] },
 ];
 
-function expectMetrics(got: { loss: number; accuracy: number }[], want: [number, number][]): void {
+function expectMetrics(got: TaskMetrics[], want: [number, number][]): void {
   expect(got.length).toBe(want.length);
   got.forEach((g, k) => {
     expect(g.loss).toBeCloseTo(want[k][0], 12);

@@ -93,7 +93,7 @@ describe('extra plane on a tiny run', () => {
       tf.dispose(w);
       ds.taskNames.forEach((name, k) => {
         expect(p.surfaces[name].loss[row][col]).toBeCloseTo(m[k].loss, 5);
-        expect(p.surfaces[name].error[row][col]).toBeCloseTo(1 - m[k].accuracy, 6);
+        expect(p.surfaces[name].error[row][col]).toBeCloseTo(1 - m[k].accuracy!, 6);
       });
     }
     closeCurve(c);

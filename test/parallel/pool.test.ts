@@ -164,6 +164,45 @@ describe('data-parallel gradient pool', () => {
     }
   });
 
+  it('a regression head (float targets in the shared label buffer): pool gradients and worker profiles equal one process', async () => {
+    // task a: 10 classes; task b: a real target (numClasses 1, loss mse)
+    const rspec = defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 1], ['a', 'b']);
+    const model = buildModel(rspec);
+    expect(model.losses).toEqual(['ce', 'mse']);
+    const params = initParams(model.params, 7);
+    const rng = makeRng(8);
+    const batch = (n: number) => ({
+      x: Float32Array.from({ length: n * 1296 }, () => rng.next()),
+      y: [Int32Array.from({ length: n }, () => rng.int(10)), Float32Array.from({ length: n }, () => 3 * rng.next() - 1)],
+      n,
+    });
+    const n = 21;
+    const b = batch(n);
+    const pool = await GradientPool.start(2, 'wasm', { kind: 'endpoint', spec: rspec }, { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 2, mode: 'per-task' });
+    try {
+      const r = await pool.step(params.map((p) => p.dataSync() as Float32Array), { ...b, size: n }, {}, () => []);
+      const x = tf.tensor(b.x, [n, 36, 36, 1]);
+      const y = [tf.tensor1d(b.y[0], 'int32'), tf.tensor1d(b.y[1], 'float32')];
+      // the oracle's regression loss is tfjs' own mean squared error
+      const losses = [(o: tf.Tensor2D) => softmaxCrossEntropy(o, y[0]), (o: tf.Tensor2D) => tf.losses.meanSquaredError(y[1], o.reshape([-1])) as tf.Scalar];
+      expect(maxRelErr(r.losses, losses.map((f, k) => f(model.forward(params, x)[k]).dataSync()[0]))).toBeLessThan(1e-5);
+      for (let k = 0; k < 2; k++) {
+        const g = tf.grads((...p: tf.Tensor[]) => tf.add(losses[k](model.forward(p, x)[k]), tf.mul(tf.addN(p.map((t) => tf.sum(t))), 0)) as tf.Scalar)(params);
+        const flat = Float32Array.from(g.flatMap((t) => Array.from(t.dataSync())));
+        expect(maxRelErr(r.grads[k], flat)).toBeLessThan(1e-4);
+      }
+    } finally {
+      await pool.close();
+    }
+    const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };
+    const trainable = initTrainable(curve, 0.2, 3);
+    const data = { taskNames: ['a', 'b'], val: batch(30), test: batch(25) };
+    const one = profileCurve(model, curve, trainable, data, 5, { progress: false });
+    const two = await profileCurveInWorkers(model, curve, trainable, data, 5, { progress: false, threads: 2, backend: 'wasm' });
+    expect(one.points[2].test[1].mae).toBeGreaterThan(0);
+    expect(two.points).toEqual(one.points);
+  });
+
   it('a profile evaluated on worker threads is identical to the one-thread profile', async () => {
     const model = buildModel(spec);
     const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };

@@ -50,7 +50,7 @@ describe('endpoint training', () => {
     const log = readFileSync(path.join(dir, 'train.jsonl'), 'utf8').trim().split('\n');
     expect(log.map((l) => JSON.parse(l).epoch)).toEqual([1, 2, 3, 4]);
     const metrics = JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
-    expect(metrics.test.row.accuracy).toBeCloseTo(r.test.row.accuracy, 10);
+    expect(metrics.test.row.accuracy).toBeCloseTo(r.test.row.accuracy!, 10);
     expect(existsSync(path.join(dir, 'model.json'))).toBe(true);
   });
 

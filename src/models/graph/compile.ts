@@ -4,9 +4,9 @@ import type { ParamSpec } from '../types.js';
 import { activate, layerKinds, type GraphActivation, type LayerKind, type LayerWeight, type NormContext } from './kinds.js';
 import type { GraphLayer, GraphSpec } from './topology.js';
 
-/** A task's loss: softmax cross-entropy over classes, or sigmoid binary cross-entropy on one logit. */
-export type TaskLoss = 'ce' | 'bce';
-export const taskLossKinds: readonly TaskLoss[] = ['ce', 'bce'];
+/** ce: softmax cross-entropy over classes; bce: sigmoid cross-entropy of one logit; mse: squared error of one real output */
+export type TaskLoss = 'ce' | 'bce' | 'mse';
+export const taskLossKinds: readonly TaskLoss[] = ['ce', 'bce', 'mse'];
 
 /** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
 export interface StatisticSpec {
@@ -118,18 +118,22 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
   return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits };
 }
 
-/** The loss a task's output implies: softmax (or several linear units) → ce, sigmoid → bce. */
-export function inferredLoss(activation: GraphActivation, units: number): TaskLoss | null {
+/**
+ * The loss a task's output implies: softmax (or several linear units) → ce, sigmoid → bce, one linear
+ * unit → mse for a regression task (numClasses 1, real-valued targets) and bce for a binary one.
+ */
+export function inferredLoss(activation: GraphActivation, units: number, numClasses: number): TaskLoss | null {
   if (activation === 'softmax') return 'ce';
   if (activation === 'sigmoid') return units === 1 ? 'bce' : null;
-  if (activation === 'linear') return units > 1 ? 'ce' : 'bce';
+  if (activation === 'linear') return units > 1 ? 'ce' : numClasses === 1 ? 'mse' : 'bce';
   return null;
 }
 
 /**
  * The graph's forward: one logits tensor per output (a final softmax / sigmoid is left out, as the
- * losses take logits). `statistics` given: BatchNormalization uses them (inference); absent: batch
- * statistics (training), each reported to `collect` when given.
+ * cross-entropies take logits; an output with `keepActivation[k]` — a regression's — keeps it, since
+ * its loss compares the output itself). `statistics` given: BatchNormalization uses them (inference);
+ * absent: batch statistics (training), each reported to `collect` when given.
  */
 export function graphForward(
   g: CompiledGraph,
@@ -137,7 +141,9 @@ export function graphForward(
   x: tf.Tensor,
   statistics?: readonly tf.Tensor[],
   collect?: (statistic: number, mean: tf.Tensor, variance: tf.Tensor) => void,
+  keepActivation?: readonly boolean[],
 ): tf.Tensor2D[] {
+  const kept = new Set(g.outputs.filter((_, k) => keepActivation?.[k]));
   const values: tf.Tensor[] = [x.rank === g.inputShape.length + 1 ? x : x.reshape([-1, ...g.inputShape])];
   const logits = new Map<number, tf.Tensor>();
   const outputSet = new Set(g.outputs);
@@ -148,7 +154,7 @@ export function graphForward(
     const norm: NormContext =
       s === null ? {} : statistics ? { statistics: [statistics[s], statistics[s + 1]] } : collect ? { collect: (m, v) => collect(s, m, v) } : {};
     const act = n.kind.activation?.(n.config) ?? 'linear';
-    if (outputSet.has(i) && n.kind.forwardLogits && (act === 'softmax' || act === 'sigmoid')) {
+    if (outputSet.has(i) && !kept.has(i) && n.kind.forwardLogits && (act === 'softmax' || act === 'sigmoid')) {
       const z = n.kind.forwardLogits(n.config, xs, p, norm);
       logits.set(i, z);
       values.push(activate(z, act));

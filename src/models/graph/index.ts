@@ -36,8 +36,10 @@ export function checkGraphSpec(spec: ModelSpec): string | null {
   for (let k = 0; k < K; k++) {
     const units = g.outputUnits[k];
     const name = g.graph.outputs[k];
+    if (losses[k] !== 'mse' && spec.numClasses[k] === 1) return `task ${spec.taskNames[k]} is a regression (real-valued targets); its output '${name}' needs loss mse, not ${losses[k]}`;
     if (losses[k] === 'ce' && units !== spec.numClasses[k]) return `output '${name}' has ${units} units but task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes (loss ce)`;
     if (losses[k] === 'bce' && (units !== 1 || spec.numClasses[k] !== 2)) return `output '${name}' (loss bce) needs 1 unit and a binary task; it has ${units} units and task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes`;
+    if (losses[k] === 'mse' && (units !== 1 || spec.numClasses[k] !== 1)) return `output '${name}' (loss mse) needs 1 unit and a regression task (real-valued targets); it has ${units} units and task ${spec.taskNames[k]} ${spec.numClasses[k] === 1 ? 'is a regression' : `has ${spec.numClasses[k]} classes`}`;
   }
   return null;
 }
@@ -74,7 +76,7 @@ export function graphModelSpec(
   if (g.outputs.length !== K) throw new ExtraInputError(`${where}: the model has ${g.outputs.length} output(s) but the data set has ${K} task(s) (${data.taskNames.join(', ')})`);
   if (losses && losses.length !== K) throw new ExtraInputError(`--losses names ${losses.length} losses for ${K} tasks`);
   const chosen = losses ?? g.outputs.map((_, k) => {
-    const l = inferredLoss(g.outputActivations[k], g.outputUnits[k]);
+    const l = inferredLoss(g.outputActivations[k], g.outputUnits[k], data.numClasses[k]);
     if (!l) throw new ExtraInputError(`${where}: output '${graph.outputs[k]}' ends in ${g.outputActivations[k]}; say its loss with --losses (${taskLossKinds.join(', ')})`);
     return l;
   });
@@ -87,12 +89,14 @@ export function graphModelSpec(
 /** A graph spec's functional model: parameters, statistics, and the pure forward. */
 export function graphModel(spec: ModelSpec): FunctionalModel {
   const g = compiledGraphOf(spec);
+  const losses = spec.losses ?? g.outputs.map(() => 'ce');
+  const keepActivation = losses.map((l) => l === 'mse');
   return {
     spec,
     params: g.params,
     statistics: g.statistics,
-    losses: spec.losses ?? g.outputs.map(() => 'ce'),
-    forward: (params, x, statistics) => graphForward(g, params, x, statistics && statistics.length ? statistics : undefined),
+    losses,
+    forward: (params, x, statistics) => graphForward(g, params, x, statistics && statistics.length ? statistics : undefined, undefined, keepActivation),
     batchStatistics(params, x) {
       const out: tf.Tensor[] = new Array(g.statistics.length);
       graphForward(g, params, x, undefined, (s, mean, variance) => {
