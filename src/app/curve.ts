@@ -87,6 +87,8 @@ export interface CurveFitRequest {
   weightLr?: number;
   /** NURBS: initial weights, 1 (the line, default) or the EXTRA authors' U(0, 1) */
   weightInit?: 'ones' | 'random';
+  /** a grouped run: the grouping's endpoints, but the tasks (not the groups) as the curve's objectives */
+  ungrouped?: boolean;
   backend?: string;
   resume?: boolean;
   quiet?: boolean;
@@ -126,9 +128,11 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   if ((req.weightLr !== undefined || req.weightInit !== undefined) && !geometry.trainWeights) throw new ExtraInputError(`--weight-lr and --weight-init are for curves with trained weights (nurbs), not ${kind}`);
   if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);
   const run = await openRun(a.run, 'a curve needs trained endpoints');
-  const grouping = await readGrouping(a.run);
-  const sides: [number[], number[]] | undefined = grouping ? [grouping.groups.members[grouping.roles.endpoints[0]], grouping.groups.members[grouping.roles.endpoints[1]]] : undefined;
+  const groupFile = await readGrouping(a.run);
+  const sides: [number[], number[]] | undefined = groupFile ? [groupFile.groups.members[groupFile.roles.endpoints[0]], groupFile.groups.members[groupFile.roles.endpoints[1]]] : undefined;
+  // the same endpoints either way; an ungrouped curve then trains on the tasks, not on the groups
   const [ea, eb] = await pickEndpoints(a.run, a.endpoints, sides);
+  const grouping = req.ungrouped ? null : groupFile;
   const backend = await useBackend(a.backend, a.quiet);
   const ds = await loadRunDataset(run.info, a.quiet);
   const objectives = grouping?.groups ?? identityObjectives(ds.taskNames);
@@ -177,7 +181,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
       endpoints: [ea.id, eb.id],
       orientation,
       taskNames: ds.taskNames,
-      fit: { alpha: a.alpha, beta, samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend, ...(req.weightLr !== undefined ? { weightLr: req.weightLr } : {}), ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}) },
+      fit: { alpha: a.alpha, beta, ...(req.ungrouped && groupFile ? { ungrouped: true } : {}), samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend, ...(req.weightLr !== undefined ? { weightLr: req.weightLr } : {}), ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}) },
       epochs: a.epochs,
       seconds,
     });
@@ -235,7 +239,8 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
   await useBackend(req.backend, quiet);
   const ds = await loadRunDataset(run.info, quiet);
   const t0 = performance.now();
-  const grouping = await readGrouping(req.run);
+  // a curve fitted --ungrouped in a grouped run is profiled on its own objectives, the tasks
+  const grouping = c.file.fit.ungrouped === true ? null : await readGrouping(req.run);
   const prof = await profileCurveInWorkers(run.model, c.curve, c.trainable, ds, points, { progress: !quiet, objectives: grouping?.groups, threads: req.threads ?? defaultThreads() });
   const stored: StoredProfile = {
     format: 'extra-profile',

@@ -18,6 +18,7 @@ export const curveFitOptions: OptionSpec = {
   noise: { type: 'string' },
   'weight-lr': { type: 'string' },
   'weight-init': { type: 'string' },
+  ungrouped: { type: 'boolean' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
@@ -42,6 +43,8 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --degree P          NURBS degree (default 3; lowered to N-1 if N is too small)
   --alpha A           weight of the order term (default 0.5; 0 turns it off)
   --beta B            weight of R_align for the group aligned at t = 1/2 (grouped runs; default 0.5)
+  --ungrouped         in a grouped run: the same endpoints, but train (and profile) on the tasks, not
+                      the groups — the baseline the grouped curve is compared with
   --samples M         values of t per batch (default 2, stratified)
   --shared-batch      every value of t sees the whole batch (default): M passes per step, and the order
                       term compares the values of t on the same samples
@@ -88,6 +91,7 @@ export function parseCurveFitArgs(argv: string[]): CurveFitRequest | 'help' {
     noise: optNumber('curve fit', v, 'noise', { min: 0 }),
     weightLr: optNumber('curve fit', v, 'weight-lr', { positive: true }),
     weightInit: weightInitFlag(optString(v, 'weight-init')),
+    ...(v.ungrouped === true ? { ungrouped: true } : {}),
     epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }),
     batchSize: optNumber('curve fit', v, 'batch-size', { integer: true, positive: true }),
     lr: optNumber('curve fit', v, 'lr', { positive: true }),

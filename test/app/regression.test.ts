@@ -9,6 +9,7 @@ import { graphModel, graphModelSpec } from '../../src/models/graph/index.js';
 import { initParams } from '../../src/models/index.js';
 import { meanSquaredError, absoluteErrorSum, taskLoss, errorRates, fitText, meanMetrics } from '../../src/train/index.js';
 import { npy } from '../npy-writer.js';
+import { gatherReportData, frontFigure, alongTFigure, summaryHtml } from '../../src/report/index.js';
 
 /**
  * Features x ∈ [0,1]^8; task 'kind' = [x0 + x1 > 1] (classes), task 'value' = 3·x2 − 2·x3 + 0.5 + noise
@@ -126,6 +127,21 @@ describe('regression tasks end to end: float targets in --data, loss mse, profil
     expect(mid.test[1].loss).toBeCloseTo(mse, 5);
     expect(mid.test[1].mae).toBeCloseTo(mae, 5);
     expect(mid.test[0].accuracy).toBe(correct / 200);
+  });
+
+  it('the report shows the MAE where a regression has no accuracy, and no error hypervolume', async () => {
+    const d = await gatherReportData(run());
+    const fit = frontFigure(d, 'accuracy');
+    expect((fit.layout.yaxis as { title: { text: string } }).title.text).toBe('value test MAE');
+    expect((fit.layout.xaxis as { title: { text: string } }).title.text).toBe('kind test accuracy');
+    expect(String(fit.data[0].name)).toMatch(/no error HV/);
+    const profile = JSON.parse(readFileSync(path.join(run(), 'profile.json'), 'utf8'));
+    expect(fit.data[0].y).toEqual(profile.points.map((p: { test: { mae: number }[] }) => p.test[1].mae));
+    const along = alongTFigure(d, 'accuracy');
+    expect(along.data.map((t) => t.name)).toContain('value MAE (test)');
+    const html = summaryHtml(d);
+    expect(html).toMatch(/MAE \d\.\d{4} \/ \d\.\d{4}/);
+    expect(html).toMatch(/— \(a regression objective\)/);
   });
 
   it('a query answers with the regression\'s MAE', async () => {

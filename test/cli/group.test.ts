@@ -42,6 +42,17 @@ describe('many tasks: grouping and the grouped pipeline from the command line', 
     const mean = m0.reduce((s, k) => s + prof.points[2].test[k].loss, 0) / m0.length;
     expect(prof.objectivePoints[2].test[0].loss).toBeCloseTo(mean, 12);
 
+    // the baseline: the same endpoints, trained and profiled on the 12 tasks instead of the groups
+    expect(extra(['curve', 'fit', '--run', run, '--ungrouped', '--curve', 'flat', '--epochs', '1', '--batch-size', '64', '--eval-points', '0']).code).toBe(0);
+    const flat = JSON.parse(readFileSync(path.join(run, 'flat', 'curve.json'), 'utf8'));
+    expect(flat.endpoints).toEqual(curve.endpoints);
+    expect(flat.fit.ungrouped).toBe(true);
+    expect(flat.orientation.aligned).toBeNull();
+    expect(flat.fit.beta).toBe(0);
+    expect(extra(['curve', 'eval', '--run', run, '--curve', 'flat', '--points', '3']).code).toBe(0);
+    const flatProf = JSON.parse(readFileSync(path.join(run, 'flat', 'profile.json'), 'utf8'));
+    expect(flatProf.objectives.names).toEqual(prof.taskNames);
+
     r = extra(['query', '--run', run, '--pref', '0.2,0.3,0.5', '--no-refine', '--json']);
     expect(r.code, r.err).toBe(0);
     const q = JSON.parse(r.out);
