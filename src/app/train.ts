@@ -43,6 +43,9 @@ export interface TrainRequest {
   lr?: number;
   optimizer?: 'adam' | 'sgd';
   schedule?: 'constant' | 'cosine' | 'step';
+  /** 'step': the epochs at which the learning rate is multiplied by `gamma` (default 0.1), as MultiStepLR */
+  milestones?: number[];
+  gamma?: number;
   seed?: number;
   backend?: string;
   /** concurrent endpoint trainings in worker threads (default 2) */
@@ -70,6 +73,9 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     workers: req.workers ?? d.workers,
   };
   getObjective(a.method); // validate before any work
+  if ((req.milestones || req.gamma !== undefined) && a.schedule !== 'step') throw new ExtraInputError('--milestones and --gamma are for --schedule step');
+  if (req.milestones && !req.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > req.milestones![i - 1]))) throw new ExtraInputError(`--milestones must be increasing positive epochs, got ${req.milestones.join(',')}`);
+  if (req.gamma !== undefined && !(req.gamma > 0 && req.gamma <= 1)) throw new ExtraInputError(`--gamma must be in (0, 1], got ${req.gamma}`);
   const quiet = a.quiet ?? false;
   const backend = await useBackend(a.backend, quiet);
   const seed = req.seed ?? d.seed;
@@ -103,7 +109,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
       batchSize: a.batchSize,
       lr: a.lr,
       optimizer: { name: a.optimizer },
-      schedule: { name: a.schedule },
+      schedule: { name: a.schedule, ...(req.milestones ? { milestones: [...req.milestones] } : {}), ...(req.gamma !== undefined ? { gamma: req.gamma } : {}) },
       seed,
       resume: a.resume ?? false,
       progress: !quiet,

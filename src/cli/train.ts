@@ -19,6 +19,8 @@ export const trainOptions: OptionSpec = {
   lr: { type: 'string' },
   optimizer: { type: 'string' },
   schedule: { type: 'string' },
+  milestones: { type: 'string' },
+  gamma: { type: 'string' },
   arch: { type: 'string' },
   hidden: { type: 'string' },
   'model-json': { type: 'string' },
@@ -53,6 +55,8 @@ Several --pref values train two at a time in worker threads.
   --epochs N            default 10          --batch-size N   default 256
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
   --schedule S          constant|cosine|step (default constant)
+  --milestones E,E,...  step: multiply the lr by --gamma (default 0.1) after these epochs (PyTorch MultiStepLR;
+                        the COSMOS protocol: --epochs 100 --milestones 20,40,80,90); implies --schedule step
   --arch A              ${modelArchs.join(' | ')} (default: the run's own; lenet-mtl for a new run)
                         [--hidden 256,256 for mlp-mtl]
   --model-json FILE     your own model instead: a tfjs-layers / Keras model.json (Sequential or
@@ -89,7 +93,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   if (positionals.length) throw new ExtraInputError(`train: unexpected argument '${positionals[0]}'`);
   const optimizer = optString(v, 'optimizer') ?? trainDefaults.optimizer;
   if (optimizer !== 'adam' && optimizer !== 'sgd') throw new ExtraInputError(`train: --optimizer must be adam or sgd, got '${optimizer}'`);
-  const schedule = optString(v, 'schedule') ?? trainDefaults.schedule;
+  const milestonesS = optString(v, 'milestones');
+  const schedule = optString(v, 'schedule') ?? (milestonesS !== undefined ? 'step' : trainDefaults.schedule);
   if (schedule !== 'constant' && schedule !== 'cosine' && schedule !== 'step') throw new ExtraInputError(`train: --schedule must be constant, cosine or step, got '${schedule}'`);
   const modelJson = optString(v, 'model-json');
   if (modelJson !== undefined && (optString(v, 'arch') !== undefined || optString(v, 'hidden') !== undefined)) throw new ExtraInputError('train: --model-json replaces --arch and --hidden; give one or the other');
@@ -141,6 +146,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     lr: optNumber('train', v, 'lr', { positive: true }),
     optimizer,
     schedule,
+    ...(milestonesS !== undefined ? { milestones: milestonesS.split(',').map((s) => optNumber('train', { milestones: s.trim() }, 'milestones', { integer: true, positive: true })!) } : {}),
+    ...(optString(v, 'gamma') !== undefined ? { gamma: optNumber('train', v, 'gamma', { positive: true, max: 1 }) } : {}),
     seed: optNumber('train', v, 'seed', { integer: true, min: 0 }),
     backend: optString(v, 'backend'),
     workers: optNumber('train', v, 'workers', { integer: true, positive: true }),

@@ -45,6 +45,8 @@ const trainData = z.object({
   lr: num.positive(),
   optimizer: z.enum(['adam', 'sgd']),
   schedule: z.enum(['constant', 'cosine', 'step']),
+  milestones: z.array(z.number().int().positive()).optional(),
+  gamma: num.positive().max(1).optional(),
   seed: z.number().int().nonnegative(),
   threads: z.number().int().positive(),
   backend: z.string().optional(),

@@ -5,9 +5,10 @@ export type ScheduleName = 'constant' | 'cosine' | 'step';
 
 export interface ScheduleConfig {
   name: ScheduleName;
-  /** for 'step': multiply by gamma every `stepEpochs` epochs */
+  /** for 'step': multiply by gamma every `stepEpochs` epochs, or at each of `milestones` (PyTorch's MultiStepLR) */
   gamma?: number;
   stepEpochs?: number;
+  milestones?: number[];
   /** linear warm-up over this many optimizer steps */
   warmupSteps?: number;
 }
@@ -30,8 +31,9 @@ export function learningRateAt(
       return baseLr * warm * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
     }
     case 'step': {
-      const every = cfg.stepEpochs ?? 10;
-      return baseLr * warm * Math.pow(cfg.gamma ?? 0.1, Math.floor(epoch / every));
+      // MultiStepLR: after epoch m of each milestone m (0-based epoch ≥ m), one more factor gamma
+      const drops = cfg.milestones ? cfg.milestones.filter((m) => epoch >= m).length : Math.floor(epoch / (cfg.stepEpochs ?? 10));
+      return baseLr * warm * Math.pow(cfg.gamma ?? 0.1, drops);
     }
     default:
       throw new ExtraInputError(`unknown learning-rate schedule '${(cfg as { name: string }).name}' (known: constant, cosine, step)`);

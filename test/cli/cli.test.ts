@@ -41,6 +41,10 @@ describe('bad input: exit 2 and one line naming the problem', () => {
     ['huge profile', ['curve', 'eval', '--run', run, '--points', '1e9'], /--points must be at most 10001/],
     ['huge control count', ['curve', 'fit', '--run', run, '--controls', '1000000'], /--controls must be at most 64/],
     ['zero threads', ['train', '--run', run, '--pref', '1,1', '--threads', '0'], /--threads must be positive/],
+    ['decreasing milestones', ['train', '--run', run, '--pref', '1,1', '--milestones', '20,10', ...tiny], /--milestones must be increasing positive epochs, got 20,10/],
+    ['milestones with another schedule', ['train', '--run', run, '--pref', '1,1', '--milestones', '5', '--schedule', 'cosine', ...tiny], /--milestones and --gamma are for --schedule step/],
+    ['mse loss on a built-in model', ['train', '--run', run, '--pref', '1,1', '--losses', 'mse,mse', ...tiny], /--losses is for your own model/],
+    ['ungrouped curve flag takes no value', ['curve', 'fit', '--run', run, '--ungrouped=yes'], /--ungrouped/],
     ['the same preference twice', ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '8,2', ...tiny], /--pref 2 is the same preference as --pref 1/],
   ];
   for (const [name, args, re] of cases) {

@@ -95,4 +95,11 @@ describe('optimizers', () => {
     expect(learningRateAt(1, { name: 'cosine' }, 0, 0, 10, 10)).toBeCloseTo(1, 12);
     expect(learningRateAt(1, { name: 'step', gamma: 0.1, stepEpochs: 2 }, 4, 0, 10, 10)).toBeCloseTo(0.01, 12);
   });
+
+  it('milestones follow PyTorch MultiStepLR: lr · gamma^(number of milestones ≤ epoch)', () => {
+    // MultiStepLR(milestones=[20, 40, 80, 90], gamma=0.1) with lr 1e-3 (the COSMOS protocol), epochs 0-based
+    const cfg = { name: 'step' as const, gamma: 0.1, milestones: [20, 40, 80, 90] };
+    const want: [number, number][] = [[0, 1e-3], [19, 1e-3], [20, 1e-4], [39, 1e-4], [40, 1e-5], [79, 1e-5], [80, 1e-6], [90, 1e-7], [99, 1e-7]];
+    for (const [epoch, lr] of want) expect(learningRateAt(1e-3, cfg, epoch, 3, 10, 100)).toBeCloseTo(lr, 15);
+  });
 });
