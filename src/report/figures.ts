@@ -79,7 +79,8 @@ export function frontFigure(d: ReportData, space: 'loss' | 'accuracy'): Figure {
     });
   });
   const at0 = first.objectivePoints?.[0] ?? first.points[0];
-  const what = space === 'loss' ? 'test loss' : 'test accuracy';
+  const anyMae = space === 'accuracy' && names.some((_, k) => fitName(at0?.test[k]) === 'MAE');
+  const what = space === 'loss' ? 'test loss' : anyMae ? 'test accuracy / MAE' : 'test accuracy';
   const axisName = (k: number) => (space === 'loss' ? 'test loss' : `test ${fitName(at0?.test[k])}`);
   return {
     id: `front-${space}`,
