@@ -129,6 +129,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);
   const run = await openRun(a.run, 'a curve needs trained endpoints');
   const groupFile = await readGrouping(a.run);
+  if (req.ungrouped && !groupFile) throw new ExtraInputError(`--ungrouped is for a grouped run; ${a.run} has no grouping.json (its curves already train on the tasks)`);
   const sides: [number[], number[]] | undefined = groupFile ? [groupFile.groups.members[groupFile.roles.endpoints[0]], groupFile.groups.members[groupFile.roles.endpoints[1]]] : undefined;
   // the same endpoints either way; an ungrouped curve then trains on the tasks, not on the groups
   const [ea, eb] = await pickEndpoints(a.run, a.endpoints, sides);

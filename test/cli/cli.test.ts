@@ -173,6 +173,13 @@ describe('the pipeline from the command line (tiny sizes)', () => {
     expect(r.err).toMatch(/was made with --train-size 512, not --train-size 600/);
   });
 
+  it('--ungrouped in a run without grouping is refused before any work', () => {
+    const r = extra(['curve', 'fit', '--run', run, '--curve', 'flat', '--ungrouped', '--epochs', '1']);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.trim().split('\n').filter((l) => !l.startsWith('['))).toEqual([expect.stringMatching(/--ungrouped is for a grouped run; .* has no grouping\.json/)]);
+    expect(existsSync(path.join(run, 'flat'))).toBe(false);
+  });
+
   it('one writer per curve: a live lock names its PID (exit 2), a stale one is taken over; a curve needs two different endpoints', () => {
     const dir = path.join(run, 'locked');
     mkdirSync(dir, { recursive: true });
