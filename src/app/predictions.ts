@@ -3,7 +3,7 @@ import { curvePoint, tGrid } from '../curves/index.js';
 import type { MultiTaskDataset } from '../data/index.js';
 import type { FunctionalModel } from '../models/index.js';
 import type { OpenedCurve } from './curve.js';
-import { recomputeStatistics } from '../train/index.js';
+import { recomputeStatistics, targetVariance } from '../train/index.js';
 
 /** One example's prediction for every task at a point of the curve. */
 export interface ExamplePrediction {
@@ -53,11 +53,7 @@ export function predictionsAt(model: FunctionalModel, c: OpenedCurve, ds: MultiT
 export function disagreementExamples(model: FunctionalModel, c: OpenedCurve, ds: MultiTaskDataset, count = 8, pool = 400, points = 11): number[] {
   const idx = Array.from({ length: Math.min(pool, ds.test.n) }, (_, i) => i);
   const along = tGrid(points).map((t) => predictionsAt(model, c, ds, t, idx));
-  const spread = ds.test.y.map((l) => {
-    const v = Array.from(l);
-    const m = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-    return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length)) || 1;
-  });
+  const spread = ds.test.y.map((l) => Math.sqrt(targetVariance(l)) || 1);
   const changes = idx.map((_, r) => {
     let n = 0;
     for (let s = 1; s < along.length; s++) {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
-import { evaluateSplits, makeProgress, statisticsRows, errorRates, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { evaluateSplits, makeProgress, statisticsRows, errorRates, targetVariance, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -117,11 +117,7 @@ export function evaluateAt(
 export function lossReference(model: FunctionalModel, test: LabelledSplit, objectives?: ObjectiveMap): number[] {
   const perTask = model.losses.map((kind, k) => {
     if (kind !== 'mse') return 2;
-    const y = test.y[k];
-    let mean = 0;
-    for (let i = 0; i < y.length; i++) mean += y[i] / y.length;
-    let v = 0;
-    for (let i = 0; i < y.length; i++) v += (y[i] - mean) ** 2 / y.length;
+    const v = targetVariance(test.y[k]);
     return v > 0 ? v : 1;
   });
   const map = objectives ?? { names: perTask.map(String), members: perTask.map((_, k) => [k]) };

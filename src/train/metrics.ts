@@ -24,6 +24,15 @@ export function errorRates(metrics: readonly TaskMetrics[]): number[] | null {
   return metrics.every((m) => m.accuracy !== undefined) ? metrics.map((m) => 1 - m.accuracy!) : null;
 }
 
+/** The population variance of a task's targets: the MSE of always predicting their mean. */
+export function targetVariance(y: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < y.length; i++) mean += y[i] / y.length;
+  let v = 0;
+  for (let i = 0; i < y.length; i++) v += (y[i] - mean) ** 2 / y.length;
+  return v;
+}
+
 /**
  * The weighted mean of several tasks' (or points') metrics: the loss always; accuracy and MAE only
  * where every term has one (a group mixing classification and regression has neither).
