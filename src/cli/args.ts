@@ -4,6 +4,30 @@ import { DECIMAL } from '../util/number.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
+/** A value that starts with '-' but is a number or a list of numbers ('-1', '-0.5,2', '-.5', '-inf'). */
+const NEGATIVE_VALUE = /^-(\d|\.\d|inf)/i;
+
+/**
+ * parseArgs reads `--lr -1` as a flag without its value followed by an unknown option ('ambiguous'),
+ * which hides the real problem; a negative number after a flag that takes a value is that value, so the
+ * flag's own check says what is wrong with it ('--lr must be positive', 'entry 1 is negative').
+ */
+function attachNegativeValues(argv: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const long = a.startsWith('--') && !a.includes('=') && Object.hasOwn(options, a.slice(2)) ? options[a.slice(2)] : undefined;
+    const short = /^-[^-]$/.test(a) ? Object.values(options).find((o) => o.short === a[1]) : undefined;
+    if ((long ?? short)?.type === 'string' && next !== undefined && NEGATIVE_VALUE.test(next)) {
+      out.push(long ? `${a}=${next}` : a + next);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /**
  * Strict flag parsing on node:util's parseArgs: unknown flags and missing values become one-line
  * ExtraInputErrors (exit 2) that name the flag.
@@ -14,7 +38,7 @@ export function parseFlags(
   options: OptionSpec,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
-    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    const r = parseArgs({ args: attachNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');

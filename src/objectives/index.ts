@@ -1,7 +1,7 @@
 /** Scalarizations and MTL gradient aggregators, each a pure plug-in behind one interface. */
 export type { Objective, LossObjective, GradientObjective, AggregationInput, AggregationResult, AfterStepInput } from './types.js';
 export { getObjective, objectiveNames, registerObjective } from './registry.js';
-export { normalizePreference, parsePreference } from './preference.js';
+export { normalizePreference, parsePreference, MAX_PREFERENCE_ENTRY } from './preference.js';
 export { minNormWeights } from './mgda.js';
 export { cagradWeights } from './cagrad.js';
 export { fairgradWeights } from './fairgrad.js';

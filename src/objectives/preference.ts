@@ -1,6 +1,12 @@
 import { ExtraInputError } from '../errors.js';
 import { DECIMAL } from '../util/number.js';
 
+/**
+ * Largest accepted preference entry. Entries are relative weights (0.8,0.2 or 80,20); one beyond a
+ * million is a typo or a unit mistake, not a trade-off anyone means, so it is refused, not normalized.
+ */
+export const MAX_PREFERENCE_ENTRY = 1e6;
+
 /** Validate and normalize a preference vector to sum 1 (one non-negative entry per task). */
 export function normalizePreference(pref: readonly number[], nTasks: number, what = 'preference'): number[] {
   if (pref.length !== nTasks) {
@@ -11,8 +17,11 @@ export function normalizePreference(pref: readonly number[], nTasks: number, wha
     if (Number.isNaN(v)) throw new ExtraInputError(`${what} entry ${k + 1} is NaN`);
     if (!Number.isFinite(v)) throw new ExtraInputError(`${what} entry ${k + 1} is not finite`);
     if (v < 0) throw new ExtraInputError(`${what} entry ${k + 1} is negative (${v})`);
+    if (v > MAX_PREFERENCE_ENTRY) {
+      throw new ExtraInputError(`${what} entry ${k + 1} is too large (${v}; entries are relative weights, at most ${MAX_PREFERENCE_ENTRY})`);
+    }
   });
-  // scale-invariant: divide by the largest entry first, so 1e308,1e308 is (½, ½), not (0, 0) by overflow
+  // scale-invariant: divide by the largest entry first, so tiny entries (3e-320,1e-320) do not underflow to 0
   const m = Math.max(...pref);
   if (!(m > 0)) throw new ExtraInputError(`${what} is all zero`);
   const scaled = pref.map((v) => v / m);
