@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { frontMetrics, pairedComparison, type FrontRow } from '../../src/bench/front.js';
@@ -83,4 +83,29 @@ describe('front benchmark', () => {
     expect(other.stderr).not.toMatch(/reusing/);
     expect(other.stdout).toMatch(/\| ls-sweep \| 5 \|/);
   });
+});
+
+describe('published-size benchmark script', () => {
+  it('trains, fits NURBS and its Bézier twin, and prints rows that are the profiles\' own numbers; --runs summarizes the same runs', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'extra-bench-published-'));
+    const args = ['scripts/bench.js', 'published', '--dataset', 'multi-mnist', '--seeds', '1', '--epochs', '1', '--curves', 'nurbs,bezier', '--points', '5', '--train-size', '256', '--val-size', '64', '--test-size', '64', '--out', out];
+    const env = { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' };
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = (s: string) => s.split('\n').filter((l) => /^\| 0 \| (nurbs|bezier) \|/.test(l));
+    expect(rows(r.stdout)).toHaveLength(2);
+    const run = path.join(out, 'multi-mnist-s0');
+    for (const [kind, file] of [['nurbs', path.join(run, 'profile.json')], ['bezier', path.join(run, 'bezier', 'profile.json')]]) {
+      const p = JSON.parse(readFileSync(file, 'utf8'));
+      const cells = rows(r.stdout).find((l) => l.startsWith(`| 0 | ${kind} |`))!.split('|').map((c) => c.trim());
+      expect(cells[7]).toBe(`${p.hypervolume.testLoss.curve.toFixed(4)} / ${p.hypervolume.testLoss.endpoints.toFixed(4)}`);
+      // tiny runs sit beyond the loss reference (HV 0); the error HV is not 0, so it checks the columns too
+      expect(cells[8]).toBe(`${p.hypervolume.testError.curve.toFixed(4)} / ${p.hypervolume.testError.endpoints.toFixed(4)}`);
+      expect(cells[10]).toBe(`${p.nonDominatedTestLoss.length}/5`);
+    }
+    expect(r.stdout).toMatch(/nurbs − bezier, paired over 1 seed\(s\): test-loss HV [+−]\d/);
+    const again = spawnSync(process.execPath, ['scripts/bench.js', 'published', '--runs', run, '--curves', 'nurbs,bezier'], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(again.status, again.stderr).toBe(0);
+    expect(rows(again.stdout)).toEqual(rows(r.stdout));
+  }, 400_000);
 });

@@ -1,0 +1,133 @@
+// The published size (issue #21 §1): per data set and seed, two LS endpoints (0.9,0.1) and (0.1,0.9) at the
+// data set's default size (108k / 12k / 20k for multi-fashion and multi-fashion-mnist), Adam 1e-3, batch 256, the
+// COSMOS MultiStepLR milestones; a NURBS curve (and, with --curves nurbs,bezier, its Bézier twin between the same
+// endpoints) with as many epochs; a 21-point profile and the (0.5,0.5) query. Prints one row per seed and curve,
+// curve minus endpoints, and NURBS minus Bézier paired per seed.
+// Usage (after npm run build):
+//   npm run bench -- published [--dataset multi-fashion,multi-fashion-mnist] [--seeds 3] [--epochs 20]
+//                              [--curves nurbs,bezier] [--out runs/published] [--reuse] [--train-size N ...]
+//   npm run bench -- published --runs DIR,DIR,...   (summarize finished runs; nothing is trained)
+// Run directories are OUT/DATASET-sSEED; --reuse keeps every finished step (endpoints, curve, profile) of them.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, readProfile, query, profilePath, curveDirOf } from '../dist/app/index.js';
+import { machineInfo } from './machine.js';
+
+const { values: v } = parseArgs({
+  options: {
+    dataset: { type: 'string', default: 'multi-fashion,multi-fashion-mnist' },
+    seeds: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '20' },
+    milestones: { type: 'string', default: '20,40,80,90' },
+    curves: { type: 'string', default: 'nurbs' },
+    points: { type: 'string', default: '21' },
+    out: { type: 'string', default: 'runs/published' },
+    runs: { type: 'string' },
+    reuse: { type: 'boolean', default: false },
+    // smaller data than the data set's default (the published size), for a smoke test
+    'train-size': { type: 'string' },
+    'val-size': { type: 'string' },
+    'test-size': { type: 'string' },
+  },
+});
+const log = (s) => process.stderr.write(`[bench published] ${s}\n`);
+const curves = v.curves.split(',');
+const curveDirName = (kind) => (kind === 'nurbs' ? 'curve' : kind);
+const epochs = Number(v.epochs);
+const milestones = v.milestones.split(',').map(Number);
+const sizes = Object.fromEntries(['train', 'val', 'test'].filter((k) => v[`${k}-size`] !== undefined).map((k) => [`${k}Size`, Number(v[`${k}-size`])]));
+console.log(JSON.stringify(await machineInfo()));
+
+/** Train and fit what a run directory does not hold yet (all of it without --reuse). */
+async function make(dataset, seed) {
+  const run = path.join(v.out, `${dataset}-s${seed}`);
+  if (!v.reuse) rmSync(run, { recursive: true, force: true });
+  const prefs = ['0.9,0.1', '0.1,0.9'];
+  const trained = ['ls-0.9_0.1', 'ls-0.1_0.9'].every((id) => existsSync(path.join(run, 'endpoints', id, 'metrics.json')));
+  if (!trained) {
+    log(`${run}: endpoints`);
+    await trainEndpoints({ run, prefs, dataset: { name: dataset, seed, ...sizes }, epochs, batchSize: 256, lr: 1e-3, schedule: 'step', milestones, seed, resume: true });
+  }
+  for (const kind of curves) {
+    const curve = curveDirName(kind);
+    if (!existsSync(path.join(curveDirOf(run, curve), 'curve.json'))) {
+      log(`${run}: ${kind} curve`);
+      await fitRunCurve({ run, kind, curve, epochs, resume: true });
+    }
+    if (!existsSync(profilePath(run, curve))) await evaluateRunCurve({ run, curve, points: Number(v.points) });
+  }
+  return run;
+}
+
+const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+const pct = (x) => `${(100 * x).toFixed(2)} %`;
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const pm = (xs, d = 4) => `${mean(xs) >= 0 ? '+' : '−'}${Math.abs(mean(xs)).toFixed(d)} ± ${sd(xs).toFixed(d)}`;
+
+/** One run's numbers for one curve: endpoints, profile, query, learned weights, wall times. */
+async function summarize(run, kind) {
+  const curve = curveDirName(kind);
+  const info = readJson(path.join(run, 'run.json'));
+  const p = await readProfile(run, curve);
+  const c = readJson(path.join(curveDirOf(run, curve), 'curve.json'));
+  const ends = p.endpoints.map((id) => readJson(path.join(run, 'endpoints', id, 'metrics.json')));
+  const q = await query({ run, pref: '0.5,0.5', curve });
+  const accs = (m) => p.taskNames.map((n) => pct(m[n].accuracy)).join(' / ');
+  const at = (t) => p.points.reduce((b, x) => (Math.abs(x.t - t) < Math.abs(b.t - t) ? x : b));
+  return {
+    dataset: info.dataset.name,
+    seed: info.seed,
+    kind,
+    endpoints: ends.map((e) => accs(e.test)),
+    mid: at(0.5).test.map((m) => pct(m.accuracy)).join(' / '),
+    query: `t = ${q.t.toFixed(4)}: ${accs(q.predicted)}`,
+    hv: p.hypervolume.testLoss.curve,
+    hvEnds: p.hypervolume.testLoss.endpoints,
+    ehv: p.hypervolume.testError.curve,
+    ehvEnds: p.hypervolume.testError.endpoints,
+    cheb: Math.min(...p.points.map((x) => Math.max(...x.test.map((m) => 0.5 * m.loss)))),
+    nd: `${p.nonDominatedTestLoss.length}/${p.points.length}`,
+    best: p.taskNames.map((_, k) => pct(Math.max(...p.points.map((x) => x.test[k].accuracy)))).join(' / '),
+    weights: c.geometry.kind === 'nurbs' ? c.geometry.weights.map((w) => w.toFixed(2)).join(', ') : '—',
+    trainS: Math.max(...ends.map((e) => e.seconds)),
+    fitS: c.seconds,
+    evalS: p.seconds,
+  };
+}
+
+const runs = v.runs
+  ? v.runs.split(',')
+  : await (async () => {
+      const made = [];
+      for (const dataset of v.dataset.split(',')) for (let s = 0; s < Number(v.seeds); s++) made.push(await make(dataset, s));
+      return made;
+    })();
+const rows = [];
+for (const run of runs) for (const kind of curves) if (existsSync(profilePath(run, curveDirName(kind)))) rows.push(await summarize(run, kind));
+
+for (const dataset of [...new Set(rows.map((r) => r.dataset))]) {
+  const here = rows.filter((r) => r.dataset === dataset);
+  console.log(`\n### ${dataset}\n`);
+  console.log('| seed | curve | endpoint (0.9,0.1) test acc | endpoint (0.1,0.9) test acc | t = 0.5 | query (0.5,0.5) | test-loss HV curve / endpoints (ref 2,2) | test-error HV curve / endpoints | best Chebyshev (0.5,0.5) | non-dominated | best acc along the curve | learned ω | train / fit / eval (s) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of here) {
+    console.log(`| ${r.seed} | ${r.kind} | ${r.endpoints[0]} | ${r.endpoints[1]} | ${r.mid} | ${r.query} | ${r.hv.toFixed(4)} / ${r.hvEnds.toFixed(4)} | ${r.ehv.toFixed(4)} / ${r.ehvEnds.toFixed(4)} | ${r.cheb.toFixed(4)} | ${r.nd} | ${r.best} | ${r.weights} | ${r.trainS.toFixed(0)} / ${r.fitS.toFixed(0)} / ${r.evalS.toFixed(0)} |`);
+  }
+  for (const kind of curves) {
+    const k = here.filter((r) => r.kind === kind);
+    if (k.length === 0) continue;
+    const d = k.map((r) => r.hv - r.hvEnds);
+    const de = k.map((r) => r.ehv - r.ehvEnds);
+    console.log(`\n${kind} − its endpoints over ${k.length} seed(s): test-loss HV ${pm(d)} (${d.filter((x) => x > 0).length}/${k.length} better), test-error HV ${pm(de)} (${de.filter((x) => x > 0).length}/${k.length})`);
+  }
+  if (curves.includes('nurbs') && curves.includes('bezier')) {
+    const pairs = here.filter((r) => r.kind === 'nurbs').map((n) => [n, here.find((b) => b.kind === 'bezier' && b.seed === n.seed)]).filter(([, b]) => b);
+    if (pairs.length > 0) {
+      const dh = pairs.map(([n, b]) => n.hv - b.hv);
+      const dc = pairs.map(([n, b]) => n.cheb - b.cheb);
+      console.log(`nurbs − bezier, paired over ${pairs.length} seed(s): test-loss HV ${pm(dh)} (${dh.filter((x) => x > 0).length}/${pairs.length} NURBS better), Chebyshev ${pm(dc)} (${dc.filter((x) => x < 0).length}/${pairs.length} NURBS better)`);
+    }
+  }
+}
