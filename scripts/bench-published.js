@@ -7,10 +7,12 @@
 //   npm run bench -- published [--dataset multi-fashion,multi-fashion-mnist] [--seeds 3] [--epochs 20]
 //                              [--curves nurbs,bezier] [--out runs/published] [--reuse] [--train-size N ...]
 //   npm run bench -- published --runs DIR,DIR,...   (summarize finished runs; nothing is trained)
+//   --png DIR: one test-loss front figure per data set
 // Run directories are OUT/DATASET-sSEED; --reuse keeps every finished step (endpoints, curve, profile) of them.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { renderFigurePngs, plotlyFile } from '../dist/report/index.js';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, readProfile, query, profilePath, curveDirOf } from '../dist/app/index.js';
 import { machineInfo } from './machine.js';
 
@@ -25,6 +27,8 @@ const { values: v } = parseArgs({
     out: { type: 'string', default: 'runs/published' },
     runs: { type: 'string' },
     reuse: { type: 'boolean', default: false },
+    // a test-loss front figure per data set (every seed; NURBS solid, Bézier dashed), drawn by Chromium
+    png: { type: 'string' },
     // smaller data than the data set's default (the published size), for a smoke test
     'train-size': { type: 'string' },
     'val-size': { type: 'string' },
@@ -91,6 +95,9 @@ async function summarize(run, kind) {
     nd: `${p.nonDominatedTestLoss.length}/${p.points.length}`,
     best: p.taskNames.map((_, k) => pct(Math.max(...p.points.map((x) => x.test[k].accuracy)))).join(' / '),
     weights: c.geometry.kind === 'nurbs' ? c.geometry.weights.map((w) => w.toFixed(2)).join(', ') : '—',
+    losses: p.points.map((x) => x.test.map((m) => m.loss)),
+    endpointLosses: ends.map((e) => p.taskNames.map((n) => e.test[n].loss)),
+    taskNames: p.taskNames,
     trainS: Math.max(...ends.map((e) => e.seconds)),
     fitS: c.seconds,
     evalS: p.seconds,
@@ -129,5 +136,24 @@ for (const dataset of [...new Set(rows.map((r) => r.dataset))]) {
       const dc = pairs.map(([n, b]) => n.cheb - b.cheb);
       console.log(`nurbs − bezier, paired over ${pairs.length} seed(s): test-loss HV ${pm(dh)} (${dh.filter((x) => x > 0).length}/${pairs.length} NURBS better), Chebyshev ${pm(dc)} (${dc.filter((x) => x < 0).length}/${pairs.length} NURBS better)`);
     }
+  }
+}
+
+if (v.png) {
+  mkdirSync(v.png, { recursive: true });
+  for (const dataset of [...new Set(rows.map((r) => r.dataset))]) {
+    const here = rows.filter((r) => r.dataset === dataset);
+    const colour = (seed) => ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'][seed % 5];
+    const data = here.flatMap((r) => [
+      { type: 'scatter', mode: 'lines', name: `seed ${r.seed} ${r.kind} (HV ${r.hv.toFixed(3)})`, x: r.losses.map((l) => l[0]), y: r.losses.map((l) => l[1]), line: { color: colour(r.seed), dash: r.kind === 'nurbs' ? 'solid' : 'dash' } },
+      ...(r.kind === curves[0] ? [{ type: 'scatter', mode: 'markers', name: `seed ${r.seed} endpoints (HV ${r.hvEnds.toFixed(3)})`, x: r.endpointLosses.map((l) => l[0]), y: r.endpointLosses.map((l) => l[1]), marker: { size: 11, symbol: 'square', color: colour(r.seed) } }] : []),
+    ]);
+    const id = `published-${dataset}`;
+    const layout = { title: { text: `${dataset} at its published size: test-loss fronts (${epochs}-epoch endpoints and curves)` }, xaxis: { title: { text: `${here[0].taskNames[0]} test loss` } }, yaxis: { title: { text: `${here[0].taskNames[1]} test loss` } }, width: 900, height: 600 };
+    const html = path.join(v.png, `${id}.html`);
+    writeFileSync(html, `<!doctype html><html><head><script src="file://${plotlyFile()}"></script></head><body><div id="fig-${id}" style="width:900px;height:600px"></div><script>Plotly.newPlot('fig-${id}', ${JSON.stringify(data)}, ${JSON.stringify(layout)}).then(() => { window.__extraDrawn = true; });</script></body></html>`);
+    const r = await renderFigurePngs(html, [id], v.png);
+    rmSync(html, { force: true });
+    console.log(r.files.length ? `\nfigure: ${r.files.join(', ')}` : `\nno figure: ${r.skipped}`);
   }
 }
