@@ -11,9 +11,12 @@
 // Run directories are OUT/DATASET-sSEED; --reuse keeps every finished step (endpoints, curve, profile) of them.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { renderFigurePngs, plotlyFile } from '../dist/report/index.js';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, readProfile, query, profilePath, curveDirOf } from '../dist/app/index.js';
+import { readJsonWith } from '../dist/io/json-file.js';
+import { runInfoSchema, metricsSchema } from '../dist/run/schema.js';
+import { curveFileSchema } from '../dist/curves/store.js';
 import { machineInfo } from './machine.js';
 
 const { values: v } = parseArgs({
@@ -64,7 +67,6 @@ async function make(dataset, seed) {
   return run;
 }
 
-const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
 const pct = (x) => `${(100 * x).toFixed(2)} %`;
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
@@ -73,10 +75,10 @@ const pm = (xs, d = 4) => `${mean(xs) >= 0 ? '+' : '−'}${Math.abs(mean(xs)).to
 /** One run's numbers for one curve: endpoints, profile, query, learned weights, wall times. */
 async function summarize(run, kind) {
   const curve = curveDirName(kind);
-  const info = readJson(path.join(run, 'run.json'));
+  const info = await readJsonWith(runInfoSchema, path.join(run, 'run.json'));
   const p = await readProfile(run, curve);
-  const c = readJson(path.join(curveDirOf(run, curve), 'curve.json'));
-  const ends = p.endpoints.map((id) => readJson(path.join(run, 'endpoints', id, 'metrics.json')));
+  const c = await readJsonWith(curveFileSchema, path.join(curveDirOf(run, curve), 'curve.json'));
+  const ends = await Promise.all(p.endpoints.map((id) => readJsonWith(metricsSchema, path.join(run, 'endpoints', id, 'metrics.json'))));
   const q = await query({ run, pref: '0.5,0.5', curve });
   const accs = (m) => p.taskNames.map((n) => pct(m[n].accuracy)).join(' / ');
   const at = (t) => p.points.reduce((b, x) => (Math.abs(x.t - t) < Math.abs(b.t - t) ? x : b));
