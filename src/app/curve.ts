@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { makeGeometry, fitCurve, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
+import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -10,6 +10,7 @@ import type { EndpointInfo } from '../run/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { withLock } from '../util/lock.js';
+import { assertFootprintFits } from '../models/footprint.js';
 import { describeStatistics } from '../train/index.js';
 import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, silent, useBackend, type Log, type OpenedRun } from './run.js';
 
@@ -128,6 +129,8 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   if ((req.weightLr !== undefined || req.weightInit !== undefined) && !geometry.trainWeights) throw new ExtraInputError(`--weight-lr and --weight-init are for curves with trained weights (nurbs), not ${kind}`);
   if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);
   const run = await openRun(a.run, 'a curve needs trained endpoints');
+  // every control point is a full parameter set; each sampled t runs the whole batch unless it is split
+  if (run.model.footprint) assertFootprintFits(run.model.footprint, a.splitBatch ? a.batchSize : a.batchSize * a.samples, geometry.nControls);
   const groupFile = await readGrouping(a.run);
   if (req.ungrouped && !groupFile) throw new ExtraInputError(`--ungrouped is for a grouped run; ${a.run} has no grouping.json (its curves already train on the tasks)`);
   const sides: [number[], number[]] | undefined = groupFile ? [groupFile.groups.members[groupFile.roles.endpoints[0]], groupFile.groups.members[groupFile.roles.endpoints[1]]] : undefined;
@@ -144,8 +147,8 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   const dir = curveDirOf(a.run, a.curve);
   // one writer per curve: a second fit (or eval) of the same curve is refused while this one runs
   return withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
+    // the current curve (if any) stays in place and valid until saveCurve swaps in the new one
     await fsp.mkdir(dir, { recursive: true });
-    if (!a.resume) await fsp.rm(path.join(dir, 'curve.json'), { force: true });
     const t0 = performance.now();
     const evalTs = a.evalPoints > 0 ? Array.from({ length: a.evalPoints }, (_, i) => (a.evalPoints === 1 ? 0.5 : i / (a.evalPoints - 1))) : [];
     const res = await fitCurve(
@@ -249,6 +252,7 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
     kind: c.file.geometry.kind,
     endpoints: c.file.endpoints,
     orientation: c.file.orientation,
+    curveFingerprint: c.fingerprint,
     seconds: (performance.now() - t0) / 1000,
     ...prof,
     ...(run.model.statistics.length ? { batchNorm: describeStatistics(run.model, ds.train) ?? '' } : {}),
@@ -260,14 +264,24 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
   return stored;
 }
 
-/** A curve's stored profile, validated. */
+/**
+ * A curve's stored profile, validated, and refused when it measured another curve than the one now
+ * fitted (a re-fit since its `curve eval`): answers from it would describe a model nobody can export.
+ */
 export async function readProfile(runDir: string, curve = 'curve'): Promise<StoredProfile> {
   const file = profilePath(runDir, curve);
+  const evalHint = `'extra curve eval --run ${runDir}${curve === 'curve' ? '' : ` --curve ${curve}`}'`;
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch {
-    throw new ExtraInputError(`no profile at ${file}; run 'extra curve eval --run ${runDir}${curve === 'curve' ? '' : ` --curve ${curve}`}' first`);
+    throw new ExtraInputError(`no profile at ${file}; run ${evalHint} first`);
   }
-  return parseJsonWith(profileFileSchema, text, file, `; re-run 'extra curve eval --run ${runDir}'`) as StoredProfile;
+  const profile = parseJsonWith(profileFileSchema, text, file, `; re-run ${evalHint}`) as StoredProfile;
+  const current = await curveFingerprint(curveDirOf(runDir, curve), runDir);
+  if (profile.curveFingerprint !== current) {
+    const why = profile.curveFingerprint === undefined ? 'does not say which curve it measured (written by an older extra)' : `measured another curve than the one in ${curveDirOf(runDir, curve)} (re-fitted since)`;
+    throw new ExtraInputError(`${file} ${why}; run ${evalHint} to profile the current curve`);
+  }
+  return profile;
 }

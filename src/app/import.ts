@@ -9,7 +9,7 @@ import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayer
 import { normalizePreference, parsePreference } from '../objectives/index.js';
 import { endpointsDir, readRun, runFile, type RunInfo } from '../run/index.js';
 import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, fitText, type TaskMetrics } from '../train/index.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type CreateRunRequest, type Log } from './run.js';
 
 /** One endpoint trained elsewhere: a tfjs model directory or a PyTorch-layout safetensors file. */
@@ -109,14 +109,17 @@ export async function importEndpoints(req: ImportRequest, log: Log = silent): Pr
   // an existing run keeps its data set and model (checked against `create` when given); a new one needs them
   const existing = await readRun(req.run);
   if (!existing && !req.create) throw new ExtraInputError(`import: ${req.run} has no run.json; say the data set and model (--dataset, --arch or --model-json) to create it`);
-  const info = existing && !req.create ? existing : (await createOrOpenRun({ ...req.create!, run: req.run, prefs: [], quiet: true }, backend)).info;
-  try {
-    return await importInto(req, info, backend, log);
-  } catch (e) {
-    // a run this import created is removed again when nothing could be imported into it
-    if (!existing && !(await fsp.readdir(endpointsDir(req.run)).catch(() => [])).length) await fsp.rm(runFile(req.run), { force: true });
-    throw e;
-  }
+  // a run directory this import creates is removed again when the import fails
+  return removeCreatedOnFailure(req.run, async () => {
+    const info = existing && !req.create ? existing : (await createOrOpenRun({ ...req.create!, run: req.run, prefs: [], quiet: true }, backend)).info;
+    try {
+      return await importInto(req, info, backend, log);
+    } catch (e) {
+      // in a directory that was there before: the run.json this import wrote goes, when nothing was imported
+      if (!existing && !(await fsp.readdir(endpointsDir(req.run)).catch(() => [])).length) await fsp.rm(runFile(req.run), { force: true });
+      throw e;
+    }
+  });
 }
 
 async function importInto(req: ImportRequest, info: RunInfo, backend: string, log: Log): Promise<{ endpoints: ImportedSummary[] }> {

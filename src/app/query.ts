@@ -1,3 +1,4 @@
+import { removeCreatedOnFailure } from '../util/fs.js';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
@@ -138,6 +139,11 @@ export const exportFormats: readonly ExportFormat[] = ['tfjs', 'safetensors'];
 export async function exportAt(run: OpenedRun, curveName: string, t: number, format: ExportFormat, out: string, meta: Record<string, unknown> = {}): Promise<string[]> {
   if (!(t >= 0 && t <= 1)) throw new ExtraInputError(`t must be in [0, 1], got ${t}`);
   if (!exportFormats.includes(format)) throw new ExtraInputError(`format must be tfjs or safetensors, got '${String(format)}'`);
+  // an output directory this export creates is removed again when it fails
+  return removeCreatedOnFailure(out, () => writeExport(run, curveName, t, format, out, meta));
+}
+
+async function writeExport(run: OpenedRun, curveName: string, t: number, format: ExportFormat, out: string, meta: Record<string, unknown>): Promise<string[]> {
   const c = await openCurve(run, curveName);
   // BatchNormalization statistics of C(t) are recomputed on training rows and exported with it
   const train = run.model.statistics.length ? (await loadRunDataset(run.info, true)).train : undefined;

@@ -29,6 +29,23 @@ function attachNegativeValues(argv: string[], options: OptionSpec): string[] {
 }
 
 /**
+ * The first flag that takes one value but was given twice (parseArgs silently keeps the last one, so
+ * `export --t 0.1 --t 0.9` would export a point the user may not have meant). Flags declared
+ * `multiple` (train --pref) and repeated booleans are fine.
+ */
+function repeatedSingleFlag(tokens: ReadonlyArray<{ kind: string; name?: string }>, options: OptionSpec): string | null {
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
+    if (!o || o.type !== 'string' || o.multiple) continue;
+    if (seen.has(t.name)) return t.name;
+    seen.add(t.name);
+  }
+  return null;
+}
+
+/**
  * Strict flag parsing on node:util's parseArgs: unknown flags and missing values become one-line
  * ExtraInputErrors (exit 2) that name the flag.
  */
@@ -38,9 +55,12 @@ export function parseFlags(
   options: OptionSpec,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
-    const r = parseArgs({ args: attachNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    const r = parseArgs({ args: attachNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true, tokens: true });
+    const twice = repeatedSingleFlag(r.tokens, options);
+    if (twice) throw new ExtraInputError(`${command}: --${twice} given more than once (it takes one value)`);
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
+    if (e instanceof ExtraInputError) throw e;
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
     throw new ExtraInputError(`${command}: ${msg}`);
   }

@@ -21,5 +21,5 @@ export { profileCurve, profileCurveInWorkers, summarizeProfile, lossReference, e
 export type { CurveProfile, ProfilePoint, StoredProfile } from './profile.js';
 export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods, interpolatedOptimum, criterionOnSweep } from './query.js';
 export type { QueryMethod, QueryAnswer, LossScale } from './query.js';
-export { saveCurve, loadCurve } from './store.js';
+export { saveCurve, loadCurve, curveFingerprint } from './store.js';
 export type { CurveFile, LoadedCurve } from './store.js';

@@ -46,6 +46,8 @@ export interface StoredProfile extends CurveProfile {
   kind: string;
   endpoints: [string, string];
   orientation: CurveOrientation;
+  /** curveFingerprint of the curve this profile measured (readProfile refuses it once the curve changed) */
+  curveFingerprint?: string;
   seconds: number;
   /** how BatchNormalization statistics were obtained at each t (models with BatchNormalization) */
   batchNorm?: string;
@@ -71,6 +73,7 @@ export const profileFileSchema = z
     spearmanValLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
     spearmanTestLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
     orientation: z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() }),
+    curveFingerprint: z.string().optional(),
     seconds: finite,
     /** how BatchNormalization statistics were obtained (models with BatchNormalization only) */
     batchNorm: z.string().optional(),

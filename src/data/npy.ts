@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseNpy, type NpyArray } from 'npyjs';
 import { z } from 'zod';
 import { ExtraInputError, FileFormatError } from '../errors.js';
+import { readJsonWith } from '../io/json-file.js';
 import { makeRng, permutation, deriveSeed } from '../util/rng.js';
 import type { DatasetEntry, DatasetOptions, Labels, MultiTaskDataset, Split } from './types.js';
 
@@ -28,6 +29,48 @@ interface Arrays {
   files: string[];
 }
 
+/** Item sizes of the dtypes the arrays may have (NumPy's `descr` without its byte-order character). */
+const ITEM_BYTES: Record<string, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+const DTYPE_NAMES: Record<string, string> = { c8: 'complex64', c16: 'complex128', O: 'object', U: 'unicode string', S: 'byte string', V: 'void/structured', M: 'datetime', m: 'timedelta' };
+
+/**
+ * The .npy layout (NumPy's format spec: magic, version, header length, a Python dict literal with
+ * descr / fortran_order / shape, then the data) checked before npyjs parses it: npyjs' own errors on a
+ * truncated header, an unsupported dtype or a shape that disagrees with the data are misleading
+ * ("Invalid typed array length"), so each of those is named here.
+ */
+function checkNpyLayout(bytes: Buffer, file: string): void {
+  const bad = (why: string): never => {
+    throw new FileFormatError(`${file} is not a valid .npy file (${why})`);
+  };
+  if (bytes.length < 10 || bytes[0] !== 0x93 || bytes.subarray(1, 6).toString('latin1') !== 'NUMPY') bad('no \\x93NUMPY magic at its start');
+  const major = bytes[6];
+  if (major < 1 || major > 3) bad(`format version ${major} is unknown`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) bad(`the header is truncated (the file has ${bytes.length} bytes)`);
+  const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  const dataStart = 8 + lenBytes + headerLen;
+  if (dataStart > bytes.length) bad(`the header is truncated: it declares ${headerLen} bytes, the file ends after ${bytes.length - 8 - lenBytes}`);
+  const header = bytes.subarray(8 + lenBytes, dataStart).toString(major === 3 ? 'utf8' : 'latin1');
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || shapeText === undefined) bad(`its header has no descr or shape: ${JSON.stringify(header.trim().slice(0, 80))}`);
+  const order = descr![0];
+  const code = /^[<>|=]/.test(descr!) ? descr!.slice(1) : descr!;
+  if (!(code in ITEM_BYTES)) {
+    const kind = DTYPE_NAMES[code] ?? DTYPE_NAMES[code.replace(/\d+$/, '')];
+    bad(`dtype '${descr}'${kind ? ` (${kind})` : ''} is not supported; inputs are uint8 or float, labels integers or floats`);
+  }
+  if (order === '>' && ITEM_BYTES[code] > 1) bad(`dtype '${descr}' is big-endian; save it with .astype('<${code}')`);
+  const dims = shapeText!.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  if (!dims.every((d) => /^\d+$/.test(d))) bad(`its shape (${shapeText}) is not a tuple of sizes`);
+  const shape = dims.map(Number);
+  const need = shape.reduce((a, b) => a * b, 1) * ITEM_BYTES[code];
+  const have = bytes.length - dataStart;
+  if (have < need) bad(`its data ends after ${have} bytes, the header's shape [${shape.join(',')}] of ${descr} needs ${need} (truncated)`);
+  if (have > need) bad(`it holds ${have} bytes of data, but the header's shape [${shape.join(',')}] of ${descr} declares ${need} (header and data disagree)`);
+}
+
 async function readNpy(file: string): Promise<{ arr: NpyArray; bytes: Buffer }> {
   let bytes: Buffer;
   try {
@@ -36,6 +79,7 @@ async function readNpy(file: string): Promise<{ arr: NpyArray; bytes: Buffer }> 
     const code = (e as NodeJS.ErrnoException).code;
     throw new ExtraInputError(code === 'ENOENT' ? `missing data file ${file}` : code === 'EISDIR' ? `${file} is a directory, not a .npy file` : `cannot read ${file} (${code ?? 'error'})`);
   }
+  checkNpyLayout(bytes, file);
   try {
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const arr = parseNpy(ab);
@@ -179,9 +223,9 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
       }
     });
   }
-  const fromTasksFile = (await exists(path.join(dir, 'tasks.json'))) ? tasksSchema.safeParse(JSON.parse(await fsp.readFile(path.join(dir, 'tasks.json'), 'utf8').catch(() => 'null'))) : null;
-  if (fromTasksFile && !fromTasksFile.success) throw new FileFormatError(`${path.join(dir, 'tasks.json')} must be a list of task names`);
-  const names = fromTasksFile?.data ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
+  const tasksFile = path.join(dir, 'tasks.json');
+  const fromTasksFile = (await exists(tasksFile)) ? await readJsonWith(tasksSchema, tasksFile, ' (a JSON list of task names, one per label file)') : null;
+  const names = fromTasksFile ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
   if (names.length !== K) throw new FileFormatError(`${path.join(dir, 'tasks.json')} names ${names.length} tasks, the labels have ${K}`);
   const seed = opts.seed ?? 0;
   let train = read.train.split;

@@ -5,6 +5,7 @@ import { mlpArch } from './mlp.js';
 import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, ParamSpec } from './types.js';
 import { trunkForward, trunkParamSpecs, trunkShapes } from './sequential.js';
 import { checkGraphSpec, graphModel } from './graph/index.js';
+import { footprintOf, footprintProblem } from './footprint.js';
 
 /** The arch name of a user's own layer graph (`--model-json`): its spec carries the graph itself. */
 export const GRAPH_ARCH = 'graph';
@@ -46,9 +47,15 @@ export function buildModel(spec: ModelSpec): FunctionalModel {
   const shapes = trunkShapes(layers, spec.inputShape);
   const features = shapes[shapes.length - 1].reduce((a, b) => a * b, 1);
   const nTrunk = trunk.length;
+  const params = [...trunk, ...headParams(spec, features)];
+  // sizes from the shapes alone, before anything is allocated
+  const footprint = footprintOf(params, [...shapes, ...spec.numClasses.map((c) => [c])]);
+  const tooBig = footprintProblem(footprint);
+  if (tooBig) throw new ExtraInputError(`${spec.arch}: ${tooBig}`);
   return {
     spec,
-    params: [...trunk, ...headParams(spec, features)],
+    params,
+    footprint,
     statistics: [],
     // a task with one "class" is a regression (real-valued targets): one linear output, squared error
     losses: spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce')),
@@ -65,7 +72,14 @@ export function checkModelSpec(spec: ModelSpec): string | null {
   const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
   if (!arch) return `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')}, or your own with --model-json)`;
   if (spec.graph || spec.losses) return `${spec.arch} takes no layer graph or losses`;
-  return arch.checkSpec(spec);
+  const bad = arch.checkSpec(spec);
+  if (bad) return bad;
+  try {
+    buildModel(spec); // shapes and sizes (nothing is allocated)
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return null;
 }
 
 /** The spec of an architecture for a data set's input shape and classes, checked. */
@@ -75,6 +89,6 @@ export function defaultModelSpec(arch: string, inputShape: number[], numClasses:
   const spec = a.spec(inputShape, numClasses, taskNames, options);
   const bad = a.checkSpec(spec);
   if (bad) throw new ExtraInputError(bad);
-  trunkShapes(a.trunk(spec), spec.inputShape); // an input too small for the trunk is refused here
+  buildModel(spec); // an input too small for the trunk, or a model too large for memory, is refused here
   return spec;
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrunkLayer } from './sequential.js';
 import type { GraphSpec } from './graph/topology.js';
 import type { StatisticSpec, TaskLoss } from './graph/compile.js';
+import type { ModelFootprint } from './footprint.js';
 
 /** How a parameter tensor is initialised (fan-in/fan-out from the layout). */
 export type InitKind = 'glorot-uniform' | 'he-uniform' | 'zeros' | 'ones';
@@ -65,6 +66,8 @@ export interface FunctionalModel {
   params: ParamSpec[];
   /** BatchNormalization statistics (empty for a model without): recomputed for every point, never trained */
   statistics: StatisticSpec[];
+  /** its size in memory, from the shapes (checked before anything is allocated) */
+  footprint?: ModelFootprint;
   /** one per task: softmax cross-entropy (integer labels) or sigmoid binary cross-entropy (0/1 labels) */
   losses: TaskLoss[];
   /** logits per task; BatchNormalization uses `statistics` when given, else the batch's own (training) */

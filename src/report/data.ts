@@ -5,7 +5,8 @@ import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../r
 import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { parseJsonWith } from '../io/json-file.js';
-import { profileFileSchema } from '../curves/index.js';
+import { readProfile } from '../app/curve.js';
+import { exists } from '../util/fs.js';
 import { z } from 'zod';
 import { surfaceProfileSchema } from '../surfaces/index.js';
 import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
@@ -56,14 +57,9 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
     if (d.startsWith('curve-')) candidates.push([d, path.join(runDir, d, 'profile.json'), path.join(runDir, d)]);
   }
   for (const [name, file, dir] of candidates) {
-    let text: string;
-    try {
-      text = await fsp.readFile(file, 'utf8');
-    } catch {
-      continue; // no profile for this curve
-    }
-    // a profile that is there but malformed is an error, not a curve to leave out silently
-    const profile = parseJsonWith(profileFileSchema, text, file) as StoredProfile;
+    if (!(await exists(file))) continue; // no profile for this curve
+    // a profile that is there but malformed, or that measured another curve, is an error, not a curve to leave out silently
+    const profile = await readProfile(runDir, name);
     curves.push({ name, profile, log: await readJsonl(path.join(dir, 'train.jsonl')) });
   }
   if (curves.length === 0) {

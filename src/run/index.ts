@@ -67,7 +67,16 @@ export async function requireRun(dir: string, what: string): Promise<RunInfo> {
   return info;
 }
 
+/**
+ * Write run.json, checked first against the very schema readRun applies: a run the tool writes is
+ * one its own commands can reopen (a mismatch is a bug of ours, caught here before anything is kept).
+ */
 export async function writeRun(dir: string, info: RunInfo): Promise<void> {
+  const checked = runInfoSchema.safeParse(JSON.parse(JSON.stringify(info)));
+  if (!checked.success) {
+    const i = checked.error.issues[0];
+    throw new Error(`run.json about to be written would not reopen: ${i.path.join('.')}: ${i.message}`);
+  }
   await writeJsonAtomic(runFile(dir), info);
 }
 

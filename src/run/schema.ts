@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
 import { checkModelSpec } from '../models/registry.js';
-import { graphSpecSchema } from '../models/graph/index.js';
+import { graphSpecSchema, taskLossKinds } from '../models/graph/index.js';
 
 /** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
 /** A model spec: the common fields, then the architecture's own check (src/models/registry.ts). */
@@ -14,7 +14,8 @@ const modelSpecSchema = z
     numClasses: z.array(positiveInt).min(1),
     taskNames: z.array(z.string()).min(1),
     graph: graphSpecSchema.optional(),
-    losses: z.array(z.enum(['ce', 'bce'])).optional(),
+    // every loss a model can have (the same list the compile step accepts), so what train writes reopens
+    losses: z.array(z.enum(taskLossKinds)).optional(),
   })
   .superRefine((spec, ctx) => {
     const bad = checkModelSpec(spec);

@@ -126,3 +126,27 @@ export async function exists(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** The outermost directory of `dir`'s path that does not exist yet (what `mkdir -p dir` would create), or null. */
+export async function firstMissingDir(dir: string): Promise<string | null> {
+  let missing: string | null = null;
+  for (let d = path.resolve(dir); !(await exists(d)); d = path.dirname(d)) {
+    missing = d;
+    if (path.dirname(d) === d) break;
+  }
+  return missing;
+}
+
+/**
+ * Run `fn`, which may create `dir`; when it fails, remove again what it created under a directory that
+ * did not exist before (nothing half-made is left behind). A directory that existed is left to `fn`.
+ */
+export async function removeCreatedOnFailure<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const created = await firstMissingDir(dir);
+  try {
+    return await fn();
+  } catch (e) {
+    if (created !== null) await fsp.rm(created, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}

@@ -3,10 +3,12 @@ import { ExtraInputError } from '../../errors.js';
 import type { ParamSpec } from '../types.js';
 import { activate, layerKinds, type GraphActivation, type LayerKind, type LayerWeight, type NormContext } from './kinds.js';
 import type { GraphLayer, GraphSpec } from './topology.js';
+import { footprintOf, footprintProblem, type ModelFootprint } from '../footprint.js';
 
 /** ce: softmax cross-entropy over classes; bce: sigmoid cross-entropy of one logit; mse: squared error of one real output */
-export type TaskLoss = 'ce' | 'bce' | 'mse';
-export const taskLossKinds: readonly TaskLoss[] = ['ce', 'bce', 'mse'];
+/** The loss kinds a task can have: the one list that the compile step, the flags and run.json's schema share. */
+export const taskLossKinds = ['ce', 'bce', 'mse'] as const;
+export type TaskLoss = (typeof taskLossKinds)[number];
 
 /** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
 export interface StatisticSpec {
@@ -40,6 +42,7 @@ export interface CompiledGraph {
   /** the final activation of each output (its loss is inferred from it) */
   outputActivations: GraphActivation[];
   outputUnits: number[];
+  footprint: ModelFootprint;
 }
 
 function fail(where: string, e: unknown): never {
@@ -109,13 +112,17 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
       }
     });
   });
+  // sizes are known now, before anything is allocated: a model that cannot be trained here stops here
+  const footprint = footprintOf([...params, ...statistics], [inputShape, ...nodes.map((n) => n.outShape)]);
+  const tooBig = footprintProblem(footprint);
+  if (tooBig) fail(where, new Error(tooBig));
   const outputActivations = outputs.map((o) => nodes[o].kind.activation?.(nodes[o].config) ?? 'linear');
   const outputUnits = outputs.map((o, k) => {
     const s = nodes[o].outShape;
     if (s.length !== 1) fail(where, new Error(`output ${k} ('${nodes[o].layer.name}') has shape [${s.join(',')}]; a task output must be flat`));
     return s[0];
   });
-  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits };
+  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits, footprint };
 }
 
 /**

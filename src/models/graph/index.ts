@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError } from '../../errors.js';
 import type { FunctionalModel, ModelSpec } from '../types.js';
-import { compileGraph, graphForward, inferredLoss, taskLossKinds, type CompiledGraph, type TaskLoss } from './compile.js';
+import { compileGraph, graphForward, graphTfjsModel, inferredLoss, taskLossKinds, type CompiledGraph, type TaskLoss } from './compile.js';
 import { parseTopology, type GraphSpec } from './topology.js';
 
 export { parseTopology, graphSpecSchema, type GraphSpec, type GraphLayer, type ParsedTopology } from './topology.js';
@@ -83,7 +83,37 @@ export function graphModelSpec(
   const spec: ModelSpec = { arch: 'graph', inputShape, numClasses: [...data.numClasses], taskNames: [...data.taskNames], graph, losses: chosen };
   const bad = checkGraphSpec(spec);
   if (bad) throw new ExtraInputError(`${where}: ${bad}`);
+  assertGraphRuns(spec, where);
   return spec;
+}
+
+/**
+ * Run the model once before any training: built as tfjs layers (the checkpoint format, so tfjs' own
+ * rules such as Flatten's input rank apply now and not at the first checkpoint) and one zero sample
+ * through the forward, in training and in inference mode. Only after the size check passed.
+ */
+function assertGraphRuns(spec: ModelSpec, where: string): void {
+  const g = compiledGraphOf(spec);
+  let built: tf.LayersModel | null = null;
+  try {
+    built = graphTfjsModel(g);
+  } catch (e) {
+    throw new ExtraInputError(`${where}: ${(e as Error).message.split('\n')[0]} (checkpoints are tfjs layers models)`);
+  } finally {
+    built?.dispose();
+  }
+  const model = graphModel(spec);
+  try {
+    tf.tidy(() => {
+      const params = model.params.map((p) => tf.zeros(p.shape));
+      const stats = model.statistics.map((st) => (st.name.endsWith('running_var') ? tf.ones(st.shape) : tf.zeros(st.shape)));
+      const x = tf.zeros([1, ...spec.inputShape]);
+      model.forward(params, x);
+      if (stats.length) model.forward(params, x, stats);
+    });
+  } catch (e) {
+    throw new ExtraInputError(`${where}: the model does not run on one input of shape [${spec.inputShape.join(',')}]: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** A graph spec's functional model: parameters, statistics, and the pure forward. */
@@ -95,6 +125,7 @@ export function graphModel(spec: ModelSpec): FunctionalModel {
     spec,
     params: g.params,
     statistics: g.statistics,
+    footprint: g.footprint,
     losses,
     forward: (params, x, statistics) => graphForward(g, params, x, statistics && statistics.length ? statistics : undefined, undefined, keepActivation),
     batchStatistics(params, x) {

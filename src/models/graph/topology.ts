@@ -56,10 +56,29 @@ function inboundNames(layer: string, nodes: unknown, where: string): string[] {
     if (!parsed.success) throw new ExtraInputError(`${where}: layer '${layer}' has a malformed inbound node`);
     parsed.data.forEach((r) => refs.push(r.slice(0, 3).map(String)));
   } else kerasHistories(node, refs);
-  return refs.map(([name, , tensor]) => {
+  return refs.map(([name, node, tensor]) => {
+    // every layer is applied once (shared layers are refused), so its only node is node 0
+    if (node !== undefined && node !== '0') throw new ExtraInputError(`${where}: layer '${layer}' reads node ${node} of '${name}', which has only node 0 (each layer is applied once)`);
     if (tensor !== undefined && tensor !== '0') throw new ExtraInputError(`${where}: layer '${layer}' reads output ${tensor} of '${name}' (multi-output layers are not supported)`);
     return name;
   });
+}
+
+/**
+ * A layer's `dtype`: extra computes in float32 and feeds float32 inputs, so any other dtype (or a
+ * dtype policy of another name, Keras 3's `{class_name: 'DTypePolicy', config: {name}}`) is refused.
+ */
+function checkDtype(layer: string, cfg: Record<string, unknown>, where: string): void {
+  for (const flag of ['sparse', 'ragged'] as const) {
+    if (cfg[flag] !== undefined && cfg[flag] !== null && cfg[flag] !== false) throw new ExtraInputError(`${where}: layer '${layer}': field ${flag} is ${JSON.stringify(cfg[flag])}; extra feeds dense float32 inputs (${flag}: false)`);
+  }
+  const d = cfg.dtype;
+  if (d === undefined || d === null) return;
+  const policyName = typeof d === 'object' && !Array.isArray(d) ? (d as { config?: { name?: unknown } }).config?.name : undefined;
+  const name = typeof d === 'string' ? d : policyName;
+  if (name !== 'float32') {
+    throw new ExtraInputError(`${where}: layer '${layer}': field dtype is ${JSON.stringify(d)}; extra computes in float32 (dtype "float32" or no dtype)`);
+  }
 }
 
 function shapeOf(cfg: Record<string, unknown>): number[] | null {
@@ -111,6 +130,7 @@ function parseSequential(config: unknown, where: string): ParsedTopology {
   layers.data.forEach((l, i) => {
     const name = typeof l.config.name === 'string' ? l.config.name : `layer_${i}`;
     inputShape ??= shapeOf(l.config);
+    checkDtype(name, l.config, where);
     if (l.class_name === 'InputLayer') return;
     checkClass(name, l.class_name, where);
     out.push({ name, class: l.class_name, config: l.config, inputs: [prev] });
@@ -136,6 +156,7 @@ function parseFunctional(config: unknown, where: string): ParsedTopology {
     const name = l.name ?? (typeof l.config.name === 'string' ? l.config.name : '');
     if (!name) throw new ExtraInputError(`${where}: a layer has no name`);
     if (byName.has(name)) throw new ExtraInputError(`${where}: two layers are named '${name}'`);
+    checkDtype(name, l.config, where);
     if (l.class_name === 'InputLayer') {
       if (name !== inputs[0]) throw new ExtraInputError(`${where}: input layer '${name}' is not the model's input`);
       inputShape = shapeOf(l.config);
