@@ -43,7 +43,8 @@ function checkNpyLayout(bytes: Buffer, file: string): void {
   const bad = (why: string): never => {
     throw new FileFormatError(`${file} is not a valid .npy file (${why})`);
   };
-  if (bytes.length < 10 || bytes[0] !== 0x93 || bytes.subarray(1, 6).toString('latin1') !== 'NUMPY') bad('no \\x93NUMPY magic at its start');
+  if (bytes.length < 6 || bytes[0] !== 0x93 || bytes.subarray(1, 6).toString('latin1') !== 'NUMPY') bad('no \\x93NUMPY magic at its start');
+  if (bytes.length < 8) bad(`the header is truncated (the file has ${bytes.length} bytes)`);
   const major = bytes[6];
   if (major < 1 || major > 3) bad(`format version ${major} is unknown`);
   const lenBytes = major === 1 ? 2 : 4;
@@ -95,7 +96,10 @@ async function exists(file: string): Promise<boolean> {
   return fsp.stat(file).then((s) => s.isFile()).catch(() => false);
 }
 
-const tasksSchema = z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'task names are letters, digits, _ . -')).min(1);
+const tasksSchema = z
+  .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'task names are letters, digits, _ . -'))
+  .min(1)
+  .refine((names) => new Set(names).size === names.length, 'the task names must differ');
 
 /** The y files of a split, with the task names their layout implies. */
 async function labelFiles(dir: string, split: SplitName): Promise<{ files: string[]; names: string[] | null } | null> {

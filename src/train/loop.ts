@@ -115,7 +115,10 @@ export async function runTrainingLoop<S>(
     tensors = trainable.init();
     opt = optimizerInit(cfg.optimizer, tensors);
     state = { epochsDone: 0, history: [], user: trainable.initialState(), recipe: recipeOf(cfg) };
+    // a fresh start: the previous training's log and checkpoint go, so a kill before this training's
+    // first checkpoint can never be resumed from the previous training's state
     await fsp.rm(cfg.logFile, { force: true });
+    await fsp.rm(cfg.checkpointFile, { force: true });
   }
   const resumedFromEpoch = state.epochsDone;
   const steps = batchesPerEpoch(split.n, cfg.batchSize);

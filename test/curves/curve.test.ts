@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, copyFileSync, renameSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   fitCurve,
   saveCurve,
   loadCurve,
+  curveFingerprint,
   preferenceToT,
   tGrid,
   type WeightCurve,
@@ -145,6 +146,45 @@ describe('curves in weight space', () => {
       const b = curvePoint(loaded.curve, loaded.trainable, t);
       a.forEach((x, j) => expect(maxDiff(x.dataSync(), b[j].dataSync())).toBeLessThan(1e-6));
     }
+  });
+});
+
+describe('curve store: a save is all-or-nothing', () => {
+  const names = model.params.map((p) => p.name);
+  const shapes = model.params.map((p) => p.shape);
+  const meta = { endpoints: ['a', 'b'] as [string, string], orientation: { taskA: 0, taskB: 1 }, taskNames: data.taskNames, fit: {}, epochs: 1, seconds: 0 };
+  /** A 3-point curve whose middle point is `fill` everywhere. */
+  async function saved(dir: string, fill: number): Promise<WeightCurve> {
+    const c: WeightCurve = { geometry: makeGeometry('bezier', 3), paramNames: names, ends: [initParams(model.params, 1), initParams(model.params, 2)] };
+    await saveCurve(dir, c, model.params.map((p) => tf.fill(p.shape, fill)), { ...meta, epochs: fill });
+    return c;
+  }
+  const mid = async (dir: string) => (await loadCurve(dir, names, shapes, dir)).trainable[0].dataSync()[0];
+
+  it('a save killed before, between or after its moves leaves a complete curve (the old one, or the new one)', async () => {
+    const old = mkdtempSync(path.join(tmpdir(), 'extra-store-old-'));
+    const fresh = mkdtempSync(path.join(tmpdir(), 'extra-store-new-'));
+    await saved(old, 1);
+    await saved(fresh, 2);
+    expect(await mid(old)).toBe(1);
+    const fingerprintNew = await curveFingerprint(fresh, fresh);
+    // killed before the moves: the new pair lies beside the old one, the old one is what loads
+    copyFileSync(path.join(fresh, 'controls.safetensors'), path.join(old, 'controls.next.safetensors'));
+    copyFileSync(path.join(fresh, 'curve.json'), path.join(old, 'curve.next.json'));
+    expect(await mid(old)).toBe(1);
+    // killed between the moves (controls moved, curve.json not): the complete new curve loads, and the move is finished
+    renameSync(path.join(old, 'controls.next.safetensors'), path.join(old, 'controls.safetensors'));
+    expect(await mid(old)).toBe(2);
+    expect(await curveFingerprint(old, old)).toBe(fingerprintNew);
+    expect(existsSync(path.join(old, 'curve.next.json'))).toBe(false);
+    expect(readFileSync(path.join(old, 'curve.json'), 'utf8')).toBe(readFileSync(path.join(fresh, 'curve.json'), 'utf8'));
+    // controls that belong to no curve.json are refused, not paired with the wrong geometry
+    const other = mkdtempSync(path.join(tmpdir(), 'extra-store-other-'));
+    await saved(other, 3);
+    copyFileSync(path.join(other, 'controls.safetensors'), path.join(old, 'controls.safetensors'));
+    await expect(loadCurve(old, names, shapes, old)).rejects.toThrow(/controls\.safetensors does not match .*curve\.json/);
+    // the fingerprint changes with the controls alone
+    expect(await curveFingerprint(other, other)).not.toBe(fingerprintNew);
   });
 });
 

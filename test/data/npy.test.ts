@@ -94,6 +94,35 @@ describe('--data DIR: your own NumPy arrays', () => {
     await expect(loadDataset('npy', { dataDir: path.join(d, 'nope') })).rejects.toThrow(/does not exist/);
   });
 
+  it('says what is wrong with a .npy header: rows it does not declare, an unsupported dtype, a truncated header', async () => {
+    const d = path.join(root, 'headers');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'y_train.npy'), npy('<i4', [4], Int32Array.from([0, 1, 0, 1])));
+    writeFileSync(path.join(d, 'x_test.npy'), npy('<f4', [2, 4], new Float32Array(8)));
+    writeFileSync(path.join(d, 'y_test.npy'), npy('<i4', [2], Int32Array.from([0, 1])));
+    const x = (b: Buffer) => writeFileSync(path.join(d, 'x_train.npy'), b);
+    // the header declares 3 rows, the data holds 4
+    x(npy('<f4', [3, 4], new Float32Array(16)));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/x_train\.npy is not a valid \.npy file \(it holds 64 bytes of data, but the header's shape \[3,4\] of <f4 declares 48 \(header and data disagree\)\)/);
+    // the header declares 5 rows, the data holds 4
+    x(npy('<f4', [5, 4], new Float32Array(16)));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/its data ends after 64 bytes, the header's shape \[5,4\] of <f4 needs 80 \(truncated\)/);
+    x(npy('<c8', [4, 4], new Float32Array(32)));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/dtype '<c8' \(complex64\) is not supported/);
+    x(npy('<U3', [4], new Uint8Array(48)));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/dtype '<U3' \(unicode string\) is not supported/);
+    x(npy('>f4', [4, 4], new Float32Array(16)));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/dtype '>f4' is big-endian/);
+    x(npy('<f4', [4, 4], new Float32Array(16)).subarray(0, 40));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/the header is truncated: it declares \d+ bytes, the file ends after 30/);
+    x(npy('<f4', [4, 4], new Float32Array(16)).subarray(0, 9));
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/x_train\.npy is not a valid \.npy file \(the header is truncated \(the file has 9 bytes\)\)/);
+    const noShape = npy('<f4', [4, 4], new Float32Array(16));
+    noShape.write("'shapf'", noShape.indexOf("'shape'"), 'latin1');
+    x(noShape);
+    await expect(loadDataset('npy', { dataDir: d })).rejects.toThrow(/its header has no descr or shape/);
+  });
+
   it('trains endpoints on it like on a built-in set', async () => {
     const run = path.join(root, 'run');
     const r = await trainEndpoints({ run, dataset: { name: 'npy', dataDir: dirOf('plain'), valFraction: 0.2 }, arch: 'mlp-mtl', hidden: [16], prefs: ['0.5,0.5'], epochs: 8, batchSize: 32, lr: 0.01, workers: 1, threads: 1, quiet: true, backend: 'cpu' });
