@@ -3,7 +3,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ExtraInputError, FileFormatError } from '../errors.js';
-import { readSafetensors, writeSafetensors } from '../io/index.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/index.js';
+import { readFilePair, writeFilePair, type FilePair } from '../io/file-pair.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { identityObjectives, queryCriterion, lossScale, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
@@ -47,19 +48,17 @@ function pickCorners(endpoints: EndpointInfo[], map: ObjectiveMap, run: string):
 }
 
 /** surface.json (written by surface fit): what loading the patch needs. */
-const surfaceMetaSchema = z.object({ format: z.string(), degree: z.number().int().min(1).max(8), corners: z.array(z.string()).length(3) }).passthrough();
+const surfaceMetaSchema = z.object({ format: z.string(), degree: z.number().int().min(1).max(8), corners: z.array(z.string()).length(3), controlsSha256: z.string().optional() }).passthrough();
 
-async function loadSurface(run: string, paramNames: string[], shapes: number[][]): Promise<{ surface: WeightSurface; trainable: tf.Tensor[]; meta: { degree: number; corners: string[] } }> {
+/** surface.json + controls.safetensors, saved and read as one pair (src/io/file-pair.ts). */
+const surfacePair = (run: string): FilePair => ({ dir: surfaceDir(run), json: 'surface.json', data: 'controls.safetensors' });
+const readSurfaceFiles = (run: string) =>
+  readFilePair(surfacePair(run), surfaceMetaSchema, `no fitted surface in ${surfaceDir(run)}; run 'extra surface fit --run ${run}' first`, `run 'extra surface fit --run ${run}' again`);
+
+async function loadSurface(run: string, paramNames: string[], shapes: number[][]): Promise<{ surface: WeightSurface; trainable: tf.Tensor[]; meta: { degree: number; corners: string[] }; fingerprint: string }> {
   const dir = surfaceDir(run);
-  const metaFile = path.join(dir, 'surface.json');
-  let metaText: string;
-  try {
-    metaText = await fsp.readFile(metaFile, 'utf8');
-  } catch {
-    throw new ExtraInputError(`no fitted surface in ${dir}; run 'extra surface fit --run ${run}' first`);
-  }
-  const meta = parseJsonWith(surfaceMetaSchema, metaText, metaFile);
-  const dec = await readSafetensors(path.join(dir, 'controls.safetensors'));
+  const { value: meta, data, fingerprint } = await readSurfaceFiles(run);
+  const dec = decodeSafetensors(data, path.join(dir, 'controls.safetensors'));
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const idx = triangleIndices(meta.degree);
   const pts = idx.map((_, q) =>
@@ -73,7 +72,7 @@ async function loadSurface(run: string, paramNames: string[], shapes: number[][]
   const cornerQ = [idx.findIndex((x) => x[0] === n), idx.findIndex((x) => x[1] === n), idx.findIndex((x) => x[2] === n)];
   const surface: WeightSurface = { degree: n, paramNames, corners: [pts[cornerQ[0]], pts[cornerQ[1]], pts[cornerQ[2]]] };
   const trainable = pts.filter((_, q) => !cornerQ.includes(q)).flat();
-  return { surface, trainable, meta };
+  return { surface, trainable, meta, fingerprint };
 }
 
 export const surfaceFitDefaults = { degree: 2, alpha: 0.5, samples: 3, epochs: 5, batchSize: 256, lr: 1e-3, seed: 0 };
@@ -130,13 +129,13 @@ export async function fitRunSurface(req: SurfaceFitRequest, log: Log = silent): 
       ds,
     );
     const pts = surfaceControlPoints(surface, r.trainable);
-    await writeSafetensors(
-      path.join(dir, 'controls.safetensors'),
+    const controls = encodeSafetensors(
       pts.flatMap((p, q) => p.map((t, j) => ({ name: `sp${q}/${names[j]}`, shape: t.shape, data: t.dataSync() as Float32Array }))),
       { format: 'extra-surface-controls' },
     );
     const seconds = (performance.now() - t0) / 1000;
-    await writeJsonAtomic(path.join(dir, 'surface.json'), { format: 'extra-surface', degree, corners: corners.map((c) => c.id), objectives: map.names, seconds });
+    // the old surface stays complete until the new pair replaces it
+    await writeFilePair(surfacePair(req.run), { format: 'extra-surface', degree, corners: corners.map((c) => c.id), objectives: map.names, seconds }, controls);
     log(`surface (degree ${degree}) fitted with corners ${corners.map((c) => c.id).join(', ')} → ${dir}`);
     return { dir, degree, corners: corners.map((c) => c.id), seconds };
   });
@@ -147,12 +146,23 @@ export async function evaluateRunSurface(req: { run: string; resolution?: number
   const quiet = req.quiet ?? false;
   const run = await openRun(req.run, 'a surface needs trained endpoints');
   const map = await objectivesOf(req.run, run.info.dataset.taskNames);
-  const { surface, trainable } = await loadSurface(req.run, run.model.params.map((p) => p.name), run.model.params.map((p) => p.shape));
+  const { surface, trainable, fingerprint } = await loadSurface(req.run, run.model.params.map((p) => p.name), run.model.params.map((p) => p.shape));
   await useBackend(req.backend, quiet);
   const ds = await loadRunDataset(run.info, quiet);
-  const prof = profileSurface(run.model, surface, trainable, ds, map, [0, 1, 2], req.resolution ?? 10, !quiet);
+  const prof: SurfaceProfile = { ...profileSurface(run.model, surface, trainable, ds, map, [0, 1, 2], req.resolution ?? 10, !quiet), surfaceFingerprint: fingerprint };
   await withLock(surfaceDir(req.run), `the surface of ${req.run}`, () => writeJsonAtomic(path.join(surfaceDir(req.run), 'profile.json'), prof));
   tf.dispose([...trainable, ...surface.corners.flat()]);
+  return prof;
+}
+
+/** A surface profile's text, validated, and refused when it measured another surface than the one now fitted. */
+export async function checkedSurfaceProfile(runDir: string, text: string, file: string): Promise<SurfaceProfile> {
+  const prof = parseJsonWith(surfaceProfileSchema, text, file) as unknown as SurfaceProfile;
+  const current = (await readSurfaceFiles(runDir)).fingerprint;
+  if (prof.surfaceFingerprint !== current) {
+    const why = prof.surfaceFingerprint === undefined ? 'does not say which surface it measured (written by an older extra)' : `measured another surface than the one in ${surfaceDir(runDir)} (re-fitted since)`;
+    throw new ExtraInputError(`${file} ${why}; run 'extra surface eval --run ${runDir}' to profile the current surface`);
+  }
   return prof;
 }
 
@@ -166,7 +176,7 @@ export async function querySurface(runDir: string, pref: string | readonly numbe
   } catch {
     throw new ExtraInputError(`no surface profile in ${surfaceDir(runDir)}; run 'extra surface fit --run ${runDir}' and 'extra surface eval --run ${runDir}' first`);
   }
-  const prof = parseJsonWith(surfaceProfileSchema, profText, profFile) as unknown as SurfaceProfile;
+  const prof = await checkedSurfaceProfile(runDir, profText, profFile);
   const preference = preferenceOf(pref, 3, 'preference over 3 groups');
   const rows = prof.points.map((p) => p.valObjectives.map((x) => x.loss));
   const scale = lossScale(rows);

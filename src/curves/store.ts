@@ -1,16 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { ExtraInputError, FileFormatError } from '../errors.js';
+import { FileFormatError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/index.js';
 import { validateKnots } from '../nurbs/index.js';
-import { writeFileAtomic, exists } from '../util/fs.js';
 import { controlPoints, currentWeights, type WeightCurve } from './curve.js';
 import { type CurveGeometry, type CurveOrientation } from './types.js';
 import { curveKinds } from './kinds/index.js';
 import { z } from 'zod';
-import { parseJsonWith, finite, count } from '../io/json-file.js';
+import { finite, count } from '../io/json-file.js';
+import { readFilePair, writeFilePair, type FilePair } from '../io/file-pair.js';
 
 const orientationSchema = z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() });
 
@@ -54,37 +52,12 @@ export interface CurveFile {
   controlsSha256?: string;
 }
 
-const CURVE_FILE = 'curve.json';
-const CONTROLS_FILE = 'controls.safetensors';
-/** the finished new curve, complete, before it replaces the current one (see saveCurve) */
-const NEXT_CURVE_FILE = 'curve.next.json';
-const NEXT_CONTROLS_FILE = 'controls.next.safetensors';
-
-const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
-
-function jsonOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-async function readOrNull(file: string): Promise<Buffer | null> {
-  return fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  });
-}
+const curvePair = (dir: string): FilePair => ({ dir, json: 'curve.json', data: 'controls.safetensors' });
 
 /**
  * Save a fitted curve: controls.safetensors (every control point, endpoints included, so the curve is
- * self-contained; names `cp{i}/{param}`) and curve.json (geometry, fit settings, the controls' sha256).
- * A re-fit must never leave a moment without a valid curve, and two files cannot be renamed at once,
- * so the new pair is first written complete beside the old one (curve.next.json + controls.next
- * .safetensors), then moved in: controls first, curve.json last. A kill before the moves keeps the old
- * curve; a kill between them leaves controls whose sha256 is the one in curve.next.json, and every
- * reader then takes that complete new curve (readCurveFiles), which the next save or load finishes moving.
+ * self-contained; names `cp{i}/{param}`) and curve.json (geometry, fit settings, the controls' sha256),
+ * as one pair (src/io/file-pair.ts): a re-fit never leaves a moment without a complete curve.
  */
 export async function saveCurve(dir: string, curve: WeightCurve, trainable: readonly tf.Tensor[], meta: Omit<CurveFile, 'format' | 'version' | 'geometry' | 'controlsSha256'>): Promise<void> {
   const pts = controlPoints(curve, trainable);
@@ -92,38 +65,12 @@ export async function saveCurve(dir: string, curve: WeightCurve, trainable: read
     p.map((t, j) => ({ name: `cp${i}/${curve.paramNames[j]}`, shape: t.shape, data: t.dataSync() as Float32Array })),
   );
   const geometry = { ...curve.geometry, weights: currentWeights(curve, trainable) };
-  const bytes = encodeSafetensors(entries, { format: 'extra-curve-controls' });
-  const file: CurveFile = { format: 'extra-curve', version: 1, geometry, ...meta, controlsSha256: sha256(bytes) };
-  await writeFileAtomic(path.join(dir, NEXT_CONTROLS_FILE), bytes);
-  await writeFileAtomic(path.join(dir, NEXT_CURVE_FILE), JSON.stringify(file, null, 2) + '\n');
-  await fsp.rename(path.join(dir, NEXT_CONTROLS_FILE), path.join(dir, CONTROLS_FILE));
-  await fsp.rename(path.join(dir, NEXT_CURVE_FILE), path.join(dir, CURVE_FILE));
+  const file: Omit<CurveFile, 'controlsSha256'> = { format: 'extra-curve', version: 1, geometry, ...meta };
+  await writeFilePair(curvePair(dir), { ...file }, encodeSafetensors(entries, { format: 'extra-curve-controls' }));
 }
 
-/** The text of curve.json and the bytes of controls.safetensors that belong together, checked. */
-async function readCurveFiles(dir: string, runDir: string): Promise<{ file: CurveFile; text: string; controls: Buffer; fingerprint: string }> {
-  const jf = path.join(dir, CURVE_FILE);
-  const cf = path.join(dir, CONTROLS_FILE);
-  const [text, controls] = await Promise.all([readOrNull(jf), readOrNull(cf)]);
-  if (text === null) throw new ExtraInputError(`no fitted curve in ${dir}; run 'extra curve fit --run ${runDir}' first`);
-  if (controls === null) throw new FileFormatError(`${cf} is missing (curve.json is there); run 'extra curve fit --run ${runDir}' again`);
-  const file = parseJsonWith(curveFileSchema, text.toString('utf8'), jf) as CurveFile;
-  const digest = sha256(controls);
-  if (file.controlsSha256 === undefined) {
-    // a curve saved before curve.json carried the controls' digest: its identity is both files
-    return { file, text: text.toString('utf8'), controls, fingerprint: sha256(text.toString('utf8') + digest) };
-  }
-  if (file.controlsSha256 === digest) return { file, text: text.toString('utf8'), controls, fingerprint: sha256(text) };
-  // a save killed between its two moves: the complete new curve is curve.next.json
-  const nf = path.join(dir, NEXT_CURVE_FILE);
-  const next = await readOrNull(nf);
-  const nextFile = next === null ? null : curveFileSchema.safeParse(jsonOrNull(next.toString('utf8')));
-  if (next !== null && nextFile?.success && nextFile.data.controlsSha256 === digest) {
-    await fsp.rename(nf, jf).catch(() => undefined); // finish the move (another reader may have done it)
-    return { file: nextFile.data as CurveFile, text: next.toString('utf8'), controls, fingerprint: sha256(next) };
-  }
-  decodeSafetensors(new Uint8Array(controls.buffer, controls.byteOffset, controls.byteLength), cf); // a damaged file says how
-  throw new FileFormatError(`${cf} does not match ${jf} (changed or truncated since the fit); run 'extra curve fit --run ${runDir}' again`);
+function readCurveFiles(dir: string, runDir: string) {
+  return readFilePair(curvePair(dir), curveFileSchema, `no fitted curve in ${dir}; run 'extra curve fit --run ${runDir}' first`, `run 'extra curve fit --run ${runDir}' again`);
 }
 
 /** What identifies a fitted curve (curve.json with the controls' digest): a profile records the one it measured. */
@@ -141,8 +88,9 @@ export interface LoadedCurve {
 }
 
 export async function loadCurve(dir: string, paramNames: string[], paramShapes: number[][], runDir: string): Promise<LoadedCurve> {
-  const jf = path.join(dir, CURVE_FILE);
-  const { file, controls, fingerprint } = await readCurveFiles(dir, runDir);
+  const jf = path.join(dir, 'curve.json');
+  const { value, data, fingerprint } = await readCurveFiles(dir, runDir);
+  const file = value as CurveFile;
   const g = file.geometry;
   try {
     validateKnots(g.knots, g.nControls, g.degree);
@@ -152,7 +100,7 @@ export async function loadCurve(dir: string, paramNames: string[], paramShapes: 
   if (g.weights.length !== g.nControls || g.weights.some((w) => !(w > 0) || !Number.isFinite(w))) {
     throw new FileFormatError(`${jf}: weights must be ${g.nControls} positive numbers`);
   }
-  const dec = decodeSafetensors(new Uint8Array(controls.buffer, controls.byteOffset, controls.byteLength), path.join(dir, CONTROLS_FILE));
+  const dec = decodeSafetensors(data, path.join(dir, 'controls.safetensors'));
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const pts: tf.Tensor[][] = [];
   for (let i = 0; i < g.nControls; i++) {

@@ -6,9 +6,9 @@ import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { readProfile } from '../app/curve.js';
+import { checkedSurfaceProfile } from '../app/surface.js';
 import { exists } from '../util/fs.js';
 import { z } from 'zod';
-import { surfaceProfileSchema } from '../surfaces/index.js';
 import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
@@ -69,7 +69,7 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
   const surfaceFile = path.join(runDir, 'surface', 'profile.json');
   const surfaceText = await fsp.readFile(surfaceFile, 'utf8').catch(() => null);
   // no surface is fine; a malformed one is an error like any other run file
-  if (surfaceText !== null) surface = parseJsonWith(surfaceProfileSchema, surfaceText, surfaceFile) as unknown as SurfaceProfile;
+  if (surfaceText !== null) surface = await checkedSurfaceProfile(runDir, surfaceText, surfaceFile);
   const planeFile = path.join(runDir, 'plane.json');
   const planeText = await fsp.readFile(planeFile, 'utf8').catch(() => null);
   const plane = planeText !== null ? parseJsonWith(planeFileSchema, planeText, planeFile) : undefined;

@@ -94,6 +94,8 @@ export interface SurfaceProfile {
   hypervolume: { testLoss: { ref: number[]; surface: number; corners: number }; testError: { ref: number[]; surface: number; corners: number } | null };
   /** Spearman of each corner objective's validation loss with its own barycentric weight (≈ −1 when the knob works) */
   spearmanValLoss: Record<string, number>;
+  /** the fingerprint of the surface files it measured (a stale profile is refused) */
+  surfaceFingerprint?: string;
 }
 
 export function profileSurface(
@@ -147,6 +149,7 @@ export const surfaceProfileSchema = z
     taskNames: z.array(z.string()).min(1),
     objectiveNames: z.array(z.string()).length(3),
     points: z.array(z.object({ bary: z.array(z.number().finite().min(0)).length(3), valObjectives: metricsRow, testObjectives: metricsRow }).passthrough()).min(1),
+    surfaceFingerprint: z.string().optional(),
   })
   .passthrough();
 

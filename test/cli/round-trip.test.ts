@@ -126,5 +126,12 @@ describe('round trip: every kind of run reopens with every command', () => {
     ok(['surface', 'eval', '--run', run, '--resolution', '2', '--quiet']);
     expect(JSON.parse(ok(['query', '--run', run, '--surface', '--pref', '0.5,0.3,0.2', '--json'])).bary.length).toBe(3);
     ok(['report', '--run', run, '--no-png']);
+    // a re-fitted surface makes its old profile stale: refused until surface eval runs again
+    ok(['surface', 'fit', '--run', run, ...quick, '--lr', '0.01', '--quiet']);
+    const r = extra(['query', '--run', run, '--surface', '--pref', '0.5,0.3,0.2', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/profile\.json measured another surface .*extra surface eval --run/);
+    ok(['surface', 'eval', '--run', run, '--resolution', '2', '--quiet']);
+    ok(['query', '--run', run, '--surface', '--pref', '0.5,0.3,0.2', '--json']);
   }, 300_000);
 });
