@@ -5,7 +5,7 @@ import { ExtraInputError } from '../errors.js';
 import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
 import { parseJsonWith } from '../io/json-file.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { exists, removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
 import type { EndpointInfo } from '../run/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
@@ -146,7 +146,8 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
   const dir = curveDirOf(a.run, a.curve);
   // one writer per curve: a second fit (or eval) of the same curve is refused while this one runs
-  return withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
+  // a curve directory this fit creates goes again if it fails before its first checkpoint
+  return removeCreatedOnFailure(dir, () => withLock(dir, `curve '${a.curve}' of ${a.run}`, async () => {
     // the current curve (if any) stays in place and valid until saveCurve swaps in the new one
     await fsp.mkdir(dir, { recursive: true });
     const t0 = performance.now();
@@ -194,7 +195,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
     const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
     log(`curve (${kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
     return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
-  });
+  }), () => exists(path.join(dir, 'checkpoint.safetensors')));
 }
 
 /** A fitted curve of a run, loaded: its geometry file, the curve and its trainable control points. */

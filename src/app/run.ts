@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { buildModel, defaultModelSpec, loadLayersModelFromDir, GRAPH_ARCH, type FunctionalModel, type ModelSpec } from '../models/index.js';
 import { graphModelSpec, type TaskLoss } from '../models/graph/index.js';
 import { readJsonWith } from '../io/json-file.js';
+import { assertFootprintFits } from '../models/footprint.js';
 import { ExtraInputError } from '../errors.js';
 import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
@@ -75,6 +76,8 @@ export interface CreateRunRequest {
   seed: number;
   /** preferences as text ('0.8,0.2'): per task, or per group for a grouped run */
   prefs: string[];
+  /** the training's batch size: the model's activations at it must fit in memory (checked before anything is written) */
+  batchSize?: number;
   quiet?: boolean;
 }
 
@@ -130,6 +133,8 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy (squared error for a regression task)');
   if (a.outputs && !a.modelJson) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json)');
   const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const footprint = buildModel(spec).footprint;
+  if (footprint && a.batchSize !== undefined) assertFootprintFits(footprint, a.batchSize);
   await assertWritableDir(a.run);
   const info: RunInfo = {
     format: 'extra-run',

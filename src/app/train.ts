@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
+import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
 import { endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
@@ -80,71 +81,75 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   const quiet = a.quiet ?? false;
   const backend = await useBackend(a.backend, quiet);
   const seed = req.seed ?? d.seed;
-  const ds0 = req.dataset ?? {};
-  const { info, prefs, groupPrefs } = await createOrOpenRun(
-    {
-      run: a.run,
-      dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...optionalRecipe(ds0) },
-      // no arch: the existing run's own (lenet-mtl for a new run)
-      arch: a.arch,
-      hidden: a.hidden,
-      modelJson: req.modelJson,
-      losses: req.losses,
-      outputs: req.outputs,
-      seed,
-      prefs: a.prefs,
-      quiet,
-    },
-    backend,
-  );
-  const footprint = buildModel(info.model).footprint;
-  if (footprint) assertFootprintFits(footprint, a.batchSize);
-  const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...optionalRecipe(info.dataset) };
-  const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
-    const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
-    return {
-      dir: path.join(endpointsDir(a.run), id),
-      id,
-      spec: info.model,
-      method: a.method,
-      preference: pref,
-      epochs: a.epochs,
-      batchSize: a.batchSize,
-      lr: a.lr,
-      optimizer: { name: a.optimizer },
-      schedule: { name: a.schedule, ...(req.milestones ? { milestones: [...req.milestones] } : {}), ...(req.gamma !== undefined ? { gamma: req.gamma } : {}) },
-      seed,
-      resume: a.resume ?? false,
-      progress: !quiet,
-      record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
-    };
-  });
-  const seen = new Map<string, number>();
-  cfgs.forEach((c, i) => {
-    // 0.8,0.2 and 8,2 normalize to the same endpoint: training it twice at once would clobber it
-    if (seen.has(c.id)) throw new ExtraInputError(`--pref ${i + 1} is the same preference as --pref ${seen.get(c.id)! + 1} (endpoint ${c.id}); give each preference once`);
-    seen.set(c.id, i);
-  });
-  let results: EndpointSummary[];
-  const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
-  const threads = a.threads ?? defaultThreads(concurrent);
-  cfgs.forEach((c) => (c.threads = threads));
-  if (concurrent > 1) {
-    log(`training ${cfgs.length} endpoints, ${concurrent} at a time in worker threads${threads > 1 ? `, ${threads} threads each` : ''}`);
-    results = await trainEndpointsInWorkers(
-      cfgs.map((cfg) => ({ backend, recipe, cfg })),
-      a.workers,
+  // a run directory this training creates goes again if it fails before any epoch was checkpointed or any endpoint finished
+  return removeCreatedOnFailure(a.run, async () => {
+    const ds0 = req.dataset ?? {};
+    const { info, prefs, groupPrefs } = await createOrOpenRun(
+      {
+        run: a.run,
+        dataset: { name: ds0.name ?? '', seed: ds0.seed ?? seed, trainSize: ds0.trainSize, valSize: ds0.valSize, testSize: ds0.testSize, dataDir: ds0.dataDir, ...optionalRecipe(ds0) },
+        // no arch: the existing run's own (lenet-mtl for a new run)
+        arch: a.arch,
+        hidden: a.hidden,
+        modelJson: req.modelJson,
+        losses: req.losses,
+        outputs: req.outputs,
+        seed,
+        prefs: a.prefs,
+        batchSize: a.batchSize,
+        quiet,
+      },
+      backend,
     );
-  } else {
-    const ds = await loadDataset(recipe.name, { ...recipe, quiet: true });
-    results = [];
-    for (const cfg of cfgs) {
-      const r = await trainEndpoint(cfg, ds);
-      r.params.forEach((p) => p.dispose());
-      results.push({ id: cfg.id, val: r.val, test: r.test, seconds: r.seconds });
+    const footprint = buildModel(info.model).footprint;
+    if (footprint) assertFootprintFits(footprint, a.batchSize);
+    const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...optionalRecipe(info.dataset) };
+    const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
+      const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
+      return {
+        dir: path.join(endpointsDir(a.run), id),
+        id,
+        spec: info.model,
+        method: a.method,
+        preference: pref,
+        epochs: a.epochs,
+        batchSize: a.batchSize,
+        lr: a.lr,
+        optimizer: { name: a.optimizer },
+        schedule: { name: a.schedule, ...(req.milestones ? { milestones: [...req.milestones] } : {}), ...(req.gamma !== undefined ? { gamma: req.gamma } : {}) },
+        seed,
+        resume: a.resume ?? false,
+        progress: !quiet,
+        record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
+      };
+    });
+    const seen = new Map<string, number>();
+    cfgs.forEach((c, i) => {
+      // 0.8,0.2 and 8,2 normalize to the same endpoint: training it twice at once would clobber it
+      if (seen.has(c.id)) throw new ExtraInputError(`--pref ${i + 1} is the same preference as --pref ${seen.get(c.id)! + 1} (endpoint ${c.id}); give each preference once`);
+      seen.set(c.id, i);
+    });
+    let results: EndpointSummary[];
+    const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
+    const threads = a.threads ?? defaultThreads(concurrent);
+    cfgs.forEach((c) => (c.threads = threads));
+    if (concurrent > 1) {
+      log(`training ${cfgs.length} endpoints, ${concurrent} at a time in worker threads${threads > 1 ? `, ${threads} threads each` : ''}`);
+      results = await trainEndpointsInWorkers(
+        cfgs.map((cfg) => ({ backend, recipe, cfg })),
+        a.workers,
+      );
+    } else {
+      const ds = await loadDataset(recipe.name, { ...recipe, quiet: true });
+      results = [];
+      for (const cfg of cfgs) {
+        const r = await trainEndpoint(cfg, ds);
+        r.params.forEach((p) => p.dispose());
+        results.push({ id: cfg.id, val: r.val, test: r.test, seconds: r.seconds });
+      }
     }
-  }
-  return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
+    return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
+  }, async () => (await containsFile(endpointsDir(a.run), 'checkpoint.safetensors')) || (await containsFile(endpointsDir(a.run), 'metrics.json')));
 }
 
 /** The recipe fields only some data sets use, copied only when set (so run.json stays as it was for the others). */

@@ -139,14 +139,30 @@ export async function firstMissingDir(dir: string): Promise<string | null> {
 
 /**
  * Run `fn`, which may create `dir`; when it fails, remove again what it created under a directory that
- * did not exist before (nothing half-made is left behind). A directory that existed is left to `fn`.
+ * did not exist before (nothing half-made is left behind). A directory that existed is left to `fn`;
+ * `keep` says when what was made is worth keeping after all (a checkpoint that `--resume` continues).
  */
-export async function removeCreatedOnFailure<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function removeCreatedOnFailure<T>(dir: string, fn: () => Promise<T>, keep?: () => Promise<boolean>): Promise<T> {
   const created = await firstMissingDir(dir);
   try {
     return await fn();
   } catch (e) {
-    if (created !== null) await fsp.rm(created, { recursive: true, force: true }).catch(() => undefined);
+    if (created !== null && !(await keep?.().catch(() => true))) await fsp.rm(created, { recursive: true, force: true }).catch(() => undefined);
     throw e;
   }
+}
+
+/** Whether a file of this name exists anywhere under `dir` (to `depth` levels). */
+export async function containsFile(dir: string, name: string, depth = 3): Promise<boolean> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    if (e.isFile() && e.name === name) return true;
+    if (e.isDirectory() && depth > 0 && (await containsFile(path.join(dir, e.name), name, depth - 1))) return true;
+  }
+  return false;
 }

@@ -71,8 +71,18 @@ describe('bad models, sizes, side files and flags: exit 2, one line, nothing cre
     refused(['train', '--run', run, '--data', data, '--arch', 'mlp-mtl', '--hidden', '2000000000', '--pref', '0.5,0.5', '--epochs', '1'], /more than one tensor can|parameters.*available/);
     expect(existsSync(run)).toBe(false);
     // a model that fits, but not at this batch size: the message says which batch size would
-    const wideAct = graphJson([{ class_name: 'Dense', name: 'act', config: { units: 40_000_000 } }, { class_name: 'Dense', name: 'narrow', config: { units: 1 } }]);
-    refusedModel('wide-batch', wideAct, /parameters.*available|a batch of 32 needs about .* use --batch-size \d+ or less/);
+    const wideAct = graphJson([
+      { class_name: 'Reshape', name: 'img', config: { target_shape: [2, 4, 1] } },
+      { class_name: 'Conv2D', name: 'wide', config: { filters: 4_000_000, kernel_size: 1 } },
+      { class_name: 'GlobalAveragePooling2D', name: 'gap', config: {} },
+    ]);
+    refusedModel('wide-batch', wideAct, /a batch of 32 needs about .* GiB for this model \([\d,]+ activations per sample\).* use --batch-size \d+ or less/);
+  });
+
+  it('a training that fails before its first checkpoint leaves no run directory it created', () => {
+    const run = path.join(root, 'runs', 'diverged');
+    refused(['train', '--run', run, '--data', data, '--arch', 'mlp-mtl', '--pref', '0.5,0.5', '--epochs', '1', '--batch-size', '32', '--lr', '1e30', '--quiet'], /diverged at epoch 1.*nothing was saved/);
+    expect(existsSync(run)).toBe(false);
   });
 
   it('shape and rank rules are checked when the model is compiled, not after an epoch (Flatten on a flat input)', () => {
@@ -83,6 +93,9 @@ describe('bad models, sizes, side files and flags: exit 2, one line, nothing cre
     for (const dtype of ['float33', 'string', 5, 'int32']) refusedModel(`dtype-${String(dtype)}`, graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }], { dtype }), /layer 'x': field dtype is .*float32/);
     refusedModel('sparse', graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }], { sparse: true }), /layer 'x': field sparse/);
     refusedModel('node7', graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }], {}, (prev) => [[[prev, 7, 0, {}]]]), /layer 'h' reads node 7 of 'x', which has only node 0/);
+    const outNode = graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }]) as { modelTopology: { config: { output_layers: unknown[] } } };
+    outNode.modelTopology.config.output_layers = [['flag', 7, 0], ['kind3', 0, 0]];
+    refusedModel('out-node7', outNode, /field output_layers refers to node 7, tensor 0 of 'flag'/);
     // Keras 3's dtype policy object is fine when it is float32
     const policy = graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4, dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' } } } }]);
     writeFileSync(path.join(root, 'policy.json'), JSON.stringify(policy));

@@ -89,11 +89,16 @@ function shapeOf(cfg: Record<string, unknown>): number[] | null {
   return rest as number[];
 }
 
-function layerRefs(v: unknown): string[] {
+function layerRefs(v: unknown, field: string, where: string): string[] {
   // [[name, 0, 0], ...] (Keras 2) or [name, 0, 0] (Keras 3, single)
   if (!Array.isArray(v)) return [];
-  if (v.length && typeof v[0] === 'string') return [String(v[0])];
-  return v.filter(Array.isArray).map((r) => String((r as unknown[])[0]));
+  const refs = (v.length && typeof v[0] === 'string' ? [v] : v.filter(Array.isArray)) as unknown[][];
+  return refs.map((r) => {
+    const [name, node, tensor] = r.map(String);
+    // each layer is applied once and has one output: anything but node 0, tensor 0 names something that is not there
+    if ((node !== undefined && node !== '0') || (tensor !== undefined && tensor !== '0')) throw new ExtraInputError(`${where}: field ${field} refers to node ${node}, tensor ${tensor} of '${name}'; a layer has only node 0, tensor 0`);
+    return name;
+  });
 }
 
 function checkClass(name: string, cls: string, where: string): void {
@@ -146,8 +151,8 @@ function parseFunctional(config: unknown, where: string): ParsedTopology {
     .object({ layers: z.array(z.object({ class_name: z.string(), config: obj, name: z.string().optional(), inbound_nodes: z.unknown() })).min(1), input_layers: z.unknown(), output_layers: z.unknown() })
     .safeParse(config);
   if (!c.success) throw new ExtraInputError(`${where}: a functional model needs layers, input_layers and output_layers`);
-  const inputs = layerRefs(c.data.input_layers);
-  const outputs = layerRefs(c.data.output_layers);
+  const inputs = layerRefs(c.data.input_layers, 'input_layers', where);
+  const outputs = layerRefs(c.data.output_layers, 'output_layers', where);
   if (inputs.length !== 1) throw new ExtraInputError(`${where}: the model has ${inputs.length} inputs; extra needs exactly one`);
   if (!outputs.length) throw new ExtraInputError(`${where}: the model has no outputs`);
   let inputShape: number[] | null = null;
