@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { existsSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { renderFigurePngs, plotlyFile } from '../dist/report/index.js';
-import { trainEndpoints, fitRunCurve, evaluateRunCurve, readProfile, query, profilePath, curveDirOf } from '../dist/app/index.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, readProfile, query, runLayout } from '../dist/app/index.js';
 import { readJsonWith } from '../dist/io/json-file.js';
 import { runInfoSchema, metricsSchema } from '../dist/run/schema.js';
 import { curveFileSchema } from '../dist/curves/store.js';
@@ -51,18 +51,18 @@ async function make(dataset, seed) {
   const run = path.join(v.out, `${dataset}-s${seed}`);
   if (!v.reuse) rmSync(run, { recursive: true, force: true });
   const prefs = ['0.9,0.1', '0.1,0.9'];
-  const trained = ['ls-0.9_0.1', 'ls-0.1_0.9'].every((id) => existsSync(path.join(run, 'endpoints', id, 'metrics.json')));
+  const trained = ['ls-0.9_0.1', 'ls-0.1_0.9'].every((id) => existsSync(runLayout.metricsFile(runLayout.endpointDir(run, id))));
   if (!trained) {
     log(`${run}: endpoints`);
     await trainEndpoints({ run, prefs, dataset: { name: dataset, seed, ...sizes }, epochs, batchSize: 256, lr: 1e-3, schedule: 'step', milestones, seed, resume: true });
   }
   for (const kind of curves) {
     const curve = curveDirName(kind);
-    if (!existsSync(path.join(curveDirOf(run, curve), 'curve.json'))) {
+    if (!existsSync(path.join(runLayout.curveDir(run, curve), 'curve.json'))) {
       log(`${run}: ${kind} curve`);
       await fitRunCurve({ run, kind, curve, epochs, resume: true });
     }
-    if (!existsSync(profilePath(run, curve))) await evaluateRunCurve({ run, curve, points: Number(v.points) });
+    if (!existsSync(runLayout.profileFile(run, curve))) await evaluateRunCurve({ run, curve, points: Number(v.points) });
   }
   return run;
 }
@@ -75,10 +75,10 @@ const pm = (xs, d = 4) => `${mean(xs) >= 0 ? '+' : '−'}${Math.abs(mean(xs)).to
 /** One run's numbers for one curve: endpoints, profile, query, learned weights, wall times. */
 async function summarize(run, kind) {
   const curve = curveDirName(kind);
-  const info = await readJsonWith(runInfoSchema, path.join(run, 'run.json'));
+  const info = await readJsonWith(runInfoSchema, runLayout.runFile(run));
   const p = await readProfile(run, curve);
-  const c = await readJsonWith(curveFileSchema, path.join(curveDirOf(run, curve), 'curve.json'));
-  const ends = await Promise.all(p.endpoints.map((id) => readJsonWith(metricsSchema, path.join(run, 'endpoints', id, 'metrics.json'))));
+  const c = await readJsonWith(curveFileSchema, path.join(runLayout.curveDir(run, curve), 'curve.json'));
+  const ends = await Promise.all(p.endpoints.map((id) => readJsonWith(metricsSchema, runLayout.metricsFile(runLayout.endpointDir(run, id)))));
   const q = await query({ run, pref: '0.5,0.5', curve });
   const accs = (m) => p.taskNames.map((n) => pct(m[n].accuracy)).join(' / ');
   const at = (t) => p.points.reduce((b, x) => (Math.abs(x.t - t) < Math.abs(b.t - t) ? x : b));
@@ -114,7 +114,7 @@ const runs = v.runs
       return made;
     })();
 const rows = [];
-for (const run of runs) for (const kind of curves) if (existsSync(profilePath(run, curveDirName(kind)))) rows.push(await summarize(run, kind));
+for (const run of runs) for (const kind of curves) if (existsSync(runLayout.profileFile(run, curveDirName(kind)))) rows.push(await summarize(run, kind));
 
 for (const dataset of [...new Set(rows.map((r) => r.dataset))]) {
   const here = rows.filter((r) => r.dataset === dataset);

@@ -6,7 +6,7 @@ import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCu
 import { readGrouping } from '../grouping/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { exists, removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
-import type { EndpointInfo } from '../run/index.js';
+import { checkpointFile, profileFile, type EndpointInfo } from '../run/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { withLock } from '../util/lock.js';
@@ -195,7 +195,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
     const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
     log(`curve (${kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
     return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
-  }), () => exists(path.join(dir, 'checkpoint.safetensors')));
+  }), () => exists(checkpointFile(dir)));
 }
 
 /** A fitted curve of a run, loaded: its geometry file, the curve and its trainable control points. */
@@ -219,9 +219,7 @@ export function closeCurve(c: OpenedCurve): void {
 }
 
 /** Where a curve's profile lives: RUN/profile.json for the default curve, RUN/NAME/profile.json otherwise. */
-export function profilePath(runDir: string, curveName: string): string {
-  return curveName === 'curve' ? path.join(runDir, 'profile.json') : path.join(curveDirOf(runDir, curveName), 'profile.json');
-}
+export const profilePath = (runDir: string, curveName: string): string => profileFile(runDir, curveName);
 
 export interface CurveEvalRequest {
   run: string;

@@ -7,7 +7,7 @@ import { readSafetensors } from '../io/index.js';
 import { readJsonWith } from '../io/json-file.js';
 import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, type FunctionalModel } from '../models/index.js';
 import { normalizePreference, parsePreference } from '../objectives/index.js';
-import { endpointsDir, readRun, runFile, type RunInfo } from '../run/index.js';
+import { endpointDir, endpointsDir, metricsFile, readRun, runFile, type RunInfo } from '../run/index.js';
 import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, fitText, type TaskMetrics } from '../train/index.js';
 import { removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type CreateRunRequest, type Log } from './run.js';
@@ -104,7 +104,7 @@ export async function importEndpoints(req: ImportRequest, log: Log = silent): Pr
     seen.add(e.name);
     const st = await fsp.stat(e.path).catch(() => null);
     if (!st) throw new ExtraInputError(`import: ${e.path} does not exist`);
-    if (await fsp.stat(path.join(endpointsDir(req.run), e.name)).catch(() => null)) throw new ExtraInputError(`import: ${req.run} already has an endpoint '${e.name}'; choose another name`);
+    if (await fsp.stat(endpointDir(req.run, e.name)).catch(() => null)) throw new ExtraInputError(`import: ${req.run} already has an endpoint '${e.name}'; choose another name`);
   }
   // an existing run keeps its data set and model (checked against `create` when given); a new one needs them
   const existing = await readRun(req.run);
@@ -153,12 +153,12 @@ async function importInto(req: ImportRequest, info: RunInfo, backend: string, lo
     const statistics = recomputeStatistics(model, params, ds.train);
     const val = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.val, 1000, statistics));
     const test = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.test, 1000, statistics));
-    const dir = path.join(endpointsDir(req.run), e.name);
+    const dir = endpointDir(req.run, e.name);
     const source = { path: path.resolve(e.path), format: isDir ? 'tfjs' : 'safetensors' };
     await saveLayersModel(dir, info.model, params, { endpoint: { id: e.name, method: 'imported', preference, source } }, statistics);
     tf.dispose([...params, ...statistics]);
     // metrics.json last: an endpoint is listed only once it is complete
-    await writeJsonAtomic(path.join(dir, 'metrics.json'), {
+    await writeJsonAtomic(metricsFile(dir), {
       id: e.name,
       method: 'imported',
       preference,

@@ -20,3 +20,4 @@ export { importEndpoints, paramsFromSafetensors } from './import.js';
 export type { ImportRequest, ImportedEndpoint } from './import.js';
 export { predictionsAt, disagreementExamples, exampleImage } from './predictions.js';
 export type { ExamplePrediction } from './predictions.js';
+export * as runLayout from '../run/layout.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { controlPoints, curvePoint, identityObjectives, objectiveMetrics, tGrid } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
-import { listEndpoints } from '../run/index.js';
+import { listEndpoints, planeFile } from '../run/index.js';
 import { barrier, planeBasis, planeCoordinates, planeGrid, type PlaneBasis } from '../landscape/plane.js';
 import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
@@ -38,7 +38,7 @@ export interface PlaneRequest {
 
 /** Where a curve's plane lives: RUN/plane.json for the default curve, RUN/NAME/plane.json otherwise. */
 export function planePath(runDir: string, curve: string): string {
-  return curve === 'curve' ? path.join(runDir, 'plane.json') : path.join(curveDirOf(runDir, curve), 'plane.json');
+  return planeFile(runDir, curve);
 }
 
 const values = (ts: readonly tf.Tensor[]): Float32Array[] => ts.map((t) => Float32Array.from(t.dataSync() as Float32Array));

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { selectBackend } from '../backend/index.js';
 import { loadDataset, type MultiTaskDataset } from '../data/index.js';
+import { datasetRecipeOf } from '../data/types.js';
 import { promises as fsp } from 'node:fs';
 import { z } from 'zod';
 import { buildModel, defaultModelSpec, loadLayersModelFromDir, GRAPH_ARCH, type FunctionalModel, type ModelSpec } from '../models/index.js';
@@ -11,7 +12,7 @@ import { assertFootprintFits } from '../models/footprint.js';
 import { ExtraInputError } from '../errors.js';
 import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
-import { assertWritableDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
+import { assertWritableDir, curveDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
 
 /** Where an application function reports what it did (a line at a time); front ends decide where it goes. */
 export type Log = (line: string) => void;
@@ -29,17 +30,8 @@ export async function useBackend(prefer?: string, quiet = true): Promise<string>
 /** The run's data set, rebuilt from its recipe and refused if its fingerprint differs from the run's. */
 export async function loadRunDataset(info: RunInfo, quiet = true): Promise<MultiTaskDataset> {
   const d = info.dataset;
-  const ds = await loadDataset(d.name, {
-    seed: d.seed,
-    trainSize: d.trainSize,
-    valSize: d.valSize,
-    testSize: d.testSize,
-    dataDir: d.dataDir,
-    ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
-    ...(d.resolution !== undefined ? { resolution: d.resolution } : {}),
-    ...(d.attributes !== undefined ? { attributes: d.attributes } : {}),
-    quiet,
-  });
+  const { name, ...options } = datasetRecipeOf(d);
+  const ds = await loadDataset(name, { ...options, quiet });
   if (d.fingerprint && ds.fingerprint !== d.fingerprint) {
     throw new ExtraInputError(
       `the data set rebuilt for this run has fingerprint ${ds.fingerprint.slice(0, 12)}, but the run was trained on ${d.fingerprint.slice(0, 12)} (source files changed?)`,
@@ -191,8 +183,5 @@ export async function loadEndpointParams(e: EndpointInfo): Promise<tf.Tensor[]> 
   return values;
 }
 
-/** A curve's directory inside the run; the name must be a plain directory name. */
-export function curveDirOf(runDir: string, name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') throw new ExtraInputError(`--curve name '${name}' must be a simple name`);
-  return path.join(runDir, name);
-}
+/** A curve's directory inside the run (src/run/layout.ts); the name must be a plain directory name. */
+export const curveDirOf = (runDir: string, name: string): string => curveDir(runDir, name);

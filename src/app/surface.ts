@@ -8,7 +8,7 @@ import { readFilePair, writeFilePair, type FilePair } from '../io/file-pair.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { identityObjectives, queryCriterion, lossScale, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
-import { listEndpoints, type EndpointInfo } from '../run/index.js';
+import { listEndpoints, surfaceDir, surfaceProfileFile, type EndpointInfo } from '../run/index.js';
 import { fitSurface, profileSurface, surfaceControlPoints, triangleIndices, surfaceProfileSchema, type SurfaceProfile, type WeightSurface, type Bary } from '../surfaces/index.js';
 import { byTaskName } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -17,7 +17,7 @@ import { loadEndpointParams, loadRunDataset, openRun, silent, useBackend, type L
 import { preferenceOf, queryMethodOf } from './query.js';
 
 /** A run's surface lives in RUN/surface/: surface.json, controls.safetensors, profile.json. */
-export const surfaceDir = (run: string): string => path.join(run, 'surface');
+export { surfaceDir } from '../run/index.js';
 
 async function objectivesOf(run: string, taskNames: string[]): Promise<ObjectiveMap> {
   const g = await readGrouping(run);
@@ -150,7 +150,7 @@ export async function evaluateRunSurface(req: { run: string; resolution?: number
   await useBackend(req.backend, quiet);
   const ds = await loadRunDataset(run.info, quiet);
   const prof: SurfaceProfile = { ...profileSurface(run.model, surface, trainable, ds, map, [0, 1, 2], req.resolution ?? 10, !quiet), surfaceFingerprint: fingerprint };
-  await withLock(surfaceDir(req.run), `the surface of ${req.run}`, () => writeJsonAtomic(path.join(surfaceDir(req.run), 'profile.json'), prof));
+  await withLock(surfaceDir(req.run), `the surface of ${req.run}`, () => writeJsonAtomic(surfaceProfileFile(req.run), prof));
   tf.dispose([...trainable, ...surface.corners.flat()]);
   return prof;
 }
@@ -169,7 +169,7 @@ export async function checkedSurfaceProfile(runDir: string, text: string, file: 
 /** Preference over the three objectives → the best sampled surface point (validation losses). */
 export async function querySurface(runDir: string, pref: string | readonly number[], method?: string) {
   const m = queryMethodOf(method);
-  const profFile = path.join(surfaceDir(runDir), 'profile.json');
+  const profFile = surfaceProfileFile(runDir);
   let profText: string;
   try {
     profText = await fsp.readFile(profFile, 'utf8');

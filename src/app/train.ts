@@ -3,10 +3,11 @@ import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
-import { endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
+import { endpointDir, endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
+import { datasetRecipeOf } from '../data/types.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { createOrOpenRun, silent, useBackend, type Log } from './run.js';
 
@@ -103,11 +104,11 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     );
     const footprint = buildModel(info.model).footprint;
     if (footprint) assertFootprintFits(footprint, a.batchSize);
-    const recipe: DatasetRecipe = { name: info.dataset.name, seed: info.dataset.seed, trainSize: info.dataset.trainSize, valSize: info.dataset.valSize, testSize: info.dataset.testSize, dataDir: info.dataset.dataDir, ...optionalRecipe(info.dataset) };
+    const recipe: DatasetRecipe = datasetRecipeOf(info.dataset);
     const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
       const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
       return {
-        dir: path.join(endpointsDir(a.run), id),
+        dir: endpointDir(a.run, id),
         id,
         spec: info.model,
         method: a.method,

@@ -3,7 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { readRun } from '../run/index.js';
 import { optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
-import { trainEndpoints, fitRunCurve, evaluateRunCurve, query } from '../app/index.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, query, runLayout } from '../app/index.js';
 import { fitText, type TaskMetrics } from '../train/index.js';
 import { writeReport } from '../report/index.js';
 
@@ -55,7 +55,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   // start from a clean run directory, but only ever delete one that extra itself made
   const prev = await readRun(out).catch(() => null);
   if (prev) {
-    for (const sub of ['endpoints', 'curve', 'profile.json', 'run.json']) await fsp.rm(`${out}/${sub}`, { recursive: true, force: true });
+    for (const sub of [runLayout.endpointsDir(out), runLayout.curveDir(out), runLayout.profileFile(out), runLayout.runFile(out)]) await fsp.rm(sub, { recursive: true, force: true });
   } else {
     const entries = await fsp.readdir(out).catch(() => [] as string[]);
     if (entries.length) throw new ExtraInputError(`demo: ${out} exists and is not an extra run; choose another --out`);

@@ -51,3 +51,18 @@ export interface DatasetEntry {
   description: string;
   load(opts: DatasetOptions): Promise<MultiTaskDataset>;
 }
+
+/**
+ * What rebuilds a data set exactly: its table name and the options that shape it. Stored in run.json
+ * (its schema, src/run/schema.ts, is checked against this type) and sent to training workers.
+ */
+export type DatasetRecipe = { name: string; seed: number } & Pick<DatasetOptions, 'trainSize' | 'valSize' | 'testSize' | 'dataDir' | 'valFraction' | 'resolution' | 'attributes'>;
+
+const recipeKeys = ['trainSize', 'valSize', 'testSize', 'dataDir', 'valFraction', 'resolution', 'attributes'] as const;
+
+/** The recipe fields of a stored data set description (run.json's also holds its fingerprint and shapes), set ones only. */
+export function datasetRecipeOf(d: DatasetRecipe): DatasetRecipe {
+  const out: DatasetRecipe = { name: d.name, seed: d.seed };
+  for (const k of recipeKeys) if (d[k] !== undefined) Object.assign(out, { [k]: d[k] });
+  return out;
+}

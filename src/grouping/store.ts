@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseJsonWith, finite, count } from '../io/json-file.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { groupingFile } from '../run/layout.js';
 import type { ObjectiveMap } from '../curves/index.js';
 
 /** grouping.json: the affinity, the groups found, and their roles on the curve. */
@@ -22,7 +23,7 @@ export interface GroupingFile {
   warmup: { epochs: number; batches: number; seed: number };
 }
 
-export const groupingFile = (runDir: string): string => path.join(runDir, 'grouping.json');
+export { groupingFile } from '../run/layout.js';
 
 export async function readGrouping(runDir: string): Promise<GroupingFile | null> {
   let text: string;

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { listEndpoints, requireRun, type EndpointInfo, type RunInfo } from '../run/index.js';
+import { DEFAULT_CURVE, curveDir, isListedCurve, listEndpoints, planeFile, profileFile, requireRun, surfaceProfileFile, trainLogFile, type EndpointInfo, type RunInfo } from '../run/index.js';
 import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { parseJsonWith } from '../io/json-file.js';
@@ -50,28 +50,26 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
 
 export async function gatherReportData(runDir: string): Promise<ReportData> {
   const info = await requireRun(runDir, 'a report needs a run');
-  const endpoints = await Promise.all((await listEndpoints(runDir)).map(async (e) => ({ ...e, log: await readJsonl(path.join(e.dir, 'train.jsonl')) })));
+  const endpoints = await Promise.all((await listEndpoints(runDir)).map(async (e) => ({ ...e, log: await readJsonl(trainLogFile(e.dir)) })));
   const curves: ReportData['curves'] = [];
-  const candidates: [string, string, string][] = [['curve', path.join(runDir, 'profile.json'), path.join(runDir, 'curve')]];
-  for (const d of (await fsp.readdir(runDir).catch(() => [] as string[])).sort()) {
-    if (d.startsWith('curve-')) candidates.push([d, path.join(runDir, d, 'profile.json'), path.join(runDir, d)]);
-  }
-  for (const [name, file, dir] of candidates) {
-    if (!(await exists(file))) continue; // no profile for this curve
+  const names = [DEFAULT_CURVE, ...(await fsp.readdir(runDir).catch(() => [] as string[])).filter((d) => d !== DEFAULT_CURVE && isListedCurve(d)).sort()];
+  for (const name of names) {
+    const dir = curveDir(runDir, name);
+    if (!(await exists(profileFile(runDir, name)))) continue; // no profile for this curve
     // a profile that is there but malformed, or that measured another curve, is an error, not a curve to leave out silently
     const profile = await readProfile(runDir, name);
-    curves.push({ name, profile, log: await readJsonl(path.join(dir, 'train.jsonl')) });
+    curves.push({ name, profile, log: await readJsonl(trainLogFile(dir)) });
   }
   if (curves.length === 0) {
     throw new ExtraInputError(`${runDir} has no curve profile; run 'extra curve fit --run ${runDir}' and 'extra curve eval --run ${runDir}' first`);
   }
   let surface: SurfaceProfile | undefined;
-  const surfaceFile = path.join(runDir, 'surface', 'profile.json');
+  const surfaceFile = surfaceProfileFile(runDir);
   const surfaceText = await fsp.readFile(surfaceFile, 'utf8').catch(() => null);
   // no surface is fine; a malformed one is an error like any other run file
   if (surfaceText !== null) surface = await checkedSurfaceProfile(runDir, surfaceText, surfaceFile);
-  const planeFile = path.join(runDir, 'plane.json');
-  const planeText = await fsp.readFile(planeFile, 'utf8').catch(() => null);
-  const plane = planeText !== null ? parseJsonWith(planeFileSchema, planeText, planeFile) : undefined;
+  const planePath = planeFile(runDir);
+  const planeText = await fsp.readFile(planePath, 'utf8').catch(() => null);
+  const plane = planeText !== null ? parseJsonWith(planeFileSchema, planeText, planePath) : undefined;
   return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface, ...(plane ? { plane } : {}) };
 }

@@ -8,19 +8,10 @@ import type { ModelSpec } from '../models/index.js';
 import { readJsonWith } from '../io/json-file.js';
 import type { TaskMetrics } from '../train/metrics.js';
 import { runInfoSchema, metricsSchema } from './schema.js';
+import type { DatasetRecipe } from '../data/types.js';
+import { runFile, endpointsDir, metricsFile } from './layout.js';
 
-/** Data set recipe as stored in run.json: enough to rebuild the exact same data. */
-export interface DatasetRecipe {
-  name: string;
-  seed: number;
-  trainSize?: number;
-  valSize?: number;
-  testSize?: number;
-  dataDir?: string;
-  valFraction?: number;
-  resolution?: number;
-  attributes?: string[];
-}
+export type { DatasetRecipe } from '../data/types.js';
 
 export interface RunInfo {
   format: 'extra-run';
@@ -47,10 +38,7 @@ export function packageVersions(): Record<string, string> {
   return { extra: packageVersion(), '@tensorflow/tfjs': tf.version.tfjs, node: process.version };
 }
 
-export const runFile = (dir: string): string => path.join(dir, 'run.json');
-export const endpointsDir = (dir: string): string => path.join(dir, 'endpoints');
-export const curveDir = (dir: string): string => path.join(dir, 'curve');
-export const profileFile = (dir: string): string => path.join(dir, 'profile.json');
+export * from './layout.js';
 
 export async function readRun(dir: string): Promise<RunInfo | null> {
   const f = runFile(dir);
@@ -101,8 +89,8 @@ export async function listEndpoints(dir: string): Promise<EndpointInfo[]> {
   const out: EndpointInfo[] = [];
   for (const id of names) {
     const d = path.join(root, id);
-    if (!(await exists(path.join(d, 'metrics.json'))) || !(await exists(path.join(d, 'model.json')))) continue;
-    const m = await readJsonWith(metricsSchema, path.join(d, 'metrics.json'));
+    if (!(await exists(metricsFile(d))) || !(await exists(path.join(d, 'model.json')))) continue;
+    const m = await readJsonWith(metricsSchema, metricsFile(d));
     out.push({ id, dir: d, method: m.method, preference: m.preference, test: m.test, val: m.val });
   }
   return out;

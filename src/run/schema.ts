@@ -2,8 +2,26 @@ import { z } from 'zod';
 import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
 import { checkModelSpec } from '../models/registry.js';
 import { graphSpecSchema, taskLossKinds } from '../models/graph/index.js';
+import type { DatasetRecipe } from '../data/types.js';
 
-/** run.json (written by writeRun). Sizes are checked again against memory when the data set loads. */
+/** The data set recipe (DatasetRecipe, src/data/types.ts); sizes are checked again against memory when it loads. */
+export const datasetRecipeSchema = z.object({
+  name: z.string().min(1),
+  seed: count,
+  // the same bound as the --train-size/--val-size/--test-size flags
+  trainSize: positiveInt.max(10_000_000).optional(),
+  valSize: positiveInt.max(10_000_000).optional(),
+  testSize: positiveInt.max(10_000_000).optional(),
+  dataDir: z.string().optional(),
+  valFraction: z.number().gt(0).lt(1).optional(),
+  resolution: positiveInt.max(218).optional(),
+  attributes: z.array(z.string().min(1)).min(1).optional(),
+});
+// the schema and the domain type are one: a field added to either and not the other, or typed differently, fails to compile
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+export const recipeSchemaIsTheType: SameKeys<DatasetRecipe, z.infer<typeof datasetRecipeSchema>> = true;
+export const recipeSchemaFits: z.ZodType<DatasetRecipe, z.ZodTypeDef, unknown> = datasetRecipeSchema;
+
 /** A model spec: the common fields, then the architecture's own check (src/models/registry.ts). */
 const modelSpecSchema = z
   // keys in the order the architectures write them, so a re-export stays byte-identical
@@ -22,23 +40,14 @@ const modelSpecSchema = z
     if (bad) ctx.addIssue({ code: z.ZodIssueCode.custom, message: bad, path: ['arch'] });
   });
 
+/** run.json (written by writeRun, which checks it against this very schema). */
 export const runInfoSchema = z
   .object({
     format: z.literal('extra-run'),
     version: z.literal(1),
     created: z.string(),
-    dataset: z
-      .object({
-        name: z.string().min(1),
-        seed: count,
-        // the same bound as the --train-size/--val-size/--test-size flags
-        trainSize: positiveInt.max(10_000_000).optional(),
-        valSize: positiveInt.max(10_000_000).optional(),
-        testSize: positiveInt.max(10_000_000).optional(),
-        dataDir: z.string().optional(),
-        valFraction: z.number().gt(0).lt(1).optional(),
-        resolution: positiveInt.max(218).optional(),
-        attributes: z.array(z.string().min(1)).min(1).optional(),
+    dataset: datasetRecipeSchema
+      .extend({
         fingerprint: z.string(),
         taskNames: z.array(z.string()).min(1),
         numClasses: z.array(positiveInt).min(1),

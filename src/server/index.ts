@@ -6,7 +6,7 @@ import { ExtraInputError, isExtraInputError } from '../errors.js';
 import { gatherReportData, frontFigure, planeFigures, plotlyFile } from '../report/index.js';
 import { evaluateAt, queryMethods, identityObjectives, objectiveMetrics } from '../curves/index.js';
 import { byTaskName } from '../train/index.js';
-import { openRun, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, type OpenedCurve } from '../app/index.js';
+import { openRun, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, runLayout, type OpenedCurve } from '../app/index.js';
 import { explorerHtml } from './page.js';
 import { DECIMAL } from '../util/number.js';
 
@@ -175,10 +175,10 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       const t = parseT(url.searchParams.get('t'));
       const format = url.searchParams.get('format');
       if (format !== 'tfjs' && format !== 'safetensors') throw new HttpError(400, 'format must be tfjs or safetensors');
-      const out = path.join(runDir, 'exports', `t-${t.toFixed(4)}-${format}`);
+      const out = path.join(runLayout.exportsDir(runDir), `t-${t.toFixed(4)}-${format}`);
       const files = await serial(async () => {
         await useBackend(opts.backend, true);
-        await pruneExports(path.join(runDir, 'exports'), path.basename(out));
+        await pruneExports(runLayout.exportsDir(runDir), path.basename(out));
         return exportAt(run, curveName, t, format, out, { via: 'extra serve' });
       });
       const stem = `extra-t${t.toFixed(4)}`;

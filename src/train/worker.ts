@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend/index.js';
 import { loadDataset } from '../data/index.js';
 import { trainEndpoint, type EndpointConfig } from './endpoint.js';
-import type { DatasetRecipe } from '../run/index.js';
+import type { DatasetRecipe } from '../data/types.js';
 import { ExtraInputError } from '../errors.js';
 
 export interface EndpointJob {

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { ExtraInputError } from '../errors.js';
+
+/**
+ * The layout of a run directory, in one place: every module asks here for a path inside a run, so the
+ * layout can change in one file. A run holds
+ *
+ *   run.json                      the data set recipe and the model (src/run/schema.ts)
+ *   grouping.json                 task groups, for many tasks (src/grouping/store.ts)
+ *   endpoints/ID/                 model.json + weights.bin, metrics.json, train.jsonl, checkpoint.safetensors
+ *   curve/ (or curve-NAME/, any simple name)
+ *                                 curve.json + controls.safetensors (one pair), train.jsonl, checkpoint.safetensors
+ *   profile.json                  the default curve's profile (other curves: CURVE/profile.json)
+ *   plane.json                    the default curve's loss plane (other curves: CURVE/plane.json)
+ *   surface/                      surface.json + controls.safetensors, profile.json
+ *   exports/                      the explorer's exports
+ */
+export const DEFAULT_CURVE = 'curve';
+
+/** A name that becomes one directory of the run (an endpoint id, a curve name). */
+export function assertSimpleName(name: string, what: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') throw new ExtraInputError(`${what} '${name}' must be a simple name`);
+  return name;
+}
+
+export const runFile = (run: string): string => path.join(run, 'run.json');
+export const groupingFile = (run: string): string => path.join(run, 'grouping.json');
+export const endpointsDir = (run: string): string => path.join(run, 'endpoints');
+export const endpointDir = (run: string, id: string): string => path.join(endpointsDir(run), assertSimpleName(id, 'endpoint name'));
+/** Files every training directory (endpoint, curve, surface) holds. */
+export const trainLogFile = (dir: string): string => path.join(dir, 'train.jsonl');
+export const checkpointFile = (dir: string): string => path.join(dir, 'checkpoint.safetensors');
+export const metricsFile = (endpointDirectory: string): string => path.join(endpointDirectory, 'metrics.json');
+
+export const curveDir = (run: string, curve = DEFAULT_CURVE): string => path.join(run, assertSimpleName(curve, '--curve name'));
+/** The default curve's profile and plane sit at the top of the run (where they always were); others in their directory. */
+export const profileFile = (run: string, curve = DEFAULT_CURVE): string => (curve === DEFAULT_CURVE ? path.join(run, 'profile.json') : path.join(curveDir(run, curve), 'profile.json'));
+export const planeFile = (run: string, curve = DEFAULT_CURVE): string => (curve === DEFAULT_CURVE ? path.join(run, 'plane.json') : path.join(curveDir(run, curve), 'plane.json'));
+/** The curves a report lists: the default one, then every `curve-*` directory (in name order). */
+export const isListedCurve = (name: string): boolean => name === DEFAULT_CURVE || name.startsWith('curve-');
+
+export const surfaceDir = (run: string): string => path.join(run, 'surface');
+export const surfaceProfileFile = (run: string): string => path.join(surfaceDir(run), 'profile.json');
+export const exportsDir = (run: string): string => path.join(run, 'exports');
