@@ -8,6 +8,8 @@ import { listEndpoints, planeFile } from '../run/index.js';
 import { barrier, planeBasis, planeCoordinates, planeGrid, type PlaneBasis } from '../landscape/plane.js';
 import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
+import { planeProgramSpec } from '../landscape/program.js';
+import { curveProgramSpec } from '../curves/program-spec.js';
 import { statisticsRows } from '../train/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { makeProgress, type TaskMetrics } from '../train/index.js';
@@ -107,7 +109,7 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     });
     const { as, bs } = planeGrid([...points, ...curvePath], n, margin);
     const nodes = bs.flatMap((b) => as.map((a) => [a, b]));
-    const program = { kind: 'plane' as const, spec: run.info.model, origin: basis.origin, u: basis.u, v: basis.v };
+    const program = planeProgramSpec(run.info.model, basis.origin, basis.u, basis.v);
     const data = ds[split];
     // resume: nodes of an interrupted computation with the same plane are kept
     const file = planePath(req.run, curveName);
@@ -122,7 +124,7 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     const save = () => writeJsonAtomic(partialFile, { key, nodes: done } satisfies PlanePartial);
     const started = performance.now();
     let saving: Promise<void> = Promise.resolve();
-    await evaluateInWorkers(threads, backend, program, [], todo.map((i) => nodes[i]), { inputShape: run.model.spec.inputShape, splits: [data], statistics: statisticsRows(ds.train) }, (count, id, metrics) => {
+    await evaluateInWorkers<TaskMetrics>(threads, backend, program, [], todo.map((i) => nodes[i]), { inputShape: run.model.spec.inputShape, splits: [data], statistics: statisticsRows(ds.train) }, (count, id, metrics) => {
       done[todo[id]] = metrics[0];
       const el = (performance.now() - started) / 1000;
       progress.update(`node ${nodes.length - todo.length + count}/${nodes.length} on ${threads} threads, ${el.toFixed(0)} s, eta ${((el / count) * (todo.length - count)).toFixed(0)} s`);
@@ -138,9 +140,10 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     const ts = tGrid(d.barrierPoints);
     const splits = [ds.train, ds.test];
     const ends = [values(c.curve.ends[0]), values(c.curve.ends[1])];
-    const line = await evaluateInWorkers(threads, backend, { kind: 'plane', spec: run.info.model, origin: ends[0], u: ends[1].map((e1, i) => Float32Array.from(e1, (x, q) => x - ends[0][i][q])), v: ends[0].map((e) => new Float32Array(e.length)) }, [], ts.map((t) => [t, 0]), { inputShape: run.model.spec.inputShape, splits, statistics: statisticsRows(ds.train) });
-    const curveProgram = { kind: 'curve' as const, spec: run.info.model, geometry: c.curve.geometry, paramNames: c.curve.paramNames, ends: [ends[0], ends[1]] as [Float32Array[], Float32Array[]], loss: { alpha: 0, l2: 0, orientation: { taskA: 0, taskB: 1 } } };
-    const along = await evaluateInWorkers(threads, backend, curveProgram, values(c.trainable), ts, { inputShape: run.model.spec.inputShape, splits, statistics: statisticsRows(ds.train) });
+    const lineProgram = planeProgramSpec(run.info.model, ends[0], ends[1].map((e1, i) => Float32Array.from(e1, (x, q) => x - ends[0][i][q])), ends[0].map((e) => new Float32Array(e.length)));
+    const line = await evaluateInWorkers<TaskMetrics>(threads, backend, lineProgram, [], ts.map((t) => [t, 0]), { inputShape: run.model.spec.inputShape, splits, statistics: statisticsRows(ds.train) });
+    const curveProgram = curveProgramSpec(run.info.model, c.curve);
+    const along = await evaluateInWorkers<TaskMetrics>(threads, backend, curveProgram, values(c.trainable), ts, { inputShape: run.model.spec.inputShape, splits, statistics: statisticsRows(ds.train) });
     const byTask = Object.fromEntries(
       ds.taskNames.map((name, k) => {
         const bar = (m: TaskMetrics[][][], s: number) => barrier(ts, m.map((p) => p[s][k].loss));

@@ -6,8 +6,9 @@ import { spearman } from '../pareto/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
 import { initTrainable, curvePoint, trainableNames, trainableShapes, type WeightCurve } from './curve.js';
 import { orderRegularizer, stratifiedTs } from './order.js';
-import { currentBackend } from '../backend/index.js';
-import { GradientPool, dataParallelAvailable, shardRange } from '../parallel/pool.js';
+import { withPool, unflattenGradient, type GradientPool } from '../parallel/pool.js';
+import { shardRange } from '../parallel/shards.js';
+import { curveProgramSpec, type CurveLossConfig } from './program-spec.js';
 import type { CurveOrientation, ObjectiveMap } from './types.js';
 
 export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
@@ -56,8 +57,7 @@ export interface CurveFitResult {
   resumedFromEpoch: number;
 }
 
-/** What the curve objective needs of the fit configuration. */
-export type CurveLossConfig = Pick<CurveFitConfig, 'alpha' | 'l2' | 'orientation' | 'taskWeights' | 'objectives' | 'beta' | 'splitBatch'>;
+export type { CurveLossConfig } from './program-spec.js';
 
 /**
  * Task losses at each t on one batch: losses[s][k] is task k's mean loss at C(ts[s]), over the whole
@@ -149,36 +149,22 @@ export async function fitCurve(
   const evalBs = cfg.evalBatchSize ?? 1000;
   // a line has nothing to train: it is fully determined by its endpoints
   if (trainableNames(curve).length === 0) return { trainable: [], history: [], resumedFromEpoch: 0 };
-  const threads = cfg.threads ?? 1;
-  const pool =
-    threads > 1 && dataParallelAvailable()
-      ? await GradientPool.start(
-          threads,
-          currentBackend() ?? 'wasm',
-          {
-            kind: 'curve',
-            spec: model.spec,
-            geometry: curve.geometry,
-            paramNames: curve.paramNames,
-            ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)],
-            loss: { alpha: cfg.alpha, l2: cfg.l2, orientation: cfg.orientation, taskWeights: cfg.taskWeights, objectives: cfg.objectives, beta: cfg.beta, splitBatch: cfg.splitBatch },
-          },
-          {
-            sizes: trainableShapes(curve).map((s) => s.reduce((a, b) => a * b, 1)),
-            rowSize: data.inputShape.reduce((a, b) => a * b, 1),
-            maxBatch: cfg.batchSize,
-            numTasks: model.spec.numClasses.length,
-            numLosses: model.spec.numClasses.length * cfg.samplesPerBatch,
-            mode: 'scalar',
-            lossRows: cfg.splitBatch ? { parts: cfg.samplesPerBatch, perPart: model.spec.numClasses.length } : undefined,
-          },
-        )
-      : null;
-  try {
-    return await fitWith(model, curve, cfg, data, evalBs, pool);
-  } finally {
-    await pool?.close();
-  }
+  const loss: CurveLossConfig = { alpha: cfg.alpha, l2: cfg.l2, orientation: cfg.orientation, taskWeights: cfg.taskWeights, objectives: cfg.objectives, beta: cfg.beta, splitBatch: cfg.splitBatch };
+  const K = model.spec.numClasses.length;
+  const pool = {
+    size: cfg.threads ?? 1,
+    program: curveProgramSpec(model.spec, curve, loss),
+    shape: {
+      sizes: trainableShapes(curve).map((s) => s.reduce((a, b) => a * b, 1)),
+      rowSize: data.inputShape.reduce((a, b) => a * b, 1),
+      maxBatch: cfg.batchSize,
+      numTasks: K,
+      numLosses: K * cfg.samplesPerBatch,
+      mode: 'scalar' as const,
+      lossRows: cfg.splitBatch ? { parts: cfg.samplesPerBatch, perPart: K } : undefined,
+    },
+  };
+  return withPool(pool, (p) => fitWith(model, curve, cfg, data, evalBs, p));
 }
 
 async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFitConfig, data: CurveFitData, evalBs: number, pool: GradientPool | null): Promise<CurveFitResult> {
@@ -198,12 +184,7 @@ async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFit
         if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
         const values = tensors.map((t) => t.dataSync() as Float32Array);
         const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, { ts }, (L) => curveObjectiveCoefficients(cfg, ts, L));
-        let off = 0;
-        const grads = tensors.map((t) => {
-          const g = tf.tensor(Float32Array.from(r.grads[0].subarray(off, off + t.size)), t.shape);
-          off += t.size;
-          return g;
-        });
+        const grads = unflattenGradient(r.grads[0], tensors.map((t) => t.shape));
         const mean = Array.from({ length: K }, (_, k) => ts.reduce((a, _t, s) => a + r.losses[s * K + k], 0) / ts.length);
         return { grads, losses: mean };
       }

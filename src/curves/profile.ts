@@ -7,6 +7,7 @@ import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrie
 import { currentBackend } from '../backend/index.js';
 import { dataParallelAvailable } from '../parallel/pool.js';
 import { evaluateInWorkers } from '../parallel/eval-pool.js';
+import { curveProgramSpec } from './program-spec.js';
 import { z } from 'zod';
 import { finite, count, taskMetricsSchema } from '../io/json-file.js';
 
@@ -200,18 +201,11 @@ export async function profileCurveInWorkers(
   const grid = tGrid(nPoints);
   const t0 = performance.now();
   const values = (ts: readonly tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
-  const results = await evaluateInWorkers(
+  const results = await evaluateInWorkers<TaskMetrics>(
     threads,
     opts.backend ?? currentBackend() ?? 'wasm',
-    {
-      kind: 'curve',
-      spec: model.spec,
-      geometry: curve.geometry,
-      paramNames: curve.paramNames,
-      ends: [values(curve.ends[0]), values(curve.ends[1])],
-      // evaluation only: the training objective is not used
-      loss: { alpha: 0, l2: 0, orientation: { taskA: 0, taskB: 1 } },
-    },
+    // evaluation only: the training objective is not used
+    curveProgramSpec(model.spec, curve),
     values(trainable),
     grid,
     { inputShape: model.spec.inputShape, splits: [data.val, data.test], statistics: model.statistics.length ? statisticsRows(data.train) : undefined },

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { FunctionalModel } from '../models/index.js';
 import { runTrainingLoop, evaluateSplits, byTaskName, taskLoss, type LoopConfig, type Trainable, type LabelledSplit, type EpochRecord, type TaskMetrics } from '../train/index.js';
 import { makeRng, deriveSeed } from '../util/rng.js';
-import { currentBackend } from '../backend/index.js';
-import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
+import { withPool, unflattenGradient } from '../parallel/pool.js';
+import { hyperNetProgramSpec } from './program.js';
 import { hyperForward, hyperNetDefaults, hyperParamSpecs, initHyperNet, type HyperNetSpec } from './hypernet.js';
 import { dirichletRay } from './rays.js';
 
@@ -35,59 +35,44 @@ export async function fitHyperNet(model: FunctionalModel, cfg: HyperNetFitConfig
   const specs = hyperParamSpecs(model, spec);
   const K = model.spec.numClasses.length;
   const alpha = cfg.alpha ?? 0.2;
-  const threads = cfg.threads ?? 1;
-  const pool =
-    threads > 1 && dataParallelAvailable()
-      ? await GradientPool.start(threads, currentBackend() ?? 'wasm', { kind: 'hypernet', spec: model.spec, hidden: spec.hidden }, {
-          sizes: specs.map((s) => s.shape.reduce((a, b) => a * b, 1)),
-          rowSize: data.inputShape.reduce((a, b) => a * b, 1),
-          maxBatch: cfg.batchSize,
-          numTasks: K,
-          numLosses: K,
-          mode: 'scalar',
-        })
-      : null;
-  const rayOf = (ctx: { epoch: number; step: number }) => dirichletRay(K, alpha, makeRng(deriveSeed(cfg.seed, `phn-ray/${ctx.epoch}/${ctx.step}`)));
-  const trainable: Trainable<Record<string, never>> = {
-    names: specs.map((s) => s.name),
-    shapes: specs.map((s) => s.shape),
-    init: () => initHyperNet(model, cfg.seed, spec).map((v, i) => tf.tensor(v, specs[i].shape)),
-    initialState: () => ({}),
-    async step(tensors, batch, _state, ctx) {
-      const ray = rayOf(ctx);
-      if (pool) {
-        if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
-        const values = tensors.map((t) => t.dataSync() as Float32Array);
-        const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, { ray }, () => ray);
-        let off = 0;
-        const grads = tensors.map((t) => {
-          const g = tf.tensor(Float32Array.from(r.grads[0].subarray(off, off + t.size)), t.shape);
-          off += t.size;
-          return g;
-        });
-        return { grads, losses: r.losses };
-      }
-      let losses: number[] = [];
-      const f = (...hyper: tf.Tensor[]) => {
-        const theta = hyperForward(model, hyper, ray);
-        const ls = model.forward(theta, batch.x).map((o, k) => taskLoss(model.losses[k], o, batch.y[k]));
-        losses = ls.map((l) => l.dataSync()[0]);
-        return tf.addN(ls.map((l, k) => tf.mul(l, ray[k]))) as tf.Scalar;
-      };
-      const { value, grads } = tf.valueAndGrads(f)(tensors as tf.Tensor[]);
-      value.dispose();
-      return { grads, losses };
-    },
-    evaluate(tensors) {
-      return { valAlongRays: cfg.evalRays.map((ray) => ({ ray, val: byTaskName(data.taskNames, evaluateHyperNetAt(model, tensors, ray, [data.val], data.train)[0]) })) };
-    },
+  const poolStart = {
+    size: cfg.threads ?? 1,
+    program: hyperNetProgramSpec(model.spec, spec.hidden),
+    shape: { sizes: specs.map((s) => s.shape.reduce((a, b) => a * b, 1)), rowSize: data.inputShape.reduce((a, b) => a * b, 1), maxBatch: cfg.batchSize, numTasks: K, numLosses: K, mode: 'scalar' as const },
   };
-  try {
+  return withPool(poolStart, async (pool) => {
+    const rayOf = (ctx: { epoch: number; step: number }) => dirichletRay(K, alpha, makeRng(deriveSeed(cfg.seed, `phn-ray/${ctx.epoch}/${ctx.step}`)));
+    const trainable: Trainable<Record<string, never>> = {
+      names: specs.map((s) => s.name),
+      shapes: specs.map((s) => s.shape),
+      init: () => initHyperNet(model, cfg.seed, spec).map((v, i) => tf.tensor(v, specs[i].shape)),
+      initialState: () => ({}),
+      async step(tensors, batch, _state, ctx) {
+        const ray = rayOf(ctx);
+        if (pool) {
+          if (!batch.raw) throw new Error('data-parallel step needs the batch as plain arrays');
+          const values = tensors.map((t) => t.dataSync() as Float32Array);
+          const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, { ray }, () => ray);
+          return { grads: unflattenGradient(r.grads[0], tensors.map((t) => t.shape)), losses: r.losses };
+        }
+        let losses: number[] = [];
+        const f = (...hyper: tf.Tensor[]) => {
+          const theta = hyperForward(model, hyper, ray);
+          const ls = model.forward(theta, batch.x).map((o, k) => taskLoss(model.losses[k], o, batch.y[k]));
+          losses = ls.map((l) => l.dataSync()[0]);
+          return tf.addN(ls.map((l, k) => tf.mul(l, ray[k]))) as tf.Scalar;
+        };
+        const { value, grads } = tf.valueAndGrads(f)(tensors as tf.Tensor[]);
+        value.dispose();
+        return { grads, losses };
+      },
+      evaluate(tensors) {
+        return { valAlongRays: cfg.evalRays.map((ray) => ({ ray, val: byTaskName(data.taskNames, evaluateHyperNetAt(model, tensors, ray, [data.val], data.train)[0]) })) };
+      },
+    };
     const res = await runTrainingLoop({ ...cfg, checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'), logFile: path.join(cfg.dir, 'train.jsonl'), label: 'phn' }, data.train, data.inputShape, trainable);
     return { hyper: res.tensors, history: res.history, resumedFromEpoch: res.resumedFromEpoch };
-  } finally {
-    await pool?.close();
-  }
+  });
 }
 
 /** Per-task metrics of θ(ray) on the given splits (BatchNormalization statistics from `train`). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError } from '../errors.js';
-import type { ParamSpec } from './types.js';
+import type { ParamSpec, TrunkActivation, TrunkLayer } from './types.js';
+export type { TrunkActivation, TrunkLayer } from './types.js';
 
 /**
  * A trunk as a list of layers — the one definition an architecture gives. Its parameters, its pure
@@ -8,15 +9,6 @@ import type { ParamSpec } from './types.js';
  * layout of its parameters are all derived from this list, so they cannot disagree.
  * Layouts are tfjs/Keras ones: conv kernel [kh,kw,in,out], dense [in,out], images NHWC.
  */
-export type TrunkActivation = 'relu' | 'linear';
-
-export type TrunkLayer =
-  | { kind: 'conv2d'; name: string; filters: number; kernel: number; strides?: number; padding?: 'valid' | 'same'; activation?: TrunkActivation }
-  | { kind: 'maxPool'; name: string; pool: number; strides?: number }
-  | { kind: 'activation'; name: string; fn: TrunkActivation }
-  | { kind: 'flatten'; name: string }
-  | { kind: 'dense'; name: string; units: number; activation?: TrunkActivation };
-
 /**
  * Parameter names are `${paramName}.weight` / `.bias` (the checkpoint names); the tfjs layer is named
  * `layer.name` with '.' → '_' (Keras names cannot hold dots).

@@ -1,8 +1,48 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { TrunkLayer } from './sequential.js';
-import type { GraphSpec } from './graph/topology.js';
-import type { StatisticSpec, TaskLoss } from './graph/compile.js';
 import type { ModelFootprint } from './footprint.js';
+
+/* The models' vocabulary: every other file of src/models imports its types from here, never the reverse. */
+
+export type TrunkActivation = 'relu' | 'linear';
+
+export type TrunkLayer =
+  | { kind: 'conv2d'; name: string; filters: number; kernel: number; strides?: number; padding?: 'valid' | 'same'; activation?: TrunkActivation }
+  | { kind: 'maxPool'; name: string; pool: number; strides?: number }
+  | { kind: 'activation'; name: string; fn: TrunkActivation }
+  | { kind: 'flatten'; name: string }
+  | { kind: 'dense'; name: string; units: number; activation?: TrunkActivation };
+
+
+/**
+ * A layer graph as extra stores it in run.json and checkpoints: one input, layers in topological
+ * order with their Keras class, their Keras config (kept as written, parsed by the layer table on
+ * use) and the names of the layers feeding them, and the output layers — one per task.
+ */
+export interface GraphLayer {
+  name: string;
+  class: string;
+  config: Record<string, unknown>;
+  inputs: string[];
+}
+
+export interface GraphSpec {
+  input: string;
+  layers: GraphLayer[];
+  outputs: string[];
+}
+
+
+/** ce: softmax cross-entropy over classes; bce: sigmoid cross-entropy of one logit; mse: squared error of one real output */
+/** The loss kinds a task can have: the one list that the compile step, the flags and run.json's schema share. */
+export const taskLossKinds = ['ce', 'bce', 'mse'] as const;
+export type TaskLoss = (typeof taskLossKinds)[number];
+
+/** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
+export interface StatisticSpec {
+  name: string;
+  shape: number[];
+}
+
 
 /** How a parameter tensor is initialised (fan-in/fan-out from the layout). */
 export type InitKind = 'glorot-uniform' | 'he-uniform' | 'zeros' | 'ones';

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { ExtraInputError } from '../errors.js';
-import type { LabelledSplit } from '../train/batches.js';
-import type { TaskMetrics } from '../train/evaluate.js';
-import { workerFile } from './pool.js';
-import type { ShardProgramSpec } from './programs.js';
+import { compiledFile, type ShardProgramSpec, type ShardSplit } from './program.js';
+
+/** The compiled evaluation worker (dist/parallel/eval-worker.js). */
+export const evalWorkerFile = compiledFile(new URL('./eval-worker.js', import.meta.url));
 
 /**
  * Evaluation of many points of a curve on worker threads (a profile is dozens of independent passes
@@ -23,7 +23,7 @@ export interface EvalWorkerSetup {
 
 /** `point`: the program's coordinates of the model to evaluate (t on a curve; (a, b) on a plane) */
 export type EvalToWorker = { type: 'evaluate'; id: number; point: number[]; trainable: Float32Array[] };
-export type EvalFromWorker = { type: 'ready' } | { type: 'point'; id: number; metrics: TaskMetrics[][] } | { type: 'error'; message: string; inputError: boolean };
+export type EvalFromWorker = { type: 'ready' } | { type: 'point'; id: number; metrics: unknown[][] } | { type: 'error'; message: string; inputError: boolean };
 
 function shared(a: Float32Array | Int32Array): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(Math.max(4, a.byteLength));
@@ -34,16 +34,18 @@ function shared(a: Float32Array | Int32Array): SharedArrayBuffer {
 /**
  * Metrics at every point of `ts` (t of a curve, or coordinates for other programs) on `splits`,
  * `threads` workers at a time; `onPoint` reports progress. Results come back in the order of `ts`.
+ * M is the type of the metrics the program's evaluateAt returns (its owner knows it; the pool does not).
  */
-export async function evaluateInWorkers(
+export async function evaluateInWorkers<M>(
   threads: number,
   backend: string,
   program: ShardProgramSpec,
   trainable: Float32Array[],
   ts: (number | number[])[],
-  data: { inputShape: number[]; splits: LabelledSplit[]; statistics?: LabelledSplit },
-  onPoint: (done: number, id: number, metrics: TaskMetrics[][]) => void = () => {},
-): Promise<TaskMetrics[][][]> {
+  data: { inputShape: number[]; splits: ShardSplit[]; statistics?: ShardSplit },
+  onPoint: (done: number, id: number, metrics: M[][]) => void = () => {},
+): Promise<M[][][]> {
+  const workerFile = evalWorkerFile;
   if (!workerFile) throw new Error('evaluation worker not built (npm run build)');
   const setup: EvalWorkerSetup = {
     mode: 'evaluate',
@@ -53,7 +55,7 @@ export async function evaluateInWorkers(
     splits: data.splits.map((s) => ({ x: shared(s.x), y: s.y.map(shared), n: s.n })),
     ...(data.statistics ? { statistics: { x: shared(data.statistics.x), y: [], n: data.statistics.n } } : {}),
   };
-  const results: TaskMetrics[][][] = new Array(ts.length);
+  const results: M[][][] = new Array(ts.length);
   let next = 0;
   let done = 0;
   const workers: Worker[] = [];
@@ -68,8 +70,10 @@ export async function evaluateInWorkers(
       w.on('message', (m: EvalFromWorker) => {
         if (m.type === 'ready') send();
         else if (m.type === 'point') {
-          results[m.id] = m.metrics;
-          onPoint(++done, m.id, m.metrics);
+          // what the program's evaluateAt returned, structured-cloned: the caller's M
+          const metrics = m.metrics as M[][];
+          results[m.id] = metrics;
+          onPoint(++done, m.id, metrics);
           send();
         } else reject(m.inputError ? new ExtraInputError(m.message) : new Error(`evaluation worker: ${m.message}`));
       });

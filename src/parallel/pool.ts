@@ -1,10 +1,10 @@
+import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { ExtraInputError } from '../errors.js';
 import { currentBackend } from '../backend/index.js';
-import type { ShardProgramSpec } from './programs.js';
+import { compiledFile, type ShardProgramSpec } from './program.js';
+import { lossShardWeight, type LossRows } from './shards.js';
 import type { Labels } from '../data/types.js';
 
 /**
@@ -62,10 +62,8 @@ export function defaultThreads(concurrent = 1): number {
   return Math.max(1, Math.floor(availableParallelism() / Math.max(1, concurrent)));
 }
 
-/** The compiled worker: next to this file in dist/, or dist/'s when the TypeScript sources run (vitest). */
-export const workerFile = [new URL('./worker.js', import.meta.url), new URL('../../dist/parallel/worker.js', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((f) => existsSync(f));
+/** The compiled gradient worker (dist/parallel/gradient-worker.js). */
+export const workerFile = compiledFile(new URL('./gradient-worker.js', import.meta.url));
 
 /**
  * Whether worker threads can share the work: the compiled worker exists and the backend runs in this
@@ -73,7 +71,7 @@ export const workerFile = [new URL('./worker.js', import.meta.url), new URL('../
  * native addon is not meant to be loaded once per worker thread.
  */
 export function dataParallelAvailable(backend: string | null = currentBackend()): boolean {
-  return workerFile !== undefined && (backend === 'wasm' || backend === 'cpu');
+  return workerFile !== null && (backend === 'wasm' || backend === 'cpu');
 }
 
 /** The messages between the pool and its workers. */
@@ -95,31 +93,6 @@ export interface WorkerSetup {
     grads: SharedArrayBuffer;
     ctrl: SharedArrayBuffer;
   };
-}
-
-/** Row range [lo, hi) of shard s when n rows are split over w workers. */
-export function shardRange(n: number, w: number, s: number): [number, number] {
-  return [Math.floor((s * n) / w), Math.floor(((s + 1) * n) / w)];
-}
-
-/**
- * Rows of the batch each loss is a mean over: all of them, or (a curve with a split batch) the s-th
- * of `parts` contiguous parts for the losses of the s-th value of t (`perPart` losses per part).
- */
-export interface LossRows {
-  parts: number;
-  perPart: number;
-}
-
-/**
- * Weight of worker w's shard mean in the full-batch mean of loss j: the fraction of loss j's rows
- * that lie in the shard (0 when none do: the worker skips that loss).
- */
-export function lossShardWeight(n: number, workers: number, w: number, j: number, rows: LossRows): number {
-  const [lo, hi] = shardRange(n, workers, w);
-  const [a, b] = rows.parts > 1 ? shardRange(n, rows.parts, Math.floor(j / rows.perPart)) : [0, n];
-  const inter = Math.max(0, Math.min(hi, b) - Math.max(lo, a));
-  return b > a ? inter / (b - a) : 0;
 }
 
 export class GradientPool {
@@ -294,4 +267,31 @@ export class GradientPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
+}
+
+/**
+ * Run `fn` with a pool of `size` workers running `program` when data parallelism applies (null
+ * otherwise: `fn` then computes on this thread), closing the pool whatever happens.
+ */
+export async function withPool<T>(
+  start: { size: number; program: ShardProgramSpec; shape: PoolShape } | null,
+  fn: (pool: GradientPool | null) => Promise<T>,
+): Promise<T> {
+  const pool = start && start.size > 1 && dataParallelAvailable() ? await GradientPool.start(start.size, currentBackend() ?? 'wasm', start.program, start.shape) : null;
+  try {
+    return await fn(pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** A flat gradient (float64 sums of the workers') cut back into float32 tensors of the given shapes. */
+export function unflattenGradient(flat: Float64Array, shapes: readonly number[][]): tf.Tensor[] {
+  let off = 0;
+  return shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const g = tf.tensor(Float32Array.from(flat.subarray(off, off + n)), shape);
+    off += n;
+    return g;
+  });
 }

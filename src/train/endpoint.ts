@@ -8,9 +8,10 @@ import type { Batch, LabelledSplit } from './batches.js';
 import { evaluateSplit, evaluateSplits, byTaskName, type TaskMetrics } from './evaluate.js';
 import { recomputeStatistics } from './statistics.js';
 import { taskLoss } from './losses.js';
+import { perTaskGradients } from './per-task-gradients.js';
 import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
-import { currentBackend } from '../backend/index.js';
-import { GradientPool, dataParallelAvailable } from '../parallel/pool.js';
+import { unflattenGradient, withPool, type GradientPool } from '../parallel/pool.js';
+import { endpointProgramSpec } from './endpoint-program.js';
 
 export interface EndpointData {
   inputShape: number[];
@@ -82,42 +83,6 @@ function scalarizedStep({ model, objective, params, batch, preference, state, st
 }
 
 /**
- * Per-task gradients: one backward pass per task, each only w.r.t. what the task touches (the trunk
- * and its own head). Returns the losses, the full per-task gradient lists (undefined where a task does
- * not reach a parameter) and the flattened trunk gradients. The caller disposes `perTask`.
- */
-export function perTaskGradients(
-  model: FunctionalModel,
-  params: readonly tf.Tensor[],
-  batch: Batch,
-): { losses: number[]; perTask: (tf.Tensor | undefined)[][]; shared: Float64Array[]; sharedIdx: number[] } {
-  const K = model.spec.numClasses.length;
-  const sharedIdx = model.params.map((p, i) => (p.shared ? i : -1)).filter((i) => i >= 0);
-  const perTask: (tf.Tensor | undefined)[][] = [];
-  const losses: number[] = [];
-  for (let k = 0; k < K; k++) {
-    const idx = model.params.map((p, i) => (p.shared || p.task === k ? i : -1)).filter((i) => i >= 0);
-    const { value, grads } = tf.valueAndGrads((...sub: tf.Tensor[]) => {
-      const full = [...params];
-      idx.forEach((i, q) => (full[i] = sub[q]));
-      return taskLoss(model.losses[k], model.forward(full, batch.x)[k], batch.y[k]);
-    })(idx.map((i) => params[i]));
-    losses.push(value.dataSync()[0]);
-    value.dispose();
-    const byIndex: (tf.Tensor | undefined)[] = new Array(params.length);
-    idx.forEach((i, q) => (byIndex[i] = grads[q]));
-    perTask.push(byIndex);
-  }
-  const shared = perTask.map((g) => {
-    const flat = tf.concat(sharedIdx.map((i) => g[i]!.reshape([-1])));
-    const out = Float64Array.from(flat.dataSync());
-    flat.dispose();
-    return out;
-  });
-  return { losses, perTask, shared, sharedIdx };
-}
-
-/**
  * Gradient-aggregation step (MGDA, CAGrad, ...): per-task trunk gradients handed to the plug-in as
  * flat vectors, its direction written back. Head parameters get their own task's gradient, as in LibMTL.
  */
@@ -173,17 +138,6 @@ function flatnessGradients(model: FunctionalModel, params: readonly tf.Tensor[],
   return { flat, heads };
 }
 
-/** Split one flat gradient into tensors of the parameters' shapes. */
-function unflatten(flat: Float64Array, shapes: number[][]): tf.Tensor[] {
-  let off = 0;
-  return shapes.map((shape) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(Float32Array.from(flat.subarray(off, off + n)), shape);
-    off += n;
-    return t;
-  });
-}
-
 /**
  * The same step as scalarizedStep / aggregatedStep, computed by a pool of worker threads on shards of
  * the batch: full-batch losses decide the task weights (or the aggregator sees full-batch per-task
@@ -194,7 +148,7 @@ async function pooledStep(pool: GradientPool, { model, objective, params, batch,
   const values = params.map((p) => p.dataSync() as Float32Array);
   const shapes = model.params.map((p) => p.shape);
   const r = await pool.step(values, { x: batch.raw.x, y: batch.raw.y, size: batch.size }, {}, (losses) => (objective.needsGradients ? [] : objective.aggregate({ losses, preference, state, step }, options).taskWeights));
-  if (!objective.needsGradients) return { grads: unflatten(r.grads[0], shapes), losses: r.losses };
+  if (!objective.needsGradients) return { grads: unflattenGradient(r.grads[0], shapes), losses: r.losses };
   const offsets: number[] = [];
   let off = 0;
   for (const s of shapes) {
@@ -257,24 +211,23 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
   const objective = getObjective(cfg.method);
   const evalBs = cfg.evalBatchSize ?? 1000;
   const K = cfg.spec.numClasses.length;
-  const threads = cfg.threads ?? 1;
+  // flat-region methods need per-task gradients at perturbed points: they run on this thread
   const pool =
-    // flat-region methods need per-task gradients at perturbed points: they run on this thread
-    threads > 1 && dataParallelAvailable() && !(objective.needsGradients && objective.flatness)
-      ? await GradientPool.start(threads, currentBackend() ?? 'wasm', { kind: 'endpoint', spec: cfg.spec }, {
-          sizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
-          rowSize: data.inputShape.reduce((a, b) => a * b, 1),
-          maxBatch: cfg.batchSize,
-          numTasks: K,
-          numLosses: K,
-          mode: objective.needsGradients ? 'per-task' : 'scalar',
-        })
-      : null;
-  try {
-    return await withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, pool, t0));
-  } finally {
-    await pool?.close();
-  }
+    objective.needsGradients && objective.flatness
+      ? null
+      : {
+          size: cfg.threads ?? 1,
+          program: endpointProgramSpec(cfg.spec),
+          shape: {
+            sizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
+            rowSize: data.inputShape.reduce((a, b) => a * b, 1),
+            maxBatch: cfg.batchSize,
+            numTasks: K,
+            numLosses: K,
+            mode: objective.needsGradients ? ('per-task' as const) : ('scalar' as const),
+          },
+        };
+  return withPool(pool, (p) => withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, p, t0)));
 }
 
 async function trainWith(cfg: EndpointConfig, data: EndpointData, model: FunctionalModel, objective: Objective, evalBs: number, pool: GradientPool | null, t0: number): Promise<EndpointResult> {

@@ -1,4 +1,5 @@
-export { trainEndpoint, perTaskGradients } from './endpoint.js';
+export { trainEndpoint } from './endpoint.js';
+export { perTaskGradients } from './per-task-gradients.js';
 export type { EndpointConfig, EndpointData, EndpointResult } from './endpoint.js';
 export { runTrainingLoop } from './loop.js';
 export type { LoopConfig, Trainable, StepResult, EpochRecord, LoopResult } from './loop.js';

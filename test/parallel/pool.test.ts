@@ -3,7 +3,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { selectBackend } from '../../src/backend/index.js';
 import { buildModel, defaultModelSpec, initParams } from '../../src/models/index.js';
 import { softmaxCrossEntropy } from '../../src/train/index.js';
-import { GradientPool, dataParallelAvailable, shardRange } from '../../src/parallel/pool.js';
+import { GradientPool, dataParallelAvailable } from '../../src/parallel/pool.js';
+import { shardRange } from '../../src/parallel/shards.js';
+import { endpointProgramSpec } from '../../src/train/endpoint-program.js';
+import { curveProgramSpec } from '../../src/curves/program-spec.js';
 import { makeGeometry, initTrainable, trainableShapes, curveLossFn, curveObjectiveCoefficients, profileCurve, profileCurveInWorkers, type WeightCurve } from '../../src/curves/index.js';
 import { makeRng } from '../../src/util/rng.js';
 
@@ -64,7 +67,7 @@ describe('data-parallel gradient pool', () => {
       const z = e[0] + e[1];
       return e.map((v) => v / z);
     };
-    const pool = await GradientPool.start(3, 'wasm', { kind: 'endpoint', spec }, { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 64, numTasks: 2, numLosses: 2, mode: 'scalar' });
+    const pool = await GradientPool.start(3, 'wasm', endpointProgramSpec(spec), { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 64, numTasks: 2, numLosses: 2, mode: 'scalar' });
     try {
       const r = await pool.step(params.map((p) => p.dataSync() as Float32Array), { ...b, size: n }, {}, weightsOf);
       // oracle: one process, full batch, the same weights
@@ -92,7 +95,7 @@ describe('data-parallel gradient pool', () => {
     const params = initParams(model.params, 5);
     const n = 20;
     const b = batchOf(n, 6);
-    const pool = await GradientPool.start(2, 'wasm', { kind: 'endpoint', spec }, { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 2, mode: 'per-task' });
+    const pool = await GradientPool.start(2, 'wasm', endpointProgramSpec(spec), { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 2, mode: 'per-task' });
     try {
       const r = await pool.step(params.map((p) => p.dataSync() as Float32Array), { ...b, size: n }, {}, () => []);
       const x = tf.tensor(b.x, [n, 36, 36, 1]);
@@ -118,7 +121,7 @@ describe('data-parallel gradient pool', () => {
     const pool = await GradientPool.start(
       2,
       'wasm',
-      { kind: 'curve', spec, geometry: curve.geometry, paramNames: curve.paramNames, ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)], loss: cfg },
+      curveProgramSpec(spec, curve, cfg),
       { sizes: trainableShapes(curve).map(size), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 6, mode: 'scalar' },
     );
     try {
@@ -152,7 +155,7 @@ describe('data-parallel gradient pool', () => {
       const pool = await GradientPool.start(
         workers,
         'wasm',
-        { kind: 'curve', spec, geometry: curve.geometry, paramNames: curve.paramNames, ends: [curve.ends[0].map((t) => t.dataSync() as Float32Array), curve.ends[1].map((t) => t.dataSync() as Float32Array)], loss: cfg },
+        curveProgramSpec(spec, curve, cfg),
         { sizes: trainableShapes(curve).map(size), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 6, mode: 'scalar', lossRows: { parts: 3, perPart: 2 } },
       );
       try {
@@ -178,7 +181,7 @@ describe('data-parallel gradient pool', () => {
     });
     const n = 21;
     const b = batch(n);
-    const pool = await GradientPool.start(2, 'wasm', { kind: 'endpoint', spec: rspec }, { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 2, mode: 'per-task' });
+    const pool = await GradientPool.start(2, 'wasm', endpointProgramSpec(rspec), { sizes: model.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: 32, numTasks: 2, numLosses: 2, mode: 'per-task' });
     try {
       const r = await pool.step(params.map((p) => p.dataSync() as Float32Array), { ...b, size: n }, {}, () => []);
       const x = tf.tensor(b.x, [n, 36, 36, 1]);

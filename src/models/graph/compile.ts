@@ -5,16 +5,8 @@ import { activate, layerKinds, type GraphActivation, type LayerKind, type LayerW
 import type { GraphLayer, GraphSpec } from './topology.js';
 import { footprintOf, footprintProblem, type ModelFootprint } from '../footprint.js';
 
-/** ce: softmax cross-entropy over classes; bce: sigmoid cross-entropy of one logit; mse: squared error of one real output */
-/** The loss kinds a task can have: the one list that the compile step, the flags and run.json's schema share. */
-export const taskLossKinds = ['ce', 'bce', 'mse'] as const;
-export type TaskLoss = (typeof taskLossKinds)[number];
-
-/** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
-export interface StatisticSpec {
-  name: string;
-  shape: number[];
-}
+import { taskLossKinds, type StatisticSpec, type TaskLoss } from '../types.js';
+export { taskLossKinds, type StatisticSpec, type TaskLoss } from '../types.js';
 
 interface Node {
   layer: GraphLayer;

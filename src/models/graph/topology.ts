@@ -2,23 +2,8 @@ import { z } from 'zod';
 import { ExtraInputError } from '../../errors.js';
 import { layerClassNames, layerKinds } from './kinds.js';
 
-/**
- * A layer graph as extra stores it in run.json and checkpoints: one input, layers in topological
- * order with their Keras class, their Keras config (kept as written, parsed by the layer table on
- * use) and the names of the layers feeding them, and the output layers — one per task.
- */
-export interface GraphLayer {
-  name: string;
-  class: string;
-  config: Record<string, unknown>;
-  inputs: string[];
-}
-
-export interface GraphSpec {
-  input: string;
-  layers: GraphLayer[];
-  outputs: string[];
-}
+import type { GraphLayer, GraphSpec } from '../types.js';
+export type { GraphLayer, GraphSpec } from '../types.js';
 
 export const graphSpecSchema: z.ZodType<GraphSpec, z.ZodTypeDef, unknown> = z.object({
   input: z.string().min(1),

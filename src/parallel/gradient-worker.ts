@@ -8,28 +8,22 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend/index.js';
 import { ExtraInputError } from '../errors.js';
-import { perTaskGradients } from '../train/endpoint.js';
-import { labelDtype } from '../train/losses.js';
-import { buildShardProgram, type ShardProgram } from './programs.js';
-import { shardRange, lossShardWeight, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
-import type { EvalFromWorker, EvalToWorker, EvalWorkerSetup } from './eval-pool.js';
-import type { LabelledSplit } from '../train/batches.js';
+import { loadShardProgram, type ShardProgram } from './program.js';
+import { shardRange, lossShardWeight } from './shards.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './pool.js';
 
-const setup = workerData as WorkerSetup | EvalWorkerSetup;
+const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const post = (m: FromWorker | EvalFromWorker) => port.postMessage(m);
-const grad = 'mode' in setup ? null : setup;
-// the gradient worker's shared buffers (empty stand-ins in an evaluation worker)
-const none = new SharedArrayBuffer(8);
-const { shape, index, workers } = grad ?? { shape: { sizes: [], rowSize: 0, maxBatch: 0, numTasks: 0, numLosses: 0, mode: 'scalar' as const }, index: 0, workers: 1 };
-const params = new Float32Array(grad?.buffers.params ?? none);
-const xs = new Float32Array(grad?.buffers.x ?? none);
-const ys = new Int32Array(grad?.buffers.y ?? none);
+const post = (m: FromWorker) => port.postMessage(m);
+const { shape, index, workers } = setup;
+const params = new Float32Array(setup.buffers.params);
+const xs = new Float32Array(setup.buffers.x);
+const ys = new Int32Array(setup.buffers.y);
 const ysReal = new Float32Array(ys.buffer);
-const losses = new Float64Array(grad?.buffers.losses ?? none);
-const coef = new Float64Array(grad?.buffers.coef ?? none);
-const grads = new Float32Array(grad?.buffers.grads ?? none);
-const ctrl = new Int32Array(grad?.buffers.ctrl ?? none);
+const losses = new Float64Array(setup.buffers.losses);
+const coef = new Float64Array(setup.buffers.coef);
+const grads = new Float32Array(setup.buffers.grads);
+const ctrl = new Int32Array(setup.buffers.ctrl);
 const total = shape.sizes.reduce((a, b) => a + b, 0);
 let program: ShardProgram;
 let shapes: number[][];
@@ -44,7 +38,7 @@ function waitForCoefficients(gen: number): void {
 
 function writeGradients(list: (tf.Tensor | undefined)[], slot: number, scale: number): void {
   let off = (index * (shape.mode === 'per-task' ? shape.numTasks : 1) + slot) * total;
-  // a plain loop: perTaskGradients leaves holes for heads a task does not reach, which forEach skips
+  // a plain loop: per-task gradients leave holes for heads a task does not reach, which forEach skips
   for (let i = 0; i < shape.sizes.length; i++) {
     const g = list[i];
     const n = shape.sizes[i];
@@ -70,11 +64,11 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
       trainable.push(tf.tensor(params.subarray(off, off + sz), shapes[i]));
       off += sz;
     });
-    const inputShape = program.model.spec.inputShape;
+    const inputShape = program.inputShape;
     const x = rows > 0 ? tf.tensor(xs.subarray(lo * shape.rowSize, hi * shape.rowSize), [rows, ...inputShape]) : null;
     // a regression task's targets are floats in the same shared buffer
     const y = Array.from({ length: shape.numTasks }, (_, k) => {
-      const dtype = labelDtype(program.model.losses[k]);
+      const dtype = program.labelDtypes[k];
       return tf.tensor1d((dtype === 'float32' ? ysReal : ys).subarray(k * shape.maxBatch + lo, k * shape.maxBatch + hi), dtype);
     });
     if (shape.mode === 'per-task') {
@@ -83,7 +77,8 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
         losses.fill(0, index * shape.numLosses, (index + 1) * shape.numLosses);
         return;
       }
-      const r = perTaskGradients(program.model, trainable, { x, y: y as tf.Tensor1D[], size: rows });
+      if (!program.perTaskGradients) throw new Error(`program '${setup.program.kind}' has no per-task gradients`);
+      const r = program.perTaskGradients(trainable, x, y as tf.Tensor1D[], rows);
       r.perTask.forEach((list, k) => writeGradients(list, k, wgt));
       r.perTask.forEach((list) => list.forEach((t) => t?.dispose()));
       r.losses.forEach((l, j) => (losses[index * shape.numLosses + j] = l));
@@ -113,28 +108,9 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   await selectBackend({ prefer: setup.backend, quiet: true });
-  program = buildShardProgram(setup.program);
+  program = await loadShardProgram(setup.program);
   shapes = program.shapes;
-  if (!('mode' in setup) && shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
-  if ('mode' in setup) {
-    const labels = (b: SharedArrayBuffer, k: number) => (labelDtype(program.model.losses[k]) === 'float32' ? new Float32Array(b) : new Int32Array(b));
-    const splits: LabelledSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map(labels), n: s.n }));
-    const train: LabelledSplit | undefined = setup.statistics ? { x: new Float32Array(setup.statistics.x), y: [], n: setup.statistics.n } : undefined;
-    const evaluateAt = program.evaluateAt;
-    if (!evaluateAt) throw new Error(`program '${setup.program.kind}' cannot evaluate points`);
-    port.on('message', (m: EvalToWorker) => {
-      try {
-        const trainable = m.trainable.map((v, i) => tf.tensor(v, shapes[i]));
-        const metrics = evaluateAt(trainable, m.point, splits, train);
-        tf.dispose(trainable);
-        post({ type: 'point', id: m.id, metrics });
-      } catch (e) {
-        post({ type: 'error', message: (e as Error).message, inputError: e instanceof ExtraInputError });
-      }
-    });
-    post({ type: 'ready' });
-    return;
-  }
+  if (shapes.length !== shape.sizes.length) throw new Error(`program has ${shapes.length} trainable tensors, the pool ${shape.sizes.length}`);
   port.on('message', (m: ToWorker) => {
     try {
       step(m.gen, m.n, m.inputs);
