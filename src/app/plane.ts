@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { controlPoints, curvePoint, identityObjectives, objectiveMetrics, tGrid } from '../curves/index.js';
+import { controlPoints, curveFingerprint, curvePoint, identityObjectives, objectiveMetrics, tGrid } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
 import { listEndpoints, planeFile } from '../run/index.js';
 import { barrier, planeBasis, planeCoordinates, planeGrid, type PlaneBasis } from '../landscape/plane.js';
@@ -114,7 +114,8 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     // resume: nodes of an interrupted computation with the same plane are kept
     const file = planePath(req.run, curveName);
     const partialFile = file.replace(/\.json$/, '.partial.json');
-    const key = JSON.stringify({ specs, n, margin, split, a: as, b: bs, curve: c.file.seconds ?? null });
+    // a cache of another curve (re-fitted since) is not reused
+    const key = JSON.stringify({ specs, n, margin, split, a: as, b: bs, curve: c.fingerprint });
     // the partial file is a cache: one that does not parse or has another shape is ignored (the nodes are recomputed)
     const prev = req.resume ? await fsp.readFile(partialFile, 'utf8').then((t) => partialSchema.safeParse(JSON.parse(t))).then((r) => (r.success ? r.data : null)).catch(() => null) : null;
     const done: Record<string, TaskMetrics[]> = prev && prev.key === key ? prev.nodes : {};
@@ -165,6 +166,7 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
       format: 'extra-plane',
       version: 1,
       curve: curveName,
+      curveFingerprint: c.fingerprint,
       split,
       points,
       grid: { n, margin, as, bs },
@@ -194,5 +196,13 @@ export async function readPlane(runDir: string, curve = 'curve'): Promise<PlaneF
   } catch {
     return null;
   }
-  return readJsonWith(planeFileSchema, file, `; re-run 'extra plane --run ${runDir}'`);
+  const hint = `'extra plane --run ${runDir}${curve === 'curve' ? '' : ` --curve ${curve}`}'`;
+  const plane = await readJsonWith(planeFileSchema, file, `; re-run ${hint}`);
+  // like a profile, a plane describes one curve: once the curve is re-fitted it is refused
+  const current = await curveFingerprint(curveDirOf(runDir, curve), runDir);
+  if (plane.curveFingerprint !== current) {
+    const why = plane.curveFingerprint === undefined ? 'does not say which curve it measured (written by an older extra)' : 'measured another curve (re-fitted since)';
+    throw new ExtraInputError(`${file} ${why}; run ${hint} again`);
+  }
+  return plane;
 }

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not register, so that conv nets
- * train on wasm. Conv2DBackpropFilter is the hot one: it reuses wasm's native
- * Conv3DBackpropFilterV2 by viewing the NHWC tensors as NDHWC with depth 1 (same buffers, no
- * copy). The depthwise-conv gradients and UnsortedSegmentSum are rarely hot, so they are plain loops
- * over the data read from wasm memory.
+ * train on wasm. Conv2DBackpropFilter is the hot one: im2col into wasm memory and one matrix product
+ * on wasm's fast matMul (conv2dBackpropFilter below; wasm's own Conv3DBackpropFilterV2 is slower and
+ * wrong for strides > 1). The depthwise-conv gradients and UnsortedSegmentSum are rarely hot, so they
+ * are plain loops over the data read from wasm memory.
  */
 type TensorInfo = tf.TensorInfo;
 interface WasmBackendLike extends tf.KernelBackend {

@@ -281,12 +281,6 @@ export function summarizeRows(all: FrontRow[][]): string {
   return lines.join('\n');
 }
 
-/**
- * Paired comparison of one method against every other, seed by seed (the seeds share data and endpoints,
- * so differences are paired): mean ± std of the difference, and how many seeds the method is better in.
- * Verdict: "wins"/"loses" only when every seed agrees, "ties" otherwise — with 3 seeds a sign test is all
- * the evidence there is, and it is stated as such.
- */
 /** Each NURBS method's learned weights ω (mean ± std over seeds, per control point). */
 export function curveWeightTable(all: FrontRow[][]): string {
   const methods = all[0].filter((r) => r.curveWeights).map((r) => r.method);
@@ -305,6 +299,12 @@ export function curveWeightTable(all: FrontRow[][]): string {
   return lines.join('\n');
 }
 
+/**
+ * Paired comparison of one method against every other, seed by seed (the seeds share data and endpoints,
+ * so differences are paired): mean ± std of the difference, and how many seeds the method is better in.
+ * Verdict: "wins"/"loses" only when every seed agrees, "ties" otherwise — with 3 seeds a sign test is all
+ * the evidence there is, and it is stated as such.
+ */
 export function pairedComparison(all: FrontRow[][], against: string): string {
   const metrics: { label: string; get: (r: FrontRow) => number; higherIsBetter: boolean; d: number }[] = [
     { label: 'test-loss HV', get: (r) => r.testLossHV, higherIsBetter: true, d: 4 },

@@ -34,11 +34,6 @@ const commands: Record<string, { run: Command; summary: string }> = {
   worker: { run: workerCommand, summary: 'run queued jobs from a BullMQ queue on Redis (extra train/bench front --queue)' },
 };
 
-/** Register a sub-command (report, serve, group live in their own modules). */
-export function registerCommand(name: string, run: Command, summary: string): void {
-  commands[name] = { run, summary };
-}
-
 export function usage(): string {
   const rows = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`);
   return `extra ${packageVersion()} — explore multi-task trade-offs along curves in weight space

@@ -75,7 +75,7 @@ export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trai
 }
 
 /**
- * The curve objective as a function of the task losses at the sampled t (DESIGN §2.2): the mean
+ * The curve objective as a function of the task losses at the sampled t (docs/design.md §2.2): the mean
  * λ-weighted loss, α·R_order on the two oriented objectives, β·R_align on the aligned one. It depends
  * on the data only through these mean losses, which is what lets data-parallel workers share it.
  */

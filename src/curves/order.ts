@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Order-aware trade-off term (DESIGN §2.2), averaged over all pairs of sampled t:
+ * Order-aware trade-off term (docs/design.md §2.2), averaged over all pairs of sampled t:
  *   R_order = ½ [exp((L_a(t1) − L_a(t2))(t2 − t1)) + exp((L_b(t1) − L_b(t2))(t1 − t2))]
  * It is small when L_a rises and L_b falls along t, so t becomes a monotone trade-off knob.
  * `losses[s][k]` is task k's loss at t = ts[s].

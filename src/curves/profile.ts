@@ -39,8 +39,7 @@ export interface CurveProfile {
 
 const pointSchema = z.object({ t: finite.min(0).max(1), val: z.array(taskMetricsSchema).min(1), test: z.array(taskMetricsSchema).min(1) });
 
-/** profile.json as `extra curve eval` writes it: the fields that queries, reports and the explorer read. */
-/** profile.json: a curve's profile with what produced it (validated on read by profileFileSchema). */
+/** profile.json as `extra curve eval` writes it: a curve's profile with what produced it (validated on read by profileFileSchema). */
 export interface StoredProfile extends CurveProfile {
   format: 'extra-profile';
   curve: string;

@@ -19,8 +19,8 @@ export function lossScale(lossRows: number[][]): LossScale {
 }
 
 /**
- * Scalar criterion (smaller is better) of a loss vector under a normalized preference r (DESIGN
- * §2.3), on losses normalized by the sweep's ideal point and spread so that the answer does not
+ * Scalar criterion (smaller is better) of a loss vector under a normalized preference r (docs/design.md
+ * §4), on losses normalized by the sweep's ideal point and spread so that the answer does not
  * depend on the tasks' loss scales.
  *  - chebyshev: max_k r_k ℓ_k
  *  - ls:        Σ_k r_k ℓ_k

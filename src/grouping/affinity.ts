@@ -4,7 +4,7 @@ import { epochBatches, disposeBatch, perTaskGradients, type LabelledSplit } from
 
 /**
  * Averaged cosine similarity of the tasks' gradients w.r.t. the shared (trunk) parameters over
- * `batches` training batches (DESIGN §2.5). Entry [i][j] ∈ [−1, 1].
+ * `batches` training batches (docs/design.md §5). Entry [i][j] ∈ [−1, 1].
  */
 export function taskGradientCosines(
   model: FunctionalModel,

@@ -1,4 +1,4 @@
-/** Task grouping by gradient affinity (DESIGN §2.5). */
+/** Task grouping by gradient affinity (docs/design.md §5). */
 export { cosineToAffinity, normalizedLaplacian, symmetricEigen, kMeans, spectralClustering, adjustedRandIndex, canonicalLabels } from './spectral.js';
 export type { SpectralResult } from './spectral.js';
 export { taskGradientCosines, groupAgreement, chooseRoles } from './affinity.js';

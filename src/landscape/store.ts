@@ -31,6 +31,8 @@ export const planeFileSchema = z
     }),
     threads: z.number().int().positive(),
     seconds: finite,
+    /** the fingerprint of the curve it measured (readPlane refuses the file once the curve changed) */
+    curveFingerprint: z.string().optional(),
   })
   .passthrough()
   .refine((p) => Object.values(p.surfaces).every((s) => s.loss.length === p.grid.n && s.loss.every((r) => r.length === p.grid.n)), { message: 'every surface must be grid.n × grid.n', path: ['surfaces'] });

@@ -1,15 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { DEFAULT_CURVE, curveDir, isListedCurve, listEndpoints, planeFile, profileFile, requireRun, surfaceProfileFile, trainLogFile, type EndpointInfo, type RunInfo } from '../run/index.js';
+import { DEFAULT_CURVE, curveDir, isListedCurve, listEndpoints, profileFile, requireRun, surfaceProfileFile, trainLogFile, type EndpointInfo, type RunInfo } from '../run/index.js';
 import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
-import { parseJsonWith } from '../io/json-file.js';
 import { readProfile } from '../app/curve.js';
+import { readPlane } from '../app/plane.js';
 import { checkedSurfaceProfile } from '../app/surface.js';
 import { exists } from '../util/fs.js';
 import { z } from 'zod';
-import { planeFileSchema, type PlaneFile } from '../landscape/store.js';
+import type { PlaneFile } from '../landscape/store.js';
 
 /** Everything a report or the explorer page shows, gathered from a run directory. */
 export interface ReportData {
@@ -68,8 +68,6 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
   const surfaceText = await fsp.readFile(surfaceFile, 'utf8').catch(() => null);
   // no surface is fine; a malformed one is an error like any other run file
   if (surfaceText !== null) surface = await checkedSurfaceProfile(runDir, surfaceText, surfaceFile);
-  const planePath = planeFile(runDir);
-  const planeText = await fsp.readFile(planePath, 'utf8').catch(() => null);
-  const plane = planeText !== null ? parseJsonWith(planeFileSchema, planeText, planePath) : undefined;
+  const plane = (await readPlane(runDir)) ?? undefined;
   return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface, ...(plane ? { plane } : {}) };
 }

@@ -166,7 +166,6 @@ async function pooledStep(pool: GradientPool, { model, objective, params, batch,
     }
     return out;
   });
-  if (!objective.needsGradients) throw new Error('unreachable: loss-only methods returned above');
   const res = objective.aggregate({ losses: r.losses, grads: flat, preference, state, step }, options);
   const dir = res.direction ?? combine(flat, res.taskWeights);
   const out: tf.Tensor[] = new Array(params.length);

@@ -95,6 +95,15 @@ describe('bad models, sizes, side files and flags: exit 2, one line, nothing cre
     refusedModel('node7', graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }], {}, (prev) => [[[prev, 7, 0, {}]]]), /layer 'h' reads node 7 of 'x', which has only node 0/);
     const outNode = graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4 } }]) as { modelTopology: { config: { output_layers: unknown[] } } };
     outNode.modelTopology.config.output_layers = [['flag', 7, 0], ['kind3', 0, 0]];
+    // fields that change what a layer computes or how it trains are refused, not dropped
+    refusedModel('frozen', graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4, trainable: false } }]), /layer 'h' \(Dense\): field trainable is false/);
+    refusedModel('l2', graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4, kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } } }]), /layer 'h' \(Dense\): field kernel_regularizer is set/);
+    const grouped = graphJson([
+      { class_name: 'Reshape', name: 'img', config: { target_shape: [2, 2, 2] } },
+      { class_name: 'Conv2D', name: 'gc', config: { filters: 2, kernel_size: 1, groups: 2 } },
+      { class_name: 'Flatten', name: 'flat', config: {} },
+    ]);
+    refusedModel('groups', grouped, /layer 'gc' \(Conv2D\): field groups is 2/);
     refusedModel('out-node7', outNode, /field output_layers refers to node 7, tensor 0 of 'flag'/);
     // Keras 3's dtype policy object is fine when it is float32
     const policy = graphJson([{ class_name: 'Dense', name: 'h', config: { units: 4, dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' } } } }]);
@@ -200,11 +209,18 @@ describe('a re-fit never loses the curve, and a stale profile is never answered 
     expect(extra(['query', '--run', run, '--pref', '0.3,0.7', '--no-refine', '--json']).code).toBe(0);
   }, 300_000);
 
-  it('after a completed re-fit with another kind, query --no-refine refuses the old profile', () => {
+  it('after a completed re-fit with another kind, the old profile and loss plane are refused until measured again', () => {
+    let r = extra(['plane', '--run', run, '--grid', '3']);
+    expect(r.code, r.err).toBe(0);
     expect(extra(['curve', 'fit', '--run', run, '--kind', 'bezier', '--controls', '3', '--epochs', '1', '--batch-size', '64', '--eval-points', '0']).code).toBe(0);
     refused(['query', '--run', run, '--pref', '0.5,0.5', '--no-refine', '--json'], /measured another curve.*extra curve eval --run/);
     expect(extra(['curve', 'eval', '--run', run, '--points', '3']).code).toBe(0);
     const q = extra(['query', '--run', run, '--pref', '0.5,0.5', '--no-refine', '--json']);
     expect(q.code, q.err).toBe(0);
+    refused(['report', '--run', run, '--no-png'], /plane\.json measured another curve .*extra plane --run/);
+    r = extra(['plane', '--run', run, '--grid', '3']);
+    expect(r.code, r.err).toBe(0);
+    r = extra(['report', '--run', run, '--no-png']);
+    expect(r.code, r.err).toBe(0);
   }, 300_000);
 });

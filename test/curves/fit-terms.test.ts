@@ -14,7 +14,7 @@ import type { FunctionalModel, ModelSpec } from '../../src/models/index.js';
 
 /**
  * The terms of the curve objective (src/curves/fit.ts) against hand-written float64 formulas taken
- * from the documentation (DESIGN §2.2 and the doc comments of fit.ts / order.ts):
+ * from the documentation (docs/design.md §2.2 and the doc comments of fit.ts / order.ts):
  *   objective = (1/m) Σ_s Σ_k λ_k L_k(t_s) + α·R_order + β·R_align
  *   R_order   = mean over pairs i<j of ½[exp((A_i − A_j)(t_j − t_i)) + exp((B_i − B_j)(t_i − t_j))]
  *   R_align   = (1/m) Σ_s exp(−|t_s − ½|) · O_aligned(t_s)

@@ -28,7 +28,7 @@ function randomSet(rng: ReturnType<typeof makeRng>, n: number, d: number): numbe
 }
 
 describe('hypervolume', () => {
-  // DESIGN.md §2.4 and issue #2 quote 2.75 for this set; the union of the three boxes is
+  // an earlier design reference and issue #2 quoted 2.75 for this set (docs/design.md §3); the union of the three boxes is
   // 2·1 + 1.5·0.5 + 1·0.5 = 3.25 (inclusion–exclusion: 6.25 − 4 + 1), so 3.25 is the textbook value.
   it('{(0,1),(0.5,0.5),(1,0)} with reference (2,2) is 3.25 (hand computation)', () => {
     expect(hypervolume([[0, 1], [0.5, 0.5], [1, 0]], [2, 2])).toBeCloseTo(3.25, 14);

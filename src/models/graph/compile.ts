@@ -37,6 +37,23 @@ export interface CompiledGraph {
   footprint: ModelFootprint;
 }
 
+const regularizerFields = ['kernel', 'bias', 'activity', 'depthwise', 'pointwise', 'beta', 'gamma'].flatMap((w) => [`${w}_regularizer`, `${w}_constraint`]);
+
+/**
+ * Keras fields, common to many layer classes, that change what a layer computes or how it trains and
+ * that extra does not honour: refused, never silently dropped (the layer table's schemas strip the
+ * keys they do not know).
+ */
+function unsupportedField(cfg: Record<string, unknown>): string | null {
+  if (cfg.trainable === false) return 'trainable is false: frozen layers are not supported (extra trains every parameter)';
+  for (const k of regularizerFields) if (cfg[k] !== undefined && cfg[k] !== null) return `${k} is set: extra trains without regularizers or constraints (set it to null)`;
+  if (cfg.groups !== undefined && cfg.groups !== 1) return `groups is ${JSON.stringify(cfg.groups)}: grouped convolutions are not supported (DepthwiseConv2D is)`;
+  if (cfg.renorm === true) return 'renorm is true: batch renormalization is not supported';
+  if (cfg.virtual_batch_size !== undefined && cfg.virtual_batch_size !== null) return 'virtual_batch_size is set: ghost batch normalization is not supported';
+  if (cfg.rms_scaling === true) return 'rms_scaling is true: RMS normalization is not supported';
+  return null;
+}
+
 function fail(where: string, e: unknown): never {
   throw new ExtraInputError(`${where}: ${(e as Error).message}`);
 }
@@ -54,6 +71,8 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
   for (const layer of graph.layers) {
     const kind = Object.hasOwn(layerKinds, layer.class) ? layerKinds[layer.class] : undefined;
     if (!kind || layer.class === 'InputLayer') fail(where, new Error(`layer '${layer.name}' is a ${layer.class}, which a graph cannot hold here`));
+    const unhonoured = unsupportedField(layer.config);
+    if (unhonoured) fail(where, new Error(`layer '${layer.name}' (${layer.class}): field ${unhonoured}`));
     const parsed = kind.config.safeParse(layer.config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
