@@ -3,6 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { buildModel } from '../models/index.js';
 import { trainEndpoint } from '../train/index.js';
 import { taskGradientCosines, cosineToAffinity, spectralClustering, chooseRoles, writeGrouping, type GroupingFile } from '../grouping/index.js';
+import { removeCreatedOnFailure } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type Log } from './run.js';
 
 export const groupDefaults = { dataset: 'multi-mnist-attributes', k: 3, arch: 'lenet-mtl', seed: 0, warmupEpochs: 1, batches: 8, batchSize: 256, lr: 1e-3 };
@@ -30,9 +31,14 @@ export interface GroupRequest {
  * Many tasks: warm up a shared model with equal task weights (heads start identical), average the
  * cosine similarity of the tasks' trunk gradients over several batches, and cluster the tasks
  * spectrally. The two most conflicting groups become the curve's endpoint objectives; with k ≥ 3 the
- * group that agrees best with both is aligned at t = ½. Writes RUN/grouping.json.
+ * group that agrees best with both is aligned at t = ½. Writes RUN/grouping.json; a run directory this
+ * call creates goes again if it fails.
  */
 export async function groupTasks(req: GroupRequest, log: Log = silent): Promise<GroupingFile> {
+  return removeCreatedOnFailure(req.run, () => groupTasksIn(req, log));
+}
+
+async function groupTasksIn(req: GroupRequest, log: Log): Promise<GroupingFile> {
   const d = groupDefaults;
   const k = req.k ?? d.k;
   if (k !== 'eigengap' && (!Number.isInteger(k) || k < 1)) throw new ExtraInputError(`--k must be a positive integer or 'eigengap', got '${k}'`);

@@ -79,10 +79,14 @@ describe('bad models, sizes, side files and flags: exit 2, one line, nothing cre
     refusedModel('wide-batch', wideAct, /a batch of 32 needs about .* GiB for this model \([\d,]+ activations per sample\).* use --batch-size \d+ or less/);
   });
 
-  it('a training that fails before its first checkpoint leaves no run directory it created', () => {
+  it('a training (or grouping) that fails before its first checkpoint leaves no run directory it created', () => {
     const run = path.join(root, 'runs', 'diverged');
     refused(['train', '--run', run, '--data', data, '--arch', 'mlp-mtl', '--pref', '0.5,0.5', '--epochs', '1', '--batch-size', '32', '--lr', '1e30', '--quiet'], /diverged at epoch 1.*nothing was saved/);
     expect(existsSync(run)).toBe(false);
+    // nor does a grouping refused after its run was made
+    const grouped = path.join(root, 'runs', 'group-k99');
+    refused(['group', '--run', grouped, '--k', '99', ...tinyData], /--k 99 is larger than the number of tasks/);
+    expect(existsSync(grouped)).toBe(false);
   });
 
   it('shape and rank rules are checked when the model is compiled, not after an epoch (Flatten on a flat input)', () => {
