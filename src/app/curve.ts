@@ -12,7 +12,7 @@ import { defaultThreads } from '../parallel/pool.js';
 import { withLock } from '../util/lock.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { describeStatistics } from '../train/index.js';
-import { curveDirOf, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, silent, useBackend, type Log, type OpenedRun } from './run.js';
+import { curveDirOf, withDefaults, loadEndpointParams, loadRunDataset, openRun, pickEndpoints, silent, useBackend, type Log, type OpenedRun } from './run.js';
 
 /** Objective (task or group) best at t=0 (a) and at t=1 (b), from the endpoints' validation losses. */
 export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: string[], objectives: ObjectiveMap = identityObjectives(taskNames)): CurveOrientation {
@@ -109,22 +109,7 @@ export interface CurveFitOutcome {
 export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Promise<CurveFitOutcome> {
   const d = curveFitDefaults;
   const kind = req.kind ?? d.kind;
-  const a = {
-    ...req,
-    alpha: req.alpha ?? d.alpha,
-    samples: req.samples ?? d.samples,
-    splitBatch: req.splitBatch ?? d.splitBatch,
-    l2: req.l2 ?? d.l2,
-    noise: req.noise ?? d.noise,
-    epochs: req.epochs ?? d.epochs,
-    batchSize: req.batchSize ?? d.batchSize,
-    lr: req.lr ?? d.lr,
-    seed: req.seed ?? d.seed,
-    curve: req.curve ?? d.curve,
-    evalPoints: req.evalPoints ?? d.evalPoints,
-    resume: req.resume ?? false,
-    quiet: req.quiet ?? false,
-  };
+  const a = withDefaults(req, { ...d, resume: false, quiet: false });
   const geometry = makeGeometry(kind, req.controls ?? curveKindDefaults(kind).controls, req.degree ?? d.degree); // validates kind/controls/degree first
   if ((req.weightLr !== undefined || req.weightInit !== undefined) && !geometry.trainWeights) throw new ExtraInputError(`--weight-lr and --weight-init are for curves with trained weights (nurbs), not ${kind}`);
   if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);

@@ -14,6 +14,16 @@ import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
 import { assertWritableDir, curveDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
 
+/** A request with its defaults filled in: each of `defaults`' fields the request leaves undefined. */
+export type WithDefaults<R, D> = Omit<R, keyof D> & { [K in keyof D]: K extends keyof R ? Exclude<R[K], undefined> | D[K] : D[K] };
+
+export function withDefaults<R extends object, D extends object>(req: R, defaults: D): WithDefaults<R, D> {
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(req));
+  for (const [k, v] of Object.entries(defaults)) if (out[k] === undefined) out[k] = v;
+  // the loop above gave every key of D a value: the request's own, or the default
+  return out as WithDefaults<R, D>;
+}
+
 /** Where an application function reports what it did (a line at a time); front ends decide where it goes. */
 export type Log = (line: string) => void;
 export const silent: Log = () => {};

@@ -9,7 +9,7 @@ import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
 import { datasetRecipeOf } from '../data/types.js';
 import { defaultThreads } from '../parallel/pool.js';
-import { createOrOpenRun, silent, useBackend, type Log } from './run.js';
+import { createOrOpenRun, silent, useBackend, withDefaults, type Log } from './run.js';
 
 /** Defaults of an endpoint training (the CLI's too). */
 export const trainDefaults = {
@@ -65,16 +65,9 @@ export type TrainedEndpoint = EndpointSummary & { dir: string; preference: numbe
 /** Train one endpoint per preference into RUN/endpoints/ID (tfjs layers format + metrics.json). */
 export async function trainEndpoints(req: TrainRequest, log: Log = silent): Promise<{ backend: string; endpoints: TrainedEndpoint[] }> {
   const d = trainDefaults;
-  const a = {
-    ...req,
-    method: req.method ?? d.method,
-    epochs: req.epochs ?? d.epochs,
-    batchSize: req.batchSize ?? d.batchSize,
-    lr: req.lr ?? d.lr,
-    optimizer: req.optimizer ?? d.optimizer,
-    schedule: req.schedule ?? d.schedule,
-    workers: req.workers ?? d.workers,
-  };
+  // no default arch or seed here: an existing run keeps its own
+  const { arch: _arch, seed: _seed, ...loopDefaults } = d;
+  const a = withDefaults(req, loopDefaults);
   getObjective(a.method); // validate before any work
   if ((req.milestones || req.gamma !== undefined) && a.schedule !== 'step') throw new ExtraInputError('--milestones and --gamma are for --schedule step');
   if (req.milestones && !req.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > req.milestones![i - 1]))) throw new ExtraInputError(`--milestones must be increasing positive epochs, got ${req.milestones.join(',')}`);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError } from '../errors.js';
-import type { ParamSpec, TrunkActivation, TrunkLayer } from './types.js';
+import type { ParamSpec, TrunkLayer } from './types.js';
+import { activate, spatialOut } from './ops.js';
 export type { TrunkActivation, TrunkLayer } from './types.js';
 
 /**
@@ -16,10 +17,6 @@ export type { TrunkActivation, TrunkLayer } from './types.js';
 const paramName = (l: TrunkLayer) => l.name;
 const kerasName = (l: TrunkLayer) => l.name.replace(/\./g, '_');
 
-function convOut(n: number, k: number, s: number, padding: 'valid' | 'same'): number {
-  return padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
-}
-
 /** The shape after each layer (without the batch axis), starting from the input shape. */
 export function trunkShapes(layers: readonly TrunkLayer[], inputShape: readonly number[]): number[][] {
   const shapes: number[][] = [[...inputShape]];
@@ -30,13 +27,13 @@ export function trunkShapes(layers: readonly TrunkLayer[], inputShape: readonly 
         if (s.length !== 3) throw new ExtraInputError(`layer ${l.name}: conv2d needs [H,W,C] input, got [${s.join(',')}]`);
         const st = l.strides ?? 1;
         const p = l.padding ?? 'valid';
-        s = [convOut(s[0], l.kernel, st, p), convOut(s[1], l.kernel, st, p), l.filters];
+        s = [spatialOut(s[0], l.kernel, st, p), spatialOut(s[1], l.kernel, st, p), l.filters];
         break;
       }
       case 'maxPool': {
         if (s.length !== 3) throw new ExtraInputError(`layer ${l.name}: max-pool needs [H,W,C] input, got [${s.join(',')}]`);
         const st = l.strides ?? l.pool;
-        s = [convOut(s[0], l.pool, st, 'valid'), convOut(s[1], l.pool, st, 'valid'), s[2]];
+        s = [spatialOut(s[0], l.pool, st, 'valid'), spatialOut(s[1], l.pool, st, 'valid'), s[2]];
         break;
       }
       case 'flatten':
@@ -76,7 +73,6 @@ export function trunkParamSpecs(layers: readonly TrunkLayer[], inputShape: reado
   });
 }
 
-const activate = (x: tf.Tensor, fn: TrunkActivation | undefined): tf.Tensor => (fn === 'relu' ? tf.relu(x) : x);
 
 /** The trunk's forward pass: parameters (trunkParamSpecs order) and a batch → features [batch, width]. */
 export function trunkForward(layers: readonly TrunkLayer[], inputShape: readonly number[], params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor2D {
@@ -85,7 +81,7 @@ export function trunkForward(layers: readonly TrunkLayer[], inputShape: readonly
   for (const l of layers) {
     switch (l.kind) {
       case 'conv2d':
-        h = activate(tf.add(tf.conv2d(h as tf.Tensor4D, params[p] as tf.Tensor4D, l.strides ?? 1, l.padding ?? 'valid'), params[p + 1]), l.activation);
+        h = activate(tf.add(tf.conv2d(h as tf.Tensor4D, params[p] as tf.Tensor4D, l.strides ?? 1, l.padding ?? 'valid'), params[p + 1]), l.activation ?? 'linear');
         p += 2;
         break;
       case 'maxPool':
@@ -98,7 +94,7 @@ export function trunkForward(layers: readonly TrunkLayer[], inputShape: readonly
         h = h.reshape([h.shape[0], -1]);
         break;
       case 'dense':
-        h = activate(tf.add(tf.matMul(h as tf.Tensor2D, params[p] as tf.Tensor2D), params[p + 1]), l.activation);
+        h = activate(tf.add(tf.matMul(h as tf.Tensor2D, params[p] as tf.Tensor2D), params[p + 1]), l.activation ?? 'linear');
         p += 2;
         break;
     }

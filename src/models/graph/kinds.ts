@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { InitKind } from '../types.js';
+import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
+export { activate, activations, type GraphActivation } from '../ops.js';
 
 /**
  * The Keras / tfjs-layers layer classes a `--model-json` graph may hold, one table entry each: how
@@ -8,29 +10,6 @@ import type { InitKind } from '../types.js';
  * its pure forward, the same layer as a tfjs layer (exports), and how each weight is laid out in
  * PyTorch. Shapes never include the batch axis; images are NHWC (channels_last only).
  */
-
-export const activations = ['relu', 'elu', 'tanh', 'sigmoid', 'softmax', 'linear', 'gelu'] as const;
-export type GraphActivation = (typeof activations)[number];
-
-export function activate(x: tf.Tensor, fn: GraphActivation): tf.Tensor {
-  switch (fn) {
-    case 'relu':
-      return tf.relu(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'softmax':
-      return tf.softmax(x);
-    case 'gelu':
-      // Keras' default gelu (approximate=False): x·Φ(x) = x·(1 + erf(x/√2))/2
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
-    case 'linear':
-      return x;
-  }
-}
 
 /** One weight of a layer: Keras name, shape, initialiser; a statistic is state, not a trained parameter. */
 export interface LayerWeight {
@@ -85,10 +64,6 @@ const initializer = z
     if (n === 'variancescaling' && v?.config?.scale === 2 && v.config.mode === 'fan_in') return 'he-uniform';
     return 'glorot-uniform';
   });
-
-function spatialOut(n: number, k: number, s: number, p: 'valid' | 'same'): number {
-  return p === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
-}
 
 function needImage(inShape: number[], name: string, what: string): [number, number, number] {
   if (inShape.length !== 3) throw new Error(`layer ${name}: ${what} needs [H,W,C] input, got [${inShape.join(',')}]`);
