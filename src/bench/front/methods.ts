@@ -1,0 +1,30 @@
+/** The curve methods; the nurbs-* variants are the NURBS-vs-Bézier study (issue #21): log-weight learning
+ * rate ×10 / ×100, the EXTRA authors' random initial weights, and 6 control points (with bezier6 to pair). */
+export const curveMethods: Record<string, { kind: string; alpha: number; controls: number; weightLr?: number; weightInit?: 'random' }> = {
+  line: { kind: 'line', alpha: 0, controls: 2 },
+  bezier: { kind: 'bezier', alpha: 0.5, controls: 4 },
+  'bezier-a0': { kind: 'bezier', alpha: 0, controls: 4 },
+  polychain: { kind: 'polychain', alpha: 0.5, controls: 3 },
+  'polychain-a0': { kind: 'polychain', alpha: 0, controls: 3 },
+  nurbs: { kind: 'nurbs', alpha: 0.5, controls: 4 },
+  'nurbs-a0': { kind: 'nurbs', alpha: 0, controls: 4 },
+  'nurbs-wlr10': { kind: 'nurbs', alpha: 0.5, controls: 4, weightLr: 10 },
+  'nurbs-wlr100': { kind: 'nurbs', alpha: 0.5, controls: 4, weightLr: 100 },
+  'nurbs-rand': { kind: 'nurbs', alpha: 0.5, controls: 4, weightInit: 'random' },
+  nurbs6: { kind: 'nurbs', alpha: 0.5, controls: 6 },
+  bezier6: { kind: 'bezier', alpha: 0.5, controls: 6 },
+};
+
+/**
+ * Pareto HyperNetworks (PHN-LS) at the same budget: one ray per batch, so E_sweep·k epochs; `lr` 1e-4 is
+ * the authors' setting for Multi-MNIST (they train 150 epochs), 1e-3 the curves' own.
+ */
+export const phnMethods: Record<string, { lr: number }> = {
+  phn: { lr: 1e-4 },
+  'phn-lr1e-3': { lr: 1e-3 },
+};
+
+export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods)];
+
+/** What runs without --methods: the sweep and the curves of the main table (PHN and the NURBS study by name). */
+export const defaultFrontMethods = ['ls-sweep', 'line', 'bezier', 'bezier-a0', 'polychain', 'polychain-a0', 'nurbs', 'nurbs-a0'];

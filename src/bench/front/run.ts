@@ -1,0 +1,183 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, openRun, loadRunDataset, useBackend, openCurve, closeCurve, type Log } from '../../app/index.js';
+import { fitText } from '../../train/index.js';
+import { curveWeights as curveWeightsOf } from '../../curves/curve.js';
+import { fitHyperNet, evaluateHyperNetAt, evaluationRays } from '../../hypernet/index.js';
+import { listEndpoints } from '../../run/index.js';
+import { defaultThreads } from '../../parallel/pool.js';
+import { ExtraInputError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { frontMetrics, testErrors, type FrontRow } from './metrics.js';
+import { curveMethods, frontMethods, phnMethods } from './methods.js';
+import { rssMonitor } from './rss.js';
+
+/**
+ * Equal-budget comparison of ways to get a Pareto front (issue #8). Budget unit: one endpoint epoch
+ * (one forward/backward pass over the training set). An LS sweep of k models for E epochs costs k·E;
+ * a curve method costs 2·E for its endpoints plus 2 units per curve epoch (two values of t per batch),
+ * so curves get C = (k·E − 2·E)/2 epochs.
+ */
+export interface FrontOptions {
+  dataset: string;
+  out: string;
+  seed: number;
+  sizes?: { trainSize?: number; valSize?: number; testSize?: number };
+  epochs: number;
+  sweep: number;
+  points: number;
+  lr: number;
+  methods: string[];
+  backend?: string;
+  /** parallel endpoint trainings of the sweep (default 2) */
+  workers?: number;
+  /** objective of the sweep's models and so of the curves' endpoints: ls (default), fairgrad (EXTRA-F), cagrad (EXTRA-C) */
+  endpointMethod?: string;
+  /** data-parallel threads of each sweep training (default: cores ÷ concurrent trainings) */
+  sweepThreads?: number;
+  /** data-parallel threads of the curve fits and evaluations (default: all cores) */
+  curveThreads?: number;
+  quiet: boolean;
+}
+
+/** A PHN-LS hypernetwork on the cell's data, profiled at `points` evenly spread rays; its row. */
+export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
+  const p = phnMethods[method];
+  const r = resolveFrontOptions(o);
+  const run = await openRun(frontRunDir(o));
+  await useBackend(o.backend, true);
+  const ds = await loadRunDataset(run.info, true);
+  const dir = path.join(frontRunDir(o), method);
+  if (fresh) await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  const epochs = o.sweep * o.epochs;
+  const fit = await fitHyperNet(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, evalRays: [], threads: r.curveThreads }, ds);
+  const rays = evaluationRays(o.points);
+  const pts = rays.map((ray, i) => {
+    const [val, test] = evaluateHyperNetAt(run.model, fit.hyper, ray, [ds.val, ds.test], ds.train);
+    return { order: i, val: val.map((m) => m.loss), test: test.map((m) => m.loss), testErr: testErrors(test) };
+  });
+  fit.hyper.forEach((t) => t.dispose());
+  const seconds = (performance.now() - t0) / 1000;
+  log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
+  return { method, ...frontMetrics(pts), seconds, budget: epochs, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
+}
+
+/** Threads of the sweep's trainings and of the curve fits: resolved once, so a queued grid equals a local one. */
+export function resolveFrontOptions(o: FrontOptions): FrontOptions & { sweepThreads: number; curveThreads: number } {
+  const workers = o.workers ?? 2;
+  return { ...o, workers, sweepThreads: o.sweepThreads ?? defaultThreads(Math.min(workers, o.sweep)), curveThreads: o.curveThreads ?? defaultThreads() };
+}
+
+export const frontRunDir = (o: Pick<FrontOptions, 'out' | 'dataset' | 'seed'>): string => path.join(o.out, `${o.dataset}-seed${o.seed}`);
+
+/** What the sweep of one data set × seed leaves for the curve methods. */
+export interface FrontSweep {
+  /** the sweep's own row (when asked for) */
+  row: FrontRow | null;
+  /** the curves' endpoints: the sweep's two extreme models */
+  ends: [string, string];
+  /** the share of the sweep's wall time that the two endpoints cost */
+  endpointSeconds: number;
+  sweepRss: number;
+}
+
+/**
+ * The LS (or --endpoint-method) sweep of one data set × seed. `fresh`: start from an empty run directory
+ * (a local benchmark); otherwise resume what a killed attempt left (a queued job handed to another worker).
+ */
+export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promise<FrontSweep> {
+  const r = resolveFrontOptions(o);
+  const inner: Log = o.quiet ? () => {} : log;
+  const run = frontRunDir(o);
+  // a queued attempt resumes only what an earlier attempt of the same grid cell left; anything else is cleared
+  const marker = path.join(run, 'bench-cell.json');
+  const key = JSON.stringify({ ...r, methods: undefined, quiet: undefined });
+  const same = !fresh && (await fsp.readFile(marker, 'utf8').catch(() => '')) === key;
+  if (!same) {
+    await fsp.rm(run, { recursive: true, force: true });
+    await fsp.mkdir(run, { recursive: true });
+    await writeFileAtomic(marker, key);
+  }
+  const base = { run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', batchSize: 256, lr: o.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: r.workers, threads: r.sweepThreads, resume: same, quiet: true };
+  const prefs = Array.from({ length: o.sweep }, (_, i) => {
+    const a = 0.1 + (0.8 * i) / (o.sweep - 1);
+    return `${+a.toFixed(4)},${+(1 - a).toFixed(4)}`;
+  });
+  // LS sweep (its two extreme models double as the curves' endpoints: (0.9,0.1) and (0.1,0.9))
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  await trainEndpoints({ ...base, prefs, epochs: o.epochs }, inner);
+  const sweepSeconds = (performance.now() - t0) / 1000;
+  const sweepRss = stopRss();
+  log(`[bench front] ${o.dataset} seed ${o.seed}: sweep of ${o.sweep} models done (${sweepSeconds.toFixed(0)} s)`);
+  const eps = (await listEndpoints(run)).sort((a, b) => b.preference[0] - a.preference[0]);
+  const names = Object.keys(eps[0].test ?? {});
+  const sweepName = `${o.endpointMethod ?? 'ls'}-sweep`;
+  let row: FrontRow | null = null;
+  if (o.methods.includes('ls-sweep') || o.methods.includes(sweepName)) {
+    const pts = eps.map((e, i) => ({
+      order: i,
+      val: names.map((n) => e.val![n].loss),
+      test: names.map((n) => e.test![n].loss),
+      testErr: testErrors(names.map((n) => e.test![n])),
+    }));
+    row = { method: sweepName, ...frontMetrics(pts), seconds: sweepSeconds, budget: o.sweep * o.epochs, peakRssMiB: sweepRss, testLosses: pts.map((p) => p.test) };
+  }
+  return { row, ends: [eps[0].id, eps[eps.length - 1].id], endpointSeconds: (2 / o.sweep) * sweepSeconds, sweepRss };
+}
+
+/** One curve method between the sweep's extreme endpoints, at the equal budget; its row. */
+export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<FrontSweep, 'ends' | 'endpointSeconds' | 'sweepRss'>, log: Log, fresh = true): Promise<FrontRow> {
+  if (method in phnMethods) return frontPhn(o, method, log, fresh);
+  const c = curveMethods[method];
+  if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
+  const r = resolveFrontOptions(o);
+  const inner: Log = o.quiet ? () => {} : log;
+  const run = frontRunDir(o);
+  const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, ...(c.weightLr ? { weightLr: c.weightLr } : {}), ...(c.weightInit ? { weightInit: c.weightInit } : {}), samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: [...sweep.ends], curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
+  const fitSeconds = (performance.now() - t0) / 1000;
+  let curveWeights: number[] | undefined;
+  if (c.kind === 'nurbs') {
+    const opened = await openCurve(await openRun(run), `curve-${method}`);
+    curveWeights = Array.from(curveWeightsOf(opened.curve, opened.trainable).dataSync());
+    closeCurve(opened);
+  }
+  const prof = await evaluateRunCurve({ run, points: o.points, curve: `curve-${method}`, backend: o.backend, threads: r.curveThreads, quiet: true }, inner);
+  const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: testErrors(p.test) }));
+  const rss = stopRss();
+  log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done`);
+  return { method, ...frontMetrics(pts), seconds: sweep.endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test), ...(curveWeights ? { curveWeights } : {}) };
+}
+
+/** One data set × seed, locally: the sweep, then every curve method; rows in method order. */
+export function runFrontBenchmark(o: FrontOptions, log: Log): Promise<FrontRow[]> {
+  return frontCell(o, localFrontRunner(log));
+}
+
+/** How a grid cell's steps run: here (runFrontBenchmark's code) or as queued jobs on workers. */
+export interface FrontRunner {
+  sweep(o: FrontOptions): Promise<FrontSweep>;
+  curve(o: FrontOptions, method: string, sweep: FrontSweep): Promise<FrontRow>;
+  /** whether cells and curve methods may run at the same time (on several workers) */
+  parallel: boolean;
+}
+
+export const localFrontRunner = (log: Log): FrontRunner => ({
+  sweep: (o) => frontSweep(o, log),
+  curve: (o, m, s) => frontCurve(o, m, s, log),
+  parallel: false,
+});
+
+/** The rows of one data set × seed through a runner, in method order. */
+export async function frontCell(o: FrontOptions, runner: FrontRunner): Promise<FrontRow[]> {
+  const sweep = await runner.sweep(o);
+  const methods = o.methods.filter((x) => x in curveMethods || x in phnMethods);
+  const curves = runner.parallel ? await Promise.all(methods.map((m) => runner.curve(o, m, sweep))) : await methods.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(o, m, sweep)], Promise.resolve([]));
+  return [...(sweep.row ? [sweep.row] : []), ...curves];
+}
