@@ -66,6 +66,19 @@ export function parseFlags(
   }
 }
 
+/**
+ * A command's flag table from names alone: flags that take one value, flags that take several
+ * (repeated: `--pref a --pref b`), and switches (no value). Every value is a string, parsed by the
+ * command with optNumber / optString.
+ */
+export function flagTable(spec: { values?: readonly string[]; lists?: readonly string[]; switches?: readonly string[] }): OptionSpec {
+  const table: OptionSpec = {};
+  for (const n of spec.values ?? []) table[n] = { type: 'string' };
+  for (const n of spec.lists ?? []) table[n] = { type: 'string', multiple: true };
+  for (const n of spec.switches ?? []) table[n] = { type: 'boolean' };
+  return table;
+}
+
 export function optString(v: Record<string, unknown>, name: string): string | undefined {
   const x = v[name];
   return typeof x === 'string' ? x : undefined;

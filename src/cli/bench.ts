@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const savedRowsSchema = z.object({ key: z.string(), rows: z.array(frontRowSchema) });
 import { renderFigurePngs, plotlyFile } from '../report/index.js';
-import { optNumber, optString, parseFlags } from './args.js';
+import { flagTable, optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
 import { withJobClient } from './queue.js';
 
@@ -32,27 +32,7 @@ export async function benchCommand(argv: string[], io: Io = stdio): Promise<numb
     return 0;
   }
   if (sub !== 'front') throw new ExtraInputError(`bench: unknown benchmark '${sub}' (known: front; the others are 'npm run bench -- NAME')`);
-  const { values: v, positionals } = parseFlags('bench front', rest, {
-    dataset: { type: 'string' },
-    seeds: { type: 'string' },
-    epochs: { type: 'string' },
-    sweep: { type: 'string' },
-    points: { type: 'string' },
-    methods: { type: 'string' },
-    out: { type: 'string' },
-    quick: { type: 'boolean' },
-    backend: { type: 'string' },
-    png: { type: 'string' },
-    'train-size': { type: 'string' },
-    'val-size': { type: 'string' },
-    'test-size': { type: 'string' },
-    workers: { type: 'string' },
-    'endpoint-method': { type: 'string' },
-    reuse: { type: 'boolean' },
-    queue: { type: 'string' },
-    store: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('bench front', rest, flagTable({ values: ['dataset', 'seeds', 'epochs', 'sweep', 'points', 'methods', 'out', 'backend', 'png', 'train-size', 'val-size', 'test-size', 'workers', 'endpoint-method', 'queue', 'store'], switches: ['quick', 'reuse', 'json'] }));
   if (v.help) {
     io.out(benchHelp);
     return 0;

@@ -1,37 +1,10 @@
 import { ExtraInputError } from '../errors.js';
 import { curveKinds } from '../curves/index.js';
 import { evaluateRunCurve, fitRunCurve, type CurveFitRequest } from '../app/index.js';
-import { optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { stdio, type Io } from './context.js';
 
-export const curveFitOptions: OptionSpec = {
-  run: { type: 'string' },
-  kind: { type: 'string' },
-  controls: { type: 'string' },
-  degree: { type: 'string' },
-  alpha: { type: 'string' },
-  beta: { type: 'string' },
-  samples: { type: 'string' },
-  'split-batch': { type: 'boolean' },
-  'shared-batch': { type: 'boolean' },
-  l2: { type: 'string' },
-  noise: { type: 'string' },
-  'weight-lr': { type: 'string' },
-  'weight-init': { type: 'string' },
-  ungrouped: { type: 'boolean' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  seed: { type: 'string' },
-  endpoints: { type: 'string' },
-  curve: { type: 'string' },
-  'eval-points': { type: 'string' },
-  threads: { type: 'string' },
-  backend: { type: 'string' },
-  resume: { type: 'boolean' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-};
+export const curveFitOptions: OptionSpec = flagTable({ values: ['run', 'kind', 'controls', 'degree', 'alpha', 'beta', 'samples', 'l2', 'noise', 'weight-lr', 'weight-init', 'epochs', 'batch-size', 'lr', 'seed', 'endpoints', 'curve', 'eval-points', 'threads', 'backend'], switches: ['split-batch', 'shared-batch', 'ungrouped', 'resume', 'json', 'quiet'] });
 
 export const curveHelp = `extra curve fit  --run DIR [--kind ${curveKinds.join('|')}] [--controls N] [--degree P] [--alpha A] [options]
 extra curve eval --run DIR [--points 61] [--curve NAME]
@@ -120,15 +93,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
     return 0;
   }
   if (sub === 'eval') {
-    const { values: v, positionals } = parseFlags('curve eval', rest, {
-      run: { type: 'string' },
-      points: { type: 'string' },
-      curve: { type: 'string' },
-      threads: { type: 'string' },
-      backend: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-    });
+    const { values: v, positionals } = parseFlags('curve eval', rest, flagTable({ values: ['run', 'points', 'curve', 'threads', 'backend'], switches: ['json', 'quiet'] }));
     if (v.help) {
       io.out(curveHelp);
       return 0;

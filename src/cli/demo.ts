@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { ExtraInputError } from '../errors.js';
 import { readRun } from '../run/index.js';
-import { optNumber, optString, parseFlags } from './args.js';
+import { flagTable, optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, query, runLayout } from '../app/index.js';
 import { fitText, type TaskMetrics } from '../train/index.js';
@@ -29,16 +29,7 @@ parallel), a NURBS curve fitted with the order-aware loss, its profile, a query 
 summary. Output goes to DIR (default runs/demo).`;
 
 export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('demo', argv, {
-    out: { type: 'string' },
-    backend: { type: 'string' },
-    'endpoint-epochs': { type: 'string' },
-    'curve-epochs': { type: 'string' },
-    points: { type: 'string' },
-    'train-size': { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet'] }));
   if (v.help) {
     io.out(demoHelp);
     return 0;

@@ -2,7 +2,7 @@ import { ExtraInputError } from '../errors.js';
 import { modelArchs } from '../models/index.js';
 import { groupTasks, groupDefaults } from '../app/index.js';
 import { DECIMAL } from '../util/number.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
 export const groupHelp = `extra group --run DIR [--dataset multi-mnist-attributes] [--k 3|eigengap] [--warmup-epochs 1] [--batches 8]
@@ -15,23 +15,7 @@ group that agrees best with both is aligned at t = 1/2. Writes DIR/grouping.json
 'extra train --pref' takes one entry per group.`;
 
 export async function groupCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('group', argv, {
-    run: { type: 'string' },
-    dataset: { type: 'string' },
-    k: { type: 'string' },
-    'warmup-epochs': { type: 'string' },
-    batches: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    arch: { type: 'string' },
-    seed: { type: 'string' },
-    'train-size': { type: 'string' },
-    'val-size': { type: 'string' },
-    'test-size': { type: 'string' },
-    backend: { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('group', argv, flagTable({ values: ['run', 'dataset', 'k', 'warmup-epochs', 'batches', 'batch-size', 'lr', 'arch', 'seed', 'train-size', 'val-size', 'test-size', 'backend'], switches: ['json', 'quiet'] }));
   if (v.help) {
     io.out(groupHelp);
     return 0;

@@ -1,6 +1,6 @@
 import { ExtraInputError } from '../errors.js';
 import { computePlane, planeDefaults, planePath } from '../app/plane.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
 export const planeHelp = `extra plane --run DIR [--grid ${planeDefaults.grid}] [--margin ${planeDefaults.margin}] [--split train|val|test] [--points A,B,C] [--curve NAME] [--threads N] [--resume] [--json]
@@ -16,19 +16,7 @@ and 'extra serve' draw it.
   --threads N      worker threads (default: all cores)   --resume  keep the nodes an interrupted run finished`;
 
 export async function planeCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('plane', argv, {
-    run: { type: 'string' },
-    grid: { type: 'string' },
-    margin: { type: 'string' },
-    split: { type: 'string' },
-    points: { type: 'string' },
-    curve: { type: 'string' },
-    threads: { type: 'string' },
-    backend: { type: 'string' },
-    resume: { type: 'boolean' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('plane', argv, flagTable({ values: ['run', 'grid', 'margin', 'split', 'points', 'curve', 'threads', 'backend'], switches: ['resume', 'json', 'quiet'] }));
   if (v.help) {
     io.out(planeHelp);
     return 0;

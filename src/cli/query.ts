@@ -1,7 +1,7 @@
 import { ExtraInputError } from '../errors.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { query, querySurface, exportModel, type ExportRequest } from '../app/index.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { fitPhrase } from '../train/index.js';
 import { stdio, type Io } from './context.js';
 
@@ -15,18 +15,7 @@ normalized to sum 1), chosen on validation losses; prints t and the per-task tes
   --no-refine  the best grid point, numbers interpolated from the profile (no model evaluation)`;
 
 export async function queryCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('query', argv, {
-    run: { type: 'string' },
-    pref: { type: 'string' },
-    method: { type: 'string' },
-    curve: { type: 'string' },
-    'no-refine': { type: 'boolean' },
-    golden: { type: 'boolean' },
-    surface: { type: 'boolean' },
-    backend: { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('query', argv, flagTable({ values: ['run', 'pref', 'method', 'curve', 'backend'], switches: ['no-refine', 'golden', 'surface', 'json', 'quiet'] }));
   if (v.help) {
     io.out(queryHelp);
     return 0;
@@ -64,17 +53,7 @@ Write the model at a point of the curve: tfjs layers format (loads with tf.loadL
 safetensors file with PyTorch state_dict names and layouts.`;
 
 export async function exportCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('export', argv, {
-    run: { type: 'string' },
-    t: { type: 'string' },
-    pref: { type: 'string' },
-    method: { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
-    curve: { type: 'string' },
-    backend: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend'], switches: ['json'] }));
   if (v.help) {
     io.out(exportHelp);
     return 0;

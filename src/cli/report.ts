@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
-import { optString, parseFlags, reqString } from './args.js';
+import { flagTable, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { preferenceOf, readProfile } from '../app/index.js';
@@ -22,13 +22,7 @@ With a plane (extra plane): one loss-landscape contour per task (and group) with
 Chebyshev scalarization at --pref (default equal weights). Default output: DIR/report.`;
 
 export async function reportCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('report', argv, {
-    run: { type: 'string' },
-    out: { type: 'string' },
-    'no-png': { type: 'boolean' },
-    pref: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags('report', argv, flagTable({ values: ['run', 'out', 'pref'], switches: ['no-png', 'json'] }));
   if (v.help) {
     io.out(reportHelp);
     return 0;

@@ -1,6 +1,6 @@
 import { ExtraInputError } from '../errors.js';
 import { createExplorerServer, listen, MAX_CACHED_EXPORTS } from '../server/index.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
 export const serveHelp = `extra serve --run DIR [--port 8765] [--host 127.0.0.1] [--curve NAME]
@@ -12,13 +12,7 @@ answered, cross-origin requests are refused; only the run's own files are served
 to DIR/exports/ (the explorer keeps its ${MAX_CACHED_EXPORTS} most recent).`;
 
 export async function serveCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('serve', argv, {
-    run: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    curve: { type: 'string' },
-    backend: { type: 'string' },
-  });
+  const { values: v, positionals } = parseFlags('serve', argv, flagTable({ values: ['run', 'port', 'host', 'curve', 'backend'] }));
   if (v.help) {
     io.out(serveHelp);
     return 0;

@@ -1,6 +1,6 @@
 import { ExtraInputError } from '../errors.js';
 import { evaluateRunSurface, fitRunSurface } from '../app/index.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
 export const surfaceHelp = `extra surface fit  --run DIR [--degree 2] [--alpha 0.5] [--samples 3] [--epochs N]
@@ -21,21 +21,7 @@ export async function surfaceCommand(argv: string[], io: Io = stdio): Promise<nu
     }
     throw new ExtraInputError(`surface: unknown sub-command '${sub}' (known: fit, eval)`);
   }
-  const { values: v, positionals } = parseFlags(`surface ${sub}`, rest, {
-    run: { type: 'string' },
-    degree: { type: 'string' },
-    alpha: { type: 'string' },
-    samples: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    seed: { type: 'string' },
-    resolution: { type: 'string' },
-    backend: { type: 'string' },
-    resume: { type: 'boolean' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parseFlags(`surface ${sub}`, rest, flagTable({ values: ['run', 'degree', 'alpha', 'samples', 'epochs', 'batch-size', 'lr', 'seed', 'resolution', 'backend'], switches: ['resume', 'json', 'quiet'] }));
   if (v.help) {
     io.out(surfaceHelp);
     return 0;

@@ -3,47 +3,13 @@ import { modelArchs, taskLossKinds, GRAPH_ARCH, type TaskLoss } from '../models/
 import { objectiveNames } from '../objectives/index.js';
 import { datasetNames } from '../data/index.js';
 import { trainEndpoints, trainDefaults, type TrainRequest } from '../app/index.js';
-import { optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
+import { flagTable, optList, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { stdio, type Io } from './context.js';
 import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
-export const trainOptions: OptionSpec = {
-  run: { type: 'string' },
-  dataset: { type: 'string' },
-  pref: { type: 'string', multiple: true },
-  method: { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  schedule: { type: 'string' },
-  milestones: { type: 'string' },
-  gamma: { type: 'string' },
-  arch: { type: 'string' },
-  hidden: { type: 'string' },
-  'model-json': { type: 'string' },
-  losses: { type: 'string' },
-  tasks: { type: 'string' },
-  seed: { type: 'string' },
-  'train-size': { type: 'string' },
-  'val-size': { type: 'string' },
-  'test-size': { type: 'string' },
-  'data-dir': { type: 'string' },
-  data: { type: 'string' },
-  'val-fraction': { type: 'string' },
-  resolution: { type: 'string' },
-  attributes: { type: 'string' },
-  backend: { type: 'string' },
-  workers: { type: 'string' },
-  threads: { type: 'string' },
-  resume: { type: 'boolean' },
-  queue: { type: 'string' },
-  store: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-};
+export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
 
 export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { startQueueWorker } from '../queue/worker.js';
-import { optNumber, optString, parseFlags, reqString } from './args.js';
+import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
 export const workerHelp = `extra worker --queue redis://HOST:PORT[/DB] [--concurrency 1] [--store DIR] [--lock-seconds 30]
@@ -16,12 +16,7 @@ Take jobs from the BullMQ queue on that Redis and run them with the same code as
 Stops on Ctrl-C / SIGTERM; its unfinished jobs go back to the queue.`;
 
 export async function workerCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('worker', argv, {
-    queue: { type: 'string' },
-    concurrency: { type: 'string' },
-    store: { type: 'string' },
-    'lock-seconds': { type: 'string' },
-  });
+  const { values: v, positionals } = parseFlags('worker', argv, flagTable({ values: ['queue', 'concurrency', 'store', 'lock-seconds'] }));
   if (v.help) {
     io.out(workerHelp);
     return 0;
