@@ -181,7 +181,7 @@ describe('a re-fit never loses the curve, and a stale profile is never answered 
     const started = Date.now();
     // the new fit's first epoch is logged and checkpointed
     const newEpochLogged = () => existsSync(log) && readFileSync(log, 'utf8') !== logBefore && readFileSync(log, 'utf8').includes('"epoch":1') && existsSync(checkpoint) && statSync(checkpoint).mtimeMs >= started;
-    const child = spawn(process.execPath, [path.resolve('bin/extra.js'), 'curve', 'fit', '--run', run, '--epochs', '6', '--batch-size', '64', '--eval-points', '0', '--quiet'], {
+    const child = spawn(process.execPath, [path.resolve('bin/extra.js'), 'curve', 'fit', '--run', run, '--epochs', '4', '--batch-size', '64', '--eval-points', '0', '--quiet'], {
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       stdio: 'ignore',
     });
@@ -192,7 +192,7 @@ describe('a re-fit never loses the curve, and a stale profile is never answered 
     child.kill('SIGKILL');
     await exited;
     expect(newEpochLogged(), 'the new fit never logged its first epoch').toBe(true);
-    expect(readFileSync(log, 'utf8')).not.toMatch(/"epoch":6/);
+    expect(readFileSync(log, 'utf8')).not.toMatch(/"epoch":4/);
     expect(readFileSync(path.join(run, 'curve', 'curve.json'), 'utf8')).toBe(before);
     // the old curve and its profile still answer
     expect(extra(['query', '--run', run, '--pref', '0.3,0.7', '--json']).code).toBe(0);
@@ -200,11 +200,11 @@ describe('a re-fit never loses the curve, and a stale profile is never answered 
     let r = extra(['curve', 'eval', '--run', run, '--points', '3']);
     expect(r.code, r.err).toBe(0);
     // --resume continues the killed fit, and only then the new curve replaces the old one
-    r = extra(['curve', 'fit', '--run', run, '--epochs', '6', '--batch-size', '64', '--eval-points', '0', '--resume']);
+    r = extra(['curve', 'fit', '--run', run, '--epochs', '4', '--batch-size', '64', '--eval-points', '0', '--resume']);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/resuming after epoch [1-5]\/6/);
+    expect(r.err).toMatch(/resuming after epoch [1-3]\/4/);
     const after = JSON.parse(readFileSync(path.join(run, 'curve', 'curve.json'), 'utf8'));
-    expect(after.epochs).toBe(6);
+    expect(after.epochs).toBe(4);
     expect(readdirSync(path.join(run, 'curve')).filter((f) => f.includes('.next.'))).toEqual([]);
     // the profile of the old curve is now stale: refused until curve eval runs again
     refused(['query', '--run', run, '--pref', '0.3,0.7', '--no-refine'], /profile\.json measured another curve.*re-fitted since.*curve eval/);
