@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type WasmBackendLike } from './memory.js';
-import { maxPoolGrad } from './pool.js';
 
 /** Our SIMD kernels (assembly/kernels.ts, built to kernels.wasm), instantiated on tfjs-wasm's own memory. */
 
