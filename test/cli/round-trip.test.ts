@@ -60,7 +60,7 @@ async function writeThreeLossModel(file: string): Promise<void> {
   );
 }
 
-/** Reopen a run with every command: curve fit, curve eval, query, export, report, train --resume. */
+/** Reopen a run with every command: curve fit, curve eval, query, export, plane, report, train --resume. */
 function reopenWithEveryCommand(run: string, pref: string, resumePrefs: string[], format: 'tfjs' | 'safetensors', report = true): void {
   ok(['curve', 'fit', '--run', run, ...quick, '--eval-points', '0', '--quiet']);
   ok(['curve', 'eval', '--run', run, '--points', '3', '--quiet']);
@@ -68,6 +68,7 @@ function reopenWithEveryCommand(run: string, pref: string, resumePrefs: string[]
   expect(q.t).toBeGreaterThanOrEqual(0);
   ok(['export', '--run', run, '--pref', pref, '--format', format, '--out', path.join(run, 'out')]);
   expect(existsSync(path.join(run, 'out', format === 'tfjs' ? 'model.json' : 'model.safetensors'))).toBe(true);
+  ok(['plane', '--run', run, '--grid', '3', '--quiet']);
   if (report) ok(['report', '--run', run, '--no-png']);
   ok(['train', '--run', run, ...resumePrefs.flatMap((p) => ['--pref', p]), ...quick, '--resume', '--workers', '1', '--quiet']);
 }
