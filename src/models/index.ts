@@ -1,6 +1,5 @@
 export type { FunctionalModel, ModelSpec, ParamSpec, InitKind, Architecture, ArchOptions } from './types.js';
 export { initParams, initParamValues } from './init.js';
-export { trunkShapes, trunkParamSpecs, trunkForward, trunkTfjsLayers, type TrunkLayer, type TrunkActivation } from './sequential.js';
-export { architectures, modelArchs, getArchitecture, buildModel, defaultModelSpec, headParams, checkModelSpec, GRAPH_ARCH } from './registry.js';
+export { architectures, modelArchs, getArchitecture, buildModel, modelGraph, defaultModelSpec, checkModelSpec, GRAPH_ARCH } from './registry.js';
 export { graphModelSpec, parseTopology, taskLossKinds, type TaskLoss, type GraphSpec } from './graph/index.js';
 export { toLayersModel, saveLayersModel, loadLayersModelFromDir, paramsToPytorchStateDict } from './layers.js';

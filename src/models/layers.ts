@@ -3,36 +3,19 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { buildModel, getArchitecture, GRAPH_ARCH } from './registry.js';
-import { compiledGraphOf, graphTfjsModel, graphTorchTensors, graphWeightsOf } from './graph/index.js';
-import { flattenedImageOf, trunkTfjsLayers } from './sequential.js';
+import { buildModel, kerasModelName, modelGraph } from './registry.js';
+import { graphTfjsModel, graphTorchTensors, graphWeightsOf } from './graph/index.js';
 import type { ModelSpec } from './types.js';
 import { z } from 'zod';
 import { parseJsonWith } from '../io/json-file.js';
 
-type SymbolicTensor = tf.SymbolicTensor;
-
 /**
  * The same network as a tfjs LayersModel, so checkpoints are ordinary tfjs layers-format models
- * (`tf.loadLayersModel` loads them). Layer weight order equals our parameter order.
+ * (`tf.loadLayersModel` loads them): its graph's own layers, their weights set per layer, a
+ * BatchNormalization's statistics with them.
  */
 export function toLayersModel(spec: ModelSpec, values?: readonly tf.Tensor[], statistics?: readonly tf.Tensor[]): tf.LayersModel {
-  // a user's graph is rebuilt from its own layers; its BatchNormalization statistics go with the weights
-  if (spec.arch === GRAPH_ARCH) return graphTfjsModel(compiledGraphOf(spec), values, statistics);
-  const input = tf.input({ shape: spec.inputShape, name: 'input' });
-  let h: SymbolicTensor = input;
-  const apply = (layer: tf.layers.Layer, x: SymbolicTensor): SymbolicTensor => layer.apply(x) as SymbolicTensor;
-  for (const layer of trunkTfjsLayers(getArchitecture(spec.arch).trunk(spec))) h = apply(layer, h);
-  const outputs = spec.numClasses.map((c, k) =>
-    apply(tf.layers.dense({ name: `head_${k}_${sanitize(spec.taskNames[k] ?? String(k))}`, units: c }), h),
-  );
-  const model = tf.model({ inputs: input, outputs, name: spec.arch.replace('-', '_') });
-  if (values) model.setWeights(values as tf.Tensor[]);
-  return model;
-}
-
-function sanitize(s: string): string {
-  return s.replace(/[^A-Za-z0-9_]/g, '_');
+  return graphTfjsModel(modelGraph(spec), values, statistics, kerasModelName(spec));
 }
 
 export interface SavedModelMeta {
@@ -179,28 +162,12 @@ export async function loadLayersModelFromDir(
   }
   const built = buildModel(spec);
   let values: tf.Tensor[];
-  let statistics: tf.Tensor[] = [];
-  if (spec.arch === GRAPH_ARCH) {
-    try {
-      ({ params: values, statistics } = graphWeightsOf(compiledGraphOf(spec), model, dir));
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-  } else {
-    values = model.getWeights().map((w) => w.clone());
-    if (values.length !== built.params.length) {
-      tf.dispose(values);
-      model.dispose();
-      throw new FileFormatError(`${dir}: model has ${values.length} weights, ${spec.arch} needs ${built.params.length}`);
-    }
-    const bad = values.findIndex((v, i) => v.shape.join(',') !== built.params[i].shape.join(','));
-    if (bad >= 0) {
-      const got = values[bad].shape.join(',');
-      tf.dispose(values);
-      model.dispose();
-      throw new FileFormatError(`${dir}: weight ${built.params[bad].name} has shape [${got}], ${spec.arch} needs [${built.params[bad].shape.join(',')}]`);
-    }
+  let statistics: tf.Tensor[];
+  try {
+    ({ params: values, statistics } = graphWeightsOf(modelGraph(spec), model, dir));
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   const names = [...built.params.map((p) => p.name), ...built.statistics.map((s) => s.name)];
   [...values, ...statistics].forEach((v, i) => {
@@ -228,37 +195,16 @@ export function paramsToPytorchStateDict(
   values: readonly tf.Tensor[],
   statistics: readonly tf.Tensor[] = [],
 ): { name: string; shape: number[]; data: Float32Array }[] {
-  if (spec.arch === GRAPH_ARCH) {
-    const g = compiledGraphOf(spec);
-    const t = tf.tidy(() => {
-      const r = graphTorchTensors(g, values, statistics);
-      return [...r.params, ...r.statistics].map((x) => x.clone());
-    });
-    const all = [...names, ...g.statistics.slice(0, statistics.length).map((s) => s.name)];
-    return t.map((x, i) => {
-      const out = { name: all[i], shape: x.shape, data: x.dataSync() as Float32Array };
-      x.dispose();
-      return out;
-    });
-  }
-  const arch = getArchitecture(spec.arch);
-  const images = flattenedImageOf(arch.trunk(spec), spec.inputShape);
+  const g = modelGraph(spec);
+  const t = tf.tidy(() => {
+    const r = graphTorchTensors(g, values, statistics);
+    return [...r.params, ...r.statistics].map((x) => x.clone());
+  });
+  const all = [...names, ...g.statistics.slice(0, statistics.length).map((s) => s.name)];
   // tensors inside tidy, data outside: typed arrays returned from tf.tidy are walked element-wise
-  const tensors = tf.tidy(() =>
-    values.map((v, i) => {
-      if (v.rank === 4) return tf.transpose(v, [3, 2, 0, 1]);
-      if (v.rank === 2) {
-        const img = images[i];
-        // rows are (h,w,c)-ordered features; PyTorch's x.view(B, -1) after the convs flattens (c,h,w)
-        const t = img ? v.reshape([img[0], img[1], img[2], -1]).transpose([2, 0, 1, 3]).reshape([img[0] * img[1] * img[2], -1]) : v;
-        return tf.transpose(t);
-      }
-      return v.clone();
-    }),
-  );
-  return tensors.map((t, i) => {
-    const out = { name: names[i], shape: t.shape, data: t.dataSync() as Float32Array };
-    t.dispose();
+  return t.map((x, i) => {
+    const out = { name: all[i], shape: x.shape, data: x.dataSync() as Float32Array };
+    x.dispose();
     return out;
   });
 }

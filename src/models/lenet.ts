@@ -1,23 +1,15 @@
 import type { Architecture, ModelSpec } from './types.js';
-import type { TrunkLayer } from './sequential.js';
+import { conv2d, dense, flatten, maxPool, relu, trunkAndHeads } from './builtin-graph.js';
 
 /**
  * `lenet-mtl` (the Pareto HyperNetworks layout for 36×36 inputs): conv 9×9×10 → max-pool 2 → ReLU →
  * conv 5×5×20 → max-pool 2 → ReLU → fc →50 → ReLU, then one 50→C head per task.
  */
-const lenetTrunk: TrunkLayer[] = [
-  { kind: 'conv2d', name: 'conv1', filters: 10, kernel: 9 },
-  { kind: 'maxPool', name: 'pool1', pool: 2 },
-  { kind: 'activation', name: 'relu1', fn: 'relu' },
-  { kind: 'conv2d', name: 'conv2', filters: 20, kernel: 5 },
-  { kind: 'maxPool', name: 'pool2', pool: 2 },
-  { kind: 'activation', name: 'relu2', fn: 'relu' },
-  { kind: 'flatten', name: 'flatten' },
-  { kind: 'dense', name: 'fc', units: 50, activation: 'relu' },
-];
+const lenetTrunk = [conv2d('conv1', 10, 9), maxPool('pool1', 2), relu('relu1'), conv2d('conv2', 20, 5), maxPool('pool2', 2), relu('relu2'), flatten('flatten'), dense('fc', 50, 'relu')];
 
 export const lenetArch: Architecture = {
   name: 'lenet-mtl',
+  kerasName: 'lenet_mtl',
   description: 'LeNet trunk (2 conv + fc 50) with one linear head per task, for images',
   spec: (inputShape, numClasses, taskNames, options) => ({ arch: 'lenet-mtl', inputShape, numClasses, taskNames, ...(options.hidden ? { hidden: options.hidden } : {}) }),
   checkSpec(spec: ModelSpec) {
@@ -26,5 +18,5 @@ export const lenetArch: Architecture = {
     if (spec.hidden !== undefined) return 'lenet-mtl has no hidden widths (--hidden is for mlp-mtl)';
     return null;
   },
-  trunk: () => lenetTrunk,
+  graph: (spec) => trunkAndHeads(spec, lenetTrunk),
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Pure tensor and shape helpers shared by the built-in trunks (sequential.ts) and the layer graph (graph/kinds.ts). */
+/** Pure tensor and shape helpers of the layer table (graph/kinds.ts), which every model — built-in, Keras or ONNX — compiles through. */
 
 export const activations = ['relu', 'elu', 'tanh', 'sigmoid', 'softmax', 'linear', 'gelu'] as const;
 export type GraphActivation = (typeof activations)[number];

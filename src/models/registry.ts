@@ -1,11 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError } from '../errors.js';
 import { lenetArch } from './lenet.js';
 import { mlpArch } from './mlp.js';
-import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, ParamSpec } from './types.js';
-import { trunkForward, trunkParamSpecs, trunkShapes } from './sequential.js';
-import { checkGraphSpec, graphModel } from './graph/index.js';
-import { footprintOf, footprintProblem } from './footprint.js';
+import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, TaskLoss } from './types.js';
+import { checkGraphSpec, compiledGraphOf, compileGraph, functionalModelOf, type CompiledGraph } from './graph/index.js';
 
 /** The arch name of a user's own layer graph (`--model-json`): its spec carries the graph itself. */
 export const GRAPH_ARCH = 'graph';
@@ -24,46 +21,44 @@ export function getArchitecture(name: string): Architecture {
   return a;
 }
 
-/** One dense head per task on the trunk's features: heads.k.weight [features, C_k], heads.k.bias [C_k]. */
-export function headParams(spec: ModelSpec, features: number): ParamSpec[] {
-  return spec.numClasses.flatMap((c, k): ParamSpec[] => [
-    { name: `heads.${k}.weight`, shape: [features, c], init: 'glorot-uniform', shared: false, task: k },
-    { name: `heads.${k}.bias`, shape: [c], init: 'zeros', shared: false, task: k },
-  ]);
-}
+const builtinGraphs = new WeakMap<ModelSpec, CompiledGraph>();
 
-/** The functional model of a spec: trunk parameters, then the heads; forward = heads(trunk(x)). */
-export function buildModel(spec: ModelSpec): FunctionalModel {
+/**
+ * The compiled layer graph of any spec — a user's own (spec.graph) or a built-in architecture's,
+ * derived from the spec and memoized per spec object: the one model representation.
+ */
+export function modelGraph(spec: ModelSpec): CompiledGraph {
   if (spec.arch === GRAPH_ARCH) {
     const bad = checkGraphSpec(spec);
     if (bad) throw new ExtraInputError(bad);
-    return graphModel(spec);
+    return compiledGraphOf(spec);
   }
-  const arch = getArchitecture(spec.arch);
-  const bad = arch.checkSpec(spec);
-  if (bad) throw new ExtraInputError(bad);
-  const layers = arch.trunk(spec);
-  const trunk = trunkParamSpecs(layers, spec.inputShape);
-  const shapes = trunkShapes(layers, spec.inputShape);
-  const features = shapes[shapes.length - 1].reduce((a, b) => a * b, 1);
-  const nTrunk = trunk.length;
-  const params = [...trunk, ...headParams(spec, features)];
-  // sizes from the shapes alone, before anything is allocated
-  const footprint = footprintOf(params, [...shapes, ...spec.numClasses.map((c) => [c])]);
-  const tooBig = footprintProblem(footprint);
-  if (tooBig) throw new ExtraInputError(`${spec.arch}: ${tooBig}`);
-  return {
-    spec,
-    params,
-    footprint,
-    statistics: [],
-    // a task with one "class" is a regression (real-valued targets): one linear output, squared error
-    losses: spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce')),
-    forward(p, x) {
-      const z = trunkForward(layers, spec.inputShape, p.slice(0, nTrunk), x);
-      return spec.numClasses.map((_, k) => tf.add(tf.matMul(z, p[nTrunk + 2 * k] as tf.Tensor2D), p[nTrunk + 2 * k + 1]) as tf.Tensor2D);
-    },
-  };
+  let g = builtinGraphs.get(spec);
+  if (!g) {
+    const arch = getArchitecture(spec.arch);
+    const bad = arch.checkSpec(spec);
+    if (bad) throw new ExtraInputError(bad);
+    g = compileGraph(arch.graph(spec), spec.inputShape, spec.arch);
+    builtinGraphs.set(spec, g);
+  }
+  return g;
+}
+
+/** The losses of a spec: a user's graph says its own; a built-in's task with one "class" is a regression (one linear output, squared error). */
+function lossesOf(spec: ModelSpec, g: CompiledGraph): TaskLoss[] {
+  if (spec.arch === GRAPH_ARCH) return spec.losses ?? g.outputs.map(() => 'ce');
+  return spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce'));
+}
+
+/** The functional model of a spec: its graph's parameters, statistics and pure forward. */
+export function buildModel(spec: ModelSpec): FunctionalModel {
+  const g = modelGraph(spec);
+  return functionalModelOf(spec, g, lossesOf(spec, g));
+}
+
+/** The tfjs model's name in checkpoints. */
+export function kerasModelName(spec: ModelSpec): string {
+  return spec.arch === GRAPH_ARCH ? 'extra_graph' : getArchitecture(spec.arch).kerasName;
 }
 
 /** Why a spec is not a valid model (null when it is): the architecture's own check, or the graph's. */

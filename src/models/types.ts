@@ -3,26 +3,24 @@ import type { ModelFootprint } from './footprint.js';
 
 /* The models' vocabulary: every other file of src/models imports its types from here, never the reverse. */
 
-export type TrunkActivation = 'relu' | 'linear';
-
-export type TrunkLayer =
-  | { kind: 'conv2d'; name: string; filters: number; kernel: number; strides?: number; padding?: 'valid' | 'same'; activation?: TrunkActivation }
-  | { kind: 'maxPool'; name: string; pool: number; strides?: number }
-  | { kind: 'activation'; name: string; fn: TrunkActivation }
-  | { kind: 'flatten'; name: string }
-  | { kind: 'dense'; name: string; units: number; activation?: TrunkActivation };
-
-
 /**
- * A layer graph as extra stores it in run.json and checkpoints: one input, layers in topological
- * order with their Keras class, their Keras config (kept as written, parsed by the layer table on
- * use) and the names of the layers feeding them, and the output layers — one per task.
+ * A layer graph — the one representation of every model extra trains: a user's model.json, the
+ * built-in architectures (src/models/lenet.ts, mlp.ts) and ONNX imports all become one. One input,
+ * layers in topological order with their Keras class, their Keras config (kept as written, parsed
+ * by the layer table on use) and the names of the layers feeding them, and the output layers — one
+ * per task.
  */
 export interface GraphLayer {
   name: string;
   class: string;
   config: Record<string, unknown>;
   inputs: string[];
+  /**
+   * The parameter / statistic names of this layer's weights, in the layer table's weight order
+   * (default `${name}.weight`, `.bias`, …): the checkpoint and state_dict names, so a model keeps
+   * the names its author gave (`heads.0.weight`, an ONNX initializer's name).
+   */
+  weightNames?: string[];
 }
 
 export interface GraphSpec {
@@ -80,10 +78,9 @@ export interface ArchOptions {
 }
 
 /**
- * One architecture, defined once: its shared trunk as a list of layers (src/models/sequential.ts),
- * from which its parameters, its pure forward, its tfjs layers (checkpoints) and its PyTorch layout
- * are derived. The task heads (one dense layer per task on the trunk's features) are common to all
- * and added by buildModel.
+ * One built-in architecture, defined once as a layer graph for a spec (its trunk and one head per
+ * task), compiled by the same code as a user's own graph: parameters, the pure forward, the tfjs
+ * layers of checkpoints and the PyTorch layout all come from that graph.
  */
 export interface Architecture {
   name: string;
@@ -92,8 +89,10 @@ export interface Architecture {
   spec(inputShape: number[], numClasses: number[], taskNames: string[], options: ArchOptions): ModelSpec;
   /** why a spec is not one of this architecture's (null when it is) */
   checkSpec(spec: ModelSpec): string | null;
-  /** the trunk's layers for a (checked) spec */
-  trunk(spec: ModelSpec): TrunkLayer[];
+  /** the whole model as a layer graph, for a (checked) spec */
+  graph(spec: ModelSpec): GraphSpec;
+  /** the tfjs model's name in checkpoints */
+  kerasName: string;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { architectures, trunkForward, trunkParamSpecs, trunkShapes, trunkTfjsLayers, type TrunkLayer, buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
+import { architectures, buildModel, defaultModelSpec, initParams, saveLayersModel, loadLayersModelFromDir, toLayersModel } from '../../src/models/index.js';
 import { FileFormatError } from '../../src/errors.js';
 
 beforeAll(async () => {
@@ -44,26 +44,20 @@ describe('functional models', () => {
     expect(() => defaultModelSpec('resnet', [36, 36, 1], [10, 10], ['a', 'b'])).toThrow(/unknown model architecture 'resnet'/);
   });
 
-  it('a trunk of strided and same-padded layers: forward, shapes and parameters agree with tfjs layers', () => {
-    const layers: TrunkLayer[] = [
-      { kind: 'conv2d', name: 'c1', filters: 4, kernel: 3, strides: 2, padding: 'same', activation: 'relu' },
-      { kind: 'maxPool', name: 'p1', pool: 3, strides: 2 },
-      { kind: 'conv2d', name: 'c2', filters: 5, kernel: 2, padding: 'valid' },
-      { kind: 'flatten', name: 'flat' },
-      { kind: 'dense', name: 'd.0', units: 7, activation: 'relu' },
-      { kind: 'dense', name: 'd.1', units: 3 },
-    ];
-    const inputShape = [13, 11, 2];
-    const specs = trunkParamSpecs(layers, inputShape);
-    expect(specs.map((p) => p.name)).toEqual(['c1.weight', 'c1.bias', 'c2.weight', 'c2.bias', 'd.0.weight', 'd.0.bias', 'd.1.weight', 'd.1.bias']);
-    const params = specs.map((p, i) => tf.randomNormal(p.shape, 0, 0.3, 'float32', 11 + i));
-    const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape }), ...trunkTfjsLayers(layers)] });
-    model.setWeights(params);
-    const x = tf.randomUniform([4, ...inputShape], 0, 1, 'float32', 5);
-    expect(maxAbsDiff(trunkForward(layers, inputShape, params, x), model.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
-    const shapes = trunkShapes(layers, inputShape);
-    expect(model.layers.map((l) => (l.outputShape as number[]).slice(1))).toEqual(shapes); // the input layer, then one per trunk layer
-    expect(() => trunkShapes(layers, [3, 3, 2])).toThrow(/too small/);
+  it('the built-ins are layer graphs: names, kernel layouts, initializers and the checkpoint topology', () => {
+    const m = buildModel(lenetSpec);
+    expect(m.params.map((p) => `${p.name}:${p.shape.join('x')}:${p.init}`)).toEqual([
+      'conv1.weight:9x9x1x10:he-uniform', 'conv1.bias:10:zeros', 'conv2.weight:5x5x10x20:he-uniform', 'conv2.bias:20:zeros',
+      'fc.weight:500x50:he-uniform', 'fc.bias:50:zeros',
+      'heads.0.weight:50x10:glorot-uniform', 'heads.0.bias:10:zeros', 'heads.1.weight:50x10:glorot-uniform', 'heads.1.bias:10:zeros',
+    ]);
+    expect(m.params.map((p) => p.task ?? -1)).toEqual([-1, -1, -1, -1, -1, -1, 0, 0, 1, 1]);
+    expect(buildModel(mlpSpec).params.map((p) => p.name)).toEqual(['trunk.0.weight', 'trunk.0.bias', 'trunk.1.weight', 'trunk.1.bias', 'heads.0.weight', 'heads.0.bias', 'heads.1.weight', 'heads.1.bias']);
+    const topology = toLayersModel(mlpSpec).toJSON(null, false) as unknown as { config: { name: string; layers: { name: string; config: { kernel_initializer?: { class_name: string; config: { scale: number } } } }[] } };
+    expect(topology.config.name).toBe('mlp_mtl');
+    expect(topology.config.layers.map((l) => l.name)).toEqual(['input', 'flatten', 'trunk_0', 'trunk_1', 'head_0_left', 'head_1_right']);
+    // the checkpoint says how each layer starts: He (variance scaling 2) in the trunk, Glorot on the heads
+    expect(topology.config.layers.map((l) => l.config.kernel_initializer?.config.scale ?? null)).toEqual([null, null, 2, 2, 1, 1]);
   });
 
   for (const spec of [lenetSpec, mlpSpec]) {

@@ -61,7 +61,7 @@ function fail(where: string, e: unknown): never {
 /**
  * Resolve a graph against an input shape: every layer's config is parsed by its table entry, shapes
  * are propagated, and each weight becomes a named parameter (`layer.weight`, `layer.bias`: PyTorch
- * state_dict names) or statistic (`layer.running_mean`, `layer.running_var`). A parameter belongs to
+ * state_dict names, or the layer's own `weightNames`) or statistic (`layer.running_mean`, `layer.running_var`). A parameter belongs to
  * task k when its layer reaches output k only, otherwise it is shared.
  */
 export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'model'): CompiledGraph {
@@ -109,10 +109,15 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
   for (let i = nodes.length - 1; i >= 0; i--) for (const j of nodes[i].inputs) if (j > 0) reach[i].forEach((k) => reach[j - 1].add(k));
   const params: ParamSpec[] = [];
   const statistics: StatisticSpec[] = [];
+  const taken = new Set<string>();
   nodes.forEach((n, i) => {
     const own = reach[i].size === 1 ? [...reach[i]][0] : undefined;
-    n.weights.forEach((w) => {
-      const name = `${n.layer.name}.${w.torch}`;
+    const given = n.layer.weightNames;
+    if (given && given.length !== n.weights.length) fail(where, new Error(`layer '${n.layer.name}' (${n.layer.class}) names ${given.length} weights; it has ${n.weights.length} (${n.weights.map((w) => w.torch).join(', ') || 'none'})`));
+    n.weights.forEach((w, q) => {
+      const name = given ? given[q] : `${n.layer.name}.${w.torch}`;
+      if (taken.has(name)) fail(where, new Error(`two weights are named '${name}'`));
+      taken.add(name);
       if (w.statistic) {
         if (n.statistic === null) n.statistic = statistics.length;
         n.index.push(statistics.length);

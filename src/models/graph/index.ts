@@ -116,10 +116,13 @@ function assertGraphRuns(spec: ModelSpec, where: string): void {
   }
 }
 
-/** A graph spec's functional model: parameters, statistics, and the pure forward. */
+/** A user's graph spec as a functional model (its losses from the spec). */
 export function graphModel(spec: ModelSpec): FunctionalModel {
-  const g = compiledGraphOf(spec);
-  const losses = spec.losses ?? g.outputs.map(() => 'ce');
+  return functionalModelOf(spec, compiledGraphOf(spec), spec.losses ?? compiledGraphOf(spec).outputs.map(() => 'ce'));
+}
+
+/** The functional model of a compiled graph: parameters, statistics, and the pure forward. */
+export function functionalModelOf(spec: ModelSpec, g: CompiledGraph, losses: TaskLoss[]): FunctionalModel {
   const keepActivation = losses.map((l) => l === 'mse');
   return {
     spec,

@@ -65,6 +65,9 @@ const initializer = z
     return 'glorot-uniform';
   });
 
+/** A He start said in the tfjs layer too (Glorot-uniform is its default), so a checkpoint's topology says how the layer starts. */
+const tfjsInitializer = (init: InitKind): { kernelInitializer?: 'heUniform' } => (init === 'he-uniform' ? { kernelInitializer: 'heUniform' } : {});
+
 function needImage(inShape: number[], name: string, what: string): [number, number, number] {
   if (inShape.length !== 3) throw new Error(`layer ${name}: ${what} needs [H,W,C] input, got [${inShape.join(',')}]`);
   return [inShape[0], inShape[1], inShape[2]];
@@ -161,7 +164,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     forward: (c, xs, p) => activate(denseLogits(c, xs, p), c.activation),
     forwardLogits: denseLogits,
     activation: (c) => c.activation,
-    tfjs: (c, name) => tf.layers.dense({ name, units: c.units, activation: c.activation, useBias: c.use_bias }),
+    tfjs: (c, name) => tf.layers.dense({ name, units: c.units, activation: c.activation, useBias: c.use_bias, ...tfjsInitializer(c.kernel_initializer) }),
     toTorch: (_c, i, w) => (i === 0 ? tf.transpose(w) : w),
   }),
   Conv2D: kind<ConvConfig>({
@@ -175,7 +178,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     forward: (c, xs, p) => activate(convLogits(c, xs, p), c.activation),
     forwardLogits: convLogits,
     activation: (c) => c.activation,
-    tfjs: (c, name) => tf.layers.conv2d({ name, filters: c.filters, kernelSize: c.kernel_size, strides: c.strides, padding: c.padding, activation: c.activation, useBias: c.use_bias }),
+    tfjs: (c, name) => tf.layers.conv2d({ name, filters: c.filters, kernelSize: c.kernel_size, strides: c.strides, padding: c.padding, activation: c.activation, useBias: c.use_bias, ...tfjsInitializer(c.kernel_initializer) }),
     // [kh,kw,in,out] → [out,in,kh,kw]
     toTorch: (_c, i, w) => (i === 0 ? tf.transpose(w, [3, 2, 0, 1]) : w),
   }),

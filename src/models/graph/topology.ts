@@ -7,7 +7,7 @@ export type { GraphLayer, GraphSpec } from '../types.js';
 
 export const graphSpecSchema: z.ZodType<GraphSpec, z.ZodTypeDef, unknown> = z.object({
   input: z.string().min(1),
-  layers: z.array(z.object({ name: z.string().min(1), class: z.string().min(1), config: z.record(z.unknown()), inputs: z.array(z.string()) })).min(1),
+  layers: z.array(z.object({ name: z.string().min(1), class: z.string().min(1), config: z.record(z.unknown()), inputs: z.array(z.string()), weightNames: z.array(z.string().min(1)).optional() })).min(1),
   outputs: z.array(z.string().min(1)).min(1),
 });
 
