@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../io/index.js';
 import { FileFormatError } from '../errors.js';
 import { exists } from '../util/fs.js';
-import type { OptimizerState } from './optimizer.js';
+import type { OptimizerState } from './optimizer/index.js';
 
 /**
  * A training checkpoint: trainable tensors, optimizer slots and a small JSON state, in one

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import { appendLine, writeFileAtomic } from '../util/fs.js';
 import { epochBatches, batchesPerEpoch, disposeBatch, type Batch, type LabelledSplit } from './batches.js';
-import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } from './optimizer.js';
+import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } from './optimizer/index.js';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
 import { makeProgress } from './progress.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { optimizerInit, optimizerStep, learningRateAt } from '../../src/train/index.js';
+import { addDecayedWeights, applyUpdates, chain, scaleByLearningRate, trace } from '../../src/train/optimizer/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -87,6 +88,37 @@ describe('optimizers', () => {
     const a = optimizerStep(adam, optimizerInit(adam, [tf.scalar(0), tf.scalar(0)]), [tf.scalar(0), tf.scalar(0)], [tf.scalar(3), tf.scalar(-5)], 0.01, [100, 1]);
     expect(a.params[0].dataSync()[0]).toBeCloseTo(-1, 5);
     expect(a.params[1].dataSync()[0]).toBeCloseTo(0.01, 5);
+  });
+
+  it('the fused host Adam is the chain decay → scale_by_adam → −lr, and chains compose as optax', () => {
+    // the chain's tensor ops (plain) against the fused host pass, with weight decay, lr groups, 5 steps
+    const cfg = { name: 'adam' as const, weightDecay: 0.01 };
+    const init = () => [tf.randomNormal([7, 3], 0, 1, 'float32', 1), tf.randomNormal([5], 0, 1, 'float32', 2)];
+    let a = init();
+    let b = init();
+    let sa = optimizerInit(cfg, a);
+    let sb = optimizerInit(cfg, b);
+    for (let step = 0; step < 5; step++) {
+      const g = [tf.randomNormal([7, 3], 0, 1, 'float32', 10 + step), tf.randomNormal([5], 0, 1, 'float32', 20 + step)];
+      ({ params: a, state: sa } = optimizerStep(cfg, sa, a, g, 0.01, [1, 3]));
+      ({ params: b, state: sb } = optimizerStep(cfg, sb, b, g, 0.01, [1, 3], true));
+    }
+    for (let i = 0; i < 2; i++) {
+      const x = a[i].dataSync();
+      const y = b[i].dataSync();
+      for (let q = 0; q < x.length; q++) expect(Math.abs(x[q] - y[q])).toBeLessThan(1e-6);
+      for (const k of [`m/${i}`, `v/${i}`]) expect(tf.max(tf.abs(tf.sub(sa.slots.get(k)!, sb.slots.get(k)!))).dataSync()[0]).toBeLessThan(1e-6);
+    }
+    // a hand-made chain: decay then −lr is plain SGD with weight decay, p ← p − lr·(g + wd·p)
+    const t = chain(addDecayedWeights(0.5), scaleByLearningRate());
+    const u = t.update([tf.scalar(2)], t.init([tf.scalar(1)]), [tf.scalar(1)], { step: 1, lr: 0.1 });
+    expect(applyUpdates([tf.scalar(1)], u.updates)[0].dataSync()[0]).toBeCloseTo(1 - 0.1 * 2.5, 6);
+    // momentum keeps its trace as slot mom/0: two steps of g = 1, μ = 0.9 → traces 1 and 1.9
+    const m = chain(trace(0.9), scaleByLearningRate());
+    const r1 = m.update([tf.scalar(1)], m.init([tf.scalar(0)]), [tf.scalar(0)], { step: 1, lr: 1 });
+    const r2 = m.update([tf.scalar(1)], r1.slots, [tf.scalar(0)], { step: 2, lr: 1 });
+    expect(r2.slots.get('mom/0')!.dataSync()[0]).toBeCloseTo(1.9, 6);
+    expect(r2.updates[0].dataSync()[0]).toBeCloseTo(-1.9, 6);
   });
 
   it('schedules: cosine reaches half at mid-training, step decays by gamma', () => {
