@@ -5,6 +5,7 @@ import { trainEndpoint } from '../train/index.js';
 import { taskGradientCosines, cosineToAffinity, spectralClustering, chooseRoles, writeGrouping, type GroupingFile } from '../grouping/index.js';
 import { removeCreatedOnFailure } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type Log } from './run.js';
+import { groupingWarmupDir, metricsFile, trainingFiles } from '../run/layout.js';
 
 export const groupDefaults = { dataset: 'multi-mnist-attributes', k: 3, arch: 'lenet-mtl', seed: 0, warmupEpochs: 1, batches: 8, batchSize: 256, lr: 1e-3 };
 
@@ -63,7 +64,9 @@ async function groupTasksIn(req: GroupRequest, log: Log): Promise<GroupingFile> 
   const ds = await loadRunDataset(info, quiet);
   const warm = await trainEndpoint(
     {
-      dir: path.join(req.run, 'grouping', 'warmup'),
+      dir: groupingWarmupDir(req.run),
+      ...trainingFiles(groupingWarmupDir(req.run)),
+      metricsFile: metricsFile(groupingWarmupDir(req.run)),
       id: 'grouping-warmup',
       spec: info.model,
       method: 'ls',

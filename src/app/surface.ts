@@ -8,7 +8,7 @@ import { readFilePair, writeFilePair, type FilePair } from '../io/file-pair.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { identityObjectives, queryCriterion, lossScale, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
-import { listEndpoints, surfaceDir, surfaceProfileFile, type EndpointInfo } from '../run/index.js';
+import { listEndpoints, surfaceDir, surfacePairFiles, surfaceProfileFile, type EndpointInfo } from '../run/index.js';
 import { fitSurface, profileSurface, surfaceControlPoints, triangleIndices, surfaceProfileSchema, type SurfaceProfile, type WeightSurface, type Bary } from '../surfaces/index.js';
 import { byTaskName } from '../train/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -51,14 +51,14 @@ function pickCorners(endpoints: EndpointInfo[], map: ObjectiveMap, run: string):
 const surfaceMetaSchema = z.object({ format: z.string(), degree: z.number().int().min(1).max(8), corners: z.array(z.string()).length(3), controlsSha256: z.string().optional() }).passthrough();
 
 /** surface.json + controls.safetensors, saved and read as one pair (src/io/file-pair.ts). */
-const surfacePair = (run: string): FilePair => ({ dir: surfaceDir(run), json: 'surface.json', data: 'controls.safetensors' });
+const surfacePair = (run: string): FilePair => ({ dir: surfaceDir(run), ...surfacePairFiles });
 const readSurfaceFiles = (run: string) =>
   readFilePair(surfacePair(run), surfaceMetaSchema, `no fitted surface in ${surfaceDir(run)}; run 'extra surface fit --run ${run}' first`, `run 'extra surface fit --run ${run}' again`);
 
 async function loadSurface(run: string, paramNames: string[], shapes: number[][]): Promise<{ surface: WeightSurface; trainable: tf.Tensor[]; meta: { degree: number; corners: string[] }; fingerprint: string }> {
   const dir = surfaceDir(run);
   const { value: meta, data, fingerprint } = await readSurfaceFiles(run);
-  const dec = decodeSafetensors(data, path.join(dir, 'controls.safetensors'));
+  const dec = decodeSafetensors(data, path.join(dir, surfacePairFiles.data));
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const idx = triangleIndices(meta.degree);
   const pts = idx.map((_, q) =>

@@ -3,7 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
-import { endpointDir, endpointId, endpointsDir, type DatasetRecipe } from '../run/index.js';
+import { endpointDir, endpointId, endpointsDir, metricsFile, trainingFileNames, trainingFiles, type DatasetRecipe } from '../run/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
@@ -102,6 +102,8 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
       const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
       return {
         dir: endpointDir(a.run, id),
+        ...trainingFiles(endpointDir(a.run, id)),
+        metricsFile: metricsFile(endpointDir(a.run, id)),
         id,
         spec: info.model,
         method: a.method,
@@ -143,7 +145,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
       }
     }
     return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
-  }, async () => (await containsFile(endpointsDir(a.run), 'checkpoint.safetensors')) || (await containsFile(endpointsDir(a.run), 'metrics.json')));
+  }, async () => (await containsFile(endpointsDir(a.run), trainingFileNames.checkpoint)) || (await containsFile(endpointsDir(a.run), trainingFileNames.metrics)));
 }
 
 /** The recipe fields only some data sets use, copied only when set (so run.json stays as it was for the others). */

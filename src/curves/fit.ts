@@ -10,6 +10,7 @@ import { withPool, unflattenGradient, type GradientPool } from '../parallel/pool
 import { shardRange } from '../parallel/shards.js';
 import { curveProgramSpec, type CurveLossConfig } from './program-spec.js';
 import type { CurveOrientation, ObjectiveMap } from './types.js';
+import { trainingFiles } from '../run/layout.js';
 
 export interface CurveFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
   dir: string;
@@ -217,8 +218,7 @@ async function fitWith(model: FunctionalModel, curve: WeightCurve, cfg: CurveFit
   const res = await runTrainingLoop(
     {
       ...cfg,
-      checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'),
-      logFile: path.join(cfg.dir, 'train.jsonl'),
+      ...trainingFiles(cfg.dir),
       label: 'curve',
     },
     data.train,

@@ -9,6 +9,7 @@ import { curveKinds } from './kinds/index.js';
 import { z } from 'zod';
 import { finite, count } from '../io/json-file.js';
 import { readFilePair, writeFilePair, type FilePair } from '../io/file-pair.js';
+import { curvePairFiles } from '../run/layout.js';
 
 const orientationSchema = z.object({ taskA: count, taskB: count, aligned: count.nullable().optional() });
 
@@ -52,7 +53,7 @@ export interface CurveFile {
   controlsSha256?: string;
 }
 
-const curvePair = (dir: string): FilePair => ({ dir, json: 'curve.json', data: 'controls.safetensors' });
+const curvePair = (dir: string): FilePair => ({ dir, ...curvePairFiles });
 
 /**
  * Save a fitted curve: controls.safetensors (every control point, endpoints included, so the curve is
@@ -88,7 +89,7 @@ export interface LoadedCurve {
 }
 
 export async function loadCurve(dir: string, paramNames: string[], paramShapes: number[][], runDir: string): Promise<LoadedCurve> {
-  const jf = path.join(dir, 'curve.json');
+  const jf = path.join(dir, curvePairFiles.json);
   const { value, data, fingerprint } = await readCurveFiles(dir, runDir);
   const file = value as CurveFile;
   const g = file.geometry;
@@ -100,7 +101,7 @@ export async function loadCurve(dir: string, paramNames: string[], paramShapes: 
   if (g.weights.length !== g.nControls || g.weights.some((w) => !(w > 0) || !Number.isFinite(w))) {
     throw new FileFormatError(`${jf}: weights must be ${g.nControls} positive numbers`);
   }
-  const dec = decodeSafetensors(data, path.join(dir, 'controls.safetensors'));
+  const dec = decodeSafetensors(data, path.join(dir, curvePairFiles.data));
   const byName = new Map(dec.tensors.map((t) => [t.name, t]));
   const pts: tf.Tensor[][] = [];
   for (let i = 0; i < g.nControls; i++) {

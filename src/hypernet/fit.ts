@@ -7,6 +7,7 @@ import { withPool, unflattenGradient } from '../parallel/pool.js';
 import { hyperNetProgramSpec } from './program.js';
 import { hyperForward, hyperNetDefaults, hyperParamSpecs, initHyperNet, type HyperNetSpec } from './hypernet.js';
 import { dirichletRay } from './rays.js';
+import { trainingFiles } from '../run/layout.js';
 
 export interface HyperNetFitConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
   dir: string;
@@ -70,7 +71,7 @@ export async function fitHyperNet(model: FunctionalModel, cfg: HyperNetFitConfig
         return { valAlongRays: cfg.evalRays.map((ray) => ({ ray, val: byTaskName(data.taskNames, evaluateHyperNetAt(model, tensors, ray, [data.val], data.train)[0]) })) };
       },
     };
-    const res = await runTrainingLoop({ ...cfg, checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'), logFile: path.join(cfg.dir, 'train.jsonl'), label: 'phn' }, data.train, data.inputShape, trainable);
+    const res = await runTrainingLoop({ ...cfg, ...trainingFiles(cfg.dir), label: 'phn' }, data.train, data.inputShape, trainable);
     return { hyper: res.tensors, history: res.history, resumedFromEpoch: res.resumedFromEpoch };
   });
 }

@@ -14,6 +14,8 @@ import { ExtraInputError } from '../errors.js';
  *   plane.json                    the default curve's loss plane (other curves: CURVE/plane.json)
  *   surface/                      surface.json + controls.safetensors, profile.json
  *   exports/                      the explorer's exports
+ *   grouping/warmup/              the grouping's warm-up model (an endpoint directory)
+ *   bench-cell.json               `bench front`: this cell's run is complete
  */
 export const DEFAULT_CURVE = 'curve';
 
@@ -27,10 +29,20 @@ export const runFile = (run: string): string => path.join(run, 'run.json');
 export const groupingFile = (run: string): string => path.join(run, 'grouping.json');
 export const endpointsDir = (run: string): string => path.join(run, 'endpoints');
 export const endpointDir = (run: string, id: string): string => path.join(endpointsDir(run), assertSimpleName(id, 'endpoint name'));
-/** Files every training directory (endpoint, curve, surface) holds. */
-export const trainLogFile = (dir: string): string => path.join(dir, 'train.jsonl');
-export const checkpointFile = (dir: string): string => path.join(dir, 'checkpoint.safetensors');
-export const metricsFile = (endpointDirectory: string): string => path.join(endpointDirectory, 'metrics.json');
+/** Files every training directory (endpoint, curve, surface, hypernetwork) holds. */
+export const trainingFileNames = { log: 'train.jsonl', checkpoint: 'checkpoint.safetensors', metrics: 'metrics.json' } as const;
+export const trainLogFile = (dir: string): string => path.join(dir, trainingFileNames.log);
+export const checkpointFile = (dir: string): string => path.join(dir, trainingFileNames.checkpoint);
+export const metricsFile = (endpointDirectory: string): string => path.join(endpointDirectory, trainingFileNames.metrics);
+/** What a training loop writes in a training directory (the loop itself knows no file names). */
+export const trainingFiles = (dir: string): { checkpointFile: string; logFile: string } => ({ checkpointFile: checkpointFile(dir), logFile: trainLogFile(dir) });
+/** The grouping's warm-up model (an endpoint directory of its own). */
+export const groupingWarmupDir = (run: string): string => path.join(run, 'grouping', 'warmup');
+/** A curve's or surface's JSON + control-point pair (src/io/file-pair.ts), by directory. */
+export const curvePairFiles = { json: 'curve.json', data: 'controls.safetensors' } as const;
+export const surfacePairFiles = { json: 'surface.json', data: 'controls.safetensors' } as const;
+/** The marker `bench front` leaves in a finished cell's run. */
+export const benchCellFile = (run: string): string => path.join(run, 'bench-cell.json');
 
 export const curveDir = (run: string, curve = DEFAULT_CURVE): string => path.join(run, assertSimpleName(curve, '--curve name'));
 /** The default curve's profile and plane sit at the top of the run (where they always were); others in their directory. */

@@ -9,6 +9,7 @@ import { initSurfaceTrainable, surfacePoint, surfaceTrainableNames, interiorIndi
 import { sampleSimplex, simplexGrid, type Bary } from './triangle.js';
 import { z } from 'zod';
 import { taskMetricsSchema } from '../io/json-file.js';
+import { trainingFiles } from '../run/layout.js';
 
 /**
  * The order-aware term generalised to the simplex: for every pair of sampled points and each corner
@@ -71,7 +72,7 @@ export async function fitSurface(
     },
     evaluate: () => ({}),
   };
-  const r = await runTrainingLoop({ ...cfg, checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'), logFile: path.join(cfg.dir, 'train.jsonl'), label: 'surface' }, data.train, data.inputShape, trainable);
+  const r = await runTrainingLoop({ ...cfg, ...trainingFiles(cfg.dir), label: 'surface' }, data.train, data.inputShape, trainable);
   return { trainable: r.tensors, history: r.history };
 }
 

@@ -21,9 +21,11 @@ export interface EndpointData {
   test: LabelledSplit;
 }
 
-export interface EndpointConfig extends Omit<LoopConfig, 'checkpointFile' | 'logFile' | 'label'> {
-  /** endpoint directory: model.json + weights.bin, metrics.json, train.jsonl, checkpoint */
+export interface EndpointConfig extends Omit<LoopConfig, 'label'> {
+  /** endpoint directory: the model (model.json + weights.bin, the tfjs layers format's own names) */
   dir: string;
+  /** where the metrics go (the run store's layout says where; the loop's checkpoint and log likewise) */
+  metricsFile: string;
   id: string;
   spec: ModelSpec;
   method: string;
@@ -265,8 +267,6 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
   const loop = await runTrainingLoop(
     {
       ...cfg,
-      checkpointFile: path.join(cfg.dir, 'checkpoint.safetensors'),
-      logFile: path.join(cfg.dir, 'train.jsonl'),
       label: cfg.id,
     },
     data.train,
@@ -280,7 +280,7 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
   const seconds = (performance.now() - t0) / 1000;
   await saveLayersModel(cfg.dir, cfg.spec, loop.tensors, { endpoint: { id: cfg.id, method: cfg.method, preference: cfg.preference } }, statistics);
   tf.dispose(statistics);
-  await writeJsonAtomic(path.join(cfg.dir, 'metrics.json'), {
+  await writeJsonAtomic(cfg.metricsFile, {
     id: cfg.id,
     method: cfg.method,
     methodOptions: cfg.methodOptions ?? {},

@@ -7,6 +7,7 @@ import { plantedClusters } from '../../src/data/index.js';
 import { trainEndpoint } from '../../src/train/index.js';
 import { buildModel, defaultModelSpec } from '../../src/models/index.js';
 import { taskGradientCosines, cosineToAffinity, spectralClustering, adjustedRandIndex, chooseRoles } from '../../src/grouping/index.js';
+import { metricsFile, trainingFiles } from '../../src/run/layout.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -19,9 +20,12 @@ describe('grouping recovers planted task clusters through real gradients', () =>
       const { dataset, truth } = plantedClusters({ seed, trainSize: 1024, valSize: 256, testSize: 256 });
       const spec = defaultModelSpec('mlp-mtl', dataset.inputShape, dataset.numClasses, dataset.taskNames, [64]);
       const K = dataset.taskNames.length;
+      const warmDir = mkdtempSync(path.join(tmpdir(), 'extra-warm-'));
       const warm = await trainEndpoint(
         {
-          dir: mkdtempSync(path.join(tmpdir(), 'extra-warm-')),
+          dir: warmDir,
+          ...trainingFiles(warmDir),
+          metricsFile: metricsFile(warmDir),
           id: 'warmup',
           spec,
           method: 'ls',

@@ -7,6 +7,7 @@ import { trainEndpoint, type EndpointConfig } from '../../src/train/index.js';
 import { loadLayersModelFromDir, defaultModelSpec } from '../../src/models/index.js';
 import { syntheticData } from '../helpers.js';
 import { decodeSafetensors } from '../../src/io/index.js';
+import { metricsFile, trainingFiles } from '../../src/run/layout.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -17,6 +18,8 @@ const data = syntheticData();
 function config(dir: string, epochs: number, extra: Partial<EndpointConfig> = {}): EndpointConfig {
   return {
     dir,
+    ...trainingFiles(dir),
+    metricsFile: metricsFile(dir),
     id: 'e',
     spec: defaultModelSpec('mlp-mtl', data.inputShape, [3, 3], data.taskNames, [32]),
     method: 'ls',

@@ -8,6 +8,7 @@ import { dataParallelAvailable } from '../../src/parallel/pool.js';
 import { selectBackend } from '../../src/backend/index.js';
 import { buildModel, defaultModelSpec, initParamValues } from '../../src/models/index.js';
 import { syntheticTwoTask } from '../helpers.js';
+import { metricsFile, trainingFiles } from '../../src/run/layout.js';
 
 /**
  * Gradient-aggregation methods (needsGradients = true) hand the per-task trunk gradients to the
@@ -41,6 +42,8 @@ const seed = 5;
 function config(dir: string, method: string, threads: number): EndpointConfig {
   return {
     dir,
+    ...trainingFiles(dir),
+    metricsFile: metricsFile(dir),
     id: method,
     threads,
     spec,

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { frontMetrics, testErrors, type FrontRow } from './metrics.js';
 import { curveMethods, frontMethods, phnMethods } from './methods.js';
 import { rssMonitor } from './rss.js';
+import { benchCellFile } from '../../run/layout.js';
 
 /**
  * Equal-budget comparison of ways to get a Pareto front (issue #8). Budget unit: one endpoint epoch
@@ -93,7 +94,7 @@ export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promi
   const inner: Log = o.quiet ? () => {} : log;
   const run = frontRunDir(o);
   // a queued attempt resumes only what an earlier attempt of the same grid cell left; anything else is cleared
-  const marker = path.join(run, 'bench-cell.json');
+  const marker = benchCellFile(run);
   const key = JSON.stringify({ ...r, methods: undefined, quiet: undefined });
   const same = !fresh && (await fsp.readFile(marker, 'utf8').catch(() => '')) === key;
   if (!same) {
