@@ -228,6 +228,31 @@ function handL2(ts: number[], l2: number, p1: Point, r: number[]): number {
 }
 
 /** mean softmax cross-entropy of the hand model at parameters c on rows [a, b) */
+/** Autodiff gradients (P1's tensors, then ρ) against central finite differences (h = 1e-6) of a hand-written function of (P1, ρ). */
+function expectFiniteDifferences(grads: tf.Tensor[], f: (p1: Point, r: number[]) => number, tol: number, what: string): void {
+  const h = 1e-6;
+  P1.forEach((v, j) => {
+    const g = grads[j].dataSync();
+    v.forEach((_, q) => {
+      const up = P1.map((x) => [...x]);
+      const dn = P1.map((x) => [...x]);
+      up[j][q] += h;
+      dn[j][q] -= h;
+      const fd = (f(up, rho) - f(dn, rho)) / (2 * h);
+      expect(Math.abs(g[q] - fd), `${what}/∂P1[${j}][${q}]: ${g[q]} vs ${fd}`).toBeLessThan(tol);
+    });
+  });
+  const gr = grads[P1.length].dataSync();
+  rho.forEach((_, i) => {
+    const up = [...rho];
+    const dn = [...rho];
+    up[i] += h;
+    dn[i] -= h;
+    const fd = (f(P1, up) - f(P1, dn)) / (2 * h);
+    expect(Math.abs(gr[i] - fd), `${what}/∂ρ[${i}]: ${gr[i]} vs ${fd}`).toBeLessThan(tol);
+  });
+}
+
 function handLosses(c: Point, X: number[][], Y: number[][], a = 0, b = X.length): number[] {
   const [W, V, bias] = c;
   const ce = (logits: number[], y: number) => {
@@ -280,27 +305,7 @@ describe('curveL2: l2 · mean_t ‖C(t)‖² / #params', () => {
   it('its gradient w.r.t. the interior control point and the log-weights matches finite differences of the hand formula', () => {
     const l2 = 0.8;
     const grads = tf.grads((...tr: tf.Tensor[]) => curveL2(curve, tr, ts, l2)!)(trainableOf(P1, rho));
-    const h = 1e-6;
-    P1.forEach((v, j) => {
-      const g = grads[j].dataSync();
-      v.forEach((_, q) => {
-        const up = P1.map((x) => [...x]);
-        const dn = P1.map((x) => [...x]);
-        up[j][q] += h;
-        dn[j][q] -= h;
-        const fd = (handL2(ts, l2, up, rho) - handL2(ts, l2, dn, rho)) / (2 * h);
-        expect(Math.abs(g[q] - fd), `∂L2/∂P1[${j}][${q}]: ${g[q]} vs ${fd}`).toBeLessThan(2e-6);
-      });
-    });
-    const gr = grads[P1.length].dataSync();
-    rho.forEach((_, i) => {
-      const up = [...rho];
-      const dn = [...rho];
-      up[i] += h;
-      dn[i] -= h;
-      const fd = (handL2(ts, l2, P1, up) - handL2(ts, l2, P1, dn)) / (2 * h);
-      expect(Math.abs(gr[i] - fd), `∂L2/∂ρ[${i}]: ${gr[i]} vs ${fd}`).toBeLessThan(2e-6);
-    });
+    expectFiniteDifferences(grads, (p1, r) => handL2(ts, l2, p1, r), 2e-6, '∂L2');
   });
 });
 
@@ -350,29 +355,9 @@ describe('curveTaskLosses and the full batch loss (curveLossFn)', () => {
   });
 
   it('gradient w.r.t. every trainable tensor matches finite differences of the hand total, with and without L2', () => {
-    const h = 1e-6;
     for (const l2 of [0, 1.5]) {
       const grads = tf.grads((...tr: tf.Tensor[]) => curveLossFn(model, curve, cfgOf(l2), xT, yT, ts, () => {})(...tr))(trainableOf(P1, rho));
-      P1.forEach((v, j) => {
-        const g = grads[j].dataSync();
-        v.forEach((_, q) => {
-          const up = P1.map((x) => [...x]);
-          const dn = P1.map((x) => [...x]);
-          up[j][q] += h;
-          dn[j][q] -= h;
-          const fd = (handTotal(l2, up, rho) - handTotal(l2, dn, rho)) / (2 * h);
-          expect(Math.abs(g[q] - fd), `l2=${l2} ∂/∂P1[${j}][${q}]: ${g[q]} vs ${fd}`).toBeLessThan(2e-5);
-        });
-      });
-      const gr = grads[P1.length].dataSync();
-      rho.forEach((_, i) => {
-        const up = [...rho];
-        const dn = [...rho];
-        up[i] += h;
-        dn[i] -= h;
-        const fd = (handTotal(l2, P1, up) - handTotal(l2, P1, dn)) / (2 * h);
-        expect(Math.abs(gr[i] - fd), `l2=${l2} ∂/∂ρ[${i}]: ${gr[i]} vs ${fd}`).toBeLessThan(2e-5);
-      });
+      expectFiniteDifferences(grads, (p1, r) => handTotal(l2, p1, r), 2e-5, `l2=${l2} ∂`);
     }
   });
 });
