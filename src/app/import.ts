@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ExtraInputError } from '../errors.js';
 import { readSafetensors } from '../io/index.js';
 import { readJsonWith } from '../io/json-file.js';
-import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, type FunctionalModel } from '../models/index.js';
+import { buildModel, loadLayersModelFromDir, saveLayersModel, valuesFromStateDict, type FunctionalModel } from '../models/index.js';
 import { normalizePreference, parsePreference } from '../objectives/index.js';
 import { endpointDir, endpointsDir, metricsFile, readRun, runFile, type RunInfo } from '../run/index.js';
 import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, fitText, type TaskMetrics } from '../train/index.js';
@@ -33,49 +33,32 @@ export interface ImportRequest {
 }
 
 /**
- * Read a PyTorch state_dict (safetensors) into the model's parameters. The layout change is the one
- * export applies (paramsToPytorchStateDict) run on each element's own index, so import is its exact
- * inverse by construction: ours[perm[j]] = theirs[j]. BatchNormalization running statistics and
- * num_batches_tracked are not parameters (statistics are recomputed); any other unknown name, a
- * missing name or a wrong shape is listed in one error.
+ * Read a PyTorch state_dict (safetensors) into the model's parameters (valuesFromStateDict: the
+ * export's layout change, inverted). BatchNormalization running statistics and num_batches_tracked
+ * are not parameters (statistics are recomputed); any other unknown name, a missing name or a wrong
+ * shape is listed in one error.
  */
 export async function paramsFromSafetensors(model: FunctionalModel, file: string, nameMap: Record<string, string> = {}): Promise<tf.Tensor[]> {
   const st = await readSafetensors(file, 'skip');
   const byName = new Map(st.tensors.map((t) => [t.name, t]));
-  const names = model.params.map((p) => p.name);
-  const perms = tf.tidy(() => model.params.map((p) => tf.range(0, p.shape.reduce((a, b) => a * b, 1), 1, 'int32').reshape(p.shape)));
-  const layout = paramsToPytorchStateDict(model.spec, names, perms);
-  tf.dispose(perms);
-  const problems: string[] = [];
-  const used = new Set<string>();
-  const values = layout.map((want, i) => {
-    const theirs = nameMap[want.name] ?? want.name;
-    used.add(theirs);
-    const got = byName.get(theirs);
-    if (!got) {
+  const r = valuesFromStateDict(model, byName, {
+    rename: nameMap,
+    absent: (theirs) => {
       const other = st.skipped.find((s) => s.name === theirs);
-      problems.push(other ? `${theirs} has dtype ${other.dtype} (F32 needed)` : `missing ${theirs}${theirs !== want.name ? ` (for ${want.name})` : ''}`);
-      return null;
-    }
-    if (got.shape.join(',') !== want.shape.join(',')) {
-      problems.push(`${theirs} has shape [${got.shape.join(',')}], the model needs [${want.shape.join(',')}]`);
-      return null;
-    }
-    const out = new Float32Array(got.data.length);
-    const perm = want.data as unknown as Int32Array;
-    for (let j = 0; j < perm.length; j++) out[perm[j]] = got.data[j];
-    return tf.tensor(out, model.params[i].shape);
+      return other ? `${theirs} has dtype ${other.dtype} (F32 needed)` : null;
+    },
   });
+  const problems = [...r.problems];
   const ignorable = /\.(running_mean|running_var|num_batches_tracked)$/;
   for (const t of [...st.tensors.map((x) => x.name), ...st.skipped.map((x) => x.name)]) {
-    if (!used.has(t) && !ignorable.test(t)) problems.push(`unexpected ${t}`);
+    if (!r.used.has(t) && !ignorable.test(t)) problems.push(`unexpected ${t}`);
   }
   if (problems.length) {
-    tf.dispose(values.filter((v): v is tf.Tensor => v !== null));
+    tf.dispose(r.params);
     const shown = problems.slice(0, 8).join('; ');
     throw new ExtraInputError(`${file} does not match the run's model: ${shown}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
   }
-  return values as tf.Tensor[];
+  return r.params;
 }
 
 const nameMapSchema = z.record(z.string());

@@ -3,3 +3,4 @@ export { initParams, initParamValues } from './init.js';
 export { architectures, modelArchs, getArchitecture, buildModel, modelGraph, defaultModelSpec, checkModelSpec, GRAPH_ARCH } from './registry.js';
 export { graphModelSpec, parseTopology, taskLossKinds, type TaskLoss, type GraphSpec } from './graph/index.js';
 export { toLayersModel, saveLayersModel, loadLayersModelFromDir, paramsToPytorchStateDict } from './layers.js';
+export { valuesFromStateDict, type StateTensor } from './state-dict.js';

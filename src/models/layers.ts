@@ -197,7 +197,7 @@ export function paramsToPytorchStateDict(
 ): { name: string; shape: number[]; data: Float32Array }[] {
   const g = modelGraph(spec);
   const t = tf.tidy(() => {
-    const r = graphTorchTensors(g, values, statistics);
+    const r = graphTorchTensors(g, values, statistics, spec.onnx === undefined);
     return [...r.params, ...r.statistics].map((x) => x.clone());
   });
   const all = [...names, ...g.statistics.slice(0, statistics.length).map((s) => s.name)];

@@ -70,6 +70,16 @@ export interface ModelSpec {
   hidden?: number[];
   graph?: GraphSpec;
   losses?: TaskLoss[];
+  /** a graph read from ONNX: the file it came from (kept in the run) and how its initializers are laid out */
+  onnx?: OnnxSource;
+}
+
+/** Where an ONNX-imported graph came from: its export writes the same file with new initializers. */
+export interface OnnxSource {
+  sha256: string;
+  opset: number;
+  /** initializers the file holds as [in, out] where the state_dict has [out, in] */
+  transposed: string[];
 }
 
 /** Options of `extra train` that shape a model (an architecture refuses those it does not use). */

@@ -237,13 +237,14 @@ export function graphWeightsOf(g: CompiledGraph, model: tf.LayersModel, where: s
  * Each parameter or statistic in PyTorch layout, in parameter-then-statistic order: the table's
  * per-weight layout, and a Dense reading a flattened [h,w,c] image gets its rows in NCHW order.
  */
-export function graphTorchTensors(g: CompiledGraph, params: readonly tf.Tensor[], statistics: readonly tf.Tensor[]): { params: tf.Tensor[]; statistics: tf.Tensor[] } {
-  // the [h,w,c] a value is the flattening of (Flatten of an image, through Dropout / Activation)
+export function graphTorchTensors(g: CompiledGraph, params: readonly tf.Tensor[], statistics: readonly tf.Tensor[], reorderFlattened = true): { params: tf.Tensor[]; statistics: tf.Tensor[] } {
+  // the [h,w,c] a value is the flattening of (Flatten of an image, through Dropout / Activation);
+  // a graph read from ONNX flattens in NCHW order itself (a Permute before its Flatten): no reordering
   const image: ([number, number, number] | null)[] = [null];
   const shapes = [g.inputShape, ...g.nodes.map((n) => n.outShape)];
   g.nodes.forEach((n) => {
     const src = shapes[n.inputs[0]];
-    if (n.layer.class === 'Flatten') image.push(src.length === 3 ? [src[0], src[1], src[2]] : null);
+    if (n.layer.class === 'Flatten') image.push(src.length === 3 && reorderFlattened ? [src[0], src[1], src[2]] : null);
     else if (['Dropout', 'Activation', 'ReLU', 'LeakyReLU'].includes(n.layer.class)) image.push(image[n.inputs[0]]);
     else image.push(null);
   });

@@ -57,8 +57,20 @@ export function graphModelSpec(
   outputs?: string[],
 ): ModelSpec {
   const parsed = parseTopology(topology, where);
-  const { inputShape } = parsed;
-  let graph = parsed.graph;
+  return graphSpecFor(parsed.graph, parsed.inputShape, where, data, losses, outputs);
+}
+
+/** The same for a layer graph already in extra's form (an ONNX import). */
+export function graphSpecFor(
+  graph0: GraphSpec,
+  inputShape: number[],
+  where: string,
+  data: { inputShape: number[]; numClasses: number[]; taskNames: string[] },
+  losses?: TaskLoss[],
+  outputs?: string[],
+  extra: Partial<Pick<ModelSpec, 'onnx'>> = {},
+): ModelSpec {
+  let graph = graph0;
   if (outputs) {
     // which layer answers which task, in the data set's task order (any layer with a flat output)
     const names = new Set(graph.layers.map((l) => l.name));
@@ -80,7 +92,7 @@ export function graphModelSpec(
     if (!l) throw new ExtraInputError(`${where}: output '${graph.outputs[k]}' ends in ${g.outputActivations[k]}; say its loss with --losses (${taskLossKinds.join(', ')})`);
     return l;
   });
-  const spec: ModelSpec = { arch: 'graph', inputShape, numClasses: [...data.numClasses], taskNames: [...data.taskNames], graph, losses: chosen };
+  const spec: ModelSpec = { arch: 'graph', inputShape, numClasses: [...data.numClasses], taskNames: [...data.taskNames], graph, losses: chosen, ...extra };
   const bad = checkGraphSpec(spec);
   if (bad) throw new ExtraInputError(`${where}: ${bad}`);
   assertGraphRuns(spec, where);

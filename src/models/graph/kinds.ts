@@ -251,6 +251,44 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     forward: (c, [x]) => x.reshape([x.shape[0], ...c.target_shape]),
     tfjs: (c, name) => tf.layers.reshape({ name, targetShape: c.target_shape }),
   }),
+  Permute: kind<{ dims: number[] }>({
+    config: z.object({ dims: z.array(z.number().int().positive()).min(1) }),
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const sorted = [...c.dims].sort((a, b) => a - b);
+      if (c.dims.length !== s.length || sorted.some((d, i) => d !== i + 1)) throw new Error(`layer ${name}: Permute dims [${c.dims.join(',')}] are not a permutation of 1..${s.length}`);
+      return c.dims.map((d) => s[d - 1]);
+    },
+    weights: noWeights,
+    forward: (c, [x]) => tf.transpose(x, [0, ...c.dims]),
+    tfjs: (c, name) => tf.layers.permute({ name, dims: c.dims }),
+  }),
+  ZeroPadding2D: kind<{ padding: [[number, number], [number, number]] }>({
+    config: z.object({
+      padding: z
+        .union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]), z.tuple([z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])])])
+        .default(1)
+        .transform((v): [[number, number], [number, number]] => (typeof v === 'number' ? [[v, v], [v, v]] : typeof v[0] === 'number' ? [[v[0], v[0]], [v[1] as number, v[1] as number]] : (v as [[number, number], [number, number]]))),
+      data_format: channelsLast,
+    }),
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w, ch] = needImage(s, name, 'ZeroPadding2D');
+      return [h + c.padding[0][0] + c.padding[0][1], w + c.padding[1][0] + c.padding[1][1], ch];
+    },
+    weights: noWeights,
+    forward: (c, [x]) => tf.pad(x, [[0, 0], c.padding[0], c.padding[1], [0, 0]]),
+    tfjs: (c, name) => tf.layers.zeroPadding2d({ name, padding: c.padding }),
+  }),
+  // x·scale + offset with scalar scale and offset (Keras' Rescaling): the constant arithmetic of imported graphs
+  Rescaling: kind<{ scale: number; offset: number }>({
+    config: z.object({ scale: z.number(), offset: z.number().default(0) }),
+    arity: 1,
+    outShape: (_c, [s]) => s,
+    weights: noWeights,
+    forward: (c, [x]) => (c.offset === 0 ? tf.mul(x, c.scale) : tf.add(tf.mul(x, c.scale), c.offset)),
+    tfjs: (c, name) => tf.layers.rescaling({ name, scale: c.scale, offset: c.offset }),
+  }),
   // Dropout is the identity: extra's forward is deterministic (bit-identical resume), so it trains without it
   Dropout: kind<{ rate: number }>({
     config: z.object({ rate: z.number().min(0).max(1) }),

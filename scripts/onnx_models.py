@@ -1,0 +1,82 @@
+"""PyTorch twins of the ONNX fixtures (test/fixtures/onnx): multi-task networks as a PyTorch user writes
+them. scripts/onnx_fixtures.py exports them; test/models/onnx*.test.ts loads extra's exports back
+into these classes with load_state_dict(strict=True)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LeNetMtl(nn.Module):
+    """conv → pool → relu ×2, x.view(x.size(0), -1), fc, two heads (Shape→Gather→…→Reshape chain)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 9)
+        self.conv2 = nn.Conv2d(4, 6, 5)
+        self.fc = nn.Linear(6 * 5 * 5, 16)
+        self.heads = nn.ModuleList([nn.Linear(16, 10), nn.Linear(16, 10)])
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2(x), 2))
+        x = F.relu(self.fc(x.view(x.size(0), -1)))
+        return tuple(h(x) for h in self.heads)
+
+
+class ResidualBn(nn.Module):
+    """conv-BN-ReLU stem, a residual block, padded average pooling, global average pooling, softmax + log-softmax heads."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 6, 3, stride=2, padding=1, bias=False)
+        self.bn0 = nn.BatchNorm2d(6)
+        self.conv_a = nn.Conv2d(6, 6, 3, padding=1, bias=False)
+        self.bn_a = nn.BatchNorm2d(6)
+        self.conv_b = nn.Conv2d(6, 6, 3, padding=1, bias=False)
+        self.bn_b = nn.BatchNorm2d(6)
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1)
+        self.down = nn.MaxPool2d(3, stride=2, padding=1)
+        self.head_left = nn.Linear(6, 10)
+        self.head_right = nn.Linear(6, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn0(self.stem(x)))
+        y = F.relu(self.bn_a(self.conv_a(x)))
+        x = F.relu(x + self.bn_b(self.conv_b(y)))
+        x = self.down(self.pool(x))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return F.softmax(self.head_left(x), dim=1), F.log_softmax(self.head_right(x), dim=1)
+
+
+class Depthwise(nn.Module):
+    """depthwise (groups = channels, multiplier 2) and pointwise convolutions, ELU and LeakyReLU, torch.flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 5, stride=2)
+        self.dw = nn.Conv2d(4, 8, 3, padding=1, groups=4)
+        self.pw = nn.Conv2d(8, 4, 1)
+        self.heads = nn.ModuleList([nn.Linear(4 * 8 * 8, 10), nn.Linear(4 * 8 * 8, 10)])
+
+    def forward(self, x):
+        x = F.elu(self.conv(x))
+        x = F.leaky_relu(self.pw(self.dw(x)), 0.1)
+        x = F.max_pool2d(x, 2)
+        x = torch.flatten(x, 1)
+        return tuple(h(x) for h in self.heads)
+
+
+class LnGeluMlp(nn.Module):
+    """a flat input, Linear → LayerNorm → GELU (erf form before opset 20), dropout, a tanh layer, two linear heads."""
+
+    def __init__(self, features=36 * 36):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(features, 24), nn.LayerNorm(24), nn.GELU(), nn.Dropout(0.1), nn.Linear(24, 12), nn.Tanh())
+        self.heads = nn.ModuleList([nn.Linear(12, 10), nn.Linear(12, 10)])
+
+    def forward(self, x):
+        z = self.body(x)
+        return tuple(h(z) for h in self.heads)
+
+
+MODELS = {'lenet': (LeNetMtl, (1, 36, 36)), 'residual-bn': (ResidualBn, (1, 36, 36)), 'depthwise': (Depthwise, (1, 36, 36)), 'ln-gelu-mlp': (LnGeluMlp, (36 * 36,))}
