@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
@@ -6,7 +6,8 @@ import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCu
 import { readGrouping } from '../grouping/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { exists, removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
-import { checkpointFile, profileFile, type EndpointInfo } from '../run/index.js';
+import { checkpointFile, endpointDir, profileFile, type EndpointInfo } from '../run/index.js';
+import { loadLayersModelFromDir } from '../models/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
 import { withLock } from '../util/lock.js';
@@ -192,6 +193,12 @@ export async function openCurve(run: OpenedRun, name: string) {
     run.model.params.map((p) => p.shape),
     run.dir,
   );
+  // a BatchNormalization model: the endpoints' own statistics are exact at t = 0 and 1
+  if (run.model.statistics.length) {
+    const own = await Promise.all(loaded.file.endpoints.map((id) => loadLayersModelFromDir(endpointDir(run.dir, id)).then((m) => (m.model.dispose(), tf.dispose(m.values), m.statistics)).catch(() => null)));
+    if (own[0] && own[1]) loaded.curve.endStatistics = [own[0], own[1]];
+    else tf.dispose(own.filter((s): s is tf.Tensor[] => s !== null).flat());
+  }
   return { dir, ...loaded };
 }
 
@@ -201,6 +208,7 @@ export type OpenedCurve = Awaited<ReturnType<typeof openCurve>>;
 export function closeCurve(c: OpenedCurve): void {
   c.trainable.forEach((x) => x.dispose());
   c.curve.ends.flat().forEach((x) => x.dispose());
+  c.curve.endStatistics?.flat().forEach((x) => x.dispose());
 }
 
 /** Where a curve's profile lives: RUN/profile.json for the default curve, RUN/NAME/profile.json otherwise. */
@@ -239,7 +247,7 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
     curveFingerprint: c.fingerprint,
     seconds: (performance.now() - t0) / 1000,
     ...prof,
-    ...(run.model.statistics.length ? { batchNorm: describeStatistics(run.model, ds.train) ?? '' } : {}),
+    ...(run.model.statistics.length ? { batchNorm: `${describeStatistics(run.model, ds.train) ?? ''}${c.curve.endStatistics ? "; at t = 0 and t = 1 the endpoints' own statistics" : ''}` } : {}),
   };
   const file = profilePath(req.run, curveName);
   await withLock(curveDirOf(req.run, curveName), `curve '${curveName}' of ${req.run}`, () => writeJsonAtomic(file, stored));

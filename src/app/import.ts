@@ -11,6 +11,9 @@ import { endpointDir, endpointsDir, metricsFile, readRun, runFile, type RunInfo 
 import { byTaskName, evaluateSplit, recomputeStatistics, describeStatistics, fitText, type TaskMetrics } from '../train/index.js';
 import { removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
 import { createOrOpenRun, loadRunDataset, silent, useBackend, type CreateRunRequest, type Log } from './run.js';
+import { onnxModelSpec } from '../models/onnx/import.js';
+import { onnxGraphDifferences, readOnnxFile } from './onnx.js';
+import { readTorchNames, writeTorchNames } from './torch-names.js';
 
 /** One endpoint trained elsewhere: a tfjs model directory or a PyTorch-layout safetensors file. */
 export interface ImportedEndpoint {
@@ -39,8 +42,14 @@ export interface ImportRequest {
  * shape is listed in one error.
  */
 export async function paramsFromSafetensors(model: FunctionalModel, file: string, nameMap: Record<string, string> = {}): Promise<tf.Tensor[]> {
+  return (await stateFromSafetensors(model, file, nameMap)).params;
+}
+
+/** The same, with the file's own BatchNorm statistics (null unless it holds them all) and its num_batches_tracked counters. */
+export async function stateFromSafetensors(model: FunctionalModel, file: string, nameMap: Record<string, string> = {}): Promise<{ params: tf.Tensor[]; statistics: tf.Tensor[] | null; counters: Record<string, string> }> {
   const st = await readSafetensors(file, 'skip');
   const byName = new Map(st.tensors.map((t) => [t.name, t]));
+  const counters = Object.fromEntries(st.skipped.filter((s) => s.name.endsWith('.num_batches_tracked') && s.int64?.length === 1).map((s) => [s.name, String(s.int64![0])]));
   const r = valuesFromStateDict(model, byName, {
     rename: nameMap,
     absent: (theirs) => {
@@ -58,7 +67,27 @@ export async function paramsFromSafetensors(model: FunctionalModel, file: string
     const shown = problems.slice(0, 8).join('; ');
     throw new ExtraInputError(`${file} does not match the run's model: ${shown}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
   }
-  return r.params;
+  let statistics: tf.Tensor[] | null = null;
+  if (model.statistics.length) {
+    const withStats = valuesFromStateDict(model, byName, { rename: nameMap, statistics: true });
+    if (!withStats.problems.length) {
+      tf.dispose(withStats.params);
+      statistics = withStats.statistics;
+    }
+  }
+  return { params: r.params, statistics, counters };
+}
+
+/** An ONNX endpoint: its graph must be the run's (one line lists every difference); its weights and BatchNorm statistics. */
+async function stateFromOnnx(info: RunInfo, model: FunctionalModel, file: string): Promise<{ params: tf.Tensor[]; statistics: tf.Tensor[] | null }> {
+  if (!info.model.onnx) throw new ExtraInputError(`import: ${file} is an ONNX model but the run's model was not made from ONNX; import it into a new run (its architecture comes from the file)`);
+  const { imp } = await readOnnxFile(file);
+  const mine = onnxModelSpec(imp, file, info.dataset, info.model.losses, undefined);
+  const bad = onnxGraphDifferences(info.model, { ...mine, losses: info.model.losses }, 'the run', file);
+  if (bad) throw new ExtraInputError(`import: ${bad}`);
+  const r = valuesFromStateDict(model, imp.weights, { statistics: true });
+  if (r.problems.length) throw new ExtraInputError(`import: ${file} does not hold the run's weights: ${r.problems.slice(0, 8).join('; ')}`);
+  return { params: r.params, statistics: model.statistics.length ? r.statistics : null };
 }
 
 const nameMapSchema = z.record(z.string());
@@ -91,6 +120,13 @@ export async function importEndpoints(req: ImportRequest, log: Log = silent): Pr
   }
   // an existing run keeps its data set and model (checked against `create` when given); a new one needs them
   const existing = await readRun(req.run);
+  // ONNX endpoints bring their architecture: a new run takes it from the first (data set: the given one, or multi-mnist)
+  const firstOnnx = req.endpoints.find((e) => e.path.endsWith('.onnx'));
+  let create = req.create;
+  if (!existing && firstOnnx && !create?.modelJson && !create?.modelOnnx && !(create?.arch)) {
+    create = { ...(create ?? { dataset: { name: '', seed: 0 }, seed: 0 }), modelOnnx: firstOnnx.path };
+  }
+  req = { ...req, ...(create ? { create } : {}) };
   if (!existing && !req.create) throw new ExtraInputError(`import: ${req.run} has no run.json; say the data set and model (--dataset, --arch or --model-json) to create it`);
   // a run directory this import creates is removed again when the import fails
   return removeCreatedOnFailure(req.run, async () => {
@@ -110,34 +146,51 @@ async function importInto(req: ImportRequest, info: RunInfo, backend: string, lo
   const K = info.dataset.taskNames.length;
   const nameMap = req.nameMap ? await readJsonWith(nameMapSchema, req.nameMap) : {};
   // every endpoint is read and checked before anything is written
-  const loaded: { e: ImportedEndpoint; preference: number[]; isDir: boolean; params: tf.Tensor[] }[] = [];
+  const loaded: { e: ImportedEndpoint; preference: number[]; format: string; params: tf.Tensor[]; statistics: tf.Tensor[] | null }[] = [];
+  const counters: Record<string, string> = {};
   try {
     for (const e of req.endpoints) {
       const preference = e.pref === undefined ? Array(K).fill(1 / K) : typeof e.pref === 'string' ? parsePreference(e.pref, K) : normalizePreference([...e.pref], K);
       const isDir = (await fsp.stat(e.path))!.isDirectory();
       let params: tf.Tensor[];
+      let statistics: tf.Tensor[] | null = null;
+      let format: string;
       if (isDir) {
         const m = await loadLayersModelFromDir(e.path, info.model);
         m.model.dispose();
-        tf.dispose(m.statistics);
         params = m.values;
-      } else if (e.path.endsWith('.safetensors')) params = await paramsFromSafetensors(model, e.path, nameMap);
-      else throw new ExtraInputError(`import: ${e.path} is neither a tfjs model directory nor a .safetensors file`);
-      loaded.push({ e, preference, isDir, params });
+        statistics = m.statistics.length === model.statistics.length && m.statistics.length ? m.statistics : (tf.dispose(m.statistics), null);
+        format = 'tfjs';
+      } else if (e.path.endsWith('.safetensors')) {
+        const st = await stateFromSafetensors(model, e.path, nameMap);
+        ({ params, statistics } = st);
+        Object.assign(counters, st.counters);
+        format = 'safetensors';
+      } else if (e.path.endsWith('.onnx')) {
+        ({ params, statistics } = await stateFromOnnx(info, model, e.path));
+        format = 'onnx';
+      } else throw new ExtraInputError(`import: ${e.path} is neither a tfjs model directory nor a .safetensors or .onnx file`);
+      loaded.push({ e, preference, format, params, statistics });
     }
   } catch (err) {
-    loaded.forEach((l) => tf.dispose(l.params));
+    loaded.forEach((l) => tf.dispose([...l.params, ...(l.statistics ?? [])]));
     throw err;
   }
   const ds = await loadRunDataset(info, true);
   const out: ImportedSummary[] = [];
-  for (const { e, preference, isDir, params } of loaded) {
+  // a name map and the state_dicts' counters are remembered, so an export gives the user's names back
+  if (Object.keys(nameMap).length || Object.keys(counters).length) {
+    const before = await readTorchNames(req.run);
+    await writeTorchNames(req.run, { nameMap: { ...before.nameMap, ...nameMap }, numBatchesTracked: { ...before.numBatchesTracked, ...counters } });
+  }
+  for (const { e, preference, format, params, statistics: own } of loaded) {
     const t0 = performance.now();
-    const statistics = recomputeStatistics(model, params, ds.train);
+    // the endpoint's own BatchNorm statistics are exact for it; recomputed only when the file has none
+    const statistics = own ?? recomputeStatistics(model, params, ds.train);
     const val = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.val, 1000, statistics));
     const test = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.test, 1000, statistics));
     const dir = endpointDir(req.run, e.name);
-    const source = { path: path.resolve(e.path), format: isDir ? 'tfjs' : 'safetensors' };
+    const source = { path: path.resolve(e.path), format };
     await saveLayersModel(dir, info.model, params, { endpoint: { id: e.name, method: 'imported', preference, source } }, statistics);
     tf.dispose([...params, ...statistics]);
     // metrics.json last: an endpoint is listed only once it is complete
@@ -152,9 +205,10 @@ async function importInto(req: ImportRequest, info: RunInfo, backend: string, lo
       backend,
       dataset: info.dataset.name,
       dataFingerprint: info.dataset.fingerprint,
-      ...(model.statistics.length ? { batchNorm: describeStatistics(model, ds.train) } : {}),
+      ...(model.statistics.length ? { batchNorm: own ? `the file's own BatchNormalization running statistics (${format})` : describeStatistics(model, ds.train) } : {}),
     });
-    log(`${e.name}: ${ds.taskNames.map((n) => `test ${n} ${fitText(test[n])} (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);
+    const measured = model.statistics.length ? (own ? ", with the file's own BatchNorm statistics" : ', BatchNorm statistics recomputed on training rows') : '';
+    log(`${e.name}: measured by extra on the run's data${measured}: ${ds.taskNames.map((n) => `test ${n} ${fitText(test[n])} (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);
     out.push({ id: e.name, dir, val, test });
   }
   return { endpoints: out };

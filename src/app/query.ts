@@ -1,14 +1,19 @@
-import { removeCreatedOnFailure } from '../util/fs.js';
+import { removeCreatedOnFailure, writeFileAtomic } from '../util/fs.js';
+import { promises as fsp } from 'node:fs';
+import { sourceOnnxFile } from '../run/index.js';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod, type ObjectiveMap } from '../curves/index.js';
+import { preferenceToT, interpolateProfile, queryMethods, evaluateAt, curvePoint, statisticsAt, identityObjectives, objectiveMetrics, interpolatedOptimum, criterionOnSweep, type QueryMethod, type ObjectiveMap } from '../curves/index.js';
 import { normalizePreference, parsePreference } from '../objectives/index.js';
-import { type TaskMetrics, byTaskName, recomputeStatistics, describeStatistics } from '../train/index.js';
+import { type TaskMetrics, byTaskName, describeStatistics } from '../train/index.js';
 import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { loadRunDataset, openRun, useBackend, type OpenedRun } from './run.js';
 import { closeCurve, openCurve, readProfile, type StoredProfile } from './curve.js';
+import { replaceInitializers } from '../models/onnx/proto.js';
+import { graphToOnnx } from '../models/onnx/export.js';
+import { readTorchNames, torchStateDict } from './torch-names.js';
 
 /** A query method name, checked. */
 export function queryMethodOf(s: string | undefined): QueryMethod {
@@ -129,8 +134,8 @@ export async function query(req: QueryRequest): Promise<QueryResult> {
   }
 }
 
-export type ExportFormat = 'tfjs' | 'safetensors';
-export const exportFormats: readonly ExportFormat[] = ['tfjs', 'safetensors'];
+export type ExportFormat = 'tfjs' | 'safetensors' | 'onnx';
+export const exportFormats: readonly ExportFormat[] = ['tfjs', 'safetensors', 'onnx'];
 
 /**
  * Write the model at t of a run's curve: tfjs layers format (model.json + weights.bin, loads with
@@ -138,7 +143,7 @@ export const exportFormats: readonly ExportFormat[] = ['tfjs', 'safetensors'];
  */
 export async function exportAt(run: OpenedRun, curveName: string, t: number, format: ExportFormat, out: string, meta: Record<string, unknown> = {}): Promise<string[]> {
   if (!(t >= 0 && t <= 1)) throw new ExtraInputError(`t must be in [0, 1], got ${t}`);
-  if (!exportFormats.includes(format)) throw new ExtraInputError(`format must be tfjs or safetensors, got '${String(format)}'`);
+  if (!exportFormats.includes(format)) throw new ExtraInputError(`format must be ${exportFormats.join(', ')}, got '${String(format)}'`);
   // an output directory this export creates is removed again when it fails
   return removeCreatedOnFailure(out, () => writeExport(run, curveName, t, format, out, meta));
 }
@@ -148,7 +153,7 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
   // BatchNormalization statistics of C(t) are recomputed on training rows and exported with it
   const train = run.model.statistics.length ? (await loadRunDataset(run.info, true)).train : undefined;
   const params: tf.Tensor[] = curvePoint(c.curve, c.trainable, t);
-  const statistics = recomputeStatistics(run.model, params, train);
+  const statistics = statisticsAt(run.model, c.curve, params, t, train);
   const bn = train ? { batchNorm: describeStatistics(run.model, train) } : {};
   try {
     if (format === 'tfjs') {
@@ -156,8 +161,16 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
       return [path.join(out, 'model.json'), path.join(out, 'weights.bin')];
     }
     const names = run.model.params.map((p) => p.name);
+    const stateDict = paramsToPytorchStateDict(run.info.model, names, params, statistics);
+    if (format === 'onnx') {
+      const file = path.join(out, 'model.onnx');
+      await fsp.mkdir(out, { recursive: true });
+      await writeFileAtomic(file, await onnxAt(run, stateDict));
+      return [file];
+    }
     const file = path.join(out, 'model.safetensors');
-    await writeSafetensors(file, paramsToPytorchStateDict(run.info.model, names, params, statistics), {
+    await fsp.mkdir(out, { recursive: true });
+    await writeSafetensors(file, torchStateDict(stateDict, await readTorchNames(run.dir)), {
       format: 'pt',
       'extra.t': String(t),
       'extra.arch': run.info.model.arch,
@@ -171,6 +184,30 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
     tf.dispose(statistics);
     closeCurve(c);
   }
+}
+
+/**
+ * The model as one ONNX file: an ONNX-made run's own file with the point's initializers (and
+ * BatchNorm statistics); any other run's layer graph written as ONNX (src/models/onnx/export.ts).
+ */
+async function onnxAt(run: OpenedRun, stateDict: { name: string; shape: number[]; data: Float32Array }[]): Promise<Uint8Array> {
+  if (run.info.model.onnx) {
+    const source = sourceOnnxFile(run.dir);
+    const bytes = new Uint8Array(await fsp.readFile(source).catch(() => {
+      throw new ExtraInputError(`${source} is missing: the run's ONNX source is gone (import the endpoints again)`);
+    }));
+    const transposed = new Set(run.info.model.onnx.transposed);
+    const values = new Map(stateDict.map((t) => [t.name, transposed.has(t.name) ? transpose2d(t) : t.data]));
+    return replaceInitializers(bytes, values, source);
+  }
+  return graphToOnnx(run.model, stateDict);
+}
+
+function transpose2d(t: { shape: number[]; data: Float32Array }): Float32Array {
+  const [r, c] = t.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
+  return out;
 }
 
 export interface ExportRequest {

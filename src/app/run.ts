@@ -13,6 +13,7 @@ import { ExtraInputError } from '../errors.js';
 import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
 import { assertWritableDir, curveDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
+import { keepSourceOnnx, onnxFileSpec, onnxGraphDifferences } from './onnx.js';
 
 /** A request with its defaults filled in: each of `defaults`' fields the request leaves undefined. */
 export type WithDefaults<R, D> = Omit<R, keyof D> & { [K in keyof D]: K extends keyof R ? Exclude<R[K], undefined> | D[K] : D[K] };
@@ -72,6 +73,8 @@ export interface CreateRunRequest {
   hidden?: number[];
   /** a tfjs-layers / Keras model.json (or its directory): the run's model instead of `arch` */
   modelJson?: string;
+  /** an ONNX file (torch.onnx.export): the run's model, and its weights the start of every training */
+  modelOnnx?: string;
   losses?: TaskLoss[];
   /** the model's output layers answering the tasks, in task order (default: its outputs as they are) */
   outputs?: string[];
@@ -101,7 +104,11 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
     if (a.dataset.name && a.dataset.name !== existing.dataset.name) {
       throw new ExtraInputError(`run ${a.run} uses data set ${existing.dataset.name}, not ${a.dataset.name}; use another --run`);
     }
-    if (a.modelJson) {
+    if (a.modelOnnx) {
+      const { spec: mine } = await onnxFileSpec(a.modelOnnx, existing.dataset, a.losses, a.outputs);
+      const bad = existing.model.onnx ? onnxGraphDifferences(existing.model, mine, `run ${a.run}`, a.modelOnnx) : `run ${a.run} was not made from an ONNX file`;
+      if (bad) throw new ExtraInputError(`${bad}; use another --run`);
+    } else if (a.modelJson) {
       const mine = await modelJsonSpec(a.modelJson, existing.dataset, a.losses, a.outputs);
       if (existing.model.arch !== GRAPH_ARCH || JSON.stringify(existing.model.graph) !== JSON.stringify(mine.graph) || JSON.stringify(existing.model.losses) !== JSON.stringify(mine.losses)) {
         throw new ExtraInputError(`run ${a.run} was made with another model than ${a.modelJson}; use another --run`);
@@ -132,9 +139,12 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   const recipe: DatasetRecipe = { ...a.dataset, name, ...((name === 'npy' || name === 'celeba') && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
-  if (a.losses && !a.modelJson) throw new ExtraInputError('--losses is for your own model (--model-json); the built-in architectures use cross-entropy (squared error for a regression task)');
-  if (a.outputs && !a.modelJson) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json)');
-  const spec = a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const own = a.modelJson ?? a.modelOnnx;
+  if (a.modelJson && a.modelOnnx) throw new ExtraInputError('give one model: --model-json or --model-onnx');
+  if (a.losses && !own) throw new ExtraInputError('--losses is for your own model (--model-json, --model-onnx); the built-in architectures use cross-entropy (squared error for a regression task)');
+  if (a.outputs && !own) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json, --model-onnx)');
+  const onnx = a.modelOnnx ? await onnxFileSpec(a.modelOnnx, ds, a.losses, a.outputs) : null;
+  const spec = onnx ? onnx.spec : a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
   const footprint = buildModel(spec).footprint;
   if (footprint && a.batchSize !== undefined) assertFootprintFits(footprint, a.batchSize);
   await assertWritableDir(a.run);
@@ -148,6 +158,8 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
     backend,
     packages: packageVersions(),
   };
+  // the source file first: a run.json that names an ONNX source always has it
+  if (onnx) await keepSourceOnnx(a.run, onnx.bytes);
   await writeRun(a.run, info);
   return { info, prefs };
 }

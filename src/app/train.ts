@@ -3,7 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
-import { endpointDir, endpointId, endpointsDir, metricsFile, trainingFileNames, trainingFiles, type DatasetRecipe } from '../run/index.js';
+import { endpointDir, endpointId, endpointsDir, metricsFile, sourceOnnxFile, trainingFileNames, trainingFiles, type DatasetRecipe } from '../run/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
@@ -36,6 +36,7 @@ export interface TrainRequest {
   hidden?: number[];
   /** your own model: a tfjs-layers / Keras model.json (or the directory holding it); replaces arch */
   modelJson?: string;
+  modelOnnx?: string;
   /** per-task losses of a --model-json model (default: inferred from each output's final activation) */
   losses?: TaskLoss[];
   /** --tasks: the --model-json output layers answering the tasks, in task order */
@@ -86,6 +87,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
         arch: a.arch,
         hidden: a.hidden,
         modelJson: req.modelJson,
+        ...(req.modelOnnx !== undefined ? { modelOnnx: req.modelOnnx } : {}),
         losses: req.losses,
         outputs: req.outputs,
         seed,
@@ -104,6 +106,8 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
         dir: endpointDir(a.run, id),
         ...trainingFiles(endpointDir(a.run, id)),
         metricsFile: metricsFile(endpointDir(a.run, id)),
+        // an ONNX-made model starts from the file's own weights
+        ...(info.model.onnx ? { initialOnnx: sourceOnnxFile(a.run) } : {}),
         id,
         spec: info.model,
         method: a.method,

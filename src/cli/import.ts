@@ -7,17 +7,20 @@ import { stdio, type Io } from './context.js';
 import { parseTrainArgs, trainOptions } from './train.js';
 
 /** The flags of 'extra train' that say a new run's data set and model (used only when DIR has no run.json). */
-const creationFlags = ['dataset', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'] as const;
+const creationFlags = ['dataset', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'] as const;
 
 export const importHelp = `extra import --run DIR --endpoint NAME=PATH [--endpoint NAME=PATH ...] [--pref P ...] [--name-map FILE]
-             [--dataset NAME --model-json FILE | --arch A ...]   (to create DIR; an existing run keeps its own)
+             [--dataset NAME --model-json FILE | --model-onnx FILE | --arch A ...]   (to create DIR; an existing run keeps its own)
 
 Make endpoints of a run from models trained elsewhere, then 'extra curve fit --run DIR' connects them as if
 'extra train' had made them. PATH is
   a tfjs model directory (model.json + weights) whose layers are named as the run's model, or
   a .safetensors file with PyTorch state_dict names and layouts (conv [out,in,kh,kw], linear [out,in], the
   NCHW flatten order — what 'extra export --format safetensors' writes); --name-map FILE is a JSON object
-  {"our.name": "their.name"} where the names differ. BatchNormalization running statistics are recomputed.
+  {"our.name": "their.name"} where the names differ (remembered: exports give your names back), or
+  an .onnx file (torch.onnx.export, training=TrainingMode.PRESERVE): architecture and weights; every file
+  must be the same network (differences are listed). A new DIR takes its model from the first .onnx file.
+An endpoint keeps the BatchNormalization running statistics its file holds (recomputed only when it has none).
 Names, shapes and dtypes are checked; every mismatch is listed and nothing is written.
   --pref P        the preference each endpoint was trained for, one per --endpoint in order (default uniform)
   --dataset NAME  ${datasetNames().join(' | ')}; --arch ${modelArchs.join(' | ')} or --model-json FILE; sizes
@@ -61,7 +64,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
       run,
       endpoints,
       nameMap: optString(v, 'name-map'),
-      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, losses: t.losses, outputs: t.outputs, seed: t.seed ?? 0 },
+      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, ...(t.modelOnnx !== undefined ? { modelOnnx: t.modelOnnx } : {}), losses: t.losses, outputs: t.outputs, seed: t.seed ?? 0 },
       backend: optString(v, 'backend'),
       quiet: v.quiet === true,
     },

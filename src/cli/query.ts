@@ -47,10 +47,15 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
   return 0;
 }
 
-export const exportHelp = `extra export --run DIR (--t T | --pref a,b [--method chebyshev|ls|ray]) --format tfjs|safetensors --out DIR [--curve NAME]
+export const exportHelp = `extra export --run DIR (--t T | --pref a,b [--method chebyshev|ls|ray]) --format tfjs|safetensors|onnx --out DIR [--curve NAME]
 
-Write the model at a point of the curve: tfjs layers format (loads with tf.loadLayersModel) or a
-safetensors file with PyTorch state_dict names and layouts.`;
+Write the model at a point of the curve:
+  tfjs         model.json + weights.bin (loads with tf.loadLayersModel)
+  safetensors  model.safetensors with PyTorch state_dict names and layouts (your own names when the run was
+               imported with --name-map or from ONNX; num_batches_tracked included): load_state_dict(strict=True)
+  onnx         model.onnx for onnxruntime: a run made from ONNX gets its own graph with the point's weights,
+               any other run its layer graph written as ONNX (opset 17, NCHW input)
+BatchNorm statistics: the endpoint's own at t = 0 and 1, recomputed on training rows in between.`;
 
 export async function exportCommand(argv: string[], io: Io = stdio): Promise<number> {
   const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend'], switches: ['json'] }));
@@ -61,7 +66,7 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
   if (positionals.length) throw new ExtraInputError(`export: unexpected argument '${positionals[0]}'`);
   const runDir = reqString('export', v, 'run');
   const format = reqString('export', v, 'format');
-  if (format !== 'tfjs' && format !== 'safetensors') throw new ExtraInputError(`export: --format must be tfjs or safetensors, got '${format}'`);
+  if (format !== 'tfjs' && format !== 'safetensors' && format !== 'onnx') throw new ExtraInputError(`export: --format must be tfjs, safetensors or onnx, got '${format}'`);
   const out = reqString('export', v, 'out');
   assertRealOutputPath(out, 'export: --out');
   const hasT = optString(v, 't') !== undefined;

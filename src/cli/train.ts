@@ -9,7 +9,7 @@ import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
-export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
+export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
 
 export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
 
@@ -27,6 +27,9 @@ Several --pref values train two at a time in worker threads.
                         [--hidden 256,256 for mlp-mtl]
   --model-json FILE     your own model instead: a tfjs-layers / Keras model.json (Sequential or
                         functional; one output per task, in the data set's task order)
+  --model-onnx FILE     your own model from PyTorch: an .onnx file (torch.onnx.export, training=
+                        TrainingMode.PRESERVE keeps BatchNorm and the state_dict names); its weights are
+                        the start of every training; outputs are the tasks in order
   --tasks OUT,OUT,...   the model's layers answering the data set's tasks, in task order (default: its
                         outputs in order)
   --losses L,L,...      per task: ce (softmax cross-entropy) | bce (one sigmoid logit, binary task) |
@@ -63,7 +66,10 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   const schedule = optString(v, 'schedule') ?? (milestonesS !== undefined ? 'step' : trainDefaults.schedule);
   if (schedule !== 'constant' && schedule !== 'cosine' && schedule !== 'step') throw new ExtraInputError(`train: --schedule must be constant, cosine or step, got '${schedule}'`);
   const modelJson = optString(v, 'model-json');
-  if (modelJson !== undefined && (optString(v, 'arch') !== undefined || optString(v, 'hidden') !== undefined)) throw new ExtraInputError('train: --model-json replaces --arch and --hidden; give one or the other');
+  const modelOnnx = optString(v, 'model-onnx');
+  if (modelJson !== undefined && modelOnnx !== undefined) throw new ExtraInputError('train: give one model: --model-json or --model-onnx');
+  const own = modelJson !== undefined ? '--model-json' : modelOnnx !== undefined ? '--model-onnx' : undefined;
+  if (own && (optString(v, 'arch') !== undefined || optString(v, 'hidden') !== undefined)) throw new ExtraInputError(`train: ${own} replaces --arch and --hidden; give one or the other`);
   const lossesS = optString(v, 'losses');
   const losses = lossesS?.split(',').map((s) => {
     const l = s.trim();
@@ -71,8 +77,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     return l as TaskLoss;
   });
   // no --arch: the existing run's own model (lenet-mtl for a new run)
-  const arch = modelJson !== undefined ? GRAPH_ARCH : optString(v, 'arch');
-  if (arch !== undefined && modelJson === undefined && !modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
+  const arch = own ? GRAPH_ARCH : optString(v, 'arch');
+  if (arch !== undefined && !own && !modelArchs.includes(arch)) throw new ExtraInputError(`train: unknown --arch '${arch}' (known: ${modelArchs.join(', ')})`);
   const hiddenS = optString(v, 'hidden');
   const hidden = hiddenS?.split(',').map((s) => {
     const n = Number(s);
@@ -103,6 +109,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     arch,
     hidden,
     ...(modelJson !== undefined ? { modelJson } : {}),
+    ...(modelOnnx !== undefined ? { modelOnnx } : {}),
     ...(losses ? { losses } : {}),
     ...(optString(v, 'tasks') !== undefined ? { outputs: optString(v, 'tasks')!.split(',').map((s) => s.trim()) } : {}),
     prefs,

@@ -13,6 +13,11 @@ export interface WeightCurve {
   geometry: CurveGeometry;
   paramNames: string[];
   ends: [tf.Tensor[], tf.Tensor[]];
+  /**
+   * the endpoints' own BatchNormalization statistics (models with BatchNormalization): exact at
+   * t = 0 and t = 1, where C(t) is the endpoint itself; in between they are recomputed
+   */
+  endStatistics?: [tf.Tensor[], tf.Tensor[]];
 }
 
 /** Names of the trainable tensors: interior control points, then 'curve.log_weights' (NURBS). */

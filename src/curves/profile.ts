@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
-import { evaluateSplits, makeProgress, statisticsRows, errorRates, targetVariance, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { evaluateSplit, recomputeStatistics, makeProgress, statisticsRows, errorRates, targetVariance, type LabelledSplit, type TaskMetrics } from '../train/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -104,11 +104,23 @@ export function evaluateAt(
   train?: LabelledSplit,
 ): TaskMetrics[][] {
   const params = curvePoint(curve, trainable, t);
+  const statistics = statisticsAt(model, curve, params, t, train);
   try {
-    return evaluateSplits(model, params, splits, train, batchSize);
+    return splits.map((s) => evaluateSplit(model, params, s, batchSize, statistics));
   } finally {
     params.forEach((p) => p.dispose());
+    tf.dispose(statistics);
   }
+}
+
+/**
+ * BatchNormalization statistics of C(t): at t = 0 and t = 1 the endpoints' own (what the user
+ * measured where the endpoints were trained), elsewhere recomputed on training rows. Owned by the caller.
+ */
+export function statisticsAt(model: FunctionalModel, curve: WeightCurve, params: readonly tf.Tensor[], t: number, train?: LabelledSplit): tf.Tensor[] {
+  const own = curve.endStatistics && (t === 0 ? curve.endStatistics[0] : t === 1 ? curve.endStatistics[1] : null);
+  if (own && own.length === model.statistics.length && own.length) return own.map((s) => s.clone());
+  return recomputeStatistics(model, params, train);
 }
 
 /**

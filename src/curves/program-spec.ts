@@ -22,6 +22,8 @@ export interface CurveProgramSpec extends ShardProgramSpec {
   paramNames: string[];
   /** endpoint parameter values (the frozen control points P_0 and P_n) */
   ends: [Float32Array[], Float32Array[]];
+  /** the endpoints' own BatchNormalization statistics, when known (exact at t = 0 and 1) */
+  endStatistics?: [Float32Array[], Float32Array[]];
   loss: CurveLossConfig;
 }
 
@@ -36,6 +38,7 @@ export function curveProgramSpec(spec: ModelSpec, curve: WeightCurve, loss: Curv
     geometry: curve.geometry,
     paramNames: curve.paramNames,
     ends: [values(curve.ends[0]), values(curve.ends[1])],
+    ...(curve.endStatistics ? { endStatistics: [values(curve.endStatistics[0]), values(curve.endStatistics[1])] as [Float32Array[], Float32Array[]] } : {}),
     loss,
   };
 }

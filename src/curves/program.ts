@@ -22,6 +22,7 @@ registerShardProgram<CurveProgramSpec>('curve', (p) => {
     geometry: p.geometry,
     paramNames: p.paramNames,
     ends: [p.ends[0].map((v, i) => tf.tensor(v, shapes[i])), p.ends[1].map((v, i) => tf.tensor(v, shapes[i]))],
+    ...(p.endStatistics ? { endStatistics: [p.endStatistics[0].map((v, i) => tf.tensor(v, model.statistics[i].shape)), p.endStatistics[1].map((v, i) => tf.tensor(v, model.statistics[i].shape))] as [tf.Tensor[], tf.Tensor[]] } : {}),
   };
   return {
     inputShape: model.spec.inputShape,

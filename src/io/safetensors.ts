@@ -14,7 +14,14 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string> = {}): Uint8Array {
+/** A tensor to write: float32, or int64 (a PyTorch state_dict's num_batches_tracked). */
+export interface WrittenTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array | BigInt64Array;
+}
+
+export function encodeSafetensors(tensors: readonly WrittenTensor[], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
@@ -22,8 +29,9 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] needs ${n} values, got ${t.data.length}`);
     if (t.name in header) throw new Error(`duplicate tensor name ${t.name}`);
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
+    const bytes = t.data.BYTES_PER_ELEMENT;
+    header[t.name] = { dtype: t.data instanceof BigInt64Array ? 'I64' : 'F32', shape: t.shape, data_offsets: [offset, offset + bytes * n] };
+    offset += bytes * n;
   }
   let json = JSON.stringify(header);
   // pad the header with spaces so the data buffer starts 8-byte aligned (allowed by the spec)
@@ -37,8 +45,10 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
   let pos = 8 + headerBytes.length;
   for (const t of tensors) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const d = t.data;
     if (isLittleEndian()) out.set(bytes, pos);
-    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], true);
+    else if (d instanceof BigInt64Array) for (let i = 0; i < d.length; i++) view.setBigInt64(pos + 8 * i, d[i], true);
+    else for (let i = 0; i < d.length; i++) view.setFloat32(pos + 4 * i, d[i], true);
     pos += bytes.length;
   }
   return out;
@@ -52,7 +62,7 @@ export interface DecodedSafetensors {
   tensors: NamedTensor[];
   metadata: Record<string, string>;
   /** tensors of another dtype than F32, left unread (only with `otherDtypes: 'skip'`) */
-  skipped: { name: string; dtype: string }[];
+  skipped: { name: string; dtype: string; int64?: bigint[] }[];
 }
 
 /** Parse and validate a safetensors buffer; any inconsistency is a FileFormatError. */
@@ -71,7 +81,7 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file', ot
   const dataStart = 8 + n;
   const dataLen = buf.length - dataStart;
   const tensors: NamedTensor[] = [];
-  const skipped: { name: string; dtype: string }[] = [];
+  const skipped: { name: string; dtype: string; int64?: bigint[] }[] = [];
   const bytesOf: Record<string, number> = { F64: 8, I64: 8, U64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
   let maxEnd = 0;
   const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -94,7 +104,11 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file', ot
     }
     maxEnd = Math.max(maxEnd, end);
     if (skip) {
-      skipped.push({ name, dtype: e.dtype as string });
+      // a small int64 tensor (num_batches_tracked) is kept: an export writes it back
+      if (e.dtype === 'I64' && count <= 16) {
+        const dv = new DataView(buf.buffer, buf.byteOffset + dataStart + b, count * 8);
+        skipped.push({ name, dtype: 'I64', int64: Array.from({ length: count }, (_, i) => dv.getBigInt64(8 * i, true)) });
+      } else skipped.push({ name, dtype: e.dtype as string });
       continue;
     }
     const data = new Float32Array(count);
@@ -115,7 +129,7 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors file', ot
   return { tensors, metadata: (meta as Record<string, string> | undefined) ?? {}, skipped };
 }
 
-export async function writeSafetensors(file: string, tensors: NamedTensor[], metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(file: string, tensors: readonly WrittenTensor[], metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 

@@ -12,6 +12,10 @@ import { perTaskGradients } from './per-task-gradients.js';
 import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
 import { unflattenGradient, withPool, type GradientPool } from '../parallel/pool.js';
 import { endpointProgramSpec } from './endpoint-program.js';
+import { readFileSync } from 'node:fs';
+import { ExtraInputError } from '../errors.js';
+import { importOnnx } from '../models/onnx/import.js';
+import { valuesFromStateDict } from '../models/state-dict.js';
 
 export interface EndpointData {
   inputShape: number[];
@@ -37,6 +41,8 @@ export interface EndpointConfig extends Omit<LoopConfig, 'label'> {
    * with independent random heads, trunk gradients of tasks with identical labels are orthogonal.
    */
   tieHeadInit?: boolean;
+  /** start from the weights of this ONNX file (the run's model came from it) instead of a seeded init */
+  initialOnnx?: string;
   /** extra fields recorded in metrics.json (data fingerprint, backend, ...) */
   record?: Record<string, unknown>;
   /**
@@ -231,11 +237,19 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
   return withPool(pool, (p) => withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, p, t0)));
 }
 
+/** The parameters an ONNX file holds, for the model made from it. */
+function onnxWeights(model: FunctionalModel, file: string): tf.Tensor[] {
+  const imp = importOnnx(new Uint8Array(readFileSync(file)), file);
+  const r = valuesFromStateDict(model, imp.weights);
+  if (r.problems.length) throw new ExtraInputError(`${file} does not hold the run's model: ${r.problems.slice(0, 5).join('; ')}`);
+  return r.params;
+}
+
 async function trainWith(cfg: EndpointConfig, data: EndpointData, model: FunctionalModel, objective: Objective, evalBs: number, pool: GradientPool | null, t0: number): Promise<EndpointResult> {
   const trainable: Trainable<JsonState> = {
     names: model.params.map((p) => p.name),
     shapes: model.params.map((p) => p.shape),
-    init: () => (cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
+    init: () => (cfg.initialOnnx ? onnxWeights(model, cfg.initialOnnx) : cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
     initialState: () => ({}),
     step: (tensors, batch, state, ctx) => {
       const c: StepContext = {

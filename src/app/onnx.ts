@@ -1,0 +1,55 @@
+import { promises as fsp } from 'node:fs';
+import { ExtraInputError } from '../errors.js';
+import { importOnnx, onnxModelSpec, type OnnxImport } from '../models/onnx/import.js';
+import type { ModelSpec, TaskLoss } from '../models/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { sourceOnnxFile } from '../run/index.js';
+
+/** An ONNX file read and translated (a missing or unreadable file is one line). */
+export async function readOnnxFile(file: string): Promise<{ imp: OnnxImport; bytes: Uint8Array }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fsp.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ExtraInputError(code === 'ENOENT' ? `${file} does not exist` : code === 'EISDIR' ? `${file} is a directory, not an .onnx file` : `${file} cannot be read (${code ?? 'error'})`);
+  }
+  return { imp: importOnnx(bytes, file), bytes };
+}
+
+/** A run's model spec from an ONNX file for a data set, and the file's bytes (kept in the run). */
+export async function onnxFileSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[], tasks?: string[]): Promise<{ spec: ModelSpec; bytes: Uint8Array; imp: OnnxImport }> {
+  const { imp, bytes } = await readOnnxFile(file);
+  return { spec: onnxModelSpec(imp, file, data, losses, tasks), bytes, imp };
+}
+
+/** Keep the ONNX file a run's model came from (its `export --format onnx` writes it with new weights). */
+export async function keepSourceOnnx(run: string, bytes: Uint8Array): Promise<void> {
+  await writeFileAtomic(sourceOnnxFile(run), bytes);
+}
+
+/**
+ * Why two ONNX-made specs are not the same network (null when they are): layer by layer, every
+ * difference of class, configuration, inputs or weight names, listed in one line.
+ */
+export function onnxGraphDifferences(a: ModelSpec, b: ModelSpec, aName: string, bName: string): string | null {
+  const la = a.graph?.layers ?? [];
+  const lb = b.graph?.layers ?? [];
+  const diffs: string[] = [];
+  const n = Math.max(la.length, lb.length);
+  for (let i = 0; i < n && diffs.length < 8; i++) {
+    const x = la[i];
+    const y = lb[i];
+    if (!x || !y) {
+      diffs.push(`${bName} has ${lb.length} layers, ${aName} ${la.length}`);
+      break;
+    }
+    if (x.class !== y.class) diffs.push(`layer ${i}: ${x.class} vs ${y.class}`);
+    else if (JSON.stringify(x.config) !== JSON.stringify(y.config)) diffs.push(`layer ${i} (${x.class}): ${JSON.stringify(x.config)} vs ${JSON.stringify(y.config)}`);
+    if (JSON.stringify(x.weightNames ?? []) !== JSON.stringify(y.weightNames ?? [])) diffs.push(`layer ${i} weights ${(x.weightNames ?? []).join(',')} vs ${(y.weightNames ?? []).join(',')}`);
+    if (JSON.stringify(x.inputs) !== JSON.stringify(y.inputs)) diffs.push(`layer ${i} reads ${x.inputs.join(',')} vs ${y.inputs.join(',')}`);
+  }
+  if (a.inputShape.join(',') !== b.inputShape.join(',')) diffs.push(`input [${a.inputShape.join(',')}] vs [${b.inputShape.join(',')}]`);
+  if (JSON.stringify(a.losses) !== JSON.stringify(b.losses)) diffs.push(`losses ${a.losses?.join(',')} vs ${b.losses?.join(',')}`);
+  return diffs.length ? `${bName} is not the same network as ${aName}: ${diffs.join('; ')}` : null;
+}
