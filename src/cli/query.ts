@@ -79,7 +79,7 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
     at = { t: tt };
   } else at = { pref: reqString('export', v, 'pref'), method: optString(v, 'method') };
   const r = await exportModel({ run: runDir, at, format, out, curve: optString(v, 'curve'), backend: optString(v, 'backend') });
-  if (v.json) io.out(JSON.stringify({ t: r.t, format: r.format, files: r.files }));
+  if (v.json) io.out(JSON.stringify({ t: r.t, format: r.format, files: r.files, ...(r.query ? { query: r.query } : {}) }));
   else io.out(`model at t = ${r.t.toFixed(4)} written: ${r.files.join(', ')}`);
   return 0;
 }
