@@ -11,7 +11,7 @@ import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { groupCommand } from './group.js';
 import { surfaceCommand } from './surface.js';
-import { benchCommand } from './bench.js';
+import { benchCommand, benchmarks } from './bench/index.js';
 import { workerCommand } from './worker.js';
 import { planeCommand } from './plane.js';
 import { importCommand } from './import.js';
@@ -30,7 +30,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },
   report: { run: reportCommand, summary: 'standalone HTML report of the front, the curve and training (PNG via Chromium)' },
   plane: { run: planeCommand, summary: 'loss landscape on a plane through the curve; line vs curve barrier per task' },
-  bench: { run: benchCommand, summary: "'bench front': equal-budget Pareto fronts, LS sweep vs curves (locally or on a queue)" },
+  bench: { run: benchCommand, summary: `'bench NAME': the benchmarks (${Object.keys(benchmarks).join(', ')})` },
   worker: { run: workerCommand, summary: 'run queued jobs from a BullMQ queue on Redis (extra train/bench front --queue)' },
 };
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, exportAt, openRun, importEndpoints, loadRunDataset } from '../../src/app/index.js';
-import { readSafetensors } from '../../src/io/index.js';
+import { encodeSafetensors, readSafetensors } from '../../src/io/index.js';
 import { curvePoint } from '../../src/curves/index.js';
 import { openCurve, closeCurve } from '../../src/app/curve.js';
 import { evaluateSplit, recomputeStatistics } from '../../src/train/index.js';
@@ -104,7 +104,7 @@ describe('your own model: --model-json with BatchNormalization, export and impor
     await fitRunCurve({ run: run2, kind: 'line', endpoints: ['a', 'b'], epochs: 1, batchSize: 64, threads: 1, quiet: true, backend: 'cpu' });
     const r2 = await openRun(run2);
     await exportAt(r2, 'curve', 0.5, 'safetensors', path.join(dir, 'mid'));
-    const [p, q, mid] = await Promise.all(['p0.25', 'p0.75', 'mid'].map((d) => readSafetensors(path.join(dir, d, 'model.safetensors'))));
+    const [p, q, mid] = await Promise.all(['p0.25', 'p0.75', 'mid'].map((d) => readSafetensors(path.join(dir, d, 'model.safetensors'), 'skip')));
     const params = r2.model.params.map((x) => x.name);
     for (const name of params) {
       const a = p.tensors.find((x) => x.name === name)!.data;
@@ -112,6 +112,40 @@ describe('your own model: --model-json with BatchNormalization, export and impor
       const m = mid.tensors.find((x) => x.name === name)!.data;
       for (let i = 0; i < m.length; i++) expect(Math.abs(m[i] - (a[i] + b[i]) / 2)).toBeLessThan(1e-6);
     }
+  }, 120_000);
+
+  it('import with --name-map: the run remembers it, and the safetensors export gives the user\'s names back with num_batches_tracked', async () => {
+    const theirs = (n: string) => (n.startsWith('left.') ? `head_l.${n.slice(5)}` : n);
+    const files: string[] = [];
+    for (const t of ['p0.25', 'p0.75']) {
+      const st = await readSafetensors(path.join(dir, t, 'model.safetensors'), 'skip');
+      const f = path.join(dir, `${t}-renamed.safetensors`);
+      writeFileSync(f, encodeSafetensors(st.tensors.map((x) => ({ ...x, name: theirs(x.name) }))));
+      files.push(f);
+    }
+    const map = path.join(dir, 'rename.json');
+    writeFileSync(map, JSON.stringify({ 'left.weight': 'head_l.weight', 'left.bias': 'head_l.bias' }));
+    const run3 = path.join(dir, 'run3');
+    await importEndpoints({
+      run: run3,
+      endpoints: [{ name: 'a', path: files[0], pref: '0.7,0.3' }, { name: 'b', path: files[1], pref: '0.3,0.7' }],
+      nameMap: map,
+      create: { dataset: { name: 'multi-mnist', seed: 0, ...sizes }, arch: 'graph', modelJson: path.join(dir, 'model.json'), seed: 0 },
+      quiet: true,
+      backend: 'cpu',
+    });
+    await fitRunCurve({ run: run3, kind: 'line', endpoints: ['a', 'b'], epochs: 1, batchSize: 64, threads: 1, quiet: true, backend: 'cpu' });
+    await exportAt(await openRun(run3), 'curve', 0, 'safetensors', path.join(dir, 'renamed-out'));
+    const out = await readSafetensors(path.join(dir, 'renamed-out', 'model.safetensors'), 'skip');
+    const names = out.tensors.map((x) => x.name);
+    expect(names).toContain('head_l.weight');
+    expect(names).not.toContain('left.weight');
+    const counters = out.skipped.filter((x) => x.name.endsWith('.num_batches_tracked'));
+    expect(counters.length).toBeGreaterThan(0);
+    expect(counters.every((c) => c.dtype === 'I64')).toBe(true);
+    // at t = 0 the export is endpoint a itself, under the user's names
+    const a = (await readSafetensors(files[0])).tensors.find((x) => x.name === 'head_l.weight')!.data;
+    expect(Array.from(out.tensors.find((x) => x.name === 'head_l.weight')!.data)).toEqual(Array.from(a));
   }, 120_000);
 
   it('import refuses a file for another model, listing the mismatches, and leaves no run behind', async () => {

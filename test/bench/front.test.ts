@@ -52,7 +52,7 @@ describe('front benchmark', () => {
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'extra-front-'));
-    const r = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn'], {
+    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
@@ -64,7 +64,7 @@ describe('front benchmark', () => {
     expect(r.stdout).toMatch(/\| phn \| 10 \|/);
     expect(r.stdout).toMatch(/\| nurbs-rand \| (\d\.\d{3} ± 0\.000, ){3}\d\.\d{3} ± 0\.000 \|/);
     // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
-    const again = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn', '--reuse'], {
+    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn', '--reuse'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 60_000,
@@ -74,7 +74,7 @@ describe('front benchmark', () => {
     const table = (s: string) => s.split('\n').filter((l) => l.startsWith('| ls-sweep') || l.startsWith('| nurbs')).map((l) => l.split('|').slice(1, 8).join('|'));
     expect(table(again.stdout)).toEqual(table(r.stdout));
     // other options are a different benchmark: not reused
-    const other = spawnSync(process.execPath, ['scripts/bench.js', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line', '--reuse', '--epochs', '1'], {
+    const other = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line', '--reuse', '--epochs', '1'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
@@ -88,7 +88,7 @@ describe('front benchmark', () => {
 describe('published-size benchmark script', () => {
   it('trains, fits NURBS and its Bézier twin, and prints rows that are the profiles\' own numbers; --runs summarizes the same runs', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'extra-bench-published-'));
-    const args = ['scripts/bench.js', 'published', '--dataset', 'multi-mnist', '--seeds', '1', '--epochs', '1', '--curves', 'nurbs,bezier', '--points', '5', '--train-size', '256', '--val-size', '64', '--test-size', '64', '--out', out];
+    const args = [path.resolve('bin/extra.js'), 'bench', 'published', '--dataset', 'multi-mnist', '--seeds', '1', '--epochs', '1', '--curves', 'nurbs,bezier', '--points', '5', '--train-size', '256', '--val-size', '64', '--test-size', '64', '--out', out];
     const env = { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' };
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
@@ -104,7 +104,7 @@ describe('published-size benchmark script', () => {
       expect(cells[10]).toBe(`${p.nonDominatedTestLoss.length}/5`);
     }
     expect(r.stdout).toMatch(/nurbs − bezier, paired over 1 seed\(s\): test-loss HV [+−]\d/);
-    const again = spawnSync(process.execPath, ['scripts/bench.js', 'published', '--runs', run, '--curves', 'nurbs,bezier'], { encoding: 'utf8', env, timeout: 120_000 });
+    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'published', '--runs', run, '--curves', 'nurbs,bezier'], { encoding: 'utf8', env, timeout: 120_000 });
     expect(again.status, again.stderr).toBe(0);
     expect(rows(again.stdout)).toEqual(rows(r.stdout));
   }, 400_000);

@@ -1,18 +1,9 @@
+import { meanPm, meanSd, signedMeanPm } from '../stats.js';
 import type { FrontRow } from './metrics.js';
-
-/** Mean and sample standard deviation (0 for a single value) of the seeds' values. */
-function meanSd(xs: number[]): { m: number; sd: number } {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { m, sd };
-}
 
 export function summarizeRows(all: FrontRow[][]): string {
   const methods = all[0].map((r) => r.method);
-  const f = (xs: number[], d = 4) => {
-    const { m, sd } = meanSd(xs);
-    return all.length > 1 ? `${m.toFixed(d)} ± ${sd.toFixed(d)}` : m.toFixed(d);
-  };
+  const f = (xs: number[], d = 4) => (all.length > 1 ? meanPm(xs, d) : meanSd(xs).m.toFixed(d));
   const lines = [
     '| method | budget (endpoint epochs) | test-loss HV ↑ (ref 2,2) | test-error HV ↑ (ref 1,1) | best Chebyshev at (0.5,0.5) ↓ | preference alignment (°) ↓ | Spearman val loss a / b | wall time (s) | peak RSS (MiB) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -33,10 +24,7 @@ export function curveWeightTable(all: FrontRow[][]): string {
   const lines = ['| method | learned weights ω (control points 0 … n, mean ± std over seeds) |', '|---|---|'];
   for (const m of methods) {
     const ws = all.map((rows) => rows.find((r) => r.method === m)?.curveWeights ?? []);
-    const cells = ws[0].map((_, i) => {
-      const { m, sd } = meanSd(ws.map((w) => w[i]));
-      return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
-    });
+    const cells = ws[0].map((_, i) => meanPm(ws.map((w) => w[i]), 3));
     lines.push(`| ${m} | ${cells.join(', ')} |`);
   }
   return lines.join('\n');
@@ -63,11 +51,9 @@ export function pairedComparison(all: FrontRow[][], against: string): string {
   for (const other of all[0].map((r) => r.method).filter((m) => m !== against)) {
     const cells = metrics.map((m) => {
       const diffs = all.map((rows) => m.get(rows.find((r) => r.method === against)!) - m.get(rows.find((r) => r.method === other)!));
-      const { m: mean, sd } = meanSd(diffs);
       const better = diffs.filter((x) => (m.higherIsBetter ? x > 0 : x < 0)).length;
       const verdict = better === n ? 'wins' : better === 0 ? 'loses' : 'ties';
-      const sign = mean >= 0 ? '+' : '−';
-      return `${sign}${Math.abs(mean).toFixed(m.d)} ± ${sd.toFixed(m.d)} (${better}/${n}, ${verdict})`;
+      return `${signedMeanPm(diffs, m.d)} (${better}/${n}, ${verdict})`;
     });
     lines.push(`| ${other} | ${cells.join(' | ')} |`);
   }

@@ -1,3 +1,0 @@
-import { parentPort, workerData } from 'node:worker_threads';
-import { measureSteps } from './bench-train-core.js';
-parentPort.postMessage(await measureSteps(workerData));

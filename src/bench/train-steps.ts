@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { selectBackend } from '../backend/index.js';
+import { buildModel, defaultModelSpec, initParams, type ModelSpec } from '../models/index.js';
+import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig } from '../train/index.js';
+import { endpointProgramSpec } from '../train/endpoint-program.js';
+import { makeGeometry, initTrainable, curveLossFn, trainableShapes, curveObjectiveCoefficients, type WeightCurve } from '../curves/index.js';
+import { curveProgramSpec, type CurveLossConfig } from '../curves/program-spec.js';
+import { GradientPool, unflattenGradient } from '../parallel/pool.js';
+import { median } from './stats.js';
+
+/**
+ * One model's training-step throughput (forward + gradients + Adam) for `extra bench train`: in this
+ * thread (threads 1), or split over a data-parallel GradientPool (threads ≥ 2). Runs in the benchmark's
+ * worker threads (./train-worker.ts), so a job and its result cross a thread boundary: both have schemas.
+ */
+export const stepJobSchema = z.object({
+  model: z.enum(['lenet', 'mlp']),
+  /** 'endpoint' (Σ ½ L_k), 'curve' (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5), 'curve-split' (each t on half the batch) */
+  kind: z.enum(['endpoint', 'curve', 'curve-split']).default('endpoint'),
+  batch: z.number().int().positive().default(256),
+  steps: z.number().int().positive().default(10),
+  backend: z.string().default('wasm'),
+  threads: z.number().int().positive().default(1),
+});
+export type StepJob = z.input<typeof stepJobSchema>;
+
+export const stepResultSchema = z.object({ samplesPerSec: z.number(), msPerStep: z.number() });
+export type StepResult = z.infer<typeof stepResultSchema>;
+
+export function specFor(model: StepJob['model']): ModelSpec {
+  return model === 'lenet'
+    ? defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b'])
+    : defaultModelSpec('mlp-mtl', [36, 36, 1], [10, 10], ['a', 'b'], [256, 256]);
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** A float32 tensor's values, as the pool takes them (no copy). */
+function values(t: tf.Tensor): Float32Array {
+  const d = t.dataSync();
+  if (!(d instanceof Float32Array)) throw new Error(`bench train: a ${t.dtype} tensor where float32 values were expected`);
+  return d;
+}
+
+type Gradient = (trainable: tf.Tensor[], step: number) => Promise<tf.Tensor[]>;
+
+/** Median step time of `steps` timed steps after 2 warm-ups. */
+export async function measureSteps(job: StepJob): Promise<StepResult> {
+  const { model, kind, batch, steps, backend, threads } = stepJobSchema.parse(job);
+  await selectBackend({ prefer: backend, quiet: true });
+  const spec = specFor(model);
+  const m = buildModel(spec);
+  const xv = Float32Array.from(tf.randomUniform([batch * 1296], 0, 1, 'float32', 1).dataSync());
+  const yv = [Int32Array.from({ length: batch }, (_, i) => i % 10), Int32Array.from({ length: batch }, (_, i) => (7 * i) % 10)];
+  const x = tf.tensor(xv, [batch, 36, 36, 1]);
+  const y = yv.map((v) => tf.tensor1d(v, 'int32'));
+  const cfgLoss: CurveLossConfig = { alpha: 0.5, l2: 0, orientation: { taskA: 0, taskB: 1 }, splitBatch: kind === 'curve-split' };
+  const tsAt = (u: number) => [0.25 + 0.1 * (u % 3), 0.7 + 0.05 * (u % 5)];
+  const isCurve = kind !== 'endpoint';
+  let tensors: tf.Tensor[];
+  let grad: Gradient | null = null;
+  let pool: GradientPool | null = null;
+  if (!isCurve) {
+    tensors = initParams(m.params, 1);
+    if (threads > 1) {
+      pool = await GradientPool.start(threads, backend, endpointProgramSpec(spec), { sizes: m.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: batch, numTasks: 2, numLosses: 2, mode: 'scalar' });
+    } else {
+      const loss = (...p: tf.Tensor[]): tf.Tensor => {
+        const o = m.forward(p, x);
+        return tf.add(tf.mul(softmaxCrossEntropy(o[0], y[0]), 0.5), tf.mul(softmaxCrossEntropy(o[1], y[1]), 0.5));
+      };
+      grad = async (ts) => tf.tidy(() => tf.grads(loss)(ts));
+    }
+  } else {
+    const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: m.params.map((p) => p.name), ends: [initParams(m.params, 1), initParams(m.params, 2)] };
+    tensors = initTrainable(curve);
+    if (threads > 1) {
+      pool = await GradientPool.start(threads, backend, curveProgramSpec(spec, curve, cfgLoss), {
+        sizes: trainableShapes(curve).map(size),
+        rowSize: 1296,
+        maxBatch: batch,
+        numTasks: 2,
+        numLosses: 4,
+        mode: 'scalar',
+        lossRows: cfgLoss.splitBatch ? { parts: 2, perPart: 2 } : undefined,
+      });
+    } else {
+      grad = async (ts, u) => tf.tidy(() => tf.grads(curveLossFn(m, curve, cfgLoss, x, y, tsAt(u), () => {}))(ts));
+    }
+  }
+  if (pool) {
+    const p = pool;
+    grad = async (ts, u) => {
+      const t = tsAt(u);
+      const r = await p.step(ts.map(values), { x: xv, y: yv, size: batch }, isCurve ? { ts: t } : {}, (L) => (isCurve ? curveObjectiveCoefficients(cfgLoss, t, L) : [0.5, 0.5]));
+      return unflattenGradient(r.grads[0], ts.map((q) => q.shape));
+    };
+  }
+  if (!grad) throw new Error('bench train: no gradient for this job');
+  const cfg: OptimizerConfig = { name: 'adam' };
+  let opt = optimizerInit(cfg, tensors);
+  const times: number[] = [];
+  for (let s = 0; s < steps + 2; s++) {
+    const t0 = performance.now();
+    const grads = await grad(tensors, s);
+    const next = optimizerStep(cfg, opt, tensors, grads, 1e-3);
+    next.params[0].dataSync();
+    grads.forEach((g) => g.dispose());
+    tensors.forEach((t) => t.dispose());
+    tensors = next.params;
+    opt = next.state;
+    if (s >= 2) times.push(performance.now() - t0);
+  }
+  await pool?.close();
+  return { samplesPerSec: (batch * 1000) / median(times), msPerStep: median(times) };
+}

@@ -1,0 +1,224 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import type { Log } from '../app/index.js';
+import { loadDataset } from '../data/index.js';
+import { cacheFile, defaultCacheDir } from '../data/cache.js';
+import { compiledFile } from '../parallel/program.js';
+import { median } from './stats.js';
+import { extraBin, scriptFile } from './paths.js';
+import { stepResultSchema, type StepJob, type StepResult } from './train-steps.js';
+
+/**
+ * Training throughput (`extra bench train`), side by side with PyTorch-CPU when Debian's python3-torch
+ * is installed. Rows: one training on 1 thread, one training on 2 threads (extra: data-parallel
+ * GradientPool), two trainings at once (how extra trains endpoints), the curve step vs the endpoint
+ * step, and whole processes (`extra train` vs a PyTorch script on the same split), each a median of R runs.
+ */
+export interface TrainBenchOptions {
+  steps: number;
+  repeats: number;
+  epochs: number;
+}
+
+export interface ModelRow {
+  model: 'lenet' | 'mlp';
+  torchVersion: string | null;
+  /** samples/s: extra on 1 thread, on 2 threads, two 1-thread trainings at once (total); PyTorch on 1 and 2 */
+  extra1: number | null;
+  extra2: number | null;
+  extraTwo: number | null;
+  torch1: number | null;
+  torch2: number | null;
+}
+
+export interface CurveRow {
+  threads: number;
+  curveMs: number;
+  curveSplitMs: number;
+  endpointMs: number;
+}
+
+/** Medians of whole processes: wall seconds and peak RSS (MiB) of `extra train` on 1 and 2 threads and of PyTorch. */
+export interface WholeProcess {
+  extra1: number | null;
+  extra2: number | null;
+  torch2: number | null;
+  rss1: number | null;
+  rss2: number | null;
+  torchRss: number | null;
+}
+
+export interface TrainBenchResult {
+  options: TrainBenchOptions;
+  hasTorch: boolean;
+  rows: ModelRow[];
+  curveRows: CurveRow[];
+  whole: WholeProcess;
+}
+
+const PY = '/usr/bin/python3';
+
+/** The compiled worker (dist/bench/train-worker.js; its twin in dist/ when running the sources). */
+const workerFile = compiledFile(new URL('./train-worker.js', import.meta.url));
+
+function inWorker(job: StepJob): Promise<StepResult> {
+  const file = workerFile;
+  if (!file) return Promise.reject(new Error('bench train: the worker is not built (npm run build)'));
+  return new Promise((resolve, reject) => {
+    const w = new Worker(file, { workerData: job });
+    let settled = false;
+    w.once('message', (m: unknown) => {
+      settled = true;
+      const r = stepResultSchema.safeParse(m);
+      if (r.success) resolve(r.data);
+      else reject(new Error(`bench train: unexpected worker message ${JSON.stringify(m)}`));
+    });
+    w.once('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    w.once('exit', (code) => {
+      if (!settled) reject(new Error(`bench train: worker exited with code ${code}`));
+    });
+  });
+}
+
+/** Two independent one-thread trainings at once (how extra trains two endpoints): total samples/s. */
+async function twoAtOnce(job: StepJob): Promise<number> {
+  const r = await Promise.all([inWorker(job), inWorker(job)]);
+  return r[0].samplesPerSec + r[1].samplesPerSec;
+}
+
+/** PyTorch runs without this machine's OpenBLAS tuning variables (they are extra's, not PyTorch's). */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+const torchStepsSchema = z.object({ torch: z.string(), samplesPerSec: z.number() });
+
+function torch(model: string, threads: number, steps: number): z.infer<typeof torchStepsSchema> | null {
+  const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps)], { encoding: 'utf8', env: torchEnv() });
+  if (r.status !== 0) return null;
+  try {
+    const p = torchStepsSchema.safeParse(JSON.parse(r.stdout.trim().split('\n').pop() ?? ''));
+    return p.success ? p.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Wall seconds and peak RSS (MiB, GNU time) of a whole command. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): { seconds: number; rssMiB: number | null; stdout: string } {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', cmd, ...args], { encoding: 'utf8', env }) : spawnSync(cmd, args, { encoding: 'utf8', env });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr ?? '').slice(-500)}`);
+  const m = /RSS_KB=(\d+)/.exec(r.stderr);
+  return { seconds, rssMiB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
+}
+
+/** The median of a list, or null when it is empty or holds a missing value. */
+function medianOrNull(xs: readonly (number | null)[]): number | null {
+  const ns = xs.filter((x): x is number => x != null);
+  return ns.length && ns.length === xs.length ? median(ns) : null;
+}
+
+/** Every row of the benchmark, each logged as one JSON line as it is measured. */
+export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<TrainBenchResult> {
+  const { steps, repeats, epochs } = o;
+  const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  const rows: ModelRow[] = [];
+  for (const model of ['lenet', 'mlp'] as const) {
+    const r = { extra1: [] as number[], extra2: [] as number[], extraTwo: [] as number[], torch1: [] as number[], torch2: [] as number[] };
+    let torchVersion: string | null = null;
+    for (let i = 0; i < repeats; i++) {
+      r.extra1.push((await inWorker({ model, steps, threads: 1 })).samplesPerSec);
+      r.extra2.push((await inWorker({ model, steps, threads: 2 })).samplesPerSec);
+      r.extraTwo.push(await twoAtOnce({ model, steps, threads: 1 }));
+      const a = hasTorch ? torch(model, 1, steps) : null;
+      const b = hasTorch ? torch(model, 2, steps) : null;
+      if (a) {
+        r.torch1.push(a.samplesPerSec);
+        torchVersion = a.torch;
+      }
+      if (b) r.torch2.push(b.samplesPerSec);
+    }
+    const row: ModelRow = { model, torchVersion, extra1: medianOrNull(r.extra1), extra2: medianOrNull(r.extra2), extraTwo: medianOrNull(r.extraTwo), torch1: medianOrNull(r.torch1), torch2: medianOrNull(r.torch2) };
+    rows.push(row);
+    log(JSON.stringify(row));
+  }
+
+  const curveRows: CurveRow[] = [];
+  for (const threads of [1, 2]) {
+    const c: number[] = [];
+    const cs: number[] = [];
+    const e: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      c.push((await inWorker({ model: 'lenet', kind: 'curve', steps, threads })).msPerStep);
+      cs.push((await inWorker({ model: 'lenet', kind: 'curve-split', steps, threads })).msPerStep);
+      e.push((await inWorker({ model: 'lenet', kind: 'endpoint', steps, threads })).msPerStep);
+    }
+    curveRows.push({ threads, curveMs: median(c), curveSplitMs: median(cs), endpointMs: median(e) });
+    log(JSON.stringify(curveRows[curveRows.length - 1]));
+  }
+
+  // whole processes on the same split: `extra train` (one preference, validation every epoch) vs PyTorch
+  const ds = await loadDataset('multi-mnist', { seed: 0, trainSize: 10000, valSize: 2000, testSize: 2000, quiet: true });
+  const cache = cacheFile(defaultCacheDir(), 'multi-mnist', ds.fingerprint);
+  const runs: Record<keyof WholeProcess, (number | null)[]> = { extra1: [], extra2: [], torch2: [], rss1: [], rss2: [], torchRss: [] };
+  for (let i = 0; i < repeats; i++) {
+    for (const threads of [1, 2] as const) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'extra-bench-train-'));
+      const args = [extraBin, 'train', '--run', dir, '--dataset', 'multi-mnist', '--train-size', '10000', '--val-size', '2000', '--test-size', '2000', '--pref', '0.5,0.5', '--epochs', String(epochs), '--threads', String(threads), '--quiet', '--json'];
+      const t = timed(process.execPath, args, process.env);
+      runs[`extra${threads}`].push(t.seconds);
+      runs[`rss${threads}`].push(t.rssMiB);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (hasTorch) {
+      const t = timed(PY, [scriptFile('bench_torch_train.py'), cache, '2', String(epochs)], torchEnv());
+      runs.torch2.push(t.seconds);
+      runs.torchRss.push(t.rssMiB);
+      if (i === 0) log(t.stdout.trim());
+    }
+  }
+  const whole: WholeProcess = { extra1: medianOrNull(runs.extra1), extra2: medianOrNull(runs.extra2), torch2: medianOrNull(runs.torch2), rss1: medianOrNull(runs.rss1), rss2: medianOrNull(runs.rss2), torchRss: medianOrNull(runs.torchRss) };
+  log(JSON.stringify({ wholeProcess: whole, epochs }));
+  return { options: o, hasTorch, rows, curveRows, whole };
+}
+
+const f = (x: number | null) => (x == null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a: number | null, b: number | null) => (a == null || b == null ? 'n/a' : `${(a / b).toFixed(2)}x`);
+const fixed = (x: number | null, d: number) => (x == null ? 'n/a' : x.toFixed(d));
+
+/** The markdown tables of reports/train.md. */
+export function trainTables(r: TrainBenchResult): string {
+  const { steps, repeats, epochs } = r.options;
+  const W = r.whole;
+  return [
+    `\nbatch 256, forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
+    ...(r.hasTorch ? [] : ['PyTorch not found (/usr/bin/python3 with torch): apt-get install python3-torch to compare']),
+    '\n| model | extra 1 thread | PyTorch 1 thread | ratio | extra, 1 training on 2 threads | PyTorch 2 threads | ratio | extra, 2 trainings at once (total) | ratio to PyTorch 2 threads |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.rows.map((m) => `| ${m.model === 'lenet' ? 'lenet-mtl' : 'MLP 1296→256→256→2×10'} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
+    '(samples/s)\n',
+    '| threads | endpoint step (ms) | curve step, NURBS, m = 2, shared batch (default) | ratio | curve step, --split-batch | ratio |',
+    '|---|---|---|---|---|---|',
+    ...r.curveRows.map((c) => `| ${c.threads} | ${c.endpointMs.toFixed(1)} | ${c.curveMs.toFixed(1)} | ${ratio(c.curveMs, c.endpointMs)} | ${c.curveSplitMs.toFixed(1)} | ${ratio(c.curveSplitMs, c.endpointMs)} |`),
+    `\nWhole process, ${epochs} epochs of multi-mnist (10k train, validation on 2k after every epoch), medians of ${repeats}:`,
+    '| | wall s | peak RSS MiB | PyTorch 2 threads / this (speed ratio) |',
+    '|---|---|---|---|',
+    `| extra train --threads 1 | ${fixed(W.extra1, 1)} | ${fixed(W.rss1, 0)} | ${ratio(W.torch2, W.extra1)} |`,
+    `| extra train --threads 2 | ${fixed(W.extra2, 1)} | ${fixed(W.rss2, 0)} | ${ratio(W.torch2, W.extra2)} |`,
+    ...(W.torch2 != null ? [`| PyTorch script, 2 threads | ${W.torch2.toFixed(1)} | ${fixed(W.torchRss, 0)} | 1.00x |`] : []),
+    ...(r.rows[0]?.torchVersion ? [`\nPyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs`] : []),
+  ].join('\n');
+}

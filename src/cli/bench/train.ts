@@ -1,0 +1,27 @@
+import { machineInfo } from '../../bench/machine.js';
+import { measureTraining, trainTables } from '../../bench/train.js';
+import { optNumber } from '../args.js';
+import type { BenchmarkEntry } from './entry.js';
+
+export const trainBench: BenchmarkEntry = {
+  summary: 'training throughput on 1 and 2 threads, curve vs endpoint step, whole processes; vs PyTorch-CPU (reports/train.md)',
+  help: `extra bench train [--steps 10] [--repeats 3] [--epochs 3]      (npm run bench:train [-- ...])
+
+Training throughput (batch 256, forward + backward + Adam), side by side with PyTorch-CPU when Debian's
+python3-torch is installed (/usr/bin/python3, scripts/bench_torch*.py): one training on 1 thread, one on 2
+threads (data-parallel), two trainings at once, the curve step vs the endpoint step, and whole processes
+(\`extra train\` vs the PyTorch script on the same multi-mnist split); medians of R runs.
+  --steps N         timed steps per measurement, after 2 warm-ups (default 10)
+  --repeats R       runs per median (default 3)
+  --epochs E        epochs of the whole-process rows (default 3)`,
+  flags: { values: ['steps', 'repeats', 'epochs'] },
+  run: async (v, io) => {
+    const cmd = 'bench train';
+    const steps = optNumber(cmd, v, 'steps', { integer: true, positive: true }) ?? 10;
+    const repeats = optNumber(cmd, v, 'repeats', { integer: true, positive: true, max: 100 }) ?? 3;
+    const epochs = optNumber(cmd, v, 'epochs', { integer: true, positive: true }) ?? 3;
+    io.out(JSON.stringify(machineInfo()));
+    io.out(trainTables(await measureTraining({ steps, repeats, epochs }, io.out)));
+    return 0;
+  },
+};

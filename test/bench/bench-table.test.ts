@@ -1,0 +1,86 @@
+import { describe, it, expect } from 'vitest';
+import { benchCommand, benchmarks } from '../../src/cli/bench/index.js';
+import { main } from '../../src/cli/main.js';
+import { isExtraInputError } from '../../src/errors.js';
+import { median, meanPm, signedMeanPm } from '../../src/bench/stats.js';
+import { kernelTable } from '../../src/bench/kernels.js';
+import { trainTables } from '../../src/bench/train.js';
+import { queueTable } from '../../src/bench/queue.js';
+import { measureSteps, stepJobSchema } from '../../src/bench/train-steps.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s) }, out, err };
+}
+
+describe('extra bench: one table of benchmarks', () => {
+  it('--help lists every benchmark of the table with its summary', async () => {
+    const c = capture();
+    expect(await benchCommand(['--help'], c.io)).toBe(0);
+    for (const [name, b] of Object.entries(benchmarks)) expect(c.out.join('\n')).toContain(`  ${name.padEnd(13)} ${b.summary}`);
+    expect(Object.keys(benchmarks)).toEqual(['front', 'kernels', 'train', 'curves', 'grouping', 'groups-front', 'queue', 'published']);
+  });
+
+  it("each benchmark's --help is its own usage", async () => {
+    for (const name of Object.keys(benchmarks)) {
+      const c = capture();
+      expect(await benchCommand([name, '--help'], c.io)).toBe(0);
+      expect(c.out[0]).toMatch(new RegExp(`^extra bench ${name}( |$)`));
+    }
+  });
+
+  it('an unknown benchmark, flag or argument is one line naming it (exit 2)', async () => {
+    await expect(benchCommand(['nope'], capture().io)).rejects.toSatisfy((e: unknown) => isExtraInputError(e) && /unknown benchmark 'nope' \(known: front, kernels, train, /.test((e as Error).message));
+    await expect(benchCommand(['kernels', '--bogus'], capture().io)).rejects.toSatisfy(isExtraInputError);
+    await expect(benchCommand(['train', 'extra-arg'], capture().io)).rejects.toThrow(/bench train: unexpected argument 'extra-arg'/);
+    await expect(benchCommand(['train', '--steps', '0'], capture().io)).rejects.toThrow(/bench train: --steps must be positive/);
+    const c = capture();
+    expect(await main(['bench', 'nope'], c.io)).toBe(2);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toMatch(/^extra bench: unknown benchmark 'nope' \(known: .*published\)$/);
+  });
+});
+
+describe('benchmark figures', () => {
+  it('median, mean ± sd and signed differences', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(meanPm([1, 2, 3], 2)).toBe('2.00 ± 1.00');
+    expect(meanPm([5], 0)).toBe('5 ± 0');
+    expect(signedMeanPm([-0.1, -0.3], 1)).toBe('−0.2 ± 0.1');
+    expect(signedMeanPm([0.25])).toBe('+0.2500 ± 0.0000');
+  });
+
+  it('tables keep the report format', () => {
+    const k = kernelTable({ peak: 20, kernels: [{ kernel: 'Conv2D', plainMs: 4, simdMs: 2, plainGFlops: 5, simdGFlops: 10 }, { kernel: 'Add', plainMs: 1, simdMs: 0.5, plainGFlops: null, simdGFlops: null }], whole: { plainMs: 100, simdMs: 50 } }).split('\n');
+    expect(k[4]).toBe('| Conv2D | 4 | 2 | 2.00x | 5 | 10 (50 %) |');
+    expect(k[5]).toBe('| Add | 1 | 0.5 | 2.00x | — | — |');
+    expect(k[6]).toBe('| whole step (forward + all gradients) | 100.0 | 50.0 | 2.00x | | |');
+    const q = queueTable({ local: [10, 12, 11], '1 worker': [5.5], '2 workers': [4] }).split('\n');
+    expect(q.slice(3)).toEqual(['| local | 11.0 | 1.00× |', '| 1 worker | 5.5 | 2.00× |', '| 2 workers | 4.0 | 2.75× |']);
+    const row = { torchVersion: null, extra1: 1000, extra2: 1500, extraTwo: 1800, torch1: null, torch2: null };
+    const t = trainTables({
+      options: { steps: 10, repeats: 3, epochs: 3 },
+      hasTorch: false,
+      rows: [{ model: 'lenet', ...row }, { model: 'mlp', ...row }],
+      curveRows: [{ threads: 1, curveMs: 20, curveSplitMs: 12, endpointMs: 10 }],
+      whole: { extra1: 12.34, extra2: 8, torch2: null, rss1: 300, rss2: null, torchRss: null },
+    });
+    expect(t).toContain('PyTorch not found (/usr/bin/python3 with torch)');
+    expect(t).toContain('| lenet-mtl | 1,000 | n/a | n/a | 1,500 | n/a | n/a | 1,800 | n/a |');
+    expect(t).toContain('(samples/s)\n\n| threads |');
+    expect(t).toContain('| 1 | 10.0 | 20.0 | 2.00x | 12.0 | 1.20x |');
+    expect(t).toContain('| extra train --threads 1 | 12.3 | 300 | n/a |');
+    expect(t).toContain('| extra train --threads 2 | 8.0 | n/a | n/a |');
+    expect(t).not.toContain('PyTorch script');
+  });
+
+  it('a training-step job crosses the thread boundary through its schema; one in-thread measurement', async () => {
+    expect(stepJobSchema.parse({ model: 'mlp' })).toEqual({ model: 'mlp', kind: 'endpoint', batch: 256, steps: 10, backend: 'wasm', threads: 1 });
+    expect(() => stepJobSchema.parse({ model: 'resnet' })).toThrow();
+    const r = await measureSteps({ model: 'mlp', batch: 16, steps: 1 });
+    expect(r.msPerStep).toBeGreaterThan(0);
+    expect(r.samplesPerSec).toBeCloseTo(16_000 / r.msPerStep, 6);
+  });
+});
