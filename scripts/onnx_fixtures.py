@@ -25,7 +25,7 @@ def prepared(name, seed):
     with torch.no_grad():
         # affine parameters of a trained network (torch.onnx.export merges equal initializers, e.g. fresh ones)
         for m in model.modules():
-            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm)):
+            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d, torch.nn.LayerNorm)):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
         for _ in range(3):
@@ -36,7 +36,7 @@ def prepared(name, seed):
 
 def main(out):
     os.makedirs(out, exist_ok=True)
-    cases = [(m, o, 'preserve') for m in MODELS for o in (13, 17)] + [('residual-bn', 13, 'eval'), ('lenet', 17, 'eval')]
+    cases = [(m, o, 'preserve') for m in MODELS for o in (13, 17)] + [('residual-bn', 13, 'eval'), ('lenet', 17, 'eval'), ('resnet-stem', 11, 'preserve'), ('silu-mean', 11, 'eval')]
     for i, (name, opset, mode) in enumerate(cases):
         model, shape = prepared(name, 100 + i)
         x = torch.rand(2, *shape, generator=torch.Generator().manual_seed(7))

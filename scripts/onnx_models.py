@@ -79,4 +79,63 @@ class LnGeluMlp(nn.Module):
         return tuple(h(z) for h in self.heads)
 
 
-MODELS = {'lenet': (LeNetMtl, (1, 36, 36)), 'residual-bn': (ResidualBn, (1, 36, 36)), 'depthwise': (Depthwise, (1, 36, 36)), 'ln-gelu-mlp': (LnGeluMlp, (36 * 36,))}
+class SiluMean(nn.Module):
+    """ReLU6 and SiLU (Clip; x·σ(x)), x.mean([2, 3]) as pooling, BatchNorm1d after a Linear, Hardtanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(8, 16)
+        self.bn1 = nn.BatchNorm1d(16)
+        self.heads = nn.ModuleList([nn.Linear(16, 10), nn.Linear(16, 10)])
+
+    def forward(self, x):
+        x = F.relu6(self.bn(self.conv(x)))
+        x = F.silu(self.conv2(x)).mean([2, 3])
+        x = F.hardtanh(self.bn1(self.fc(x)))
+        return tuple(h(x) for h in self.heads)
+
+
+class Branches(nn.Module):
+    """two convolutional branches concatenated on channels, Dropout2d, torch.flatten, a Sequential head and a sigmoid head."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.b = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(4, 4, 3))
+        self.drop = nn.Dropout2d(0.2)
+        self.head_a = nn.Sequential(nn.Linear(8 * 16 * 16, 8), nn.ReLU(), nn.Linear(8, 10))
+        self.head_b = nn.Linear(8 * 16 * 16, 1)
+
+    def forward(self, x):
+        y = torch.flatten(self.drop(torch.cat([self.a(x), self.b(x)], 1)), 1)
+        return self.head_a(y), torch.sigmoid(self.head_b(y))
+
+
+class ResNetStem(nn.Module):
+    """a ResNet stem (7×7/2 conv, BN, ReLU, 3×3/2 max-pool with padding 1), a block with a 1×1/2 downsample, AdaptiveAvgPool2d, view(-1, C)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 7, stride=2, padding=3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.c1 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(16)
+        self.c2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(16)
+        self.down = nn.Sequential(nn.Conv2d(8, 16, 1, stride=2, bias=False), nn.BatchNorm2d(16))
+        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        self.heads = nn.ModuleList([nn.Linear(16, 10), nn.Linear(16, 10)])
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn(self.stem(x))))
+        y = self.b2(self.c2(F.relu(self.b1(self.c1(x)))))
+        x = self.gap(F.relu(y + self.down(x))).view(-1, 16)
+        return tuple(h(x) for h in self.heads)
+
+
+MODELS = {'lenet': (LeNetMtl, (1, 36, 36)), 'residual-bn': (ResidualBn, (1, 36, 36)), 'depthwise': (Depthwise, (1, 36, 36)), 'ln-gelu-mlp': (LnGeluMlp, (36 * 36,)),
+          'silu-mean': (SiluMean, (1, 36, 36)), 'branches': (Branches, (1, 36, 36)), 'resnet-stem': (ResNetStem, (1, 36, 36))}

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,3 +32,15 @@ export function makeTinyRun(prefix = 'extra-run-'): string {
   }
   return run;
 }
+
+/** Exit 2 with one line on stderr (progress lines, which start with '[', aside) matching `what`. */
+export function refused(args: string[], what: RegExp): string {
+  const r = extra(args);
+  const lines = r.err.trim().split('\n').filter((l) => l.trim() && !l.startsWith('['));
+  expect(r.code, `extra ${args.join(' ')}\n${r.err}`).toBe(2);
+  expect(lines.length, r.err).toBe(1);
+  expect(lines[0]).toMatch(what);
+  expect(r.err).not.toMatch(/internal error|    at /);
+  return lines[0];
+}
+

@@ -174,7 +174,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     if (route === '/api/export') {
       const t = parseT(url.searchParams.get('t'));
       const format = url.searchParams.get('format');
-      if (format !== 'tfjs' && format !== 'safetensors') throw new HttpError(400, 'format must be tfjs or safetensors');
+      if (format !== 'tfjs' && format !== 'safetensors' && format !== 'onnx') throw new HttpError(400, 'format must be tfjs, safetensors or onnx');
       const out = path.join(runLayout.exportsDir(runDir), `t-${t.toFixed(4)}-${format}`);
       const files = await serial(async () => {
         await useBackend(opts.backend, true);
@@ -194,7 +194,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       } else {
         body = new Uint8Array(await fsp.readFile(files[0]));
         type = 'application/octet-stream';
-        name = `${stem}.safetensors`;
+        name = `${stem}.${format}`;
       }
       res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'content-disposition': `attachment; filename="${name}"` });
       res.end(body);
@@ -241,7 +241,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
  * distinct t requested would otherwise leave a directory behind. Others in exports/ are never touched.
  */
 async function pruneExports(dir: string, keep: string): Promise<void> {
-  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^t-\d\.\d{4}-(tfjs|safetensors)$/.test(n) && n !== keep);
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^t-\d\.\d{4}-(tfjs|safetensors|onnx)$/.test(n) && n !== keep);
   if (names.length < MAX_CACHED_EXPORTS) return;
   const dated = await Promise.all(names.map(async (n) => ({ n, m: (await fsp.stat(path.join(dir, n))).mtimeMs })));
   dated.sort((a, b) => a.m - b.m);

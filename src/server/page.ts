@@ -41,7 +41,7 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
 <table class="nums"><thead><tr><th>task</th><th>predicted test loss</th><th>predicted test accuracy (MAE)</th><th>evaluated test loss</th><th>evaluated test accuracy (MAE)</th></tr></thead>
 <tbody>${opts.taskNames.map((t, k) => `<tr><th>${escapeHtml(t)}</th><td id="pl-${k}"></td><td id="pa-${k}"></td><td id="el-${k}"></td><td id="ea-${k}"></td></tr>`).join('')}</tbody></table>
 <p><button id="evaluate">evaluate here</button> <span id="eval-status" class="muted"></span></p>
-<p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a></p>
+<p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a> · <a id="export-onnx" download>export onnx</a></p>
 <h2>Predictions at t</h2>
 <p class="muted">Test examples with each task's predicted label and confidence at the current t (✓ correct, ✗ wrong).</p>
 <div class="strip" id="strip"></div>
@@ -85,6 +85,7 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
     }
     document.getElementById('export-tfjs').href = '/api/export?format=tfjs&t=' + t;
     document.getElementById('export-st').href = '/api/export?format=safetensors&t=' + t;
+    document.getElementById('export-onnx').href = '/api/export?format=onnx&t=' + t;
     if (window.__extraReady) Plotly.restyle('front', { x: [[m[D.axes[0]].loss]], y: [[m[D.axes[1]].loss]] }, [markerTrace]);
     if (D.plane && window.__extraPlanes) {
       var c = planeAt(t);

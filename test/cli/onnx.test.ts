@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { extra, tinyData } from '../fixtures.js';
+import { extra, refused, tinyData } from '../fixtures.js';
 import { npy } from '../npy-writer.js';
 import { encodeOnnx } from '../../src/models/onnx/proto.js';
 import { loadRunDataset } from '../../src/app/run.js';
@@ -13,16 +13,6 @@ import { readRun } from '../../src/run/index.js';
 
 const FIX = path.resolve(__dirname, '../fixtures/onnx');
 const torchThere = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-
-/** Exit 2 with one line on stderr (progress lines, which start with '[', aside) matching `what`. */
-function refused(args: string[], what: RegExp): void {
-  const r = extra(args);
-  const lines = r.err.trim().split('\n').filter((l) => l.trim() && !l.startsWith('['));
-  expect(r.code, `extra ${args.join(' ')}\n${r.err}`).toBe(2);
-  expect(lines.length, r.err).toBe(1);
-  expect(lines[0]).toMatch(what);
-  expect(r.err).not.toMatch(/internal error|    at /);
-}
 
 /** Accuracy and mean cross-entropy per task of an ONNX file on a split, by onnxruntime (NHWC rows → NCHW). */
 async function ortMetrics(file: string, split: { x: Float32Array; n: number; y: (Int32Array | Float32Array)[] }, shape: number[], logits: boolean[]): Promise<{ accuracy: number; loss: number }[]> {

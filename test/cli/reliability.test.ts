@@ -3,19 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { extra, cacheDir, makeTinyRun, tinyData } from '../fixtures.js';
+import { extra, cacheDir, makeTinyRun, refused, tinyData } from '../fixtures.js';
 import { npy } from '../npy-writer.js';
-
-/** Exit 2 with one line on stderr (progress lines, which start with '[', aside) matching `what`. */
-function refused(args: string[], what: RegExp): string {
-  const r = extra(args);
-  const lines = r.err.trim().split('\n').filter((l) => l.trim() && !l.startsWith('['));
-  expect(r.code, `extra ${args.join(' ')}\n${r.err}`).toBe(2);
-  expect(lines.length, r.err).toBe(1);
-  expect(lines[0]).toMatch(what);
-  expect(r.err).not.toMatch(/internal error|    at /);
-  return lines[0];
-}
 
 /** A Keras functional model.json on an 8-feature input: `body` layers, then two heads on the last one. */
 function graphJson(body: { class_name: string; name: string; config: Record<string, unknown> }[], input: Record<string, unknown> = {}, inbound?: (prev: string) => unknown[]): unknown {

@@ -33,7 +33,7 @@ async function expectOnnxruntimeAgrees(model: FunctionalModel, bytes: Uint8Array
   session.outputNames.forEach((name, k) => {
     const got = res[name].data as Float32Array;
     const layer = spec.graph?.layers.find((l) => l.name === spec.graph!.outputs[k]);
-    const want = layer?.config.activation === 'softmax' ? tf.softmax(ours[k]) : ours[k];
+    const want = layer?.config.activation === 'softmax' ? tf.softmax(ours[k]) : layer?.config.activation === 'sigmoid' ? tf.sigmoid(ours[k]) : ours[k];
     const w = want.dataSync();
     expect(got.length).toBe(w.length);
     let max = 0;
@@ -61,10 +61,11 @@ describe('export --format onnx: any run’s model as one ONNX file that onnxrunt
   }
 
   it('a graph imported from ONNX and written again (NCHW Permute, padding, depthwise, LayerNorm, GELU)', async () => {
-    for (const f of ['residual-bn-op17-preserve', 'depthwise-op13-preserve', 'ln-gelu-mlp-op13-preserve']) {
+    for (const f of ['residual-bn-op17-preserve', 'depthwise-op13-preserve', 'ln-gelu-mlp-op13-preserve', 'silu-mean-op17-preserve', 'branches-op13-preserve', 'resnet-stem-op11-preserve']) {
       const file = path.join(ROOT, 'test/fixtures/onnx', `${f}.onnx`);
       const imp = importOnnx(new Uint8Array(readFileSync(file)), file);
-      const model = buildModel(onnxModelSpec(imp, file, { ...data, inputShape: imp.inputShape }));
+      const numClasses = imp.outputs.map((o) => { const l = imp.graph.layers.find((x) => x.name === o.layer); return l?.config.units === 1 || l?.config.activation === 'sigmoid' ? 2 : 10; });
+      const model = buildModel(onnxModelSpec(imp, file, { ...data, numClasses, inputShape: imp.inputShape }));
       const { params, statistics } = randomPoint(model, 5);
       const sd = paramsToPytorchStateDict(model.spec, model.params.map((p) => p.name), params, statistics);
       await expectOnnxruntimeAgrees(model, graphToOnnx(model, sd), params, statistics);

@@ -35,7 +35,9 @@ describe('ONNX written by torch.onnx.export → extra’s layer graph (PyTorch 1
       const imp = importOnnx(new Uint8Array(readFileSync(path.join(DIR, file))), file);
       const inputShape = fx.input.shape.length === 4 ? [fx.input.shape[2], fx.input.shape[3], fx.input.shape[1]] : fx.input.shape.slice(1);
       expect(imp.inputShape).toEqual(inputShape);
-      const spec = onnxModelSpec(imp, file, { inputShape, numClasses: [10, 10], taskNames: ['a', 'b'] });
+      // a one-unit head is a binary task (bce), the others ten classes
+      const numClasses = fx.outputs.map((o) => (o.shape[1] === 1 ? 2 : o.shape[1]));
+      const spec = onnxModelSpec(imp, file, { inputShape, numClasses, taskNames: ['a', 'b'] });
       const model = buildModel(spec);
       const r = valuesFromStateDict(model, imp.weights, { statistics: true });
       expect(r.problems).toEqual([]);
@@ -49,6 +51,7 @@ describe('ONNX written by torch.onnx.export → extra’s layer graph (PyTorch 1
         // heads that end in (log-)softmax: extra's forward gives the logits
         const lastClass = spec.graph!.layers.find((l) => l.name === spec.graph!.outputs[k]);
         if (lastClass?.config.activation === 'softmax') got = tf.softmax(got);
+        if (lastClass?.config.activation === 'sigmoid') got = tf.sigmoid(got);
         const wantT = tf.tensor(want.data, want.shape);
         if (Math.min(...want.data) < 0 && want.data.every((v) => v <= 0) && lastClass?.class === 'Activation') got = tf.logSoftmax(got);
         expect(got.shape).toEqual(want.shape);

@@ -123,6 +123,13 @@ describe('explorer server: API, security and bad input', () => {
     expect(r.headers['content-disposition']).toContain('.safetensors');
     const dec = decodeSafetensors(new Uint8Array(r.body));
     expect(dec.metadata['extra.t']).toBe('0.25');
+    // the same point as ONNX: onnxruntime loads what the explorer hands out
+    const o = await request('GET', `/api/export?t=0.25&format=onnx`);
+    expect(o.status).toBe(200);
+    expect(o.headers['content-disposition']).toContain('.onnx');
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(new Uint8Array(o.body));
+    expect(session.outputNames.length).toBe(2);
     const after = readdirSync(run).sort();
     expect(after.filter((f) => !before.includes(f))).toEqual(before.includes('exports') ? [] : ['exports']);
   });

@@ -382,6 +382,16 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     forward: (_c, xs) => tf.addN(xs),
     tfjs: (_c, name) => tf.layers.add({ name }),
   }),
+  Multiply: kind<object>({
+    config: z.object({}).passthrough(),
+    outShape: (_c, shapes, name) => {
+      if (shapes.length < 2 || shapes.some((s) => s.join(',') !== shapes[0].join(','))) throw new Error(`layer ${name}: Multiply needs two or more inputs of one shape, got ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
+      return shapes[0];
+    },
+    weights: noWeights,
+    forward: (_c, xs) => xs.slice(1).reduce((a, b) => tf.mul(a, b), xs[0]),
+    tfjs: (_c, name) => tf.layers.multiply({ name }),
+  }),
   Concatenate: kind<{ axis: number }>({
     config: concatConfig,
     outShape: (c, shapes, name) => {

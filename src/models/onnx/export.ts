@@ -180,10 +180,12 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
         out = xs[0].kind === 'image' ? { kind: 'image', name: emit('Transpose', [y], [ints('perm', [0, 3, 1, 2])], 'to_nchw') } : { kind: 'plain', name: y, rank: inS.length };
         break;
       }
-      case 'Add': {
+      case 'Add':
+      case 'Multiply': {
         const allImages = xs.every((h) => h.kind === 'image');
         const parts = xs.map((h) => (allImages ? h.kind === 'image' ? h.name : '' : physical(h)));
-        const y = parts.slice(1).reduce((acc, p) => emit('Add', [acc, p]), parts[0]);
+        const op = n.layer.class === 'Add' ? 'Add' : 'Mul';
+        const y = parts.slice(1).reduce((acc, p) => emit(op, [acc, p]), parts[0]);
         out = allImages ? { kind: 'image', name: y } : { kind: 'plain', name: y, rank: inS.length };
         break;
       }

@@ -229,6 +229,14 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOp {
         }
       }
     }
+    if (op === 'Mul' && isTensor(p) && isTensor(q)) {
+      // x·σ(x) (SiLU), gates: elementwise products of two tensors of one shape
+      if (p.shape.join(',') !== q.shape.join(',')) return b.fail(node, `multiplies [${p.shape.join(',')}] and [${q.shape.join(',')}]; extra multiplies tensors of one shape (no broadcasting)`);
+      const rank3 = p.shape.length === 3;
+      const x = rank3 ? b.asImage(node, p) : b.asLogical(p);
+      const y = rank3 ? b.asImage(node, q) : b.asLogical(q);
+      return [b.add(node, 'Multiply', {}, [x, y], { shape: p.shape, layout: x.layout, physical: x.physical, nonNegative: p.nonNegative && q.nonNegative })];
+    }
     if (op === 'Add' && isTensor(p) && isTensor(q)) {
       const [u, v] = [p, q];
       const rank3 = u.shape.length === 3;
@@ -333,6 +341,16 @@ function axesOf(node: OnnxNode, inputs: (Value | undefined)[], rank: number, b: 
 const reduceMean: OnnxOp = (b, node, inputs) => {
   const x = inputs[0];
   if (!x) return b.fail(node, 'its input is missing');
+  // x.mean([2, 3]) of an image: global average pooling
+  if (isTensor(x) && x.shape.length === 3) {
+    const axes = axesOf(node, inputs, 4, b);
+    if (axes && axes.length === 2 && axes.includes(2) && axes.includes(3)) {
+      const img = b.asImage(node, x);
+      const c = x.shape[0];
+      const flat = b.add(node, 'GlobalAveragePooling2D', {}, [img], { shape: [c], layout: 'logical', physical: [c], nonNegative: x.nonNegative });
+      return [intAttr(node, 'keepdims', 1) === 1 ? { ...flat, shape: [c, 1, 1] } : flat];
+    }
+  }
   const of = x.kind === 'squared' ? x.of : isTensor(x) ? x : x.kind === 'centered' ? null : null;
   if (!of) return b.fail(node, 'is supported only as a part of LayerNorm (mean over the last axis)');
   const rank = of.shape.length + 1;
@@ -383,6 +401,17 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return activation('elu')(b, node, inputs);
   },
   Sigmoid: activation('sigmoid', true),
+  // clip(x, lo, hi) = ReLU(x − lo) capped at hi − lo, + lo: ReLU6 is clip(x, 0, 6)
+  Clip: (b, node, [x, lo, hi]) => {
+    const v = tensorIn(b, node, x);
+    const min = lo ? scalarOf(lo) : attr(node, 'min') ? floatAttr(node, 'min', 0) : null;
+    const max = hi ? scalarOf(hi) : attr(node, 'max') ? floatAttr(node, 'max', 0) : null;
+    if (min === null) return b.fail(node, 'a Clip without a lower bound is not supported');
+    if (max !== null && !(max > min)) return b.fail(node, `bounds [${min}, ${max}] are empty`);
+    const shift = (u: TensorValue, by: number, what: string) => (by === 0 ? u : b.add(null, 'Rescaling', { scale: 1, offset: by }, [u], { ...u }, undefined, `${node.name || node.output[0]}_${what}`));
+    const r = b.add(node, 'ReLU', max === null ? {} : { max_value: max - min }, [shift(v, -min, 'lo')], { shape: v.shape, layout: v.layout, physical: v.physical, nonNegative: true });
+    return [min === 0 ? r : { ...shift(r, min, 'back'), nonNegative: min >= 0 }];
+  },
   Tanh: activation('tanh'),
   Softmax: softmaxLike('softmax'),
   LogSoftmax: softmaxLike('log_softmax'),
