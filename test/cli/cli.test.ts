@@ -34,7 +34,7 @@ describe('bad input: exit 2 and one line naming the problem', () => {
     ['curve without a run', ['curve', 'fit', '--run', path.join(run, 'nothing')], /no run.json.*extra train/],
     ['query without a profile', ['query', '--run', path.join(run, 'nothing'), '--pref', '1,1'], /extra train|no run.json/],
     ['export t outside [0,1]', ['export', '--run', run, '--t', '1.5', '--format', 'tfjs', '--out', run], /--t must be in \[0, 1\]/],
-    ['export unknown format', ['export', '--run', run, '--t', '0.5', '--format', 'onnx', '--out', run], /--format must be tfjs or safetensors/],
+    ['export unknown format', ['export', '--run', run, '--t', '0.5', '--format', 'pt', '--out', run], /--format must be tfjs, safetensors or onnx/],
     ['unknown curve kind', ['curve', 'fit', '--run', run, '--kind', 'spline'], /unknown curve kind 'spline'/],
     ['preference with an empty entry', ['train', '--run', run, '--pref', '0.3,,0.7', ...tiny], /entry 2 is empty/],
     ['preference in hex', ['train', '--run', run, '--pref', '0x1,0x2', ...tiny], /'0x1' is not a decimal number/],

@@ -140,7 +140,7 @@ describe('bad models, sizes, side files and flags: exit 2, one line, nothing cre
     const cases: [string, RegExp][] = [
       [notSt, /junk\.safetensors/],
       [wrongDir, /model\.json/],
-      [path.join(root, 'arrays', 'x_train.npy'), /neither a tfjs model directory nor a \.safetensors file/],
+      [path.join(root, 'arrays', 'x_train.npy'), /neither a tfjs model directory nor a \.safetensors or \.onnx file/],
     ];
     for (const [i, [src, what]] of cases.entries()) {
       const run = path.join(root, 'runs', `import-${i}`, 'nested');

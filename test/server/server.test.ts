@@ -61,7 +61,7 @@ describe('explorer server: API, security and bad input', () => {
   }
 
   it('malformed parameters give HTTP 400 with a JSON error', async () => {
-    for (const p of ['/api/query?pref=abc', '/api/query?pref=1,2,3', '/api/query?pref=-1,2', '/api/query', '/api/query?pref=1,1&method=magic', '/api/export?t=2&format=tfjs', '/api/export?t=0.5&format=onnx', '/api/export?t=abc&format=tfjs', '/api/predictions?t=2', '/api/predictions?t=0.5&set=all']) {
+    for (const p of ['/api/query?pref=abc', '/api/query?pref=1,2,3', '/api/query?pref=-1,2', '/api/query', '/api/query?pref=1,1&method=magic', '/api/export?t=2&format=tfjs', '/api/export?t=0.5&format=pt', '/api/export?t=abc&format=tfjs', '/api/predictions?t=2', '/api/predictions?t=0.5&set=all']) {
       const r = await request('GET', p);
       expect(r.status, p).toBe(400);
       expect(typeof JSON.parse(r.body.toString()).error, p).toBe('string');
