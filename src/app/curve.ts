@@ -247,7 +247,7 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
     curveFingerprint: c.fingerprint,
     seconds: (performance.now() - t0) / 1000,
     ...prof,
-    ...(run.model.statistics.length ? { batchNorm: `${describeStatistics(run.model, ds.train) ?? ''}${c.curve.endStatistics ? "; at t = 0 and t = 1 the endpoints' own statistics" : ''}` } : {}),
+    ...(run.model.statistics.length ? { batchNorm: c.curve.endStatistics ? `${(describeStatistics(run.model, ds.train) ?? '').replace('at every point', 'at every point between the endpoints')}; at t = 0 and t = 1 the endpoints' own statistics` : (describeStatistics(run.model, ds.train) ?? '') } : {}),
   };
   const file = profilePath(req.run, curveName);
   await withLock(curveDirOf(req.run, curveName), `curve '${curveName}' of ${req.run}`, () => writeJsonAtomic(file, stored));
