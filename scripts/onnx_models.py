@@ -137,5 +137,26 @@ class ResNetStem(nn.Module):
         return tuple(h(x) for h in self.heads)
 
 
+
+class ConvNeXtBlock(nn.Module):
+    """a patchify stem, a ConvNeXt block (7×7 depthwise, permute to channels-last, LayerNorm and Linear layers on the channel axis, GELU, permute back, residual), mean pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 4, stride=4)
+        self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+        self.norm = nn.LayerNorm(8)
+        self.fc1 = nn.Linear(8, 16)
+        self.fc2 = nn.Linear(16, 8)
+        self.heads = nn.ModuleList([nn.Linear(8, 10), nn.Linear(8, 10)])
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.fc2(F.gelu(self.fc1(self.norm(self.dw(x).permute(0, 2, 3, 1))))).permute(0, 3, 1, 2)
+        x = (x + y).mean([2, 3])
+        return tuple(h(x) for h in self.heads)
+
+
 MODELS = {'lenet': (LeNetMtl, (1, 36, 36)), 'residual-bn': (ResidualBn, (1, 36, 36)), 'depthwise': (Depthwise, (1, 36, 36)), 'ln-gelu-mlp': (LnGeluMlp, (36 * 36,)),
-          'silu-mean': (SiluMean, (1, 36, 36)), 'branches': (Branches, (1, 36, 36)), 'resnet-stem': (ResNetStem, (1, 36, 36))}
+          'silu-mean': (SiluMean, (1, 36, 36)), 'branches': (Branches, (1, 36, 36)), 'resnet-stem': (ResNetStem, (1, 36, 36)),
+          'convnext-block': (ConvNeXtBlock, (1, 36, 36))}

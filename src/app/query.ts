@@ -197,7 +197,8 @@ async function onnxAt(run: OpenedRun, stateDict: { name: string; shape: number[]
       throw new ExtraInputError(`${source} is missing: the run's ONNX source is gone (import the endpoints again)`);
     }));
     const transposed = new Set(run.info.model.onnx.transposed);
-    const values = new Map(stateDict.map((t) => [t.name, transposed.has(t.name) ? transpose2d(t) : t.data]));
+    const renamed = run.info.model.onnx.renamed ?? {};
+    const values = new Map(stateDict.map((t) => [renamed[t.name] ?? t.name, transposed.has(t.name) ? transpose2d(t) : t.data]));
     return replaceInitializers(bytes, values, source);
   }
   return graphToOnnx(run.model, stateDict);

@@ -78,8 +78,10 @@ export interface ModelSpec {
 export interface OnnxSource {
   sha256: string;
   opset: number;
-  /** initializers the file holds as [in, out] where the state_dict has [out, in] */
+  /** parameters the file holds as [in, out] where the state_dict has [out, in] */
   transposed: string[];
+  /** parameter name → the file's initializer name, where the exporter renamed it */
+  renamed?: Record<string, string>;
 }
 
 /** Options of `extra train` that shape a model (an architecture refuses those it does not use). */

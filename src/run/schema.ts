@@ -34,7 +34,7 @@ const modelSpecSchema = z
     graph: graphSpecSchema.optional(),
     // every loss a model can have (the same list the compile step accepts), so what train writes reopens
     losses: z.array(z.enum(taskLossKinds)).optional(),
-    onnx: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), opset: z.number().int().positive(), transposed: z.array(z.string()) }).optional(),
+    onnx: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), opset: z.number().int().positive(), transposed: z.array(z.string()), renamed: z.record(z.string()).optional() }).optional(),
   })
   .superRefine((spec, ctx) => {
     const bad = checkModelSpec(spec);

@@ -61,7 +61,7 @@ describe('export --format onnx: any run’s model as one ONNX file that onnxrunt
   }
 
   it('a graph imported from ONNX and written again (NCHW Permute, padding, depthwise, LayerNorm, GELU)', async () => {
-    for (const f of ['residual-bn-op17-preserve', 'depthwise-op13-preserve', 'ln-gelu-mlp-op13-preserve', 'silu-mean-op17-preserve', 'branches-op13-preserve', 'resnet-stem-op11-preserve']) {
+    for (const f of ['residual-bn-op17-preserve', 'depthwise-op13-preserve', 'ln-gelu-mlp-op13-preserve', 'silu-mean-op17-preserve', 'branches-op13-preserve', 'resnet-stem-op11-preserve', 'convnext-block-op17-preserve', 'convnext-block-op13-preserve']) {
       const file = path.join(ROOT, 'test/fixtures/onnx', `${f}.onnx`);
       const imp = importOnnx(new Uint8Array(readFileSync(file)), file);
       const numClasses = imp.outputs.map((o) => { const l = imp.graph.layers.find((x) => x.name === o.layer); return l?.config.units === 1 || l?.config.activation === 'sigmoid' ? 2 : 10; });

@@ -78,10 +78,12 @@ const bias = (use: boolean, n: number): LayerWeight[] => (use ? [{ keras: 'bias'
 
 const denseConfig = z.object({ units: z.number().int().positive(), activation, use_bias: z.boolean().default(true), kernel_initializer: initializer });
 type DenseConfig = z.infer<typeof denseConfig>;
+/** Dense on the last axis (Keras: a [.., in] input gives [.., units]); rank 2 is the plain product. */
 const denseLogits = (c: DenseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
-  if (x.rank !== 2) throw new Error('Dense on a tensor of rank > 2 is not supported (add a Flatten)');
-  const y = tf.matMul(x as tf.Tensor2D, p[0] as tf.Tensor2D);
-  return c.use_bias ? tf.add(y, p[1]) : y;
+  const flat = x.rank === 2 ? x : x.reshape([-1, x.shape[x.rank - 1]]);
+  const y0 = tf.matMul(flat as tf.Tensor2D, p[0] as tf.Tensor2D);
+  const y1 = c.use_bias ? tf.add(y0, p[1]) : y0;
+  return x.rank === 2 ? y1 : y1.reshape([...x.shape.slice(0, -1), c.units]);
 };
 
 /** What Conv2D and DepthwiseConv2D configs share (dilation 1 only). */
@@ -156,11 +158,8 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
   Dense: kind<DenseConfig>({
     config: denseConfig,
     arity: 1,
-    outShape: (c, [s], name) => {
-      if (s.length !== 1) throw new Error(`layer ${name}: Dense needs flat input, got [${s.join(',')}] (add a Flatten)`);
-      return [c.units];
-    },
-    weights: (c, [s]) => [{ keras: 'kernel', shape: [s[0], c.units], init: c.kernel_initializer, torch: 'weight' }, ...bias(c.use_bias, c.units)],
+    outShape: (c, [s]) => [...s.slice(0, -1), c.units],
+    weights: (c, [s]) => [{ keras: 'kernel', shape: [s[s.length - 1], c.units], init: c.kernel_initializer, torch: 'weight' }, ...bias(c.use_bias, c.units)],
     forward: (c, xs, p) => activate(denseLogits(c, xs, p), c.activation),
     forwardLogits: denseLogits,
     activation: (c) => c.activation,

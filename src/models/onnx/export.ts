@@ -114,8 +114,14 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
       }
       case 'Dense': {
         // the state_dict's rows follow NCHW flattening, except for a graph read from ONNX (its rows are extra's own order)
-        const x = xs[0].kind === 'flatOfImage' && !model.spec.onnx ? emit('Flatten', [xs[0].image], [int('axis', 1)]) : plainOrImage(xs[0]);
-        out = activation({ kind: 'plain', name: emit('Gemm', [x, ...names.map(weight)], [int('transB', 1)], 'gemm'), rank: 1 }, act, 1);
+        const x = xs[0].kind === 'flatOfImage' && !model.spec.onnx ? emit('Flatten', [xs[0].image], [int('axis', 1)]) : inS.length === 1 ? plainOrImage(xs[0]) : physical(xs[0]);
+        if (inS.length === 1) out = activation({ kind: 'plain', name: emit('Gemm', [x, ...names.map(weight)], [int('transB', 1)], 'gemm'), rank: 1 }, act, 1);
+        else {
+          // on the last axis of a [.., in] value: x · Wᵀ (+ b); rank 3 comes out as extra's [H, W, C], an image again
+          const y0 = emit('MatMul', [x, emit('Transpose', [weight(names[0])], [ints('perm', [1, 0])])], [], 'matmul');
+          const y = names[1] ? emit('Add', [y0, weight(names[1])]) : y0;
+          out = activation(inS.length === 3 ? { kind: 'image', name: emit('Transpose', [y], [ints('perm', [0, 3, 1, 2])], 'to_nchw') } : { kind: 'plain', name: y, rank: inS.length }, act, 1);
+        }
         break;
       }
       case 'MaxPooling2D':

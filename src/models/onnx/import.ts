@@ -17,8 +17,10 @@ export interface OnnxImport {
   inputShape: number[];
   /** every parameter and statistic, by initializer name, in state_dict layout ([out, in] for linear layers) */
   weights: Map<string, StateTensor>;
-  /** initializers the file holds transposed ([in, out]: MatMul, Gemm with transB = 0) */
+  /** parameters the file holds transposed ([in, out]: MatMul, Gemm with transB = 0) */
   transposed: string[];
+  /** parameter name → initializer name where they differ */
+  renamed: Record<string, string>;
   /** the graph's outputs (ONNX names) and the layer answering each */
   outputs: { name: string; layer: string }[];
   opset: number;
@@ -98,9 +100,11 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
     seen.add(o.layer);
   }
   const weights = new Map<string, StateTensor>();
-  for (const name of b.weightOwner.keys()) {
-    const v = b.values.get(name);
-    if (!v || v.kind !== 'const' || !v.float) throw new FileFormatError(`${where}: initializer ${name} is not float32`);
+  const fileNameOf = new Map([...b.renamed].map(([own, file]) => [file, own]));
+  for (const init of b.weightOwner.keys()) {
+    const name = fileNameOf.get(init) ?? init;
+    const v = b.values.get(init);
+    if (!v || v.kind !== 'const' || !v.float) throw new FileFormatError(`${where}: initializer ${init} is not float32`);
     if (b.transposed.has(name)) {
       const [r, c] = v.shape;
       const t = new Float32Array(r * c);
@@ -113,6 +117,7 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
     inputShape,
     weights,
     transposed: [...b.transposed],
+    renamed: Object.fromEntries(b.renamed),
     outputs,
     opset,
     producer: `${model.producer_name} ${model.producer_version}`.trim(),
@@ -132,5 +137,5 @@ export function onnxModelSpec(imp: OnnxImport, where: string, data: { inputShape
     if (unknown.length) throw new ExtraInputError(`--tasks names ${unknown.map((u) => `'${u}'`).join(', ')}, not outputs of ${where} (its outputs: ${imp.outputs.map((o) => o.name).join(', ')})`);
     outputs = tasks.map((t) => imp.outputs.find((o) => o.name === t)!.layer);
   }
-  return graphSpecFor(imp.graph, imp.inputShape, where, data, losses, outputs, { onnx: { sha256: imp.sha256, opset: imp.opset, transposed: [...imp.transposed] } });
+  return graphSpecFor(imp.graph, imp.inputShape, where, data, losses, outputs, { onnx: { sha256: imp.sha256, opset: imp.opset, transposed: [...imp.transposed], ...(Object.keys(imp.renamed).length ? { renamed: { ...imp.renamed } } : {}) } });
 }

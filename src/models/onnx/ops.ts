@@ -135,14 +135,16 @@ const conv: OnnxOp = (b, node, [x, w, bias]) => {
 
 /** Dense from a weight in state_dict layout [out, in] (Gemm transB=1) or file layout [in, out] (transposed). */
 function dense(b: GraphBuilder, node: OnnxNode, x: TensorValue, weight: ConstValue & { initializer: string }, inOut: boolean, biasName?: string): TensorValue {
-  const flat = b.asLogical(x, [size(x.shape)]);
+  // nn.Linear acts on the last axis: the input in ONNX order (a [T, F] sequence, a permuted image, flat features)
+  const logical = b.asLogical(x);
   const [rows, cols] = weight.shape;
   const units = inOut ? cols : rows;
   const fanIn = inOut ? rows : cols;
-  if (x.shape.length !== 1) return b.fail(node, `multiplies a [${x.shape.join(',')}] input per sample; extra's dense layers read flat features (flatten first)`);
-  if (fanIn !== x.shape[0]) return b.fail(node, `its weight takes ${fanIn} features, the input has ${x.shape[0]}`);
+  const last = x.shape[x.shape.length - 1];
+  if (fanIn !== last) return b.fail(node, `its weight takes ${fanIn} features, the input's last axis has ${last}`);
   if (inOut) b.transposed.add(weight.initializer);
-  return b.add(node, 'Dense', { units, use_bias: biasName !== undefined }, [flat], { shape: [units], layout: 'logical', physical: [units] }, [weight.initializer, ...(biasName ? [biasName] : [])]);
+  const shape = [...x.shape.slice(0, -1), units];
+  return b.add(node, 'Dense', { units, use_bias: biasName !== undefined }, [logical], { shape, layout: 'logical', physical: shape }, [weight.initializer, ...(biasName ? [biasName] : [])]);
 }
 
 const gemm: OnnxOp = (b, node, [a, w, c]) => {
@@ -198,11 +200,23 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOp {
       }
       // MatMul + bias → one Dense
       for (const [u, v] of [[p, q], [q, p]] as const) {
-        if (isTensor(u) && v.kind === 'const' && v.initializer && v.float && u.shape.length === 1 && size(v.shape) === u.shape[0]) {
+        if (isTensor(u) && v.kind === 'const' && v.initializer && v.float && size(v.shape) === u.shape[u.shape.length - 1]) {
           const layer = b.layers.find((l) => l.name === u.layer);
           if (layer && layer.class === 'Dense' && layer.config.use_bias === false && (b.uses.get(node.input[p === u ? 0 : 1]) ?? 0) === 1) {
             layer.config = { ...layer.config, use_bias: true };
-            layer.weightNames = [...(layer.weightNames ?? []), b.takeWeight(node, v.initializer)];
+            const biasName = b.takeWeight(node, v.initializer);
+            const weightName = layer.weightNames?.[0];
+            // torch.onnx.export stores a Linear on a 3-D input as MatMul by a renamed transposed copy
+            // (onnx::MatMul_48); its bias keeps the module's name, which gives the weight's back
+            if (weightName && weightName.startsWith('onnx::') && biasName.endsWith('.bias')) {
+              const own = `${biasName.slice(0, -'.bias'.length)}.weight`;
+              if (!b.weightOwner.has(own) && !b.initializers.has(own)) {
+                b.renamed.set(own, weightName);
+                if (b.transposed.delete(weightName)) b.transposed.add(own);
+                layer.weightNames = [own];
+              }
+            }
+            layer.weightNames = [...(layer.weightNames ?? []), biasName];
             return [u];
           }
         }

@@ -44,6 +44,8 @@ export class GraphBuilder {
   readonly weightOwner = new Map<string, string>();
   /** parameters whose file layout is the transpose of the state_dict's (MatMul [in,out], Gemm transB=0) */
   readonly transposed = new Set<string>();
+  /** parameter name → the initializer holding it, where they differ (a Linear's weight the exporter renamed) */
+  readonly renamed = new Map<string, string>();
   private taken = new Set<string>();
 
   constructor(initializers: Map<string, OnnxTensor>, readonly where: string) {
