@@ -36,6 +36,10 @@ export function onnxGraphDifferences(a: ModelSpec, b: ModelSpec, aName: string, 
   const la = a.graph?.layers ?? [];
   const lb = b.graph?.layers ?? [];
   const diffs: string[] = [];
+  // layers are compared by position: node names may differ between two exports of one network
+  const position = (g: NonNullable<ModelSpec['graph']> | undefined) => new Map<string, number>([[g?.input ?? '', -1], ...(g?.layers ?? []).map((l, i) => [l.name, i] as [string, number])]);
+  const pa = position(a.graph);
+  const pb = position(b.graph);
   const n = Math.max(la.length, lb.length);
   for (let i = 0; i < n && diffs.length < 8; i++) {
     const x = la[i];
@@ -47,8 +51,13 @@ export function onnxGraphDifferences(a: ModelSpec, b: ModelSpec, aName: string, 
     if (x.class !== y.class) diffs.push(`layer ${i}: ${x.class} vs ${y.class}`);
     else if (JSON.stringify(x.config) !== JSON.stringify(y.config)) diffs.push(`layer ${i} (${x.class}): ${JSON.stringify(x.config)} vs ${JSON.stringify(y.config)}`);
     if (JSON.stringify(x.weightNames ?? []) !== JSON.stringify(y.weightNames ?? [])) diffs.push(`layer ${i} weights ${(x.weightNames ?? []).join(',')} vs ${(y.weightNames ?? []).join(',')}`);
-    if (JSON.stringify(x.inputs) !== JSON.stringify(y.inputs)) diffs.push(`layer ${i} reads ${x.inputs.join(',')} vs ${y.inputs.join(',')}`);
+    const ia = x.inputs.map((v) => pa.get(v));
+    const ib = y.inputs.map((v) => pb.get(v));
+    if (JSON.stringify(ia) !== JSON.stringify(ib)) diffs.push(`layer ${i} reads layers ${ia.join(',')} vs ${ib.join(',')}`);
   }
+  const oa = (a.graph?.outputs ?? []).map((o) => pa.get(o));
+  const ob = (b.graph?.outputs ?? []).map((o) => pb.get(o));
+  if (JSON.stringify(oa) !== JSON.stringify(ob)) diffs.push(`outputs are layers ${oa.join(',')} vs ${ob.join(',')}`);
   if (a.inputShape.join(',') !== b.inputShape.join(',')) diffs.push(`input [${a.inputShape.join(',')}] vs [${b.inputShape.join(',')}]`);
   if (JSON.stringify(a.losses) !== JSON.stringify(b.losses)) diffs.push(`losses ${a.losses?.join(',')} vs ${b.losses?.join(',')}`);
   return diffs.length ? `${bName} is not the same network as ${aName}: ${diffs.join('; ')}` : null;

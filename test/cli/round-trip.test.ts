@@ -61,13 +61,13 @@ async function writeThreeLossModel(file: string): Promise<void> {
 }
 
 /** Reopen a run with every command: curve fit, curve eval, query, export, plane, report, train --resume. */
-function reopenWithEveryCommand(run: string, pref: string, resumePrefs: string[], format: 'tfjs' | 'safetensors', report = true): void {
+function reopenWithEveryCommand(run: string, pref: string, resumePrefs: string[], format: 'tfjs' | 'safetensors' | 'onnx', report = true): void {
   ok(['curve', 'fit', '--run', run, ...quick, '--eval-points', '0', '--quiet']);
   ok(['curve', 'eval', '--run', run, '--points', '3', '--quiet']);
   const q = JSON.parse(ok(['query', '--run', run, '--pref', pref, '--json']));
   expect(q.t).toBeGreaterThanOrEqual(0);
   ok(['export', '--run', run, '--pref', pref, '--format', format, '--out', path.join(run, 'out')]);
-  expect(existsSync(path.join(run, 'out', format === 'tfjs' ? 'model.json' : 'model.safetensors'))).toBe(true);
+  expect(existsSync(path.join(run, 'out', format === 'tfjs' ? 'model.json' : `model.${format}`))).toBe(true);
   ok(['plane', '--run', run, '--grid', '3', '--quiet']);
   if (report) ok(['report', '--run', run, '--no-png']);
   ok(['train', '--run', run, ...resumePrefs.flatMap((p) => ['--pref', p]), ...quick, '--resume', '--workers', '1', '--quiet']);
@@ -106,6 +106,13 @@ describe('round trip: every kind of run reopens with every command', () => {
     ok(['train', '--run', given, '--data', data, '--model-json', path.join(root, 'three.json'), '--losses', 'bce,ce,mse', '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, '--quiet']);
     expect(info(given).model.losses).toEqual(['bce', 'ce', 'mse']);
     ok(['curve', 'fit', '--run', given, ...quick, '--eval-points', '0', '--quiet']);
+  }, 300_000);
+
+  it('a run made from two PyTorch ONNX exports (opsets 13 and 17: LayerNorm as primitives and as one op)', () => {
+    const run = path.join(root, 'onnx');
+    const fx = (f: string) => path.resolve(__dirname, '../fixtures/onnx', f);
+    ok(['import', '--run', run, ...tiny, '--endpoint', `a=${fx('ln-gelu-mlp-op13-preserve.onnx')}`, '--pref', '0.8,0.2', '--endpoint', `b=${fx('ln-gelu-mlp-op17-preserve.onnx')}`, '--pref', '0.2,0.8', '--quiet']);
+    reopenWithEveryCommand(run, '0.5,0.5', ['0.5,0.5'], 'onnx');
   }, 300_000);
 
   it('a built-in model on your own arrays with a regression task', () => {
