@@ -156,8 +156,19 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
   const statistics = statisticsAt(run.model, c.curve, params, t, train);
   const bn = train ? { batchNorm: describeStatistics(run.model, train) } : {};
   try {
+    return await writeModelFiles(run, params, statistics, format, out, { curvePoint: { t, ...meta }, ...bn }, { t: String(t), ...(bn.batchNorm ? { batchNorm: bn.batchNorm } : {}) });
+  } finally {
+    params.forEach((p) => p.dispose());
+    tf.dispose(statistics);
+    closeCurve(c);
+  }
+}
+
+/** One model of the run (parameters and BatchNorm statistics) written in a format; returns the files. */
+export async function writeModelFiles(run: OpenedRun, params: readonly tf.Tensor[], statistics: readonly tf.Tensor[], format: ExportFormat, out: string, meta: Record<string, unknown>, st: { t: string; batchNorm?: string; tuned?: string }): Promise<string[]> {
+  {
     if (format === 'tfjs') {
-      await saveLayersModel(out, run.info.model, params, { curvePoint: { t, ...meta }, ...bn }, statistics);
+      await saveLayersModel(out, run.info.model, params, meta, statistics);
       return [path.join(out, 'model.json'), path.join(out, 'weights.bin')];
     }
     const names = run.model.params.map((p) => p.name);
@@ -172,17 +183,14 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
     await fsp.mkdir(out, { recursive: true });
     await writeSafetensors(file, torchStateDict(stateDict, await readTorchNames(run.dir)), {
       format: 'pt',
-      'extra.t': String(t),
+      'extra.t': st.t,
       'extra.arch': run.info.model.arch,
       'extra.spec': JSON.stringify(run.info.model),
       'extra.layout': 'PyTorch: conv [out,in,kh,kw], depthwise [in*mult,1,kh,kw], linear [out,in], fc input in NCHW flatten order; BatchNorm running_mean / running_var (biased)',
-      ...(bn.batchNorm ? { 'extra.batchNorm': bn.batchNorm } : {}),
+      ...(st.batchNorm ? { 'extra.batchNorm': st.batchNorm } : {}),
+      ...(st.tuned ? { 'extra.tuned': st.tuned } : {}),
     });
     return [file];
-  } finally {
-    params.forEach((p) => p.dispose());
-    tf.dispose(statistics);
-    closeCurve(c);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ExtraInputError } from '../errors.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { query, querySurface, exportModel, type ExportRequest } from '../app/index.js';
+import { exportTuned, tuneAt, tuneDefaults } from '../app/tune.js';
 import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { fitPhrase } from '../train/index.js';
 import { stdio, type Io } from './context.js';
@@ -12,15 +13,20 @@ normalized to sum 1), chosen on validation losses; prints t and the per-task tes
   (default)    best grid point of the profile, refined on parabolas through its grid neighbours and
                checked by one real evaluation (kept only if its validation criterion is better)
   --golden     golden-section search on real validation evaluations (~10 passes, slower)
-  --no-refine  the best grid point, numbers interpolated from the profile (no model evaluation)`;
+  --no-refine  the best grid point, numbers interpolated from the profile (no model evaluation)
+  --tune STEPS then train the model at t a few steps more at the preference's own scalarization (Chebyshev for
+               chebyshev and ray, LS for ls) from C(t) itself, and print its numbers before and after; the tuned
+               model is kept in DIR/tuned/ID ('extra export --pref P --tune STEPS' hands it out)
+               [--tune-lr X, default ${tuneDefaults.lr}] [--batch-size N, default ${tuneDefaults.batchSize}]`;
 
 export async function queryCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('query', argv, flagTable({ values: ['run', 'pref', 'method', 'curve', 'backend'], switches: ['no-refine', 'golden', 'surface', 'json', 'quiet'] }));
+  const { values: v, positionals } = parseFlags('query', argv, flagTable({ values: ['run', 'pref', 'method', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['no-refine', 'golden', 'surface', 'json', 'quiet'] }));
   if (v.help) {
     io.out(queryHelp);
     return 0;
   }
   if (positionals.length) throw new ExtraInputError(`query: unexpected argument '${positionals[0]}'`);
+  if (v.surface && optString(v, 'tune') !== undefined) throw new ExtraInputError('query: --tune tunes a point of the curve, not of a surface');
   if (v.surface) {
     const s = await querySurface(reqString('query', v, 'run'), reqString('query', v, 'pref'), optString(v, 'method'));
     if (v.json) io.out(JSON.stringify(s));
@@ -31,6 +37,19 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     return 0;
   }
   if (v.golden && v['no-refine']) throw new ExtraInputError('query: --golden and --no-refine exclude each other');
+  const tune = optNumber('query', v, 'tune', { integer: true, positive: true, max: 1_000_000 });
+  if (tune === undefined && (optString(v, 'tune-lr') !== undefined || optString(v, 'batch-size') !== undefined)) throw new ExtraInputError('query: --tune-lr and --batch-size are for --tune STEPS');
+  if (tune !== undefined) {
+    if (v.surface || v['no-refine'] || v.golden) throw new ExtraInputError('query: --tune starts from the curve\'s evaluated point (no --surface, --no-refine or --golden)');
+    const r = await tuneAt({ run: reqString('query', v, 'run'), pref: reqString('query', v, 'pref'), method: optString(v, 'method'), curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('query', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('query', v, 'batch-size', { integer: true, positive: true }), quiet: v.quiet === true || v.json === true });
+    if (v.json) io.out(JSON.stringify(r));
+    else {
+      io.out(`preference ${r.preference.map((p) => p.toFixed(3)).join(',')} → t = ${r.t.toFixed(4)}, tuned ${r.steps} steps at its ${r.method} scalarization in ${r.seconds.toFixed(1)} s → ${r.dir}`);
+      io.out(`  ${r.method} value of the test losses: ${r.before.testCriterion.toFixed(4)} on the curve → ${r.after.testCriterion.toFixed(4)} tuned (validation ${r.before.valCriterion.toFixed(4)} → ${r.after.valCriterion.toFixed(4)})`);
+      for (const k of Object.keys(r.after.test)) io.out(`  ${k}: test loss ${r.before.test[k].loss.toFixed(4)} → ${r.after.test[k].loss.toFixed(4)}, ${fitPhrase(r.after.test[k])}`);
+    }
+    return 0;
+  }
   const r = await query({
     run: reqString('query', v, 'run'),
     pref: reqString('query', v, 'pref'),
@@ -48,6 +67,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
 }
 
 export const exportHelp = `extra export --run DIR (--t T | --pref a,b [--method chebyshev|ls|ray]) --format tfjs|safetensors|onnx --out DIR [--curve NAME]
+              [--tune STEPS [--tune-lr X]]   (with --pref: the point tuned as 'extra query --tune' does)
 
 Write the model at a point of the curve:
   tfjs         model.json + weights.bin (loads with tf.loadLayersModel)
@@ -58,7 +78,7 @@ Write the model at a point of the curve:
 BatchNorm statistics: the endpoint's own at t = 0 and 1, recomputed on training rows in between.`;
 
 export async function exportCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend'], switches: ['json'] }));
+  const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['json'] }));
   if (v.help) {
     io.out(exportHelp);
     return 0;
@@ -78,6 +98,16 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
     if (tt === undefined || tt < 0 || tt > 1) throw new ExtraInputError(`export: --t must be in [0, 1], got ${optString(v, 't')}`);
     at = { t: tt };
   } else at = { pref: reqString('export', v, 'pref'), method: optString(v, 'method') };
+  const tune = optNumber('export', v, 'tune', { integer: true, positive: true, max: 1_000_000 });
+  if (tune !== undefined) {
+    if (!('pref' in at)) throw new ExtraInputError('export: --tune needs --pref (it tunes the point at that preference)');
+    const tuned = await tuneAt({ run: runDir, pref: at.pref, method: at.method, curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('export', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('export', v, 'batch-size', { integer: true, positive: true }), quiet: v.json === true });
+    const files = await exportTuned(runDir, tuned, format, out);
+    if (v.json) io.out(JSON.stringify({ t: tuned.t, format, files, tuned }));
+    else io.out(`model at t = ${tuned.t.toFixed(4)}, tuned ${tuned.steps} steps (${tuned.method} value of the test losses ${tuned.before.testCriterion.toFixed(4)} → ${tuned.after.testCriterion.toFixed(4)}), written: ${files.join(', ')}`);
+    return 0;
+  }
+  if (optString(v, 'tune-lr') !== undefined || optString(v, 'batch-size') !== undefined) throw new ExtraInputError('export: --tune-lr and --batch-size are for --tune STEPS');
   const r = await exportModel({ run: runDir, at, format, out, curve: optString(v, 'curve'), backend: optString(v, 'backend') });
   if (v.json) io.out(JSON.stringify({ t: r.t, format: r.format, files: r.files, ...(r.query ? { query: r.query } : {}) }));
   else io.out(`model at t = ${r.t.toFixed(4)} written: ${r.files.join(', ')}`);

@@ -14,6 +14,7 @@ import { ExtraInputError } from '../errors.js';
  *   plane.json                    the default curve's loss plane (other curves: CURVE/plane.json)
  *   surface/                      surface.json + controls.safetensors, profile.json
  *   exports/                      the explorer's exports
+ *   tuned/ID/                     a curve point tuned at a preference (query --tune): model, metrics.json
  *   model.onnx                    an ONNX-made run: the file its model came from
  *   torch.json                    PyTorch names given at import (name map, num_batches_tracked)
  *   grouping/warmup/              the grouping's warm-up model (an endpoint directory)
@@ -56,6 +57,8 @@ export const isListedCurve = (name: string): boolean => name === DEFAULT_CURVE |
 export const surfaceDir = (run: string): string => path.join(run, 'surface');
 export const surfaceProfileFile = (run: string): string => path.join(surfaceDir(run), 'profile.json');
 export const exportsDir = (run: string): string => path.join(run, 'exports');
+/** A curve point tuned at a preference (`query --tune`): an endpoint-like directory. */
+export const tunedDir = (run: string, id: string): string => path.join(run, 'tuned', assertSimpleName(id, 'tuned model name'));
 /** The ONNX file an ONNX-made run's model came from (`export --format onnx` rewrites its initializers). */
 export const sourceOnnxFile = (run: string): string => path.join(run, 'model.onnx');
 /** The PyTorch names a run was given: a safetensors import's name map, num_batches_tracked counters. */

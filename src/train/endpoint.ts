@@ -43,6 +43,8 @@ export interface EndpointConfig extends Omit<LoopConfig, 'label'> {
   tieHeadInit?: boolean;
   /** start from the weights of this ONNX file (the run's model came from it) instead of a seeded init */
   initialOnnx?: string;
+  /** start from these parameter values (model order): a point of a curve, tuned by `query --tune` */
+  initial?: Float32Array[];
   /** extra fields recorded in metrics.json (data fingerprint, backend, ...) */
   record?: Record<string, unknown>;
   /**
@@ -249,7 +251,7 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
   const trainable: Trainable<JsonState> = {
     names: model.params.map((p) => p.name),
     shapes: model.params.map((p) => p.shape),
-    init: () => (cfg.initialOnnx ? onnxWeights(model, cfg.initialOnnx) : cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
+    init: () => (cfg.initial ? cfg.initial.map((v, i) => tf.tensor(v, model.params[i].shape)) : cfg.initialOnnx ? onnxWeights(model, cfg.initialOnnx) : cfg.tieHeadInit ? tiedHeadParams(model, cfg.seed) : initParams(model.params, cfg.seed)),
     initialState: () => ({}),
     step: (tensors, batch, state, ctx) => {
       const c: StepContext = {

@@ -22,6 +22,8 @@ export interface LoopConfig {
   resume: boolean;
   label: string;
   progress: boolean;
+  /** stop after this many optimizer steps in all, the last epoch partial (`query --tune`); absent: every epoch whole */
+  maxSteps?: number;
 }
 
 export interface StepResult {
@@ -122,7 +124,9 @@ export async function runTrainingLoop<S>(
   }
   const resumedFromEpoch = state.epochsDone;
   const steps = batchesPerEpoch(split.n, cfg.batchSize);
-  for (let epoch = state.epochsDone; epoch < cfg.epochs; epoch++) {
+  let taken = 0;
+  const enough = () => cfg.maxSteps !== undefined && taken >= cfg.maxSteps;
+  for (let epoch = state.epochsDone; epoch < cfg.epochs && !enough(); epoch++) {
     const t0 = performance.now();
     const lossSums: number[] = [];
     let seen = 0;
@@ -150,10 +154,12 @@ export async function runTrainingLoop<S>(
       seen += batch.size;
       disposeBatch(batch);
       s++;
+      taken++;
       const el = (performance.now() - t0) / 1000;
       progress.update(
         `epoch ${epoch + 1}/${cfg.epochs} step ${s}/${steps} loss ${lossSums.map((v) => (v / seen).toFixed(4)).join(' ')} ${(seen / el).toFixed(0)} samples/s`,
       );
+      if (enough()) break;
     }
     const seconds = (performance.now() - t0) / 1000;
     const evalRecord = trainable.evaluate(tensors);
