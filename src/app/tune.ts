@@ -7,7 +7,8 @@ import { batchesPerEpoch, trainEndpoint, type TaskMetrics } from '../train/index
 import { removeCreatedOnFailure } from '../util/fs.js';
 import { closeCurve, openCurve } from './curve.js';
 import { query, writeModelFiles, type ExportFormat, type QueryRequest } from './query.js';
-import { loadRunDataset, openRun, useBackend } from './run.js';
+import { loadRunDataset, openRun, useBackend, type OpenedRun } from './run.js';
+import type { MultiTaskDataset } from '../data/index.js';
 
 /**
  * Beyond the curve: the model at a preference's t*, trained a few steps more at that preference's own
@@ -66,37 +67,62 @@ export async function tuneAt(req: TuneRequest): Promise<TuneResult> {
   } finally {
     closeCurve(c);
   }
-  const batchSize = req.batchSize ?? tuneDefaults.batchSize;
   const id = `${method}-${q.preference.map((v) => v.toFixed(3)).join('_')}-t${q.t.toFixed(4)}-${req.steps}steps`;
-  const dir = tunedDir(req.run, id);
-  // a tuning that fails leaves no half-made model directory behind
-  const r = await removeCreatedOnFailure(dir, () => trainEndpoint(
-    {
-      dir,
-      ...trainingFiles(dir),
-      metricsFile: metricsFile(dir),
-      id,
-      spec: run.info.model,
-      method,
-      preference: q.preference,
-      epochs: Math.ceil(req.steps / batchesPerEpoch(ds.train.n, batchSize)),
-      maxSteps: req.steps,
-      batchSize,
-      lr: req.lr ?? tuneDefaults.lr,
-      optimizer: { name: 'adam' },
-      schedule: { name: 'constant' },
-      seed: run.info.seed,
-      resume: false,
-      progress: !(req.quiet ?? false),
-      initial,
-      record: { tunedFrom: { curve: req.curve ?? 'curve', t: q.t, query: q.method }, backend },
-    },
-    ds,
-  ));
-  tf.dispose(r.params);
+  const r = await trainAtPreference({ run, ds, id, method, preference: q.preference, steps: req.steps, lr: req.lr, batchSize: req.batchSize, initial, quiet: req.quiet ?? false, record: { tunedFrom: { curve: req.curve ?? 'curve', t: q.t, query: q.method }, backend } });
+  const dir = r.dir;
   const names = ds.taskNames;
   const numbers = (val: Record<string, TaskMetrics>, test: Record<string, TaskMetrics>): TunedNumbers => ({ val, test, valCriterion: criterion(method, q.preference, val, names), testCriterion: criterion(method, q.preference, test, names) });
   return { t: q.t, method, preference: q.preference, steps: req.steps, dir, before: numbers(q.validation, q.predicted), after: numbers(r.val, r.test), seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * `steps` optimizer steps at a preference's scalarization from `initial` (a curve point) or, without
+ * it, from the run's seeded start (the from-scratch baseline of `extra bench tune`), into RUN/tuned/ID.
+ */
+export async function trainAtPreference(a: {
+  run: OpenedRun;
+  ds: MultiTaskDataset;
+  id: string;
+  method: 'chebyshev' | 'ls';
+  preference: number[];
+  steps: number;
+  lr?: number;
+  batchSize?: number;
+  initial?: Float32Array[];
+  quiet: boolean;
+  record?: Record<string, unknown>;
+}): Promise<{ dir: string; val: Record<string, TaskMetrics>; test: Record<string, TaskMetrics>; criterion: { val: number; test: number } }> {
+  const batchSize = a.batchSize ?? tuneDefaults.batchSize;
+  const dir = tunedDir(a.run.dir, a.id);
+  // a tuning that fails leaves no half-made model directory behind
+  const r = await removeCreatedOnFailure(dir, () =>
+    trainEndpoint(
+      {
+        dir,
+        ...trainingFiles(dir),
+        metricsFile: metricsFile(dir),
+        id: a.id,
+        spec: a.run.info.model,
+        method: a.method,
+        preference: a.preference,
+        epochs: Math.ceil(a.steps / batchesPerEpoch(a.ds.train.n, batchSize)),
+        maxSteps: a.steps,
+        batchSize,
+        lr: a.lr ?? tuneDefaults.lr,
+        optimizer: { name: 'adam' },
+        schedule: { name: 'constant' },
+        seed: a.run.info.seed,
+        resume: false,
+        progress: !a.quiet,
+        ...(a.initial ? { initial: a.initial } : {}),
+        ...(a.record ? { record: a.record } : {}),
+      },
+      a.ds,
+    ),
+  );
+  tf.dispose(r.params);
+  const names = a.ds.taskNames;
+  return { dir, val: r.val, test: r.test, criterion: { val: criterion(a.method, a.preference, r.val, names), test: criterion(a.method, a.preference, r.test, names) } };
 }
 
 /** Export a tuned model (tuneAt's directory) in a format. */

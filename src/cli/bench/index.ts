@@ -10,12 +10,14 @@ import { groupingBench } from './grouping.js';
 import { groupsFrontBench } from './groups-front.js';
 import { queueBench } from './queue.js';
 import { publishedBench } from './published.js';
+import { tuneBench } from './tune.js';
 
 /** The benchmarks of `extra bench NAME`: one file each (its front end here, its measurement in src/bench). */
 export const benchmarks: Record<string, BenchmarkEntry> = {
   front: frontBench,
   kernels: kernelsBench,
   train: trainBench,
+  tune: tuneBench,
   curves: curvesBench,
   grouping: groupingBench,
   'groups-front': groupsFrontBench,
