@@ -123,7 +123,7 @@ describe('round trip: every kind of run reopens with every command', () => {
 
   it('a grouped run with a surface over its three groups', () => {
     const run = path.join(root, 'grouped');
-    ok(['group', '--run', run, '--train-size', '600', '--val-size', '64', '--test-size', '64', '--warmup-epochs', '1', '--batches', '2', '--batch-size', '64', '--quiet']);
+    ok(['group', '--run', run, '--train-size', '320', '--val-size', '64', '--test-size', '64', '--warmup-epochs', '1', '--batches', '2', '--batch-size', '64', '--quiet']);
     const prefs = ['0.8,0.1,0.1', '0.1,0.8,0.1', '0.1,0.1,0.8'];
     ok(['train', '--run', run, ...prefs.flatMap((p) => ['--pref', p]), ...quick, '--quiet']);
     reopenWithEveryCommand(run, '0.4,0.3,0.3', prefs, 'safetensors', false);

@@ -17,12 +17,12 @@ export const benchmarks: Record<string, BenchmarkEntry> = {
   front: frontBench,
   kernels: kernelsBench,
   train: trainBench,
-  tune: tuneBench,
   curves: curvesBench,
   grouping: groupingBench,
   'groups-front': groupsFrontBench,
   queue: queueBench,
   published: publishedBench,
+  tune: tuneBench,
 };
 
 export function benchHelp(): string {
