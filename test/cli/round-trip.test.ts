@@ -112,7 +112,7 @@ describe('round trip: every kind of run reopens with every command', () => {
     const run = path.join(root, 'onnx');
     const fx = (f: string) => path.resolve(__dirname, '../fixtures/onnx', f);
     ok(['import', '--run', run, ...tiny, '--endpoint', `a=${fx('ln-gelu-mlp-op13-preserve.onnx')}`, '--pref', '0.8,0.2', '--endpoint', `b=${fx('ln-gelu-mlp-op17-preserve.onnx')}`, '--pref', '0.2,0.8', '--quiet']);
-    reopenWithEveryCommand(run, '0.5,0.5', ['0.5,0.5'], 'onnx');
+    reopenWithEveryCommand(run, '0.5,0.5', ['0.5,0.5'], 'onnx', false);
   }, 300_000);
 
   it('a built-in model on your own arrays with a regression task', () => {
