@@ -11,7 +11,7 @@ import { saveLayersModel, paramsToPytorchStateDict } from '../models/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { loadRunDataset, openRun, useBackend, type OpenedRun } from './run.js';
 import { closeCurve, openCurve, readProfile, type StoredProfile } from './curve.js';
-import { replaceInitializers } from '../models/onnx/proto.js';
+import { replaceInitializers, transposed2d } from '../models/onnx/proto.js';
 import { graphToOnnx } from '../models/onnx/export.js';
 import { readTorchNames, torchStateDict } from './torch-names.js';
 
@@ -206,17 +206,10 @@ async function onnxAt(run: OpenedRun, stateDict: { name: string; shape: number[]
     }));
     const transposed = new Set(run.info.model.onnx.transposed);
     const renamed = run.info.model.onnx.renamed ?? {};
-    const values = new Map(stateDict.map((t) => [renamed[t.name] ?? t.name, transposed.has(t.name) ? transpose2d(t) : t.data]));
+    const values = new Map(stateDict.map((t) => [renamed[t.name] ?? t.name, transposed.has(t.name) ? transposed2d(t.data, t.shape[0], t.shape[1]) : t.data]));
     return replaceInitializers(bytes, values, source);
   }
   return graphToOnnx(run.model, stateDict);
-}
-
-function transpose2d(t: { shape: number[]; data: Float32Array }): Float32Array {
-  const [r, c] = t.shape;
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
-  return out;
 }
 
 export interface ExportRequest {

@@ -74,6 +74,11 @@ function needImage(inShape: number[], name: string, what: string): [number, numb
 }
 
 const noWeights = (): LayerWeight[] => [];
+/** The shape of an elementwise merge (Add, Multiply): two or more inputs of one shape, no broadcasting. */
+const oneShape = (cls: string, shapes: number[][], name: string): number[] => {
+  if (shapes.length < 2 || shapes.some((s) => s.join(',') !== shapes[0].join(','))) throw new Error(`layer ${name}: ${cls} needs two or more inputs of one shape, got ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
+  return shapes[0];
+};
 const bias = (use: boolean, n: number): LayerWeight[] => (use ? [{ keras: 'bias', shape: [n], init: 'zeros', torch: 'bias' }] : []);
 
 const denseConfig = z.object({ units: z.number().int().positive(), activation, use_bias: z.boolean().default(true), kernel_initializer: initializer });
@@ -373,20 +378,14 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
   }),
   Add: kind<object>({
     config: z.object({}).passthrough(),
-    outShape: (_c, shapes, name) => {
-      if (shapes.length < 2 || shapes.some((s) => s.join(',') !== shapes[0].join(','))) throw new Error(`layer ${name}: Add needs two or more inputs of one shape, got ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
-      return shapes[0];
-    },
+    outShape: (_c, shapes, name) => oneShape('Add', shapes, name),
     weights: noWeights,
     forward: (_c, xs) => tf.addN(xs),
     tfjs: (_c, name) => tf.layers.add({ name }),
   }),
   Multiply: kind<object>({
     config: z.object({}).passthrough(),
-    outShape: (_c, shapes, name) => {
-      if (shapes.length < 2 || shapes.some((s) => s.join(',') !== shapes[0].join(','))) throw new Error(`layer ${name}: Multiply needs two or more inputs of one shape, got ${shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
-      return shapes[0];
-    },
+    outShape: (_c, shapes, name) => oneShape('Multiply', shapes, name),
     weights: noWeights,
     forward: (_c, xs) => xs.slice(1).reduce((a, b) => tf.mul(a, b), xs[0]),
     tfjs: (_c, name) => tf.layers.multiply({ name }),

@@ -4,7 +4,7 @@ import type { GraphSpec, ModelSpec, TaskLoss } from '../types.js';
 import { graphSpecFor } from '../graph/index.js';
 import type { StateTensor } from '../state-dict.js';
 import { onnxOpNames, onnxOps } from './ops.js';
-import { decodeOnnx, onnxDataTypes, tensorValues, type OnnxNode, type OnnxTensor } from './proto.js';
+import { decodeOnnx, onnxDataTypes, tensorValues, transposed2d, type OnnxNode, type OnnxTensor } from './proto.js';
 import { GraphBuilder, type ConstValue, type Value } from './values.js';
 
 /** The opsets (default domain) whose operators the table was checked against. */
@@ -107,9 +107,7 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
     if (!v || v.kind !== 'const' || !v.float) throw new FileFormatError(`${where}: initializer ${init} is not float32`);
     if (b.transposed.has(name)) {
       const [r, c] = v.shape;
-      const t = new Float32Array(r * c);
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = v.float[i * c + j];
-      weights.set(name, { shape: [c, r], data: t });
+      weights.set(name, { shape: [c, r], data: transposed2d(v.float, r, c) });
     } else weights.set(name, { shape: v.shape.length ? v.shape : [1], data: v.float });
   }
   return {

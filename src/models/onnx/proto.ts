@@ -226,3 +226,10 @@ export function tensorValues(t: OnnxTensor, where: string): { dtype: 'float32'; 
   }
   throw new FileFormatError(`${where}: tensor '${t.name}' is ${onnxDataTypes[t.data_type] ?? `type ${t.data_type}`}; extra reads float32 weights (export the model in float32: model.float())`);
 }
+
+/** A row-major [r, c] matrix as its [c, r] transpose (initializers stored [in, out] where the state_dict holds [out, in]). */
+export function transposed2d(data: Float32Array, r: number, c: number): Float32Array {
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = data[i * c + j];
+  return out;
+}
