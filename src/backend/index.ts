@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { registerMissingWasmKernels } from './wasm-kernels.js';
+import { registerMissingWasmKernels, kernelEngine, nativeKernelsDecision } from './wasm-kernels.js';
 
-export { registerMissingWasmKernels, simdKernelsActive } from './wasm-kernels.js';
+export { registerMissingWasmKernels, simdKernelsActive, kernelEngine, setNativeThreads, nativeThreads, nativeKernelsDecision } from './wasm-kernels.js';
 
 /** Backends in order of preference. The native ones are optionalDependencies. */
 export const backendOrder = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -40,6 +40,10 @@ async function tryLoad(name: BackendName): Promise<void> {
       return;
     }
     case 'wasm': {
+      if (process.env.EXTRA_NATIVE_KERNELS === '1') {
+        const native = nativeKernelsDecision();
+        if (!native.use) throw new ExtraInputError(`EXTRA_NATIVE_KERNELS=1 but the native kernels cannot run: ${native.reason}`);
+      }
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
       wasm.setWasmPaths(dir);
@@ -79,15 +83,23 @@ export async function selectBackend(opts: { prefer?: string; quiet?: boolean } =
       await tryLoad(name);
       tried.push({ name });
       current = { name, tried };
-      if (!opts.quiet) process.stderr.write(`[backend] ${name}${tried.length > 1 ? ` (skipped: ${tried.slice(0, -1).map((t) => t.name).join(', ')})` : ''}\n`);
+      if (!opts.quiet) process.stderr.write(`[backend] ${name}${tried.length > 1 ? ` (skipped: ${tried.slice(0, -1).map((t) => t.name).join(', ')})` : ''}${engineNote(name)}\n`);
       return current;
     } catch (e) {
+      if (e instanceof ExtraInputError) throw e;
       tried.push({ name, error: (e as Error).message.split('\n')[0] });
     }
   }
   const why = tried.map((t) => `${t.name}: ${t.error}`).join('; ');
   if (forced) throw new ExtraInputError(`backend '${forced}' is not available here (${why})`);
   throw new Error(`no tfjs backend could be loaded (${why})`);
+}
+
+/** The kernels behind the wasm backend, for the backend line ('' on other backends). */
+function engineNote(name: BackendName): string {
+  if (name !== 'wasm') return '';
+  const { engine, detail } = kernelEngine();
+  return engine === 'native' ? `, kernels: native (${detail})` : `, kernels: ${engine} (${detail})`;
 }
 
 function backendTfName(n: BackendName): string {

@@ -5,7 +5,8 @@ import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad } from './wasm/pool.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, biasAddSimd } from './wasm/reductions.js';
-export { simdKernelsActive } from './wasm/simd.js';
+export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
+export { setNativeThreads, nativeThreads, nativeKernelsDecision } from './wasm/native.js';
 
 /**
  * The wasm backend's kernel table: gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not
@@ -21,10 +22,22 @@ const kernels: [string, tf.KernelFunc][] = [
   ['UnsortedSegmentSum', unsortedSegmentSum as tf.KernelFunc],
 ];
 
+/**
+ * Identity without a copy (as the cpu backend does it, and as wasm's own Reshape shares its input):
+ * tfjs-wasm 4.22 copies the whole tensor, which gradients call for every pass-through.
+ */
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return tf.tensor((backend as unknown as { readSync(id: tf.DataId): string[] }).readSync(x.dataId), x.shape, x.dtype);
+  (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 /** Faster replacements for kernels wasm has (each tested against the cpu backend). */
 const replacements: [string, tf.KernelFunc][] = [
   ['Conv2DBackpropInput', conv2dBackpropInput as tf.KernelFunc],
   ['MaxPoolGrad', maxPoolGrad as tf.KernelFunc],
+  ['Identity', sharedIdentity],
 ];
 
 let registered = false;

@@ -6,7 +6,7 @@ import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig
 import { endpointProgramSpec } from '../train/endpoint-program.js';
 import { makeGeometry, initTrainable, curveLossFn, trainableShapes, curveObjectiveCoefficients, type WeightCurve } from '../curves/index.js';
 import { curveProgramSpec, type CurveLossConfig } from '../curves/program-spec.js';
-import { GradientPool, unflattenGradient } from '../parallel/pool.js';
+import { GradientPool, unflattenGradient, threadsInsideKernels, withKernelThreads } from '../parallel/pool.js';
 import { median } from './stats.js';
 
 /**
@@ -45,10 +45,19 @@ function values(t: tf.Tensor): Float32Array {
 
 type Gradient = (trainable: tf.Tensor[], step: number) => Promise<tf.Tensor[]>;
 
-/** Median step time of `steps` timed steps after 2 warm-ups. */
+/**
+ * Median step time of `steps` timed steps after 2 warm-ups; threads ≥ 2 go inside the kernels where
+ * the native kernels run (as in training), else to a data-parallel pool.
+ */
 export async function measureSteps(job: StepJob): Promise<StepResult> {
-  const { model, kind, batch, steps, backend, threads } = stepJobSchema.parse(job);
-  await selectBackend({ prefer: backend, quiet: true });
+  const parsed = stepJobSchema.parse(job);
+  await selectBackend({ prefer: parsed.backend, quiet: true });
+  if (parsed.threads > 1 && threadsInsideKernels()) return withKernelThreads(parsed.threads, () => measureStepsOn({ ...parsed, threads: 1 }));
+  return measureStepsOn(parsed);
+}
+
+async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepResult> {
+  const { model, kind, batch, steps, backend, threads } = job;
   const spec = specFor(model);
   const m = buildModel(spec);
   const xv = Float32Array.from(tf.randomUniform([batch * 1296], 0, 1, 'float32', 1).dataSync());

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { ExtraInputError } from '../errors.js';
-import { currentBackend } from '../backend/index.js';
+import { currentBackend, kernelEngine, nativeThreads, setNativeThreads } from '../backend/index.js';
 import { compiledFile, type ShardProgramSpec } from './program.js';
 import { lossShardWeight, type LossRows } from './shards.js';
 import type { Labels } from '../data/types.js';
@@ -270,13 +270,35 @@ export class GradientPool {
 }
 
 /**
+ * Whether one training's threads go inside the kernels rather than to worker threads: with the native
+ * kernels, each kernel call splits its independent outputs between threads, so there are no per-step
+ * copies and results do not depend on the thread count.
+ */
+export function threadsInsideKernels(): boolean {
+  return kernelEngine().engine === 'native';
+}
+
+/** Run `fn` with the native kernels using `threads` threads per call, restoring the setting after. */
+export async function withKernelThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const before = nativeThreads();
+  setNativeThreads(threads);
+  try {
+    return await fn();
+  } finally {
+    setNativeThreads(before);
+  }
+}
+
+/**
  * Run `fn` with a pool of `size` workers running `program` when data parallelism applies (null
- * otherwise: `fn` then computes on this thread), closing the pool whatever happens.
+ * otherwise: `fn` then computes on this thread, with the native kernels' threads when they run),
+ * closing the pool whatever happens.
  */
 export async function withPool<T>(
   start: { size: number; program: ShardProgramSpec; shape: PoolShape } | null,
   fn: (pool: GradientPool | null) => Promise<T>,
 ): Promise<T> {
+  if (start && start.size > 1 && threadsInsideKernels()) return withKernelThreads(start.size, () => fn(null));
   const pool = start && start.size > 1 && dataParallelAvailable() ? await GradientPool.start(start.size, currentBackend() ?? 'wasm', start.program, start.shape) : null;
   try {
     return await fn(pool);

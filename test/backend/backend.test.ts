@@ -1,19 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, it, expect, beforeAll } from 'vitest';
-import { selectBackend, simdKernelsActive } from '../../src/backend/index.js';
+import { describe, it, expect, beforeAll, beforeEach, afterAll } from 'vitest';
+import { selectBackend, simdKernelsActive, kernelEngine, nativeKernelsDecision } from '../../src/backend/index.js';
 import { ExtraInputError } from '../../src/errors.js';
 import { buildModel, defaultModelSpec, initParamValues } from '../../src/models/index.js';
 import { softmaxCrossEntropy } from '../../src/train/index.js';
 import { makeRng } from '../../src/util/rng.js';
+import { randomArray, maxRelErr } from './values.js';
 
 beforeAll(async () => {
   await selectBackend({ prefer: 'wasm', quiet: true });
 });
-
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const rng = makeRng(seed);
-  return Float32Array.from({ length: n }, () => scale * rng.normal());
-}
 
 /** Gradients of f w.r.t. the given values, computed on one backend. */
 async function gradsOn(backend: string, shapes: number[][], values: Float32Array[], f: (...p: tf.Tensor[]) => tf.Scalar): Promise<Float32Array[]> {
@@ -24,15 +20,25 @@ async function gradsOn(backend: string, shapes: number[][], values: Float32Array
   });
 }
 
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
-  return err / Math.max(scale, 1e-12);
-}
+// Every kernel test runs on both engines of our wasm kernels: the native ones (native/*.cc, built at
+// install) and the WebAssembly SIMD ones (the fallback where no compiler is). The native engine must
+// be there in CI (this machine kind has g++); elsewhere its tests are skipped with the reason.
+const native = nativeKernelsDecision();
+const engines = [
+  { engine: 'native', setting: undefined, available: native.use || process.env.CI === 'true' },
+  { engine: 'wasm-simd', setting: '0', available: true },
+] as const;
 
-describe('compute backends', () => {
+for (const { engine, setting, available } of engines)
+describe.runIf(available)(`compute backends, ${engine} kernels${available ? '' : ` (skipped: ${native.use ? '' : native.reason})`}`, () => {
+  beforeEach(() => {
+    if (setting === undefined) delete process.env.EXTRA_NATIVE_KERNELS;
+    else process.env.EXTRA_NATIVE_KERNELS = setting;
+  });
+  afterAll(() => {
+    delete process.env.EXTRA_NATIVE_KERNELS;
+  });
+
   it('forced backends load and unknown names are refused', async () => {
     expect((await selectBackend({ prefer: 'cpu', quiet: true })).name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
@@ -48,9 +54,10 @@ describe('compute backends', () => {
     { name: '3x3 same stride 2', x: [2, 11, 11, 3], w: [3, 3, 3, 5], stride: 2, pad: 'same' },
     { name: '4x4 valid stride 2', x: [2, 10, 10, 1], w: [4, 4, 1, 3], stride: 2, pad: 'valid' },
   ];
-  it('the SIMD kernels (assembly/kernels.ts) are built and active on wasm', async () => {
+  it(`the ${engine} kernels are built and active on wasm`, async () => {
     await selectBackend({ prefer: 'wasm', quiet: true });
     expect(simdKernelsActive()).toBe(true);
+    expect(kernelEngine().engine, kernelEngine().detail).toBe(engine);
   });
 
   // odd shapes for the SIMD kernels: widths not a multiple of the 4-pixel block, channel counts not a

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type TensorInfo, type WasmBackendLike, type Pad, callKernel, ptr, roundUp4, Scratch, heapView } from './memory.js';
+import { type TensorInfo, type WasmBackendLike, type Pad, callKernel, ptr, roundUpTo, Scratch, heapView } from './memory.js';
 import { type SimdKernels, simdKernels } from './simd.js';
 
 /** Conv2D forward and its filter and input gradients (SIMD where it applies, im2col / wasm kernels otherwise). */
@@ -63,7 +63,7 @@ export function conv2dSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.Ke
   const y = backend.makeOutput([b, oh, ow, co], 'float32');
   if (b * oh * ow * co === 0) return y;
   const scratch = new Scratch(backend);
-  const coP = roundUp4(co);
+  const coP = roundUpTo(co, k.lanes);
   const wp = scratch.alloc([kh * kw * ci, coP]);
   k.padColumns(ptr(backend, filter), wp.ptr, kh * kw * ci, co, coP);
   let biasPtr = 0;
@@ -84,7 +84,7 @@ export function conv2dBackpropFilterSimd(k: SimdKernels, backend: WasmBackendLik
   const g = paddedConv(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, batchSize: b } = g.info;
   const K = kh * kw * ci;
-  const coP = roundUp4(co);
+  const coP = roundUpTo(co, k.lanes);
   const scratch = new Scratch(backend);
   const dw = backend.makeOutput([kh, kw, ci, co], 'float32');
   const dwP = coP === co ? { info: dw, ptr: ptr(backend, dw) } : scratch.alloc([K, coP]);
@@ -126,7 +126,7 @@ export function conv2dBackpropInputSimd(k: SimdKernels, backend: WasmBackendLike
   const dx = backend.makeOutput(attrs.inputShape, 'float32');
   if (b * h * w * ci === 0) return dx;
   const scratch = new Scratch(backend);
-  const ciP = roundUp4(ci);
+  const ciP = roundUpTo(ci, k.lanes);
   const wf = scratch.alloc([kh * kw * co, ciP]);
   k.flipFilter(ptr(backend, filter), wf.ptr, kh, kw, ci, co, ciP);
   const dyp = scratch.alloc([b, hp, wp, co]);

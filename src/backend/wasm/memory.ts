@@ -28,7 +28,8 @@ export function ptr(backend: WasmBackendLike, t: TensorInfo): number {
   return (backend as unknown as { dataIdMap: { get(id: tf.DataId): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
 }
 
-export const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
+/** n rounded up to a multiple of `lanes` (the channel padding of a kernel table). */
+export const roundUpTo = (n: number, lanes: number): number => Math.ceil(n / lanes) * lanes;
 
 /** Scratch tensors of one kernel call, disposed together. */
 export class Scratch {

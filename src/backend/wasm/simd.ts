@@ -2,11 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type WasmBackendLike } from './memory.js';
+import { nativeAddon, nativeKernelsDecision, nativeKernelTable } from './native.js';
 
-/** Our SIMD kernels (assembly/kernels.ts, built to kernels.wasm), instantiated on tfjs-wasm's own memory. */
+/**
+ * Our kernels on tfjs-wasm's own memory: the native ones (native/*.cc) where they are built and the
+ * CPU has AVX2 + FMA, else the WebAssembly SIMD ones (assembly/kernels.ts, built to kernels.wasm).
+ */
 
-/** The SIMD kernels of assembly/kernels.ts (pointers are byte offsets into tfjs-wasm's memory). */
+/** One kernel table (pointers are byte offsets into tfjs-wasm's memory). */
 export interface SimdKernels {
+  /** vector lanes: the channel axes read vector-wise are padded by the caller to a multiple of this */
+  lanes: number;
   conv2dValid(x: number, w: number, bias: number, y: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, coP: number, kh: number, kw: number, sh: number, sw: number, rowLo: number, rowHi: number, colLo: number, colHi: number): void;
   conv2dFilterGrad(x: number, dy: number, dw: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, coP: number, dyStride: number, kh: number, kw: number, sh: number, sw: number): void;
   padNHWC(src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, cp: number, top: number, left: number): void;
@@ -17,6 +23,8 @@ export interface SimdKernels {
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number): void;
   columnSums(x: number, out: number, rows: number, cols: number): void;
   addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
+  /** c[q] = op(a[q])·op(b[q]), a batch of 1 broadcast (native kernels only) */
+  matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
 }
 
 /** The built kernels.wasm: in dist/backend/ beside this folder, or in dist/ when the TypeScript sources run. */
@@ -32,14 +40,22 @@ export let simdModule: WebAssembly.Module | null | undefined;
 
 export let simdInstance: { memory: WebAssembly.Memory; kernels: SimdKernels } | null = null;
 
+/** Which kernels run: 'native', 'wasm-simd' or 'plain' (tfjs-wasm's own and our JavaScript ones). */
+export type KernelEngine = 'native' | 'wasm-simd' | 'plain';
+
 /**
- * Our SIMD kernels instantiated on the wasm backend's memory, or null when they are switched off
- * (EXTRA_SIMD_KERNELS=0), not built, or the backend does not expose its memory.
+ * Our kernels on the wasm backend's memory (native, else SIMD), or null when they are switched off
+ * (EXTRA_SIMD_KERNELS=0 turns both off), not built, or the backend does not expose its memory.
  */
 export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
   if (process.env.EXTRA_SIMD_KERNELS === '0') return null;
   const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
+  const native = nativeKernelsDecision();
+  if (native.use) {
+    const l = nativeAddon();
+    if (l.addon) return nativeKernelTable(l.addon, native.description.lanes, memory);
+  }
   if (simdInstance?.memory === memory) return simdInstance.kernels;
   if (simdModule === undefined) {
     const bytes = kernelsWasmBytes();
@@ -58,12 +74,22 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
     simdModule = null;
     return null;
   }
-  simdInstance = { memory, kernels: instance.exports as unknown as SimdKernels };
+  simdInstance = { memory, kernels: { ...(instance.exports as unknown as Omit<SimdKernels, 'lanes'>), lanes: 4 } };
   return simdInstance.kernels;
 }
 
-/** Whether the SIMD kernels are in use for the current wasm backend (tests and benchmarks report it). */
+/** Whether our kernels (native or SIMD) are in use for the current wasm backend. */
 export function simdKernelsActive(): boolean {
   const backend = tf.backend() as WasmBackendLike;
   return tf.getBackend() === 'wasm' && simdKernels(backend) !== null;
+}
+
+/** The kernels the current wasm backend runs, and why not the native ones when they do not. */
+export function kernelEngine(): { engine: KernelEngine; detail: string } {
+  if (tf.getBackend() !== 'wasm') return { engine: 'plain', detail: `not on wasm (${tf.getBackend()})` };
+  const k = simdKernels(tf.backend() as WasmBackendLike);
+  if (!k) return { engine: 'plain', detail: process.env.EXTRA_SIMD_KERNELS === '0' ? 'EXTRA_SIMD_KERNELS=0' : 'kernels.wasm not built' };
+  const native = nativeKernelsDecision();
+  if (native.use) return { engine: 'native', detail: `${native.description.isa}, ${native.description.threads} thread${native.description.threads > 1 ? 's' : ''} per kernel` };
+  return { engine: 'wasm-simd', detail: `native kernels not used: ${native.reason}` };
 }

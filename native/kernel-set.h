@@ -1,0 +1,23 @@
+// The table of vector kernels one instruction set provides (see kernels-impl.h); kernels.cc picks
+// one table at load time and splits each call's work between threads by the ranges below.
+#pragma once
+
+struct KernelSet {
+  int lanes;
+  void (*conv2dValidRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int oh, int ow, int co, int coP, int kh,
+                          int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int r0, int r1);
+  void (*conv2dFilterGradBlocks)(const float* x, const float* dy, float* dw, int b, int h, int wd, int ci, int oh, int ow, int coP, int dyStride,
+                                 int kh, int kw, int sh, int sw, int tapGroup, int b0, int b1);
+  void (*columnSumsRange)(const float* x, float* out, int rows, int cols, int c0, int c1);
+  void (*addBiasRows)(const float* x, const float* bias, float* out, int cols, int r0, int r1);
+  void (*maxPoolGrad2x2Images)(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int n0, int n1);
+  void (*gemmRows)(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1);
+  // the channel padding the caller applies to operands read vector-wise (the vector width)
+  int pad;
+};
+
+namespace avx512 { extern const KernelSet kernelSet; }
+namespace avx2 { extern const KernelSet kernelSet; }
+namespace portable { extern const KernelSet kernelSet; }
+// whether this build holds the x86 vector paths (false on other CPUs and compilers)
+extern const bool x86VectorPaths;

@@ -1,0 +1,291 @@
+// The vector kernels, written once over a vector type `Vec` (W float lanes) that the including file
+// defines for its instruction set (kernels-avx512.cc, kernels-avx2.cc, kernels-portable.cc) inside
+// its own namespace and target options. Layouts and summation orders are those of assembly/kernels.ts
+// (NHWC activations, filters [kh·kw·ci, coP] with coP a multiple of W, padded by the caller), so the
+// same TypeScript call sites drive both; only the lane count and the fused multiply-add differ.
+//
+// Included by those files only, inside their namespace, after <algorithm>, <cstddef> and <vector>.
+
+namespace {
+
+constexpr int W = Vec::W;
+// accumulator registers a block may hold (AVX2 and SSE have 16 vector registers, AVX-512 32)
+constexpr int ACC = Vec::ACC;
+
+/**
+ * One block of a 'valid' convolution: P neighbouring output pixels × NV channel vectors of output
+ * row (n, yy), starting at pixel x0 and channel o. Kernel rows/columns that only read the zero
+ * padding of every pixel of the block are skipped (which adds exactly what the zeros would: nothing).
+ */
+template <int P, int NV>
+inline void convBlock(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int co, int coP, int kh, int kw,
+                      int sh, int sw, int n, int oh, int ow, int yy, int x0, int o, int rowLo, int rowHi, int colLo, int colHi) {
+  typename Vec::V acc[P][NV];
+  for (int p = 0; p < P; p++)
+    for (int v = 0; v < NV; v++) acc[p][v] = Vec::zero();
+  const int rowLen = kw * ci;
+  const int i0 = std::max(0, rowLo - yy * sh);
+  const int i1 = std::min(kh, rowHi - yy * sh);
+  const int q0 = std::max(0, colLo - (x0 + P - 1) * sw) * ci;
+  const int q1 = std::min(kw, colHi - x0 * sw) * ci;
+  const std::ptrdiff_t xStep = static_cast<std::ptrdiff_t>(sw) * ci;
+  for (int i = i0; i < i1; i++) {
+    const float* xp = x + (static_cast<std::ptrdiff_t>((n * h + yy * sh + i)) * wd + static_cast<std::ptrdiff_t>(x0) * sw) * ci + q0;
+    const float* wp = w + static_cast<std::ptrdiff_t>(i * rowLen + q0) * coP + o;
+    for (int q = q0; q < q1; q++) {
+      typename Vec::V wv[NV];
+      for (int v = 0; v < NV; v++) wv[v] = Vec::load(wp + v * W);
+      for (int p = 0; p < P; p++) {
+        const typename Vec::V s = Vec::set1(xp[p * xStep]);
+        for (int v = 0; v < NV; v++) acc[p][v] = Vec::fma(s, wv[v], acc[p][v]);
+      }
+      xp += 1;
+      wp += coP;
+    }
+  }
+  if (bias) {
+    // added after the sum, as a separate bias add would
+    for (int v = 0; v < NV; v++) {
+      const typename Vec::V bv = Vec::load(bias + o + v * W);
+      for (int p = 0; p < P; p++) acc[p][v] = Vec::add(acc[p][v], bv);
+    }
+  }
+  const int rem = co - o;
+  float* yp = y + (static_cast<std::ptrdiff_t>(n * oh + yy) * ow + x0) * co + o;
+  for (int p = 0; p < P; p++) {
+    for (int v = 0; v < NV; v++) {
+      const int lanes = rem - v * W;
+      if (lanes >= W) Vec::store(yp + v * W, acc[p][v]);
+      else if (lanes > 0) Vec::storeFirst(yp + v * W, acc[p][v], lanes);
+    }
+    yp += co;
+  }
+}
+
+template <int NV>
+inline void convRow(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int co, int coP, int kh, int kw, int sh,
+                    int sw, int n, int oh, int ow, int yy, int o, int rowLo, int rowHi, int colLo, int colHi) {
+  constexpr int P = ACC / NV;
+  int x0 = 0;
+  for (; x0 + P <= ow; x0 += P) convBlock<P, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi);
+  for (; x0 < ow; x0++) convBlock<1, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi);
+}
+
+/** Output rows [r0, r1) of the flattened (n, yy) range of a 'valid' convolution (see kernels.cc). */
+void conv2dValidRows(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int oh, int ow, int co, int coP, int kh,
+                     int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const int n = r / oh;
+    const int yy = r % oh;
+    // channel groups of up to 3 vectors
+    for (int o = 0; o < coP; o += 3 * W) {
+      const int nv = std::min(3, (coP - o) / W);
+      if (nv == 3) convRow<3>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+      else if (nv == 2) convRow<2>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+      else convRow<1>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+    }
+  }
+}
+
+/**
+ * One block of the filter gradient for image n and kernel row i: T neighbouring taps of that row
+ * × NV channel vectors, summed over every output pixel of the image and then added into dw.
+ */
+template <int T, int NV>
+inline void filterGradBlock(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n,
+                            int oh, int ow, int i, int q0, int o) {
+  typename Vec::V acc[T][NV];
+  for (int t = 0; t < T; t++)
+    for (int v = 0; v < NV; v++) acc[t][v] = Vec::zero();
+  const std::ptrdiff_t xStep = static_cast<std::ptrdiff_t>(sw) * ci;
+  for (int yy = 0; yy < oh; yy++) {
+    const float* xp = x + static_cast<std::ptrdiff_t>(n * h + yy * sh + i) * wd * ci + q0;
+    const float* dp = dy + static_cast<std::ptrdiff_t>(n * oh + yy) * ow * dyStride + o;
+    for (int xx = 0; xx < ow; xx++) {
+      typename Vec::V d[NV];
+      for (int v = 0; v < NV; v++) d[v] = Vec::load(dp + v * W);
+      for (int t = 0; t < T; t++) {
+        const typename Vec::V s = Vec::set1(xp[t]);
+        for (int v = 0; v < NV; v++) acc[t][v] = Vec::fma(s, d[v], acc[t][v]);
+      }
+      xp += xStep;
+      dp += dyStride;
+    }
+  }
+  float* wp = dw + static_cast<std::ptrdiff_t>(i * kw * ci + q0) * coP + o;
+  for (int t = 0; t < T; t++)
+    for (int v = 0; v < NV; v++) Vec::store(wp + t * coP + v * W, Vec::add(Vec::load(wp + t * coP + v * W), acc[t][v]));
+}
+
+template <int NV>
+inline void filterGradTaps(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n,
+                           int oh, int ow, int i, int o, int qa, int qb) {
+  constexpr int T = ACC / NV;
+  int q0 = qa;
+  for (; q0 + T <= qb; q0 += T) filterGradBlock<T, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o);
+  for (; q0 < qb; q0++) filterGradBlock<1, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o);
+}
+
+/**
+ * dw += Σ_n Σ_pixels patch ⊗ dy over the blocks [b0, b1) of the (kernel row, tap group, channel
+ * group of 3 vectors) list; images are added in order n = 0, 1, … for every dw entry, so the result
+ * does not depend on how blocks are split between threads.
+ */
+void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, int h, int wd, int ci, int oh, int ow, int coP, int dyStride, int kh,
+                            int kw, int sh, int sw, int tapGroup, int b0, int b1) {
+  const int rowLen = kw * ci;
+  const int tapGroups = (rowLen + tapGroup - 1) / tapGroup;
+  const int chanGroups = (coP + 3 * W - 1) / (3 * W);
+  (void)kh;
+  for (int n = 0; n < b; n++) {
+    for (int blk = b0; blk < b1; blk++) {
+      const int i = blk / (tapGroups * chanGroups);
+      const int rest = blk % (tapGroups * chanGroups);
+      const int qa = (rest / chanGroups) * tapGroup;
+      const int qb = std::min(rowLen, qa + tapGroup);
+      const int o = (rest % chanGroups) * 3 * W;
+      const int nv = std::min(3, (coP - o) / W);
+      if (nv == 3) filterGradTaps<3>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
+      else if (nv == 2) filterGradTaps<2>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
+      else filterGradTaps<1>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
+    }
+  }
+}
+
+/** out[c] = Σ_r x[r, c] (rows in order) for the columns [c0, c1), c0 a multiple of W. */
+void columnSumsRange(const float* x, float* out, int rows, int cols, int c0, int c1) {
+  int c = c0;
+  for (; c + W <= c1; c += W) {
+    typename Vec::V acc = Vec::zero();
+    const float* p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) acc = Vec::add(acc, Vec::load(p));
+    Vec::store(out + c, acc);
+  }
+  for (; c < c1; c++) {
+    float acc = 0;
+    const float* p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) acc += *p;
+    out[c] = acc;
+  }
+}
+
+/** out[r, c] = x[r, c] + bias[c] for the rows [r0, r1). */
+void addBiasRows(const float* x, const float* bias, float* out, int cols, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(r) * cols;
+    float* orow = out + static_cast<std::ptrdiff_t>(r) * cols;
+    int c = 0;
+    for (; c + W <= cols; c += W) Vec::store(orow + c, Vec::add(Vec::load(xr + c), Vec::load(bias + c)));
+    for (; c < cols; c++) orow[c] = xr[c] + bias[c];
+  }
+}
+
+/**
+ * Max-pool gradient for the 2×2 window, stride 2, no padding, for the images [n0, n1): every input
+ * lies in at most one window, so dx is written once. The first maximum of a window gets dy (the cpu
+ * backend's rule for ordered inputs).
+ */
+void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int n0, int n1) {
+  const std::ptrdiff_t rowF = static_cast<std::ptrdiff_t>(w) * c;
+  for (int n = n0; n < n1; n++)
+    for (int yr = 0; yr < oh; yr++)
+      for (int yc = 0; yc < ow; yc++) {
+        const std::ptrdiff_t off = (static_cast<std::ptrdiff_t>(n * h + 2 * yr) * w + 2 * yc) * c;
+        const float* pa = x + off;
+        float* qa = dx + off;
+        const float* pd = dy + (static_cast<std::ptrdiff_t>(n * oh + yr) * ow + yc) * c;
+        int ch = 0;
+        // W channels at a time: a gets dy where it is a maximum of the window (it comes first), b
+        // where it is a maximum of b, c, d and a is not, and so on; masks instead of branches
+        for (; ch + W <= c; ch += W) {
+          const typename Vec::V a = Vec::load(pa + ch), bb = Vec::load(pa + ch + c), cc = Vec::load(pa + ch + rowF), d = Vec::load(pa + ch + rowF + c);
+          const typename Vec::V g = Vec::load(pd + ch);
+          const typename Vec::V ka = Vec::band(Vec::band(Vec::ge(a, bb), Vec::ge(a, cc)), Vec::ge(a, d));
+          const typename Vec::V kb = Vec::bandnot(ka, Vec::band(Vec::ge(bb, cc), Vec::ge(bb, d)));
+          const typename Vec::V taken = Vec::bor(ka, kb);
+          const typename Vec::V kc = Vec::bandnot(taken, Vec::ge(cc, d));
+          const typename Vec::V kd = Vec::bandnot(Vec::bor(taken, kc), g);
+          Vec::store(qa + ch, Vec::band(ka, g));
+          Vec::store(qa + ch + c, Vec::band(kb, g));
+          Vec::store(qa + ch + rowF, Vec::band(kc, g));
+          Vec::store(qa + ch + rowF + c, kd);
+        }
+        for (; ch < c; ch++) {
+          const float a = pa[ch], bb = pa[ch + c], cc = pa[ch + rowF], d = pa[ch + rowF + c];
+          const float g = pd[ch];
+          const bool ka = (a >= bb) & (a >= cc) & (a >= d);
+          const bool kb = !ka & (bb >= cc) & (bb >= d);
+          const bool kc = !ka & !kb & (cc >= d);
+          const bool kd = !ka & !kb & !kc;
+          qa[ch] = ka ? g : 0.0f;
+          qa[ch + c] = kb ? g : 0.0f;
+          qa[ch + rowF] = kc ? g : 0.0f;
+          qa[ch + rowF + c] = kd ? g : 0.0f;
+        }
+      }
+}
+
+/**
+ * One block of C = op(A)·B: R rows × NV column vectors. B is packed [K, Np] (Np a multiple of W);
+ * A is [M, K] or, transposed, [K, M]. Every C entry is one fused multiply-add chain over k in order.
+ */
+template <int R, int NV>
+inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i, int j) {
+  typename Vec::V acc[R][NV];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = Vec::zero();
+  const std::ptrdiff_t aRow = transA ? 1 : K;
+  const std::ptrdiff_t aCol = transA ? M : 1;
+  const float* ap = A + i * aRow;
+  const float* bp = Bp + j;
+  for (int k = 0; k < K; k++) {
+    typename Vec::V bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = Vec::load(bp + v * W);
+    for (int r = 0; r < R; r++) {
+      const typename Vec::V s = Vec::set1(ap[r * aRow]);
+      for (int v = 0; v < NV; v++) acc[r][v] = Vec::fma(s, bv[v], acc[r][v]);
+    }
+    ap += aCol;
+    bp += Np;
+  }
+  for (int r = 0; r < R; r++) {
+    float* cp = C + static_cast<std::ptrdiff_t>(i + r) * N + j;
+    for (int v = 0; v < NV; v++) {
+      const int lanes = N - j - v * W;
+      if (lanes >= W) Vec::store(cp + v * W, acc[r][v]);
+      else if (lanes > 0) Vec::storeFirst(cp + v * W, acc[r][v], lanes);
+    }
+  }
+}
+
+template <int NV>
+inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int j) {
+  constexpr int R = ACC / NV;
+  int i = i0;
+  for (; i + R <= i1; i += R) gemmBlock<R, NV>(A, Bp, C, M, N, Np, K, transA, i, j);
+  for (; i < i1; i++) gemmBlock<1, NV>(A, Bp, C, M, N, Np, K, transA, i, j);
+}
+
+/** Rows [i0, i1) of C [M, N] = op(A)·B with B packed [K, Np]. */
+void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1) {
+  for (int j = 0; j < Np; j += 3 * W) {
+    const int nv = std::min(3, (Np - j) / W);
+    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
+    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
+    else gemmColumns<1>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
+  }
+}
+
+}  // namespace
+
+// The table this instruction set hands to kernels.cc.
+const KernelSet kernelSet = {
+  W,
+  conv2dValidRows,
+  conv2dFilterGradBlocks,
+  columnSumsRange,
+  addBiasRows,
+  maxPoolGrad2x2Images,
+  gemmRows,
+  W,
+};

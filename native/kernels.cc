@@ -1,0 +1,547 @@
+// extra's native CPU kernels: a Node-API addon that runs the hot kernels of training on the memory of
+// tfjs-wasm's heap (the same byte offsets as assembly/kernels.ts), with the AVX-512 or AVX2 + FMA
+// path chosen at run time by __builtin_cpu_supports and a portable path otherwise. Hand-written
+// because no maintained library offers convolution gradients that can work in place on another
+// module's memory (oneDNN would need copies in and out of its own buffers on every call).
+//
+// Every entry checks that each operand lies inside the memory it was handed and throws a RangeError
+// otherwise, so a wrong shape can never read or write outside the wasm heap.
+//
+// Threads: work is split into independent ranges (output rows, filter-gradient blocks, images,
+// columns); no floating-point sum crosses a range, so results do not depend on the thread count.
+
+#include <node_api.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernel-set.h"
+
+namespace {
+
+// ---- the instruction set -------------------------------------------------------------------------
+
+const KernelSet* chosen = &portable::kernelSet;
+const char* chosenName = "portable";
+
+/** The best path this CPU runs, or the one EXTRA_NATIVE_ISA asks for (when the CPU has it). */
+void chooseInstructionSet() {
+  const char* wanted = std::getenv("EXTRA_NATIVE_ISA");
+  std::string want = wanted ? wanted : "";
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  const bool hasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool hasAvx512 = hasAvx2 && __builtin_cpu_supports("avx512f");
+  if (want == "portable") return;
+  if (hasAvx512 && want == "avx512") {
+    chosen = &avx512::kernelSet;
+    chosenName = "avx512";
+    return;
+  }
+  // AVX2 is the default even where AVX-512F exists: lenet-sized layers (10–20 channels) waste more of
+  // a 16-lane vector than of an 8-lane one, and on this project's machines (AMD Zen 4, which runs
+  // 512-bit operations as two 256-bit halves) it measured faster; see reports/kernels.md.
+  if (hasAvx2) {
+    chosen = &avx2::kernelSet;
+    chosenName = "avx2-fma";
+  }
+#else
+  (void)want;
+#endif
+}
+
+// ---- a small thread pool -------------------------------------------------------------------------
+
+/**
+ * Runs `tasks` numbered jobs on up to `threads` threads (the caller's included). One parallel region
+ * at a time: a caller that finds the pool busy (another worker thread of the same process) runs its
+ * jobs itself. Never destroyed (its threads may be blocked when the process exits).
+ */
+class Pool {
+ public:
+  void resize(int threads) {
+    std::lock_guard<std::mutex> region(busy_);
+    while (static_cast<int>(workers_) < threads - 1) {
+      std::thread([this] { loop(); }).detach();
+      workers_++;
+    }
+    active_ = std::max(1, threads);
+  }
+  int threads() const { return active_; }
+
+  void run(int tasks, const std::function<void(int)>& job) {
+    if (active_ <= 1 || tasks <= 1 || !busy_.try_lock()) {
+      for (int i = 0; i < tasks; i++) job(i);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      job_ = &job;
+      tasks_ = tasks;
+      next_.store(0);
+      running_ = std::min(active_ - 1, tasks - 1);
+      generation_++;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(m_);
+    done_.wait(lock, [this] { return running_ == 0; });
+    job_ = nullptr;
+    lock.unlock();
+    busy_.unlock();
+  }
+
+ private:
+  void work() {
+    for (int i = next_.fetch_add(1); i < tasks_; i = next_.fetch_add(1)) (*job_)(i);
+  }
+  void loop() {
+    std::uint64_t seen = 0;
+    int index;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      index = started_++;
+      seen = generation_;
+    }
+    for (;;) {
+      std::unique_lock<std::mutex> lock(m_);
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      // only the first `running_` helpers join a region, so that a smaller thread count uses fewer
+      if (index >= running_ + finished_) {
+        continue;
+      }
+      lock.unlock();
+      work();
+      lock.lock();
+      finished_++;
+      if (--running_ == 0) {
+        finished_ = 0;
+        done_.notify_all();
+      }
+    }
+  }
+
+  std::mutex busy_;
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int tasks_ = 0;
+  std::atomic<int> next_{0};
+  int running_ = 0;
+  int finished_ = 0;
+  int started_ = 0;
+  std::uint64_t generation_ = 0;
+  unsigned workers_ = 0;
+  int active_ = 1;
+};
+
+Pool* pool = new Pool();
+
+/** Split [0, n) into `parts` contiguous ranges and run them on the pool. */
+void parallelRanges(long n, const std::function<void(long, long)>& range) {
+  const int parts = static_cast<int>(std::max(1L, std::min<long>(n, pool->threads())));
+  pool->run(parts, [&](int p) {
+    const long a = n * p / parts;
+    const long b = n * (p + 1) / parts;
+    if (a < b) range(a, b);
+  });
+}
+
+// ---- arguments -----------------------------------------------------------------------------------
+
+struct Args {
+  napi_env env;
+  std::uint8_t* memory = nullptr;
+  std::size_t bytes = 0;
+  std::vector<double> values;
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info, std::size_t count) : env(e), values(count) {
+    std::size_t argc = count + 1;
+    std::vector<napi_value> argv(argc);
+    napi_get_cb_info(env, info, &argc, argv.data(), nullptr, nullptr);
+    bool isBuffer = false;
+    if (argc != count + 1 || napi_is_arraybuffer(env, argv[0], &isBuffer) != napi_ok || !isBuffer) {
+      fail("expected (memory: ArrayBuffer, …) with " + std::to_string(count) + " numbers");
+      return;
+    }
+    void* data = nullptr;
+    napi_get_arraybuffer_info(env, argv[0], &data, &bytes);
+    memory = static_cast<std::uint8_t*>(data);
+    for (std::size_t i = 0; i < count; i++) {
+      if (napi_get_value_double(env, argv[i + 1], &values[i]) != napi_ok || !(values[i] >= 0) || values[i] > 4294967296.0 ||
+          values[i] != static_cast<double>(static_cast<std::int64_t>(values[i]))) {
+        fail("argument " + std::to_string(i + 1) + " is not a non-negative integer");
+        return;
+      }
+    }
+  }
+  void fail(const std::string& why) {
+    if (ok) napi_throw_range_error(env, nullptr, ("native kernel: " + why).c_str());
+    ok = false;
+  }
+  int i(std::size_t k) {
+    if (values[k] > 2147483647.0) fail("argument " + std::to_string(k + 1) + " is too large");
+    return static_cast<int>(values[k]);
+  }
+  /** The float pointer at byte offset argument k, checked to hold `floats` floats. */
+  float* f(std::size_t k, double floats) {
+    const double off = values[k];
+    if (!ok) return nullptr;
+    if (std::fmod(off, 4.0) != 0 || off + 4.0 * floats > static_cast<double>(bytes)) {
+      fail("operand " + std::to_string(k + 1) + " lies outside the memory");
+      return nullptr;
+    }
+    return reinterpret_cast<float*>(memory + static_cast<std::size_t>(off));
+  }
+};
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// ---- kernels -------------------------------------------------------------------------------------
+
+// conv2dValid(memory, x, w, bias, y, b, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi)
+napi_value conv2dValid(napi_env env, napi_callback_info info) {
+  Args a(env, info, 20);
+  if (!a.ok) return nullptr;
+  const int b = a.i(4), h = a.i(5), wd = a.i(6), ci = a.i(7), oh = a.i(8), ow = a.i(9), co = a.i(10), coP = a.i(11), kh = a.i(12), kw = a.i(13),
+            sh = a.i(14), sw = a.i(15), rowLo = a.i(16), rowHi = a.i(17), colLo = a.i(18), colHi = a.i(19);
+  if (!a.ok) return nullptr;
+  if (coP % chosen->pad != 0 || coP < co || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
+    a.fail("conv2dValid: inconsistent geometry");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(b) * h * wd * ci);
+  const float* w = a.f(1, double(kh) * kw * ci * coP);
+  const float* bias = a.values[2] == 0 ? nullptr : a.f(2, coP);
+  float* y = a.f(3, double(b) * oh * ow * co);
+  if (!a.ok) return nullptr;
+  parallelRanges(long(b) * oh, [&](long r0, long r1) {
+    chosen->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
+  });
+  return undefinedValue(env);
+}
+
+// conv2dFilterGrad(memory, x, dy, dw, b, h, wd, ci, oh, ow, coP, dyStride, kh, kw, sh, sw)
+napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 15);
+  if (!a.ok) return nullptr;
+  const int b = a.i(3), h = a.i(4), wd = a.i(5), ci = a.i(6), oh = a.i(7), ow = a.i(8), coP = a.i(9), dyStride = a.i(10), kh = a.i(11),
+            kw = a.i(12), sh = a.i(13), sw = a.i(14);
+  if (!a.ok) return nullptr;
+  if (coP % chosen->pad != 0 || dyStride > coP || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
+    a.fail("conv2dFilterGrad: inconsistent geometry");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(b) * h * wd * ci);
+  // the last pixel's last vector reads coP − dyStride floats past dy (they reach only dw's padding)
+  const float* dy = a.f(1, double(b) * oh * ow * dyStride + (coP - dyStride));
+  float* dw = a.f(2, double(kh) * kw * ci * coP);
+  if (!a.ok) return nullptr;
+  if (b * oh * ow == 0) return undefinedValue(env);
+  const int rowLen = kw * ci;
+  const int chanGroups = (coP + 3 * chosen->lanes - 1) / (3 * chosen->lanes);
+  // whole kernel rows per block unless that leaves too few blocks to share between the threads
+  int tapGroup = rowLen;
+  while (tapGroup > 1 && long(kh) * chanGroups * ((rowLen + tapGroup - 1) / tapGroup) < 4L * pool->threads()) tapGroup = (tapGroup + 1) / 2;
+  const long blocks = long(kh) * chanGroups * ((rowLen + tapGroup - 1) / tapGroup);
+  parallelRanges(blocks, [&](long b0, long b1) {
+    chosen->conv2dFilterGradBlocks(x, dy, dw, b, h, wd, ci, oh, ow, coP, dyStride, kh, kw, sh, sw, tapGroup, int(b0), int(b1));
+  });
+  return undefinedValue(env);
+}
+
+// padNHWC(memory, src, dst, b, h, w, c, hp, wp, cp, top, left)
+napi_value padNHWC(napi_env env, napi_callback_info info) {
+  Args a(env, info, 11);
+  if (!a.ok) return nullptr;
+  const int b = a.i(2), h = a.i(3), w = a.i(4), c = a.i(5), hp = a.i(6), wp = a.i(7), cp = a.i(8), top = a.i(9), left = a.i(10);
+  if (!a.ok) return nullptr;
+  if (h + top > hp || w + left > wp || c > cp) {
+    a.fail("padNHWC: the source does not fit its destination");
+    return nullptr;
+  }
+  const float* src = a.f(0, double(b) * h * w * c);
+  float* dst = a.f(1, double(b) * hp * wp * cp);
+  if (!a.ok) return nullptr;
+  std::memset(dst, 0, sizeof(float) * std::size_t(b) * hp * wp * cp);
+  for (int n = 0; n < b; n++)
+    for (int r = 0; r < h; r++) {
+      const float* s = src + (std::size_t(n) * h + r) * w * c;
+      float* d = dst + ((std::size_t(n) * hp + r + top) * wp + left) * cp;
+      if (cp == c) std::memcpy(d, s, sizeof(float) * std::size_t(w) * c);
+      else
+        for (int q = 0; q < w; q++) std::memcpy(d + std::size_t(q) * cp, s + std::size_t(q) * c, sizeof(float) * c);
+    }
+  return undefinedValue(env);
+}
+
+// flipFilter(memory, w, dst, kh, kw, ci, co, ciP): dst[kh−1−i, kw−1−j, o, c] = w[i, j, c, o]
+napi_value flipFilter(napi_env env, napi_callback_info info) {
+  Args a(env, info, 7);
+  if (!a.ok) return nullptr;
+  const int kh = a.i(2), kw = a.i(3), ci = a.i(4), co = a.i(5), ciP = a.i(6);
+  if (!a.ok) return nullptr;
+  if (ci > ciP) {
+    a.fail("flipFilter: ciP < ci");
+    return nullptr;
+  }
+  const float* w = a.f(0, double(kh) * kw * ci * co);
+  float* dst = a.f(1, double(kh) * kw * co * ciP);
+  if (!a.ok) return nullptr;
+  std::memset(dst, 0, sizeof(float) * std::size_t(kh) * kw * co * ciP);
+  for (int i = 0; i < kh; i++)
+    for (int j = 0; j < kw; j++)
+      for (int c = 0; c < ci; c++)
+        for (int o = 0; o < co; o++)
+          dst[((std::size_t(kh - 1 - i) * kw + (kw - 1 - j)) * co + o) * ciP + c] = w[((std::size_t(i) * kw + j) * ci + c) * co + o];
+  return undefinedValue(env);
+}
+
+// padColumns(memory, src, dst, rows, c, cp) / cropColumns(memory, src, dst, rows, c, cp)
+napi_value columnsCopy(napi_env env, napi_callback_info info, bool pad) {
+  Args a(env, info, 5);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(2), c = a.i(3), cp = a.i(4);
+  if (!a.ok) return nullptr;
+  if (c > cp) {
+    a.fail("padColumns/cropColumns: cp < c");
+    return nullptr;
+  }
+  const float* src = a.f(0, double(rows) * (pad ? c : cp));
+  float* dst = a.f(1, double(rows) * (pad ? cp : c));
+  if (!a.ok) return nullptr;
+  for (int r = 0; r < rows; r++) {
+    if (pad) {
+      std::memcpy(dst + std::size_t(r) * cp, src + std::size_t(r) * c, sizeof(float) * c);
+      std::memset(dst + std::size_t(r) * cp + c, 0, sizeof(float) * (cp - c));
+    } else {
+      std::memcpy(dst + std::size_t(r) * c, src + std::size_t(r) * cp, sizeof(float) * c);
+    }
+  }
+  return undefinedValue(env);
+}
+napi_value padColumns(napi_env env, napi_callback_info info) { return columnsCopy(env, info, true); }
+napi_value cropColumns(napi_env env, napi_callback_info info) { return columnsCopy(env, info, false); }
+
+// maxPoolGrad(memory, x, dy, dx, b, h, w, c, oh, ow, fh, fw, sh, sw, top, left): each dy entry goes to
+// the first maximum of its window (windows clipped at the borders); images are independent
+napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 15);
+  if (!a.ok) return nullptr;
+  const int b = a.i(3), h = a.i(4), w = a.i(5), c = a.i(6), oh = a.i(7), ow = a.i(8), fh = a.i(9), fw = a.i(10), sh = a.i(11), sw = a.i(12),
+            top = a.i(13), left = a.i(14);
+  if (!a.ok) return nullptr;
+  const float* x = a.f(0, double(b) * h * w * c);
+  const float* dy = a.f(1, double(b) * oh * ow * c);
+  float* dx = a.f(2, double(b) * h * w * c);
+  if (!a.ok) return nullptr;
+  parallelRanges(b, [&](long n0, long n1) {
+    std::memset(dx + std::size_t(n0) * h * w * c, 0, sizeof(float) * std::size_t(n1 - n0) * h * w * c);
+    for (long n = n0; n < n1; n++)
+      for (int yr = 0; yr < oh; yr++)
+        for (int yc = 0; yc < ow; yc++) {
+          const int r0 = std::max(0, yr * sh - top), r1 = std::min(h, yr * sh - top + fh);
+          const int c0 = std::max(0, yc * sw - left), c1 = std::min(w, yc * sw - left + fw);
+          if (r0 >= r1 || c0 >= c1) continue;
+          const std::size_t dyBase = ((std::size_t(n) * oh + yr) * ow + yc) * c;
+          for (int ch = 0; ch < c; ch++) {
+            float best = 0;
+            std::size_t arg = 0;
+            bool found = false;
+            for (int r = r0; r < r1; r++)
+              for (int q = c0; q < c1; q++) {
+                const std::size_t idx = ((std::size_t(n) * h + r) * w + q) * c + ch;
+                if (!found || x[idx] > best) {
+                  best = x[idx];
+                  arg = idx;
+                  found = true;
+                }
+              }
+            dx[arg] += dy[dyBase + ch];
+          }
+        }
+  });
+  return undefinedValue(env);
+}
+
+// maxPoolGrad2x2(memory, x, dy, dx, b, h, w, c, oh, ow)
+napi_value maxPoolGrad2x2(napi_env env, napi_callback_info info) {
+  Args a(env, info, 9);
+  if (!a.ok) return nullptr;
+  const int b = a.i(3), h = a.i(4), w = a.i(5), c = a.i(6), oh = a.i(7), ow = a.i(8);
+  if (!a.ok) return nullptr;
+  if (2 * oh > h || 2 * ow > w) {
+    a.fail("maxPoolGrad2x2: output larger than the input allows");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(b) * h * w * c);
+  const float* dy = a.f(1, double(b) * oh * ow * c);
+  float* dx = a.f(2, double(b) * h * w * c);
+  if (!a.ok) return nullptr;
+  if (h != 2 * oh || w != 2 * ow) std::memset(dx, 0, sizeof(float) * std::size_t(b) * h * w * c);
+  parallelRanges(b, [&](long n0, long n1) { chosen->maxPoolGrad2x2Images(x, dy, dx, h, w, c, oh, ow, int(n0), int(n1)); });
+  return undefinedValue(env);
+}
+
+// columnSums(memory, x, out, rows, cols)
+napi_value columnSums(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(2), cols = a.i(3);
+  if (!a.ok) return nullptr;
+  const float* x = a.f(0, double(rows) * cols);
+  float* out = a.f(1, cols);
+  if (!a.ok) return nullptr;
+  const int lanes = chosen->lanes;
+  const long groups = (cols + lanes - 1) / lanes;
+  parallelRanges(groups, [&](long g0, long g1) { chosen->columnSumsRange(x, out, rows, cols, int(g0 * lanes), int(std::min<long>(cols, g1 * lanes))); });
+  return undefinedValue(env);
+}
+
+// addBias(memory, x, bias, out, rows, cols)
+napi_value addBias(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(3), cols = a.i(4);
+  if (!a.ok) return nullptr;
+  const float* x = a.f(0, double(rows) * cols);
+  const float* bias = a.f(1, cols);
+  float* out = a.f(2, double(rows) * cols);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) { chosen->addBiasRows(x, bias, out, cols, int(r0), int(r1)); });
+  return undefinedValue(env);
+}
+
+// matMul(memory, a, b, c, batchA, batchB, M, N, K, transA, transB): c[q] = op(a[q])·op(b[q]) for
+// q < max(batchA, batchB), a batch of 1 broadcast; a [M, K] or [K, M], b [K, N] or [N, K], c [M, N]
+napi_value matMul(napi_env env, napi_callback_info info) {
+  Args a(env, info, 10);
+  if (!a.ok) return nullptr;
+  const int batchA = a.i(3), batchB = a.i(4), M = a.i(5), N = a.i(6), K = a.i(7), transA = a.i(8), transB = a.i(9);
+  if (!a.ok) return nullptr;
+  const int batch = std::max(batchA, batchB);
+  if (batchA < 1 || batchB < 1 || (batchA != batch && batchA != 1) || (batchB != batch && batchB != 1) || transA > 1 || transB > 1) {
+    a.fail("matMul: batch sizes that do not broadcast");
+    return nullptr;
+  }
+  const float* A = a.f(0, double(batchA) * M * K);
+  const float* B = a.f(1, double(batchB) * K * N);
+  float* C = a.f(2, double(batch) * M * N);
+  if (!a.ok) return nullptr;
+  if (M == 0 || N == 0) return undefinedValue(env);
+  const int lanes = chosen->lanes;
+  const int Np = (N + lanes - 1) / lanes * lanes;
+  // B packed as [K, Np] per batch (transposed when transB): whole vectors, no reads past its end
+  std::vector<float> packed;
+  try {
+    packed.assign(std::size_t(batchB) * K * Np, 0.0f);
+  } catch (const std::bad_alloc&) {
+    a.fail("matMul: no memory for the packed operand");
+    return nullptr;
+  }
+  for (int q = 0; q < batchB; q++) {
+    const float* bq = B + std::size_t(q) * K * N;
+    float* pq = packed.data() + std::size_t(q) * K * Np;
+    for (int k = 0; k < K; k++)
+      for (int n = 0; n < N; n++) pq[std::size_t(k) * Np + n] = transB ? bq[std::size_t(n) * K + k] : bq[std::size_t(k) * N + n];
+  }
+  const long rowBlocks = (M + 15) / 16;
+  parallelRanges(long(batch) * rowBlocks, [&](long t0, long t1) {
+    for (long t = t0; t < t1; t++) {
+      const int q = int(t / rowBlocks);
+      const int i0 = int(t % rowBlocks) * 16;
+      const int i1 = std::min(M, i0 + 16);
+      chosen->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed.data() + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
+                       Np, K, transA != 0, i0, i1);
+    }
+  });
+  return undefinedValue(env);
+}
+
+// setThreads(n): the threads each kernel call may use (1 = the calling thread only)
+napi_value setThreads(napi_env env, napi_callback_info info) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  std::int32_t n = 0;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 1024) {
+    napi_throw_range_error(env, nullptr, "native kernel: setThreads takes an integer in [1, 1024]");
+    return nullptr;
+  }
+  pool->resize(n);
+  return undefinedValue(env);
+}
+
+// describe(): { isa, lanes (channel padding), threads }
+napi_value describe(napi_env env, napi_callback_info) {
+  napi_value o, isa, lanes, threads;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, chosenName, NAPI_AUTO_LENGTH, &isa);
+  // the channel padding callers apply (the narrowest vector a kernel reads)
+  napi_create_int32(env, chosen->pad, &lanes);
+  napi_create_int32(env, pool->threads(), &threads);
+  napi_set_named_property(env, o, "isa", isa);
+  napi_set_named_property(env, o, "lanes", lanes);
+  napi_set_named_property(env, o, "threads", threads);
+  return o;
+}
+
+std::once_flag chooseOnce;
+
+/**
+ * Keep this library loaded for the life of the process: Node unloads an addon when the last worker
+ * thread that loaded it exits, and the pool's threads (blocked inside it) would then crash.
+ */
+void pinLibrary() {
+#if defined(__unix__) || defined(__APPLE__)
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&pinLibrary), &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+#endif
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  std::call_once(chooseOnce, [] {
+    pinLibrary();
+    chooseInstructionSet();
+  });
+  const napi_property_descriptor table[] = {
+    {"conv2dValid", nullptr, conv2dValid, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"conv2dFilterGrad", nullptr, conv2dFilterGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"padNHWC", nullptr, padNHWC, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"flipFilter", nullptr, flipFilter, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"padColumns", nullptr, padColumns, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"cropColumns", nullptr, cropColumns, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"maxPoolGrad2x2", nullptr, maxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"columnSums", nullptr, columnSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"addBias", nullptr, addBias, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(table) / sizeof(table[0]), table);
+  return exports;
+}

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { selectBackend, kernelEngine, nativeKernelsDecision, setNativeThreads } from '../../src/backend/index.js';
+import { nativeAddon } from '../../src/backend/wasm/native.js';
+import { buildModel, defaultModelSpec, initParamValues } from '../../src/models/index.js';
+import { softmaxCrossEntropy } from '../../src/train/index.js';
+import { makeRng } from '../../src/util/rng.js';
+import { randomArray, maxRelErr } from './values.js';
+
+// The native kernels (native/*.cc): their own properties, beyond the value checks against the cpu
+// backend that test/backend/backend.test.ts runs on both engines. Built at install; required in CI.
+const native = nativeKernelsDecision();
+const available = native.use || process.env.CI === 'true';
+
+/** lenet-mtl's gradients at batch 5 (odd, so blocks and thread ranges do not divide evenly). */
+function lenetGradients(): Float32Array[] {
+  const model = buildModel(defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b']));
+  const values = initParamValues(model.params, 3).map((v, i) => (model.params[i].init === 'zeros' ? randomArray(v.length, 50 + i, 0.05) : v));
+  const xv = Float32Array.from(randomArray(5 * 36 * 36, 4), (v) => Math.abs(v) / 3);
+  return tf.tidy(() => {
+    const x = tf.tensor(xv, [5, 36, 36, 1]);
+    const loss = (...p: tf.Tensor[]) => {
+      const o = model.forward(p, x);
+      return tf.add(softmaxCrossEntropy(o[0], tf.tensor1d([1, 2, 3, 4, 5], 'int32')), softmaxCrossEntropy(o[1], tf.tensor1d([9, 0, 1, 2, 3], 'int32'))) as tf.Scalar;
+    };
+    return tf.grads(loss)(values.map((v, i) => tf.tensor(v, model.params[i].shape))).map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native.use ? '' : native.reason})`}`, () => {
+  beforeAll(async () => {
+    delete process.env.EXTRA_NATIVE_KERNELS;
+    await selectBackend({ prefer: 'wasm', quiet: true });
+  });
+  afterAll(() => setNativeThreads(1));
+
+  it('are built, load, and run on wasm (the engine the backend line names)', () => {
+    expect(native.use, native.use ? '' : native.reason).toBe(true);
+    expect(kernelEngine().engine).toBe('native');
+  });
+
+  it('matMul with transposes, broadcast batches and odd sizes equals cpu', async () => {
+    const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+      { a: [37, 19], b: [19, 13], ta: false, tb: false },
+      { a: [19, 37], b: [19, 13], ta: true, tb: false },
+      { a: [37, 19], b: [13, 19], ta: false, tb: true },
+      { a: [19, 37], b: [13, 19], ta: true, tb: true },
+      { a: [3, 5, 7], b: [1, 7, 9], ta: false, tb: false },
+      { a: [1, 5, 7], b: [3, 9, 7], ta: false, tb: true },
+      { a: [2, 3, 1, 4], b: [2, 3, 4, 1], ta: false, tb: false },
+      { a: [1, 1], b: [1, 40], ta: false, tb: false },
+    ];
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return cases.map((c, i) => tf.tidy(() => tf.matMul(tf.tensor(randomArray(c.a.reduce((p, q) => p * q), 60 + i), c.a), tf.tensor(randomArray(c.b.reduce((p, q) => p * q), 80 + i), c.b), c.ta, c.tb).dataSync() as Float32Array));
+    };
+    const w = await run('wasm');
+    const c = await run('cpu');
+    w.forEach((v, i) => {
+      expect(v.length, `case ${i}`).toBe(c[i].length);
+      expect(maxRelErr(v, c[i]), `case ${i}`).toBeLessThan(1e-6);
+    });
+  });
+
+  it('the 2×2 max-pool gradient with channel counts below, at and above a vector equals cpu exactly', async () => {
+    for (const ch of [3, 8, 13, 17]) {
+      const xs = [2, 6, 8, ch];
+      const rng = makeRng(ch);
+      // small integers: ties, which must go to the first maximum as on cpu
+      const xv = Float32Array.from({ length: 2 * 6 * 8 * ch }, () => rng.int(4));
+      const up = tf.linspace(0.5, 2, 2 * 3 * 4 * ch).reshape([2, 3, 4, ch]);
+      const grad = async (backend: string) => {
+        await selectBackend({ prefer: backend, quiet: true });
+        return tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), up)) as tf.Scalar)(tf.tensor(xv, xs)).dataSync() as Float32Array);
+      };
+      const a = await grad('wasm');
+      const b = await grad('cpu');
+      up.dispose();
+      expect(Array.from(a), `${ch} channels`).toEqual(Array.from(b));
+    }
+  });
+
+  it('give bit-identical results for 1, 2 and 3 threads per kernel', async () => {
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const results = [1, 2, 3].map((n) => {
+      setNativeThreads(n);
+      return lenetGradients();
+    });
+    setNativeThreads(1);
+    for (const r of results.slice(1)) r.forEach((g, i) => expect(Array.from(g), `tensor ${i}`).toEqual(Array.from(results[0][i])));
+  });
+
+  it('refuse operands outside the memory with a RangeError (no crash)', () => {
+    const l = nativeAddon();
+    if (!l.addon) throw new Error(l.reason);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    // a 3×3 convolution of a 64 KiB memory's worth of input, placed past its end
+    expect(() => l.addon!.conv2dValid(memory.buffer, 64000, 0, 0, 0, 1, 30, 30, 1, 28, 28, 1, 8, 3, 3, 1, 1, 0, 30, 0, 30)).toThrow(RangeError);
+    expect(() => l.addon!.matMul(memory.buffer, 0, 0, 0, 1, 1, 200, 200, 200, 0, 0)).toThrow(/outside the memory/);
+    expect(() => l.addon!.padNHWC(memory.buffer, 0, 0, 1, 4, 4, 1, 3, 3, 1, 0, 0)).toThrow(/does not fit/);
+    expect(() => l.addon!.addBias(memory.buffer, -4, 0, 0, 1, 1)).toThrow(/non-negative integer/);
+  });
+
+  it('give the same bits on the AVX-512 and AVX2 paths, and close values on the portable one', () => {
+    // each path in its own process: the instruction set is chosen when the addon loads
+    const script = `
+      import { selectBackend } from './dist/backend/index.js';
+      import { nativeAddon } from './dist/backend/wasm/native.js';
+      import * as tf from '@tensorflow/tfjs';
+      await selectBackend({ prefer: 'wasm', quiet: true });
+      const x = tf.randomNormal([3, 13, 11, 2], 0, 1, 'float32', 1);
+      const w = tf.randomNormal([3, 3, 2, 21], 0, 1, 'float32', 2);
+      const m = tf.randomNormal([37, 29], 0, 1, 'float32', 3);
+      const g = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([x, w]);
+      const out = [...g.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync())];
+      process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
+    `;
+    const runWith = (isa: string) => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, EXTRA_NATIVE_ISA: isa, EXTRA_NATIVE_KERNELS: '1' } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { isa: string; out: number[][] };
+    };
+    const avx2 = runWith('avx2');
+    const avx512 = runWith('avx512');
+    const portable = runWith('portable');
+    expect(portable.isa).toBe('portable');
+    if (avx512.isa === 'avx512') avx512.out.forEach((v, i) => expect(v, `output ${i}`).toEqual(avx2.out[i]));
+    portable.out.forEach((v, i) => expect(maxRelErr(Float32Array.from(v), Float32Array.from(avx2.out[i])), `output ${i}`).toBeLessThan(1e-5));
+  });
+});
+
+describe('native kernels: installation never fails', () => {
+  it('a build that cannot compile leaves a record and one line, exits 0, and extra falls back to wasm', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-native-build-'));
+    for (const f of ['package.json', 'binding.gyp', 'native', 'scripts/build-native.js']) cpSync(f, path.join(dir, f), { recursive: true });
+    const r = spawnSync(process.execPath, [path.join(dir, 'scripts/build-native.js')], { encoding: 'utf8', env: { ...process.env, CXX: '/bin/false', CC: '/bin/false' }, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.length, r.stderr).toBe(1);
+    expect(lines[0]).toMatch(/^extra: native kernels not built \(.+\); the WebAssembly kernels will be used$/);
+    const record = JSON.parse(readFileSync(path.join(dir, 'build', 'native-build.json'), 'utf8')) as { ok: boolean; reason: string };
+    expect(record.ok).toBe(false);
+    expect(existsSync(path.join(dir, 'build', 'Release', 'extra_kernels.node'))).toBe(false);
+    const skipped = spawnSync(process.execPath, [path.join(dir, 'scripts/build-native.js')], { encoding: 'utf8', env: { ...process.env, EXTRA_NATIVE_BUILD: '0' } });
+    expect(skipped.status).toBe(0);
+    expect(skipped.stderr).toMatch(/skipped: EXTRA_NATIVE_BUILD=0/);
+  });
+
+  it('EXTRA_NATIVE_KERNELS=0 switches to the wasm SIMD kernels and the backend line says so', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import { selectBackend } from './dist/backend/index.js'; await selectBackend({ prefer: 'wasm' });"], {
+      encoding: 'utf8',
+      env: { ...process.env, EXTRA_NATIVE_KERNELS: '0' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.trim()).toBe('[backend] wasm, kernels: wasm-simd (native kernels not used: switched off (EXTRA_NATIVE_KERNELS=0))');
+  });
+});
