@@ -76,16 +76,25 @@ class Pool {
  public:
   void resize(int threads) {
     std::lock_guard<std::mutex> region(busy_);
+    std::lock_guard<std::mutex> lock(m_);
     while (static_cast<int>(workers_) < threads - 1) {
-      std::thread([this] { loop(); }).detach();
-      workers_++;
+      // the creator hands over the index and the generation it starts from, so that a region that
+      // begins before the thread first runs is not missed
+      const int index = static_cast<int>(workers_++);
+      const std::uint64_t from = generation_;
+      std::thread([this, index, from] { loop(index, from); }).detach();
     }
     active_ = std::max(1, threads);
   }
   int threads() const { return active_; }
 
   void run(int tasks, const std::function<void(int)>& job) {
-    if (active_ <= 1 || tasks <= 1 || !busy_.try_lock()) {
+    if (tasks <= 1 || !busy_.try_lock()) {
+      for (int i = 0; i < tasks; i++) job(i);
+      return;
+    }
+    if (active_ <= 1) {
+      busy_.unlock();
       for (int i = 0; i < tasks; i++) job(i);
       return;
     }
@@ -110,14 +119,7 @@ class Pool {
   void work() {
     for (int i = next_.fetch_add(1); i < tasks_; i = next_.fetch_add(1)) (*job_)(i);
   }
-  void loop() {
-    std::uint64_t seen = 0;
-    int index;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      index = started_++;
-      seen = generation_;
-    }
+  void loop(int index, std::uint64_t seen) {
     for (;;) {
       std::unique_lock<std::mutex> lock(m_);
       wake_.wait(lock, [&] { return generation_ != seen; });
@@ -145,7 +147,6 @@ class Pool {
   std::atomic<int> next_{0};
   int running_ = 0;
   int finished_ = 0;
-  int started_ = 0;
   std::uint64_t generation_ = 0;
   unsigned workers_ = 0;
   int active_ = 1;

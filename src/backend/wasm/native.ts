@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { SimdKernels } from './simd.js';
+import type { SimdKernels } from './kernel-table.js';
 
 /**
  * The native kernels (native/*.cc, built by `npm install` with node-gyp into build/Release): the same
