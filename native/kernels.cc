@@ -154,9 +154,13 @@ class Pool {
 
 Pool* pool = new Pool();
 
-/** Split [0, n) into `parts` contiguous ranges and run them on the pool. */
-void parallelRanges(long n, const std::function<void(long, long)>& range) {
-  const int parts = static_cast<int>(std::max(1L, std::min<long>(n, pool->threads())));
+/**
+ * Split [0, n) into contiguous ranges, one per thread, and run them on the pool; `work` estimates
+ * the whole call's operations: below ~256k a wake-up of the helpers (tens of µs) costs more than it
+ * saves, so the call stays on this thread.
+ */
+void parallelRanges(long n, const std::function<void(long, long)>& range, double work) {
+  const int parts = work < 262144.0 ? 1 : static_cast<int>(std::max(1L, std::min<long>(n, pool->threads())));
   pool->run(parts, [&](int p) {
     const long a = n * p / parts;
     const long b = n * (p + 1) / parts;
@@ -239,7 +243,7 @@ napi_value conv2dValid(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   parallelRanges(long(b) * oh, [&](long r0, long r1) {
     chosen->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
-  });
+  }, double(b) * oh * ow * coP * kh * kw * ci);
   return undefinedValue(env);
 }
 
@@ -268,7 +272,78 @@ napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
   const long blocks = long(kh) * chanGroups * ((rowLen + tapGroup - 1) / tapGroup);
   parallelRanges(blocks, [&](long b0, long b1) {
     chosen->conv2dFilterGradBlocks(x, dy, dw, b, h, wd, ci, oh, ow, coP, dyStride, kh, kw, sh, sw, tapGroup, int(b0), int(b1));
-  });
+  }, double(b) * oh * ow * coP * kh * kw * ci);
+  return undefinedValue(env);
+}
+
+// conv2dInputGrad(memory, dy, w, dx, b, h, wd, ci, oh, ow, co, kh, kw, sh, sw, top, left): the input
+// gradient of a convolution (any stride and padding) per image as one matrix product and a col2im:
+//   cols[pixel, (i, j, c)] = Σ_o dy[pixel, o] · w[i, j, c, o],  dx[pixel's tap (i, j)] += cols
+// No product is spent on the zero padding a flipped-filter convolution of dy would read. Images are
+// independent, and within one the additions come in a fixed order.
+napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 16);
+  if (!a.ok) return nullptr;
+  const int b = a.i(3), h = a.i(4), wd = a.i(5), ci = a.i(6), oh = a.i(7), ow = a.i(8), co = a.i(9), kh = a.i(10), kw = a.i(11), sh = a.i(12),
+            sw = a.i(13), top = a.i(14), left = a.i(15);
+  if (!a.ok) return nullptr;
+  if (sh < 1 || sw < 1) {
+    a.fail("conv2dInputGrad: strides below 1");
+    return nullptr;
+  }
+  const float* dy = a.f(0, double(b) * oh * ow * co);
+  const float* w = a.f(1, double(kh) * kw * ci * co);
+  float* dx = a.f(2, double(b) * h * wd * ci);
+  if (!a.ok) return nullptr;
+  std::memset(dx, 0, sizeof(float) * std::size_t(b) * h * wd * ci);
+  const int K = kh * kw * ci;
+  const int pixels = oh * ow;
+  if (K == 0 || pixels == 0 || co == 0) return undefinedValue(env);
+  const int lanes = chosen->lanes;
+  const int Kp = (K + lanes - 1) / lanes * lanes;
+  std::vector<float> packed;
+  try {
+    // wᵀ as [co, Kp]: the product's right operand, packed once
+    packed.assign(std::size_t(co) * Kp, 0.0f);
+  } catch (const std::bad_alloc&) {
+    a.fail("conv2dInputGrad: no memory for the packed filter");
+    return nullptr;
+  }
+  for (int t = 0; t < K; t++)
+    for (int o = 0; o < co; o++) packed[std::size_t(o) * Kp + t] = w[std::size_t(t) * co + o];
+  bool ok = true;
+  parallelRanges(b, [&](long n0, long n1) {
+    std::vector<float> cols;
+    try {
+      cols.resize(std::size_t(pixels) * Kp);
+    } catch (const std::bad_alloc&) {
+      ok = false;
+      return;
+    }
+    for (long n = n0; n < n1; n++) {
+      chosen->gemmRows(dy + std::size_t(n) * pixels * co, packed.data(), cols.data(), pixels, Kp, Kp, co, false, 0, pixels);
+      float* dxn = dx + std::size_t(n) * h * wd * ci;
+      for (int yy = 0; yy < oh; yy++)
+        for (int xx = 0; xx < ow; xx++) {
+          const float* cr = cols.data() + std::size_t(yy * ow + xx) * Kp;
+          for (int i = 0; i < kh; i++) {
+            const int row = yy * sh + i - top;
+            if (row < 0 || row >= h) continue;
+            for (int j = 0; j < kw; j++) {
+              const int col = xx * sw + j - left;
+              if (col < 0 || col >= wd) continue;
+              float* d = dxn + (std::size_t(row) * wd + col) * ci;
+              const float* c = cr + std::size_t(i * kw + j) * ci;
+              for (int q = 0; q < ci; q++) d[q] += c[q];
+            }
+          }
+        }
+    }
+  }, double(b) * pixels * Kp * co);
+  if (!ok) {
+    a.fail("conv2dInputGrad: no memory for the per-image columns");
+    return nullptr;
+  }
   return undefinedValue(env);
 }
 
@@ -382,7 +457,7 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
             dx[arg] += dy[dyBase + ch];
           }
         }
-  });
+  }, double(b) * oh * ow * c * fh * fw);
   return undefinedValue(env);
 }
 
@@ -401,7 +476,7 @@ napi_value maxPoolGrad2x2(napi_env env, napi_callback_info info) {
   float* dx = a.f(2, double(b) * h * w * c);
   if (!a.ok) return nullptr;
   if (h != 2 * oh || w != 2 * ow) std::memset(dx, 0, sizeof(float) * std::size_t(b) * h * w * c);
-  parallelRanges(b, [&](long n0, long n1) { chosen->maxPoolGrad2x2Images(x, dy, dx, h, w, c, oh, ow, int(n0), int(n1)); });
+  parallelRanges(b, [&](long n0, long n1) { chosen->maxPoolGrad2x2Images(x, dy, dx, h, w, c, oh, ow, int(n0), int(n1)); }, 4.0 * b * h * w * c);
   return undefinedValue(env);
 }
 
@@ -416,7 +491,7 @@ napi_value columnSums(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   const int lanes = chosen->lanes;
   const long groups = (cols + lanes - 1) / lanes;
-  parallelRanges(groups, [&](long g0, long g1) { chosen->columnSumsRange(x, out, rows, cols, int(g0 * lanes), int(std::min<long>(cols, g1 * lanes))); });
+  parallelRanges(groups, [&](long g0, long g1) { chosen->columnSumsRange(x, out, rows, cols, int(g0 * lanes), int(std::min<long>(cols, g1 * lanes))); }, double(rows) * cols);
   return undefinedValue(env);
 }
 
@@ -430,7 +505,7 @@ napi_value addBias(napi_env env, napi_callback_info info) {
   const float* bias = a.f(1, cols);
   float* out = a.f(2, double(rows) * cols);
   if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) { chosen->addBiasRows(x, bias, out, cols, int(r0), int(r1)); });
+  parallelRanges(rows, [&](long r0, long r1) { chosen->addBiasRows(x, bias, out, cols, int(r0), int(r1)); }, 2.0 * rows * cols);
   return undefinedValue(env);
 }
 
@@ -476,7 +551,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       chosen->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed.data() + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
                        Np, K, transA != 0, i0, i1);
     }
-  });
+  }, double(batch) * M * Np * K);
   return undefinedValue(env);
 }
 
@@ -540,6 +615,7 @@ NAPI_MODULE_INIT() {
     {"columnSums", nullptr, columnSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"addBias", nullptr, addBias, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"conv2dInputGrad", nullptr, conv2dInputGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

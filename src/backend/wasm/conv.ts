@@ -235,6 +235,14 @@ export function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
   };
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput on wasm supports NHWC only');
   const simd = simdKernels(backend);
+  if (simd?.conv2dInputGrad) {
+    const [kh, kw, ci, co] = filter.shape;
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad as 'valid', attrs.dimRoundingMode);
+    const dx = backend.makeOutput(attrs.inputShape, 'float32');
+    const [b, h, w] = attrs.inputShape;
+    if (b * h * w * ci > 0) simd.conv2dInputGrad(ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), b, h, w, ci, info.outHeight, info.outWidth, co, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    return dx;
+  }
   const viaSimd = simd ? conv2dBackpropInputSimd(simd, backend, dy, filter, attrs) : null;
   if (viaSimd) return viaSimd;
   const [kh, kw, ci, co] = filter.shape;
