@@ -4,13 +4,14 @@ import json, sys, time, statistics
 import os
 import torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import LeNetMTL, MLPMTL
+from torch_models import LeNetMTL, MLPMTL, ResidualBN
 
 model_name, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
-model = LeNetMTL() if model_name == 'lenet' else MLPMTL()
+model = {'lenet': LeNetMTL, 'mlp': MLPMTL, 'residual-bn': ResidualBN}[model_name]()
+model.train()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 x = torch.rand(256, 1, 36, 36)
 y = [torch.arange(256) % 10, (7 * torch.arange(256)) % 10]

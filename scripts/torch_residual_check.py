@@ -4,6 +4,7 @@
 # Comparison only; never a dependency of extra. Usage:
 #   python3 scripts/torch_residual_check.py MODEL.safetensors X_TEST.npy Y_TEST.npy
 import json
+import os
 import struct
 import sys
 
@@ -11,6 +12,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import ResidualBN  # noqa: E402
 
 
 def read_safetensors(path):
@@ -26,39 +30,6 @@ def read_safetensors(path):
         a, b = e['data_offsets']
         out[name] = torch.from_numpy(np.frombuffer(buf[8 + n + a:8 + n + b], dtype='<f4').copy().reshape(e['shape']))
     return out
-
-
-def conv_bn(cin, cout, stride=1):
-    return nn.ModuleDict({'conv': nn.Conv2d(cin, cout, 3, stride, padding=0, bias=False), 'bn': nn.BatchNorm2d(cout, eps=1e-3)})
-
-
-def same(x, stride):
-    # TensorFlow's 'same' padding: the odd pixel goes to the bottom/right
-    size = x.shape[-1]
-    out = -(-size // stride)
-    total = max((out - 1) * stride + 3 - size, 0)
-    return F.pad(x, (total // 2, total - total // 2, total // 2, total - total // 2))
-
-
-class ResidualBN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.stem, self.block1a, self.block1b = conv_bn(1, 16), conv_bn(16, 16), conv_bn(16, 16)
-        self.down = conv_bn(16, 32, 2)
-        self.fc = nn.Linear(512, 64)
-        self.left, self.right = nn.Linear(64, 10), nn.Linear(64, 10)
-
-    @staticmethod
-    def apply(m, x, stride=1):
-        return m['bn'](m['conv'](same(x, stride)))
-
-    def forward(self, x):
-        h = F.max_pool2d(F.relu(self.apply(self.stem, x)), 2)
-        r = self.apply(self.block1b, F.relu(self.apply(self.block1a, h)))
-        h = F.relu(h + r)
-        h = F.max_pool2d(F.relu(self.apply(self.down, h, 2)), 2)
-        h = F.relu(self.fc(h.flatten(1)))
-        return self.left(h), self.right(h)
 
 
 def main():

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { selectBackend } from '../backend/index.js';
-import { buildModel, defaultModelSpec, initParams, type ModelSpec } from '../models/index.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildModel, defaultModelSpec, graphModelSpec, initParams, type ModelSpec } from '../models/index.js';
 import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig } from '../train/index.js';
 import { endpointProgramSpec } from '../train/endpoint-program.js';
 import { makeGeometry, initTrainable, curveLossFn, trainableShapes, curveObjectiveCoefficients, type WeightCurve } from '../curves/index.js';
@@ -15,7 +17,7 @@ import { median } from './stats.js';
  * worker threads (./train-worker.ts), so a job and its result cross a thread boundary: both have schemas.
  */
 export const stepJobSchema = z.object({
-  model: z.enum(['lenet', 'mlp']),
+  model: z.enum(['lenet', 'mlp', 'residual-bn']),
   /** 'endpoint' (Σ ½ L_k), 'curve' (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5), 'curve-split' (each t on half the batch) */
   kind: z.enum(['endpoint', 'curve', 'curve-split']).default('endpoint'),
   batch: z.number().int().positive().default(256),
@@ -28,10 +30,19 @@ export type StepJob = z.input<typeof stepJobSchema>;
 export const stepResultSchema = z.object({ samplesPerSec: z.number(), msPerStep: z.number() });
 export type StepResult = z.infer<typeof stepResultSchema>;
 
+/** examples/residual-bn/model.json (a graph with BatchNormalization and a residual block), from src/ or dist/ */
+const residualBnFile = fileURLToPath(new URL('../../examples/residual-bn/model.json', import.meta.url));
+
 export function specFor(model: StepJob['model']): ModelSpec {
-  return model === 'lenet'
-    ? defaultModelSpec('lenet-mtl', [36, 36, 1], [10, 10], ['a', 'b'])
-    : defaultModelSpec('mlp-mtl', [36, 36, 1], [10, 10], ['a', 'b'], [256, 256]);
+  const data = { inputShape: [36, 36, 1], numClasses: [10, 10], taskNames: ['a', 'b'] };
+  switch (model) {
+    case 'lenet':
+      return defaultModelSpec('lenet-mtl', data.inputShape, data.numClasses, data.taskNames);
+    case 'mlp':
+      return defaultModelSpec('mlp-mtl', data.inputShape, data.numClasses, data.taskNames, [256, 256]);
+    case 'residual-bn':
+      return graphModelSpec(JSON.parse(readFileSync(residualBnFile, 'utf8')) as unknown, residualBnFile, data);
+  }
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

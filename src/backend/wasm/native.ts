@@ -25,11 +25,12 @@ interface NativeAddon {
   addBias: Kernel;
   matMul: Kernel;
   conv2dInputGrad: Kernel;
+  channelBinary: Kernel;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;
@@ -118,6 +119,7 @@ export function nativeKernelTable(addon: NativeAddon, lanes: number, memory: Web
     addBias: bind(addon.addBias),
     matMul: bind(addon.matMul),
     conv2dInputGrad: bind(addon.conv2dInputGrad),
+    channelBinary: bind(addon.channelBinary),
   };
   table = { memory, kernels };
   return kernels;

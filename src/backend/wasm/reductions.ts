@@ -42,18 +42,66 @@ export function leadingAxesSumSimd(args: { inputs: tf.NamedTensorInfoMap; backen
   return out;
 }
 
-/** Add of a float32 tensor [..., C] and a vector [C] (a bias add) in one SIMD pass; null otherwise. */
-export function biasAddSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+/** The binary kernels a per-channel broadcast can take, with the operation codes of channelBinary. */
+const channelOps = { Add: [0, 0], Sub: [1, 2], Multiply: [3, 3], RealDiv: [4, 5] } as const;
+export type ChannelOp = keyof typeof channelOps;
+
+/** A tensor's shape is a per-channel vector for `cols` channels: [C] or [1, …, 1, C]. */
+const isChannelVector = (shape: number[], cols: number, rank: number) =>
+  shape.length >= 1 && shape.length <= rank && shape[shape.length - 1] === cols && shape.slice(0, -1).every((d) => d === 1);
+
+/**
+ * Add, Sub, Multiply or RealDiv of a float32 tensor [..., C] and a per-channel vector ([C] or
+ * [1, …, 1, C], either side) in one pass: the native kernels do all four, the SIMD ones the Add
+ * (a bias add); null for any other case (wasm's own kernel then runs).
+ */
+export function channelBinarySimd(op: ChannelOp, args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
   const k = simdKernels(backend);
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   if (!k || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const [x, v] = b.shape.length === 1 && a.shape.length >= 2 ? [a, b] : a.shape.length === 1 && b.shape.length >= 2 ? [b, a] : [null, null];
-  if (!x || !v) return null;
-  const cols = x.shape[x.shape.length - 1];
-  if (v.shape[0] !== cols) return null;
-  const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
-  const out = backend.makeOutput(x.shape, 'float32');
-  if (rows * cols > 0) k.addBias(ptr(backend, x), ptr(backend, v), ptr(backend, out), rows, cols);
+  if (op !== 'Add' && !k.channelBinary) return null;
+  const rowsOf = (t: TensorInfo) => t.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+  const vectorFor = (t: TensorInfo, v: TensorInfo) => t.shape.length >= 2 && rowsOf(t) > 1 && isChannelVector(v.shape, t.shape[t.shape.length - 1], t.shape.length);
+  const big = vectorFor(a, b) ? a : vectorFor(b, a) ? b : null;
+  if (!big) return null;
+  const small = big === a ? b : a;
+  const cols = big.shape[big.shape.length - 1];
+  const rows = rowsOf(big);
+  const out = backend.makeOutput(big.shape, 'float32');
+  if (rows * cols === 0) return out;
+  const code = channelOps[op][big === a ? 0 : 1];
+  if (k.channelBinary) k.channelBinary(ptr(backend, big), ptr(backend, small), ptr(backend, out), rows, cols, code);
+  else k.addBias(ptr(backend, big), ptr(backend, small), ptr(backend, out), rows, cols);
   return out;
+}
+
+/** Add of a float32 tensor [..., C] and a vector [C] (a bias add); null otherwise. */
+export function biasAddSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  return channelBinarySimd('Add', args);
+}
+
+/**
+ * Mean over every axis but the last (BatchNormalization's batch statistics) as column sums divided
+ * by the row count; null for other reductions. tfjs-wasm first transposes the whole input.
+ */
+export function leadingAxesMeanSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const sum = leadingAxesSumSimd(args);
+  if (!sum) return null;
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs as { x: TensorInfo };
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const values = backend.readSync(sum.dataId) as Float32Array;
+  const mean = Float32Array.from(values, (v) => v / rows);
+  backend.disposeData(sum.dataId);
+  return output(backend, sum.shape, 'float32', mean);
+}
+
+/** Cast to the dtype a tensor already has: the same data, no copy (tfjs-wasm 4.22 copies it). */
+export function sameTypeCast(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+  if (x.dtype !== dtype || dtype === 'string') return null;
+  (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype };
 }

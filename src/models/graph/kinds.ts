@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
+import { momentsWithGradient } from './moments.js';
 export { activate, activations, type GraphActivation } from '../ops.js';
 
 /**
@@ -353,7 +354,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
       if (norm.statistics) [mean, variance] = norm.statistics;
       else {
         // training: the batch's own moments over every axis but the channels (biased variance, as Keras)
-        const m = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+        const m = momentsWithGradient(x, Array.from({ length: x.rank - 1 }, (_, i) => i), false);
         mean = m.mean;
         variance = m.variance;
         norm.collect?.(mean, variance);
@@ -371,7 +372,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     },
     weights: (c, [s]) => affine(c, s[s.length - 1]),
     forward: (c, [x], p) => {
-      const m = tf.moments(x, -1, true);
+      const m = momentsWithGradient(x, [-1], true);
       return applyAffine(c, tf.div(tf.sub(x, m.mean), tf.sqrt(tf.add(m.variance, c.epsilon))), p);
     },
     tfjs: (c, name) => tf.layers.layerNormalization({ name, axis: -1, epsilon: c.epsilon, center: c.center, scale: c.scale }),
