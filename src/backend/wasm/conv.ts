@@ -235,9 +235,15 @@ export function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
   };
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput on wasm supports NHWC only');
   const simd = simdKernels(backend);
-  if (simd?.conv2dInputGrad) {
+  const [b0, h0, w0] = attrs.inputShape;
+  const [kh0, kw0] = filter.shape;
+  // dy·wᵀ + col2im computes no product on zeros; the flipped-filter convolution of the zero-padded dy
+  // (stride 1 only) reads (h + kh − 1)(w + kw − 1) pixels per h·w: it wins where that padding is small
+  const padded = ((h0 + kh0 - 1) * (w0 + kw0 - 1)) / Math.max(1, h0 * w0);
+  const info0 = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad as 'valid', attrs.dimRoundingMode);
+  if (simd?.conv2dInputGrad && (info0.strideHeight > 1 || info0.strideWidth > 1 || padded > 1.4 || b0 === 0)) {
     const [kh, kw, ci, co] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad as 'valid', attrs.dimRoundingMode);
+    const info = info0;
     const dx = backend.makeOutput(attrs.inputShape, 'float32');
     const [b, h, w] = attrs.inputShape;
     if (b * h * w * ci > 0) simd.conv2dInputGrad(ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), b, h, w, ci, info.outHeight, info.outWidth, co, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
