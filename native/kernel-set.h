@@ -14,6 +14,11 @@ struct KernelSet {
   void (*gemmRows)(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1);
   // the channel padding the caller applies to operands read vector-wise (the vector width)
   int pad;
+  // one input channel, horizontal stride 1: output pixels across the lanes (see kernels-impl.h)
+  void (*conv2dPixelRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int oh, int ow, int co, int coP, int kh, int kw,
+                          int sh, int rowLo, int rowHi, int r0, int r1);
+  void (*conv2dFilterGradPixelBlocks)(const float* x, const float* dy, float* dw, int b, int h, int wd, int oh, int ow, int co, int coP, int dyStride,
+                                      int kw, int sh, int b0, int b1);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

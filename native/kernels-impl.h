@@ -276,6 +276,153 @@ void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, i
   }
 }
 
+/**
+ * One input channel, horizontal stride 1 (the first layer of a grayscale image net): output pixels
+ * across the lanes instead of channels, 2 vectors of W neighbouring pixels × G channels per block.
+ * The input row is read as it lies and each filter tap broadcast, so no lane is spent on channel
+ * padding (10 channels fill 10 of 16 lanes on the channel path). A row's last block starts at
+ * ow − 2W (it overlaps the one before and writes the same values). Output rows [r0, r1); needs
+ * ow ≥ 2W. Each output is the same fused multiply-add chain over the taps as on the channel path.
+ */
+template <int G>
+inline void pixelBlock(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ow, int co, int coP, int kw, int sh,
+                       int n, int oh, int yy, int x0, int o0, int i0, int i1) {
+  typename Vec::V acc[2][G];
+  for (int p = 0; p < 2; p++)
+    for (int g = 0; g < G; g++) acc[p][g] = Vec::zero();
+  for (int i = i0; i < i1; i++) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(n * h + yy * sh + i) * wd + x0;
+    const float* wr = w + static_cast<std::ptrdiff_t>(i * kw) * coP + o0;
+    for (int j = 0; j < kw; j++) {
+      const typename Vec::V x0v = Vec::load(xr + j), x1v = Vec::load(xr + j + W);
+      const float* wt = wr + static_cast<std::ptrdiff_t>(j) * coP;
+      for (int g = 0; g < G; g++) {
+        const typename Vec::V s = Vec::set1(wt[g]);
+        acc[0][g] = Vec::fma(x0v, s, acc[0][g]);
+        acc[1][g] = Vec::fma(x1v, s, acc[1][g]);
+      }
+    }
+  }
+  alignas(64) float lanes[2][G][W];
+  for (int p = 0; p < 2; p++)
+    for (int g = 0; g < G; g++) Vec::store(lanes[p][g], bias ? Vec::add(acc[p][g], Vec::set1(bias[o0 + g])) : acc[p][g]);
+  float* yp = y + (static_cast<std::ptrdiff_t>(n * oh + yy) * ow + x0) * co + o0;
+  for (int p = 0; p < 2; p++)
+    for (int l = 0; l < W; l++)
+      for (int g = 0; g < G; g++) yp[static_cast<std::ptrdiff_t>(p * W + l) * co + g] = lanes[p][g][l];
+}
+
+template <int G>
+struct PixelGroup {
+  static void run(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ow, int co, int coP, int kw, int sh, int n,
+                  int oh, int yy, int o0, int i0, int i1) {
+    for (int xb = 0; xb < ow; xb += 2 * W) pixelBlock<G>(x, w, bias, y, h, wd, ow, co, coP, kw, sh, n, oh, yy, std::min(xb, ow - 2 * W), o0, i0, i1);
+  }
+};
+
+void conv2dPixelRows(const float* x, const float* w, const float* bias, float* y, int h, int wd, int oh, int ow, int co, int coP, int kh, int kw,
+                     int sh, int rowLo, int rowHi, int r0, int r1) {
+  constexpr int G = ACC / 2;
+  for (int r = r0; r < r1; r++) {
+    const int n = r / oh;
+    const int yy = r % oh;
+    // kernel rows that read only zero padding are skipped, as on the channel path
+    const int i0 = std::max(0, rowLo - yy * sh);
+    const int i1 = std::min(kh, rowHi - yy * sh);
+    int o0 = 0;
+    for (; o0 + G <= co; o0 += G) PixelGroup<G>::run(x, w, bias, y, h, wd, ow, co, coP, kw, sh, n, oh, yy, o0, i0, i1);
+    switch (co - o0) {
+      case 0: break;
+#define EXTRA_PIXEL_TAIL(k) \
+  case k: PixelGroup<(k < G ? k : 1)>::run(x, w, bias, y, h, wd, ow, co, coP, kw, sh, n, oh, yy, o0, i0, i1); break;
+      EXTRA_PIXEL_TAIL(1) EXTRA_PIXEL_TAIL(2) EXTRA_PIXEL_TAIL(3) EXTRA_PIXEL_TAIL(4) EXTRA_PIXEL_TAIL(5) EXTRA_PIXEL_TAIL(6) EXTRA_PIXEL_TAIL(7)
+      EXTRA_PIXEL_TAIL(8) EXTRA_PIXEL_TAIL(9) EXTRA_PIXEL_TAIL(10) EXTRA_PIXEL_TAIL(11)
+#undef EXTRA_PIXEL_TAIL
+      default: break;
+    }
+  }
+}
+
+/**
+ * One block of the pixel-vector filter gradient for one image: taps j0 … j0+T−1 of kernel row i ×
+ * channels o0 … o0+G−1, summed over the image's output pixels W at a time. xs holds the image's
+ * input rows of rowP values (zeros past its width), dyT its dy as [co][oh][owP] (zeros past ow), so
+ * lanes past a row's end add exactly zero. Each lane's partial sums are added up in lane order.
+ */
+template <int T, int G>
+inline void pixelGradBlock(const float* xs, const float* dyT, float* dw, int rowP, int oh, int owP, int kw, int coP, int sh, int i, int j0, int o0) {
+  typename Vec::V acc[T][G];
+  for (int t = 0; t < T; t++)
+    for (int g = 0; g < G; g++) acc[t][g] = Vec::zero();
+  const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(oh) * owP;
+  for (int yy = 0; yy < oh; yy++) {
+    const float* xr = xs + static_cast<std::ptrdiff_t>(yy * sh + i) * rowP + j0;
+    const float* dr = dyT + static_cast<std::ptrdiff_t>(o0) * plane + static_cast<std::ptrdiff_t>(yy) * owP;
+    for (int xb = 0; xb < owP; xb += W) {
+      typename Vec::V xv[T], dv[G];
+      for (int t = 0; t < T; t++) xv[t] = Vec::load(xr + xb + t);
+      for (int g = 0; g < G; g++) dv[g] = Vec::load(dr + g * plane + xb);
+      for (int t = 0; t < T; t++)
+        for (int g = 0; g < G; g++) acc[t][g] = Vec::fma(xv[t], dv[g], acc[t][g]);
+    }
+  }
+  alignas(64) float lanes[W];
+  for (int t = 0; t < T; t++)
+    for (int g = 0; g < G; g++) {
+      Vec::store(lanes, acc[t][g]);
+      float sum = 0;
+      for (int l = 0; l < W; l++) sum += lanes[l];
+      dw[static_cast<std::ptrdiff_t>(i * kw + j0 + t) * coP + o0 + g] += sum;
+    }
+}
+
+template <int T>
+inline void pixelGradTaps(int g, const float* xs, const float* dyT, float* dw, int rowP, int oh, int owP, int kw, int coP, int sh, int i, int j0, int o0) {
+  switch (g) {
+    case 4: pixelGradBlock<T, 4>(xs, dyT, dw, rowP, oh, owP, kw, coP, sh, i, j0, o0); break;
+    case 3: pixelGradBlock<T, 3>(xs, dyT, dw, rowP, oh, owP, kw, coP, sh, i, j0, o0); break;
+    case 2: pixelGradBlock<T, 2>(xs, dyT, dw, rowP, oh, owP, kw, coP, sh, i, j0, o0); break;
+    default: pixelGradBlock<T, 1>(xs, dyT, dw, rowP, oh, owP, kw, coP, sh, i, j0, o0); break;
+  }
+}
+
+/**
+ * The filter gradient of a one-input-channel, horizontal-stride-1 convolution with pixels across the
+ * lanes, for the blocks [b0, b1) of (kernel row, 3 taps, 4 channels); images in order n = 0, 1, …
+ * for every dw entry. The per-image copies live in this call's own buffers.
+ */
+void conv2dFilterGradPixelBlocks(const float* x, const float* dy, float* dw, int b, int h, int wd, int oh, int ow, int co, int coP, int dyStride,
+                                 int kw, int sh, int b0, int b1) {
+  const int owP = (ow + W - 1) / W * W;
+  const int rowP = owP + kw - 1;
+  const int tapGroups = (kw + 2) / 3;
+  const int chanGroups = (co + 3) / 4;
+  std::vector<float> xs(static_cast<std::size_t>(h) * rowP, 0.0f);
+  std::vector<float> dyT(static_cast<std::size_t>(co) * oh * owP, 0.0f);
+  for (int n = 0; n < b; n++) {
+    for (int r = 0; r < h; r++) {
+      const float* src = x + static_cast<std::ptrdiff_t>(n * h + r) * wd;
+      std::copy(src, src + std::min(wd, rowP), xs.begin() + static_cast<std::ptrdiff_t>(r) * rowP);
+    }
+    for (int yy = 0; yy < oh; yy++)
+      for (int xx = 0; xx < ow; xx++) {
+        const float* d = dy + (static_cast<std::ptrdiff_t>(n * oh + yy) * ow + xx) * dyStride;
+        for (int o = 0; o < co; o++) dyT[(static_cast<std::size_t>(o) * oh + yy) * owP + xx] = d[o];
+      }
+    for (int blk = b0; blk < b1; blk++) {
+      const int i = blk / (tapGroups * chanGroups);
+      const int rest = blk % (tapGroups * chanGroups);
+      const int j0 = (rest / chanGroups) * 3;
+      const int o0 = (rest % chanGroups) * 4;
+      const int nt = std::min(3, kw - j0);
+      const int ng = std::min(4, co - o0);
+      if (nt == 3) pixelGradTaps<3>(ng, xs.data(), dyT.data(), dw, rowP, oh, owP, kw, coP, sh, i, j0, o0);
+      else if (nt == 2) pixelGradTaps<2>(ng, xs.data(), dyT.data(), dw, rowP, oh, owP, kw, coP, sh, i, j0, o0);
+      else pixelGradTaps<1>(ng, xs.data(), dyT.data(), dw, rowP, oh, owP, kw, coP, sh, i, j0, o0);
+    }
+  }
+}
+
 }  // namespace
 
 // The table this instruction set hands to kernels.cc.
@@ -288,4 +435,6 @@ const KernelSet kernelSet = {
   maxPoolGrad2x2Images,
   gemmRows,
   W,
+  conv2dPixelRows,
+  conv2dFilterGradPixelBlocks,
 };

@@ -241,6 +241,14 @@ napi_value conv2dValid(napi_env env, napi_callback_info info) {
   const float* bias = a.values[2] == 0 ? nullptr : a.f(2, coP);
   float* y = a.f(3, double(b) * oh * ow * co);
   if (!a.ok) return nullptr;
+  // one input channel, stride 1 along rows and a channel count that leaves lanes empty: pixels across
+  // the lanes (the remaining tail channels of a group count ≤ ACC/2 − 1, handled by the same kernel)
+  if (ci == 1 && sw == 1 && ow >= 2 * chosen->lanes && co % chosen->lanes != 0 && co < 3 * chosen->lanes) {
+    parallelRanges(long(b) * oh, [&](long r0, long r1) {
+      chosen->conv2dPixelRows(x, w, bias, y, h, wd, oh, ow, co, coP, kh, kw, sh, rowLo, rowHi, int(r0), int(r1));
+    }, double(b) * oh * ow * co * kh * kw);
+    return undefinedValue(env);
+  }
   parallelRanges(long(b) * oh, [&](long r0, long r1) {
     chosen->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
   }, double(b) * oh * ow * coP * kh * kw * ci);
@@ -264,6 +272,23 @@ napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
   float* dw = a.f(2, double(kh) * kw * ci * coP);
   if (!a.ok) return nullptr;
   if (b * oh * ow == 0) return undefinedValue(env);
+  // one input channel, stride 1 along rows, a channel count that leaves lanes empty: pixels across
+  // the lanes (dy has co = dyStride channels here: the caller pads it only near the memory's end)
+  if (ci == 1 && sw == 1 && dyStride % chosen->lanes != 0 && dyStride < 3 * chosen->lanes) {
+    bool ok = true;
+    parallelRanges(long(kh) * ((kw + 2) / 3) * ((dyStride + 3) / 4), [&](long b0, long b1) {
+      try {
+        chosen->conv2dFilterGradPixelBlocks(x, dy, dw, b, h, wd, oh, ow, dyStride, coP, dyStride, kw, sh, int(b0), int(b1));
+      } catch (const std::bad_alloc&) {
+        ok = false;
+      }
+    }, double(b) * oh * ow * dyStride * kh * kw);
+    if (!ok) {
+      a.fail("conv2dFilterGrad: no memory for the per-image copies");
+      return nullptr;
+    }
+    return undefinedValue(env);
+  }
   const int rowLen = kw * ci;
   const int chanGroups = (coP + 3 * chosen->lanes - 1) / (3 * chosen->lanes);
   // whole kernel rows per block unless that leaves too few blocks to share between the threads
@@ -555,6 +580,40 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// channelBinary(memory, x, v, out, rows, cols, op): out[r, c] = x[r, c] ∘ v[c] with ∘ one of
+// 0 x + v, 1 x − v, 2 v − x, 3 x · v, 4 x / v, 5 v / x: the broadcasts of a per-channel vector that
+// BatchNormalization and bias layers make (tfjs-wasm 4.22 runs them through a generic slow loop).
+// One IEEE operation per element, so the values are those of any other backend.
+napi_value channelBinary(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(3), cols = a.i(4), op = a.i(5);
+  if (!a.ok) return nullptr;
+  if (op > 5) {
+    a.fail("channelBinary: unknown operation");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(rows) * cols);
+  const float* v = a.f(1, cols);
+  float* out = a.f(2, double(rows) * cols);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + std::size_t(r) * cols;
+      float* o = out + std::size_t(r) * cols;
+      switch (op) {
+        case 0: for (int c = 0; c < cols; c++) o[c] = xr[c] + v[c]; break;
+        case 1: for (int c = 0; c < cols; c++) o[c] = xr[c] - v[c]; break;
+        case 2: for (int c = 0; c < cols; c++) o[c] = v[c] - xr[c]; break;
+        case 3: for (int c = 0; c < cols; c++) o[c] = xr[c] * v[c]; break;
+        case 4: for (int c = 0; c < cols; c++) o[c] = xr[c] / v[c]; break;
+        default: for (int c = 0; c < cols; c++) o[c] = v[c] / xr[c]; break;
+      }
+    }
+  }, double(rows) * cols);
+  return undefinedValue(env);
+}
+
 // setThreads(n): the threads each kernel call may use (1 = the calling thread only)
 napi_value setThreads(napi_env env, napi_callback_info info) {
   std::size_t argc = 1;
@@ -616,6 +675,7 @@ NAPI_MODULE_INIT() {
     {"addBias", nullptr, addBias, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"conv2dInputGrad", nullptr, conv2dInputGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"channelBinary", nullptr, channelBinary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -69,6 +69,9 @@ describe.runIf(available)(`compute backends, ${engine} kernels${available ? '' :
     { name: '5→17 channels, stride 2, same', x: [2, 9, 11, 5], w: [3, 2, 5, 17], stride: 2, pad: 'same' },
     { name: '2→3 channels, stride (1,2), valid', x: [2, 8, 13, 2], w: [2, 3, 2, 3], stride: [1, 2], pad: 'valid' },
     { name: '1x1 conv, 6→4 channels', x: [2, 5, 6, 6], w: [1, 1, 6, 4], stride: 1, pad: 'valid' },
+    // one input channel, rows of at least 16 outputs: the native kernels put pixels across the lanes
+    { name: '1→5 channels, stride (2,1), same, 40 wide', x: [2, 21, 40, 1], w: [3, 4, 1, 5], stride: [2, 1], pad: 'same' },
+    { name: '1→13 channels, valid, 20 wide', x: [1, 10, 20, 1], w: [2, 3, 1, 13], stride: 1, pad: 'valid' },
     // stride 1 with little padding: the native input gradient takes the flipped-filter convolution
     { name: '3x3 same on 16x16, 5→9 channels', x: [2, 16, 16, 5], w: [3, 3, 5, 9], stride: 1, pad: 'same' },
   ];
