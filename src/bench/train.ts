@@ -9,14 +9,17 @@ import { loadDataset } from '../data/index.js';
 import { cacheFile, defaultCacheDir } from '../data/cache.js';
 import { compiledFile } from '../parallel/program.js';
 import { median } from './stats.js';
+import { selectBackend, kernelEngine } from '../backend/index.js';
 import { extraBin, scriptFile } from './paths.js';
 import { stepResultSchema, type StepJob, type StepResult } from './train-steps.js';
 
 /**
  * Training throughput (`extra bench train`), side by side with PyTorch-CPU when Debian's python3-torch
- * is installed. Rows: one training on 1 thread, one training on 2 threads (extra: data-parallel
- * GradientPool), two trainings at once (how extra trains endpoints), the curve step vs the endpoint
- * step, and whole processes (`extra train` vs a PyTorch script on the same split), each a median of R runs.
+ * is installed. Rows: one training on 1 thread, one training on 2 threads (threads inside the native
+ * kernels, or a data-parallel GradientPool on the wasm SIMD kernels), two trainings at once (how extra
+ * trains endpoints), the curve step vs the endpoint step, and whole processes (`extra train` vs a
+ * PyTorch script on the same split), each a median of R runs. Where the native kernels run, the same
+ * rows are also measured on the wasm SIMD kernels (EXTRA_NATIVE_KERNELS=0): the before → after.
  */
 export interface TrainBenchOptions {
   steps: number;
@@ -25,12 +28,15 @@ export interface TrainBenchOptions {
 }
 
 export interface ModelRow {
-  model: 'lenet' | 'mlp';
+  model: StepJob['model'];
   torchVersion: string | null;
   /** samples/s: extra on 1 thread, on 2 threads, two 1-thread trainings at once (total); PyTorch on 1 and 2 */
   extra1: number | null;
   extra2: number | null;
   extraTwo: number | null;
+  /** the same on the wasm SIMD kernels, when the native ones run (null otherwise) */
+  simd1: number | null;
+  simd2: number | null;
   torch1: number | null;
   torch2: number | null;
 }
@@ -46,6 +52,8 @@ export interface CurveRow {
 export interface WholeProcess {
   extra1: number | null;
   extra2: number | null;
+  /** `extra train --threads 2` on the wasm SIMD kernels (when the native ones run) */
+  simd2: number | null;
   torch2: number | null;
   rss1: number | null;
   rss2: number | null;
@@ -55,6 +63,8 @@ export interface WholeProcess {
 export interface TrainBenchResult {
   options: TrainBenchOptions;
   hasTorch: boolean;
+  /** the kernels extra ran on (kernelEngine's line) */
+  engine: string;
   rows: ModelRow[];
   curveRows: CurveRow[];
   whole: WholeProcess;
@@ -65,11 +75,14 @@ const PY = '/usr/bin/python3';
 /** The compiled worker (dist/bench/train-worker.js; its twin in dist/ when running the sources). */
 const workerFile = compiledFile(new URL('./train-worker.js', import.meta.url));
 
-function inWorker(job: StepJob): Promise<StepResult> {
+/** The environment of a run on the wasm SIMD kernels (the engine before the native kernels). */
+const simdEnv = (): NodeJS.ProcessEnv => ({ ...process.env, EXTRA_NATIVE_KERNELS: '0' });
+
+function inWorker(job: StepJob, env: NodeJS.ProcessEnv = process.env): Promise<StepResult> {
   const file = workerFile;
   if (!file) return Promise.reject(new Error('bench train: the worker is not built (npm run build)'));
   return new Promise((resolve, reject) => {
-    const w = new Worker(file, { workerData: job });
+    const w = new Worker(file, { workerData: job, env });
     let settled = false;
     w.once('message', (m: unknown) => {
       settled = true;
@@ -135,14 +148,23 @@ function medianOrNull(xs: readonly (number | null)[]): number | null {
 export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<TrainBenchResult> {
   const { steps, repeats, epochs } = o;
   const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  await selectBackend({ prefer: 'wasm', quiet: true });
+  const { engine: kernels, detail } = kernelEngine();
+  const engine = `${kernels} (${detail})`;
+  const native = kernels === 'native';
+  log(JSON.stringify({ kernels: engine }));
   const rows: ModelRow[] = [];
-  for (const model of ['lenet', 'mlp'] as const) {
-    const r = { extra1: [] as number[], extra2: [] as number[], extraTwo: [] as number[], torch1: [] as number[], torch2: [] as number[] };
+  for (const model of ['lenet', 'mlp', 'residual-bn'] as const) {
+    const r = { extra1: [] as number[], extra2: [] as number[], extraTwo: [] as number[], simd1: [] as number[], simd2: [] as number[], torch1: [] as number[], torch2: [] as number[] };
     let torchVersion: string | null = null;
     for (let i = 0; i < repeats; i++) {
       r.extra1.push((await inWorker({ model, steps, threads: 1 })).samplesPerSec);
       r.extra2.push((await inWorker({ model, steps, threads: 2 })).samplesPerSec);
       r.extraTwo.push(await twoAtOnce({ model, steps, threads: 1 }));
+      if (native) {
+        r.simd1.push((await inWorker({ model, steps, threads: 1 }, simdEnv())).samplesPerSec);
+        r.simd2.push((await inWorker({ model, steps, threads: 2 }, simdEnv())).samplesPerSec);
+      }
       const a = hasTorch ? torch(model, 1, steps) : null;
       const b = hasTorch ? torch(model, 2, steps) : null;
       if (a) {
@@ -151,7 +173,17 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
       }
       if (b) r.torch2.push(b.samplesPerSec);
     }
-    const row: ModelRow = { model, torchVersion, extra1: medianOrNull(r.extra1), extra2: medianOrNull(r.extra2), extraTwo: medianOrNull(r.extraTwo), torch1: medianOrNull(r.torch1), torch2: medianOrNull(r.torch2) };
+    const row: ModelRow = {
+      model,
+      torchVersion,
+      extra1: medianOrNull(r.extra1),
+      extra2: medianOrNull(r.extra2),
+      extraTwo: medianOrNull(r.extraTwo),
+      simd1: native ? medianOrNull(r.simd1) : null,
+      simd2: native ? medianOrNull(r.simd2) : null,
+      torch1: medianOrNull(r.torch1),
+      torch2: medianOrNull(r.torch2),
+    };
     rows.push(row);
     log(JSON.stringify(row));
   }
@@ -173,16 +205,21 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
   // whole processes on the same split: `extra train` (one preference, validation every epoch) vs PyTorch
   const ds = await loadDataset('multi-mnist', { seed: 0, trainSize: 10000, valSize: 2000, testSize: 2000, quiet: true });
   const cache = cacheFile(defaultCacheDir(), 'multi-mnist', ds.fingerprint);
-  const runs: Record<keyof WholeProcess, (number | null)[]> = { extra1: [], extra2: [], torch2: [], rss1: [], rss2: [], torchRss: [] };
+  const runs: Record<keyof WholeProcess, (number | null)[]> = { extra1: [], extra2: [], simd2: [], torch2: [], rss1: [], rss2: [], torchRss: [] };
+  const trainOnce = (threads: number, env: NodeJS.ProcessEnv) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'extra-bench-train-'));
+    const args = [extraBin, 'train', '--run', dir, '--dataset', 'multi-mnist', '--train-size', '10000', '--val-size', '2000', '--test-size', '2000', '--pref', '0.5,0.5', '--epochs', String(epochs), '--threads', String(threads), '--quiet', '--json'];
+    const t = timed(process.execPath, args, env);
+    rmSync(dir, { recursive: true, force: true });
+    return t;
+  };
   for (let i = 0; i < repeats; i++) {
     for (const threads of [1, 2] as const) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'extra-bench-train-'));
-      const args = [extraBin, 'train', '--run', dir, '--dataset', 'multi-mnist', '--train-size', '10000', '--val-size', '2000', '--test-size', '2000', '--pref', '0.5,0.5', '--epochs', String(epochs), '--threads', String(threads), '--quiet', '--json'];
-      const t = timed(process.execPath, args, process.env);
+      const t = trainOnce(threads, process.env);
       runs[`extra${threads}`].push(t.seconds);
       runs[`rss${threads}`].push(t.rssMiB);
-      rmSync(dir, { recursive: true, force: true });
     }
+    if (native) runs.simd2.push(trainOnce(2, simdEnv()).seconds);
     if (hasTorch) {
       const t = timed(PY, [scriptFile('bench_torch_train.py'), cache, '2', String(epochs)], torchEnv());
       runs.torch2.push(t.seconds);
@@ -190,11 +227,20 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
       if (i === 0) log(t.stdout.trim());
     }
   }
-  const whole: WholeProcess = { extra1: medianOrNull(runs.extra1), extra2: medianOrNull(runs.extra2), torch2: medianOrNull(runs.torch2), rss1: medianOrNull(runs.rss1), rss2: medianOrNull(runs.rss2), torchRss: medianOrNull(runs.torchRss) };
+  const whole: WholeProcess = {
+    extra1: medianOrNull(runs.extra1),
+    extra2: medianOrNull(runs.extra2),
+    simd2: native ? medianOrNull(runs.simd2) : null,
+    torch2: medianOrNull(runs.torch2),
+    rss1: medianOrNull(runs.rss1),
+    rss2: medianOrNull(runs.rss2),
+    torchRss: medianOrNull(runs.torchRss),
+  };
   log(JSON.stringify({ wholeProcess: whole, epochs }));
-  return { options: o, hasTorch, rows, curveRows, whole };
+  return { options: o, hasTorch, engine, rows, curveRows, whole };
 }
 
+const modelLabel: Record<ModelRow['model'], string> = { lenet: 'lenet-mtl', mlp: 'MLP 1296→256→256→2×10', 'residual-bn': 'residual-bn (examples/, BatchNorm + residual block)' };
 const f = (x: number | null) => (x == null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a: number | null, b: number | null) => (a == null || b == null ? 'n/a' : `${(a / b).toFixed(2)}x`);
 const fixed = (x: number | null, d: number) => (x == null ? 'n/a' : x.toFixed(d));
@@ -206,10 +252,20 @@ export function trainTables(r: TrainBenchResult): string {
   return [
     `\nbatch 256, forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
     ...(r.hasTorch ? [] : ['PyTorch not found (/usr/bin/python3 with torch): apt-get install python3-torch to compare']),
+    `kernels: ${r.engine}`,
     '\n| model | extra 1 thread | PyTorch 1 thread | ratio | extra, 1 training on 2 threads | PyTorch 2 threads | ratio | extra, 2 trainings at once (total) | ratio to PyTorch 2 threads |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...r.rows.map((m) => `| ${m.model === 'lenet' ? 'lenet-mtl' : 'MLP 1296→256→256→2×10'} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
+    ...r.rows.map((m) => `| ${modelLabel[m.model]} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
     '(samples/s)\n',
+    ...(r.rows.some((m) => m.simd1 != null)
+      ? [
+          'Before → after: the same steps on the wasm SIMD kernels (EXTRA_NATIVE_KERNELS=0; 2 threads = the data-parallel pool), same run:',
+          '| model | wasm SIMD, 1 thread | native, 1 thread | speed-up | wasm SIMD, 2 threads | native, 2 threads | speed-up |',
+          '|---|---|---|---|---|---|---|',
+          ...r.rows.map((m) => `| ${modelLabel[m.model]} | ${f(m.simd1)} | ${f(m.extra1)} | ${ratio(m.extra1, m.simd1)} | ${f(m.simd2)} | ${f(m.extra2)} | ${ratio(m.extra2, m.simd2)} |`),
+          '(samples/s)\n',
+        ]
+      : []),
     '| threads | endpoint step (ms) | curve step, NURBS, m = 2, shared batch (default) | ratio | curve step, --split-batch | ratio |',
     '|---|---|---|---|---|---|',
     ...r.curveRows.map((c) => `| ${c.threads} | ${c.endpointMs.toFixed(1)} | ${c.curveMs.toFixed(1)} | ${ratio(c.curveMs, c.endpointMs)} | ${c.curveSplitMs.toFixed(1)} | ${ratio(c.curveSplitMs, c.endpointMs)} |`),
@@ -218,6 +274,7 @@ export function trainTables(r: TrainBenchResult): string {
     '|---|---|---|---|',
     `| extra train --threads 1 | ${fixed(W.extra1, 1)} | ${fixed(W.rss1, 0)} | ${ratio(W.torch2, W.extra1)} |`,
     `| extra train --threads 2 | ${fixed(W.extra2, 1)} | ${fixed(W.rss2, 0)} | ${ratio(W.torch2, W.extra2)} |`,
+    ...(W.simd2 != null ? [`| extra train --threads 2, wasm SIMD kernels (before) | ${W.simd2.toFixed(1)} | | ${ratio(W.torch2, W.simd2)} |`] : []),
     ...(W.torch2 != null ? [`| PyTorch script, 2 threads | ${W.torch2.toFixed(1)} | ${fixed(W.torchRss, 0)} | 1.00x |`] : []),
     ...(r.rows[0]?.torchVersion ? [`\nPyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs`] : []),
   ].join('\n');

@@ -59,13 +59,14 @@ describe('benchmark figures', () => {
     expect(k[6]).toBe('| whole step (forward + all gradients) | 100.0 | 50.0 | 2.00x | | |');
     const q = queueTable({ local: [10, 12, 11], '1 worker': [5.5], '2 workers': [4] }).split('\n');
     expect(q.slice(3)).toEqual(['| local | 11.0 | 1.00× |', '| 1 worker | 5.5 | 2.00× |', '| 2 workers | 4.0 | 2.75× |']);
-    const row = { torchVersion: null, extra1: 1000, extra2: 1500, extraTwo: 1800, torch1: null, torch2: null };
+    const row = { torchVersion: null, extra1: 1000, extra2: 1500, extraTwo: 1800, simd1: null, simd2: null, torch1: null, torch2: null };
     const t = trainTables({
       options: { steps: 10, repeats: 3, epochs: 3 },
       hasTorch: false,
+      engine: 'wasm-simd (native kernels not used: switched off (EXTRA_NATIVE_KERNELS=0))',
       rows: [{ model: 'lenet', ...row }, { model: 'mlp', ...row }],
       curveRows: [{ threads: 1, curveMs: 20, curveSplitMs: 12, endpointMs: 10 }],
-      whole: { extra1: 12.34, extra2: 8, torch2: null, rss1: 300, rss2: null, torchRss: null },
+      whole: { extra1: 12.34, extra2: 8, simd2: null, torch2: null, rss1: 300, rss2: null, torchRss: null },
     });
     expect(t).toContain('PyTorch not found (/usr/bin/python3 with torch)');
     expect(t).toContain('| lenet-mtl | 1,000 | n/a | n/a | 1,500 | n/a | n/a | 1,800 | n/a |');
@@ -74,6 +75,8 @@ describe('benchmark figures', () => {
     expect(t).toContain('| extra train --threads 1 | 12.3 | 300 | n/a |');
     expect(t).toContain('| extra train --threads 2 | 8.0 | n/a | n/a |');
     expect(t).not.toContain('PyTorch script');
+    expect(t).toContain('kernels: wasm-simd (native kernels not used');
+    expect(t).not.toContain('Before → after');
   });
 
   it('a training-step job crosses the thread boundary through its schema; one in-thread measurement', async () => {

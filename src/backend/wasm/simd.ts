@@ -75,6 +75,7 @@ export function kernelEngine(): { engine: KernelEngine; detail: string } {
   const k = simdKernels(tf.backend() as WasmBackendLike);
   if (!k) return { engine: 'plain', detail: process.env.EXTRA_SIMD_KERNELS === '0' ? 'EXTRA_SIMD_KERNELS=0' : 'kernels.wasm not built' };
   const native = nativeKernelsDecision();
-  if (native.use) return { engine: 'native', detail: `${native.description.isa}, ${native.description.threads} thread${native.description.threads > 1 ? 's' : ''} per kernel` };
+  // the thread count is set per training (--threads), so the line names the instruction set only
+  if (native.use) return { engine: 'native', detail: native.description.isa };
   return { engine: 'wasm-simd', detail: `native kernels not used: ${native.reason}` };
 }
