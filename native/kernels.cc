@@ -156,11 +156,11 @@ Pool* pool = new Pool();
 
 /**
  * Split [0, n) into contiguous ranges, one per thread, and run them on the pool; `work` estimates
- * the whole call's operations: below ~256k a wake-up of the helpers (tens of µs) costs more than it
+ * the whole call's operations: below ~2M a wake-up of the helpers (tens of µs) costs more than it
  * saves, so the call stays on this thread.
  */
 void parallelRanges(long n, const std::function<void(long, long)>& range, double work) {
-  const int parts = work < 262144.0 ? 1 : static_cast<int>(std::max(1L, std::min<long>(n, pool->threads())));
+  const int parts = work < 2097152.0 ? 1 : static_cast<int>(std::max(1L, std::min<long>(n, pool->threads())));
   pool->run(parts, [&](int p) {
     const long a = n * p / parts;
     const long b = n * (p + 1) / parts;
@@ -614,6 +614,39 @@ napi_value channelBinary(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// elementwise(memory, a, b, out, n, op): out[i] = a[i] ∘ b[i] for two tensors of one shape, with ∘ as
+// channelBinary's codes 0 a + b, 1 a − b, 3 a · b, 4 a / b; or a unary op of a (b unused): 6 relu
+// max(a, 0) (−0 gives +0 and NaN stays NaN, as on the cpu backend), 7 step (1 where a > 0, else 0; NaN stays NaN), 8 a². The memory-bound ops
+// of a normalised network's step, split between the threads (tfjs-wasm runs them on one).
+napi_value elementwise(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  if (!a.ok) return nullptr;
+  const int op = a.i(4);
+  const double n = a.values[3];
+  if (!a.ok) return nullptr;
+  if (op != 0 && op != 1 && op != 3 && op != 4 && op != 6 && op != 7 && op != 8) {
+    a.fail("elementwise: unknown operation");
+    return nullptr;
+  }
+  const bool unary = op >= 6;
+  const float* x = a.f(0, n);
+  const float* y = unary ? nullptr : a.f(1, n);
+  float* out = a.f(2, n);
+  if (!a.ok) return nullptr;
+  parallelRanges(long(n), [&](long i0, long i1) {
+    switch (op) {
+      case 0: for (long i = i0; i < i1; i++) out[i] = x[i] + y[i]; break;
+      case 1: for (long i = i0; i < i1; i++) out[i] = x[i] - y[i]; break;
+      case 3: for (long i = i0; i < i1; i++) out[i] = x[i] * y[i]; break;
+      case 4: for (long i = i0; i < i1; i++) out[i] = x[i] / y[i]; break;
+      case 6: for (long i = i0; i < i1; i++) out[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f); break;
+      case 7: for (long i = i0; i < i1; i++) out[i] = x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : 0.0f); break;
+      default: for (long i = i0; i < i1; i++) out[i] = x[i] * x[i]; break;
+    }
+  }, 4.0 * n);
+  return undefinedValue(env);
+}
+
 // setThreads(n): the threads each kernel call may use (1 = the calling thread only)
 napi_value setThreads(napi_env env, napi_callback_info info) {
   std::size_t argc = 1;
@@ -676,6 +709,7 @@ NAPI_MODULE_INIT() {
     {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"conv2dInputGrad", nullptr, conv2dInputGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelBinary", nullptr, channelBinary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"elementwise", nullptr, elementwise, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

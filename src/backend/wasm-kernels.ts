@@ -4,7 +4,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm/depthwis
 import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad } from './wasm/pool.js';
-import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast } from './wasm/reductions.js';
+import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
 export { setNativeThreads, nativeThreads, nativeKernelsDecision } from './wasm/native.js';
 
@@ -72,7 +72,8 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, setupFunc: nativeMatMul.setupFunc });
       added.push('BatchMatMul');
     }
-    // Conv2D / FusedConv2D / Sum / Mean / per-channel Add, Sub, Multiply, RealDiv / same-type Cast:
+    // Conv2D / FusedConv2D / Sum / Mean / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
+    // same-type Cast / Relu, Step, Square:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
     const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
@@ -85,6 +86,9 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['Multiply', (a) => channelBinarySimd('Multiply', a)],
       ['RealDiv', (a) => channelBinarySimd('RealDiv', a)],
       ['Cast', sameTypeCast],
+      ['Relu', (a) => unaryNative('Relu', a)],
+      ['Step', (a) => unaryNative('Step', a)],
+      ['Square', (a) => unaryNative('Square', a)],
     ];
     for (const [kernelName, ours] of wrapped) {
       const native = tf.getKernel(kernelName, 'wasm');

@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Log } from '../app/index.js';
-import { selectBackend, backendOrder } from '../backend/index.js';
+import { selectBackend, backendOrder, nativeKernelsDecision, setNativeThreads } from '../backend/index.js';
 import { buildModel, defaultModelSpec, initParams, type FunctionalModel } from '../models/index.js';
 import { softmaxCrossEntropy } from '../train/index.js';
 import { median } from './stats.js';
 
 /**
  * Kernel benchmark (`extra bench kernels`): matMul GFLOP/s and one lenet-mtl training step (batch 256,
- * 36×36) per backend, then each hot wasm kernel of that step, plain path against the SIMD kernels.
+ * 36×36) per backend, then each hot wasm kernel of that step on tfjs-wasm's own path, the wasm SIMD
+ * kernels and the native ones (1 thread and all cores).
  */
 export interface BackendRow {
   backend: string;
@@ -16,19 +19,23 @@ export interface BackendRow {
   lenetForwardSamplesPerSec: number;
 }
 
+/** The kernel engines a row is timed on: tfjs-wasm's own path, the wasm SIMD kernels, the native ones at 1 and at all cores. */
+export const kernelEngines = ['plain', 'simd', 'native1', 'nativeAll'] as const;
+export type KernelEngineColumn = (typeof kernelEngines)[number];
+
 export interface KernelRow {
   kernel: string;
-  plainMs: number;
-  simdMs: number;
-  plainGFlops: number | null;
-  simdGFlops: number | null;
+  /** median ms per engine (null: that engine is not available here) */
+  ms: Record<KernelEngineColumn, number | null>;
+  /** useful multiply-adds × 2 per second, or null for kernels without a flop count */
+  gflops: Record<KernelEngineColumn, number | null>;
 }
 
 export interface KernelResult {
-  /** the wasm matMul 1024² GFLOP/s of the same run (null when wasm was not measured) */
-  peak: number | null;
+  /** the machine's peaks: nominal FMA GFLOP/s per core (null when the clock is unknown), measured native matMul 1024² at 1 and all cores */
+  peak: { nominalPerCore: number | null; matmul1: number | null; matmulAll: number | null; cores: number };
   kernels: KernelRow[];
-  whole: { plainMs: number; simdMs: number };
+  whole: Record<KernelEngineColumn, number | null>;
 }
 
 const B = 256;
@@ -102,13 +109,38 @@ export function backendTable(rows: readonly BackendRow[]): string {
   ].join('\n');
 }
 
+/** Set the environment for one engine column (and the native kernels' threads); false when it cannot run here. */
+function useEngine(e: KernelEngineColumn, cores: number): boolean {
+  delete process.env.EXTRA_SIMD_KERNELS;
+  delete process.env.EXTRA_NATIVE_KERNELS;
+  setNativeThreads(1);
+  if (e === 'plain') process.env.EXTRA_SIMD_KERNELS = '0';
+  if (e === 'simd') process.env.EXTRA_NATIVE_KERNELS = '0';
+  if (e === 'nativeAll') setNativeThreads(cores);
+  return e === 'plain' || e === 'simd' ? true : nativeKernelsDecision().use;
+}
+
 /**
- * Per kernel: each hot kernel of a lenet-mtl step at batch 256, the plain path (EXTRA_SIMD_KERNELS=0:
- * tfjs-wasm's own kernels and extra's earlier JavaScript ones) against the SIMD kernels
- * (assembly/kernels.ts), interleaved in one process, then the whole step both ways; rows logged as JSON.
+ * The nominal peak of one core: 2 fused-multiply-add units × 8 lanes (AVX2) × 2 flops per cycle at the
+ * clock /proc/cpuinfo reports (null elsewhere); a reference line, the measured matMul is the practical one.
  */
-export async function measureKernels(steps: number, peak: number | null, log: Log): Promise<KernelResult> {
+function nominalPeakPerCore(): number | null {
+  try {
+    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? +((Number(m[1]) / 1000) * 32).toFixed(1) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Per kernel: each hot kernel of a lenet-mtl step at batch 256 (and BatchNorm's per-channel ops) on every
+ * engine, interleaved in one process, then the whole step each way; rows logged as JSON. A kernel is
+ * timed as its call alone (outputs are not read back, so no copy out of the heap is counted).
+ */
+export async function measureKernels(steps: number, log: Log): Promise<KernelResult> {
   await selectBackend({ prefer: 'wasm', quiet: true });
+  const cores = availableParallelism();
   const eng = tf.engine();
   const t = (shape: number[], scale = 1) => tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 7), scale);
   const x1 = tf.randomUniform([B, 36, 36, 1]);
@@ -121,6 +153,9 @@ export async function measureKernels(steps: number, peak: number | null, log: Lo
   const flat = t([B, 500]);
   const fcW = t([500, 50], 0.05);
   const dz = t([B, 50]);
+  const bn = t([B, 18, 18, 16]);
+  const gamma = t([16]);
+  const big = t([1024, 1024]);
   const conv = { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 };
   const cases: [string, string, tf.NamedTensorMap, Record<string, number | string | boolean | number[]>, number][] = [
     ['Conv2D conv1 (forward)', 'Conv2D', { x: x1, filter: w1 }, conv, B * 28 * 28 * 81 * 10 * 2],
@@ -131,44 +166,51 @@ export async function measureKernels(steps: number, peak: number | null, log: Lo
     ['MaxPoolGrad 2×2 (conv1)', 'MaxPoolGrad', { dy: pooled1, input: dy1, output: pooled1 }, { filterSize: 2, strides: 2, pad: 'valid' }, 0],
     ['Add bias (conv1)', 'Add', { a: dy1, b: tf.randomNormal([10]) }, {}, 0],
     ['Sum bias gradient (conv1)', 'Sum', { x: dy1 }, { axis: [0, 1, 2], keepDims: false }, 0],
+    ['BatchMatMul fc (forward)', 'BatchMatMul', { a: flat.reshape([1, B, 500]), b: fcW.reshape([1, 500, 50]) }, { transposeA: false, transposeB: false }, B * 500 * 50 * 2],
     ['BatchMatMul fc dW (transposeA)', 'BatchMatMul', { a: flat.reshape([1, B, 500]), b: dz.reshape([1, B, 50]) }, { transposeA: true, transposeB: false }, B * 500 * 50 * 2],
     ['BatchMatMul fc dx (transposeB)', 'BatchMatMul', { a: dz.reshape([1, B, 50]), b: fcW.reshape([1, 500, 50]) }, { transposeA: false, transposeB: true }, B * 500 * 50 * 2],
+    ['Mean over batch and pixels (BatchNorm)', 'Mean', { x: bn }, { axis: [0, 1, 2], keepDims: false }, 0],
+    ['Multiply by a per-channel vector (BatchNorm)', 'Multiply', { a: bn, b: gamma }, {}, 0],
+    ['BatchMatMul 1024² (the matMul peak)', 'BatchMatMul', { a: big.reshape([1, 1024, 1024]), b: big.reshape([1, 1024, 1024]) }, { transposeA: false, transposeB: false }, 2 * 1024 ** 3],
   ];
-  /** Median times of `fn` with the SIMD kernels off ('0') and on ('1'), interleaved. */
-  const bothWays = (fn: () => void, n: number): { plain: number; simd: number } => {
-    const ms = { plain: 0, simd: 0 };
-    for (const mode of ['0', '1'] as const) {
-      process.env.EXTRA_SIMD_KERNELS = mode;
-      ms[mode === '0' ? 'plain' : 'simd'] = timeIt(fn, n, log);
-    }
+  /** Median times of `fn` on every engine, interleaved (null where the engine cannot run). */
+  const everyWay = (fn: () => void, n: number): Record<KernelEngineColumn, number | null> => {
+    const ms = { plain: null, simd: null, native1: null, nativeAll: null } as Record<KernelEngineColumn, number | null>;
+    for (const e of kernelEngines) if (useEngine(e, cores)) ms[e] = timeIt(fn, n, log);
     delete process.env.EXTRA_SIMD_KERNELS;
+    delete process.env.EXTRA_NATIVE_KERNELS;
+    setNativeThreads(1);
     return ms;
   };
   const kernels: KernelRow[] = [];
   for (const [label, name, inputs, attrs, flops] of cases) {
-    const ms = bothWays(() => {
-      const out = [eng.runKernel<tf.Tensor | tf.Tensor[]>(name, inputs, attrs)].flat();
-      out[0].dataSync();
-      tf.dispose(out);
+    const ms = everyWay(() => {
+      tf.dispose([eng.runKernel<tf.Tensor | tf.Tensor[]>(name, inputs, attrs)].flat());
     }, 9);
-    const gf = (m: number) => (flops ? +(flops / m / 1e6).toFixed(1) : null);
-    kernels.push({ kernel: label, plainMs: +ms.plain.toFixed(2), simdMs: +ms.simd.toFixed(2), plainGFlops: gf(ms.plain), simdGFlops: gf(ms.simd) });
+    const gflops = Object.fromEntries(kernelEngines.map((e) => [e, flops && ms[e] ? +(flops / ms[e]! / 1e6).toFixed(1) : null])) as Record<KernelEngineColumn, number | null>;
+    const round = Object.fromEntries(kernelEngines.map((e) => [e, ms[e] == null ? null : +ms[e]!.toFixed(2)])) as Record<KernelEngineColumn, number | null>;
+    kernels.push({ kernel: label, ms: round, gflops });
     log(JSON.stringify(kernels[kernels.length - 1]));
   }
   const model = lenet();
   const params = initParams(model.params, 1);
-  const whole = bothWays(gradientStep(model, params, tf.randomUniform([B, 36, 36, 1]), labels(B)), steps);
-  log(JSON.stringify({ wholeStepPlainMs: whole.plain, wholeStepSimdMs: whole.simd }));
-  return { peak, kernels, whole: { plainMs: whole.plain, simdMs: whole.simd } };
+  const whole = everyWay(gradientStep(model, params, tf.randomUniform([B, 36, 36, 1]), labels(B)), steps);
+  log(JSON.stringify({ wholeStepMs: whole }));
+  const peakRow = kernels[kernels.length - 1];
+  return { peak: { nominalPerCore: nominalPeakPerCore(), matmul1: peakRow.gflops.native1, matmulAll: peakRow.gflops.nativeAll, cores }, kernels, whole };
 }
 
+const columnNames: Record<KernelEngineColumn, string> = { plain: 'tfjs-wasm', simd: 'wasm SIMD', native1: 'native, 1 thread', nativeAll: 'native, all cores' };
+
 export function kernelTable(r: KernelResult): string {
-  const pct = (g: number | null) => (g == null || r.peak == null ? '' : ` (${Math.round((100 * g) / r.peak)} %)`);
+  const ms = (v: number | null) => (v == null ? 'n/a' : String(v));
+  const gf = (v: number | null) => (v == null ? '—' : String(v));
+  const p = r.peak;
   return [
-    `\nPer kernel, lenet-mtl at batch 256 (medians of 9; matMul 1024² peak on this run: ${r.peak} GFLOP/s):`,
-    '| kernel | plain path ms | SIMD ms | speed-up | plain GFLOP/s | SIMD GFLOP/s (of matMul peak) |',
-    '|---|---|---|---|---|---|',
-    ...r.kernels.map((k) => `| ${k.kernel} | ${k.plainMs} | ${k.simdMs} | ${(k.plainMs / k.simdMs).toFixed(2)}x | ${k.plainGFlops ?? '—'} | ${k.simdGFlops == null ? '—' : `${k.simdGFlops}${pct(k.simdGFlops)}`} |`),
-    `| whole step (forward + all gradients) | ${r.whole.plainMs.toFixed(1)} | ${r.whole.simdMs.toFixed(1)} | ${(r.whole.plainMs / r.whole.simdMs).toFixed(2)}x | | |`,
+    `\nPer kernel, lenet-mtl at batch 256 (medians of 9; GFLOP/s count useful multiply-adds × 2). Peaks of this machine: nominal ${p.nominalPerCore ?? 'n/a'} GFLOP/s per core (2 FMA units × 8 lanes × 2 × clock), measured native matMul 1024² ${p.matmul1 ?? 'n/a'} GFLOP/s on 1 core and ${p.matmulAll ?? 'n/a'} on ${p.cores}.`,
+    `| kernel | ${kernelEngines.map((e) => `${columnNames[e]} ms`).join(' | ')} | native vs wasm SIMD (1 thread) | ${kernelEngines.map((e) => `${columnNames[e]} GFLOP/s`).join(' | ')} |`,
+    `|---|${kernelEngines.map(() => '---').join('|')}|---|${kernelEngines.map(() => '---').join('|')}|`,
+    ...r.kernels.map((k) => `| ${k.kernel} | ${kernelEngines.map((e) => ms(k.ms[e])).join(' | ')} | ${k.ms.simd && k.ms.native1 ? `${(k.ms.simd / k.ms.native1).toFixed(2)}x` : 'n/a'} | ${kernelEngines.map((e) => gf(k.gflops[e])).join(' | ')} |`),
+    `| whole step (forward + all gradients) | ${kernelEngines.map((e) => (r.whole[e] == null ? 'n/a' : r.whole[e]!.toFixed(1))).join(' | ')} | ${r.whole.simd && r.whole.native1 ? `${(r.whole.simd / r.whole.native1).toFixed(2)}x` : 'n/a'} | ${kernelEngines.map(() => '').join(' | ')} |`,
   ].join('\n');
 }

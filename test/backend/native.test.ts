@@ -84,6 +84,39 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     }
   });
 
+  it('elementwise, per-channel and unary ops (on 2 threads) give exactly the cpu backend\'s values', async () => {
+    const shape = [3, 4, 5, 6];
+    const xv = randomArray(360, 91);
+    // zeros, a NaN and negative values, where relu and step have to decide
+    xv[0] = 0;
+    xv[1] = NaN;
+    xv[2] = -0;
+    const yv = Float32Array.from(randomArray(360, 92), (v) => v + (v >= 0 ? 0.5 : -0.5));
+    const cv = Float32Array.from(randomArray(6, 93), (v) => v + (v >= 0 ? 0.5 : -0.5));
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return tf.tidy(() => {
+        const x = tf.tensor(xv, shape);
+        const y = tf.tensor(yv, shape);
+        const c = tf.tensor1d(cv);
+        const c4 = c.reshape([1, 1, 1, 6]);
+        return [
+          tf.add(x, y), tf.sub(x, y), tf.mul(x, y), tf.div(x, y),
+          tf.add(x, c), tf.sub(c4, x), tf.mul(c, x), tf.div(x, c4), tf.div(c, y), tf.sub(x, c),
+          tf.relu(x), tf.step(x), tf.square(x), tf.mean(y, [0, 1, 2]),
+        ].map((t) => Array.from(t.dataSync()));
+      });
+    };
+    setNativeThreads(2);
+    const native = await run('wasm');
+    setNativeThreads(1);
+    const cpu = await run('cpu');
+    native.forEach((v, i) => {
+      if (i === native.length - 1) expect(maxRelErr(Float32Array.from(v), Float32Array.from(cpu[i])), 'mean').toBeLessThan(1e-6);
+      else expect(v, `op ${i}`).toEqual(cpu[i]);
+    });
+  });
+
   it('give bit-identical results for 1, 2 and 3 threads per kernel', async () => {
     await selectBackend({ prefer: 'wasm', quiet: true });
     const results = [1, 2, 3].map((n) => {

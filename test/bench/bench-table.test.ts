@@ -53,10 +53,18 @@ describe('benchmark figures', () => {
   });
 
   it('tables keep the report format', () => {
-    const k = kernelTable({ peak: 20, kernels: [{ kernel: 'Conv2D', plainMs: 4, simdMs: 2, plainGFlops: 5, simdGFlops: 10 }, { kernel: 'Add', plainMs: 1, simdMs: 0.5, plainGFlops: null, simdGFlops: null }], whole: { plainMs: 100, simdMs: 50 } }).split('\n');
-    expect(k[4]).toBe('| Conv2D | 4 | 2 | 2.00x | 5 | 10 (50 %) |');
-    expect(k[5]).toBe('| Add | 1 | 0.5 | 2.00x | — | — |');
-    expect(k[6]).toBe('| whole step (forward + all gradients) | 100.0 | 50.0 | 2.00x | | |');
+    const k = kernelTable({
+      peak: { nominalPerCore: 96, matmul1: 90, matmulAll: 150, cores: 2 },
+      kernels: [
+        { kernel: 'Conv2D', ms: { plain: 4, simd: 2, native1: 1, nativeAll: 0.8 }, gflops: { plain: 5, simd: 10, native1: 20, nativeAll: 25 } },
+        { kernel: 'Add', ms: { plain: 1, simd: 0.5, native1: null, nativeAll: null }, gflops: { plain: null, simd: null, native1: null, nativeAll: null } },
+      ],
+      whole: { plain: 100, simd: 50, native1: 25, nativeAll: 20 },
+    }).split('\n');
+    expect(k[1]).toContain('measured native matMul 1024² 90 GFLOP/s on 1 core and 150 on 2');
+    expect(k[4]).toBe('| Conv2D | 4 | 2 | 1 | 0.8 | 2.00x | 5 | 10 | 20 | 25 |');
+    expect(k[5]).toBe('| Add | 1 | 0.5 | n/a | n/a | n/a | — | — | — | — |');
+    expect(k[6]).toBe('| whole step (forward + all gradients) | 100.0 | 50.0 | 25.0 | 20.0 | 2.00x |  |  |  |  |');
     const q = queueTable({ local: [10, 12, 11], '1 worker': [5.5], '2 workers': [4] }).split('\n');
     expect(q.slice(3)).toEqual(['| local | 11.0 | 1.00× |', '| 1 worker | 5.5 | 2.00× |', '| 2 workers | 4.0 | 2.75× |']);
     const row = { torchVersion: null, extra1: 1000, extra2: 1500, extraTwo: 1800, simd1: null, simd2: null, torch1: null, torch2: null };

@@ -19,5 +19,7 @@ export interface SimdKernels {
   conv2dInputGrad?(dy: number, w: number, dx: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
   /** out[r, c] = x[r, c] ∘ v[c], ∘ = + − (v−x) · / (v/x) for op 0…5 (native kernels only) */
   channelBinary?(x: number, v: number, out: number, rows: number, cols: number, op: number): void;
+  /** out[i] = a[i] ∘ b[i] (op 0 +, 1 −, 3 ·, 4 /) or a unary op of a (6 relu, 7 step, 8 square) (native kernels only) */
+  elementwise?(a: number, b: number, out: number, n: number, op: number): void;
   matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
 }

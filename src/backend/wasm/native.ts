@@ -26,11 +26,12 @@ interface NativeAddon {
   matMul: Kernel;
   conv2dInputGrad: Kernel;
   channelBinary: Kernel;
+  elementwise: Kernel;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;
@@ -88,15 +89,19 @@ export function nativeKernelsDecision(): { use: true; description: NativeDescrip
   return { use: true, description: l.description };
 }
 
+let threadsSet = 1;
+
 /** Threads each native kernel call may use (the calling one included). */
 export function setNativeThreads(n: number): void {
   const l = nativeAddon();
-  if (l.addon) l.addon.setThreads(n);
+  if (!l.addon) return;
+  l.addon.setThreads(n);
+  threadsSet = n;
 }
 
+/** The threads this thread last set (the pool is the process's; 1 until set). */
 export function nativeThreads(): number {
-  const l = nativeAddon();
-  return l.addon ? descriptionSchema.parse(l.addon.describe()).threads : 1;
+  return threadsSet;
 }
 
 let table: { memory: WebAssembly.Memory; kernels: SimdKernels } | null = null;
@@ -120,6 +125,7 @@ export function nativeKernelTable(addon: NativeAddon, lanes: number, memory: Web
     matMul: bind(addon.matMul),
     conv2dInputGrad: bind(addon.conv2dInputGrad),
     channelBinary: bind(addon.channelBinary),
+    elementwise: bind(addon.elementwise),
   };
   table = { memory, kernels };
   return kernels;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type TensorInfo, type WasmBackendLike, output, ptr } from './memory.js';
 import { simdKernels } from './simd.js';
+import { nativeThreads } from './native.js';
 
 /** Sums and bias adds: UnsortedSegmentSum, Sum over leading axes, Add of a bias vector. */
 
@@ -60,6 +61,14 @@ export function channelBinarySimd(op: ChannelOp, args: { inputs: tf.NamedTensorI
   const k = simdKernels(backend);
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   if (!k || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  if (k.elementwise && nativeThreads() > 1 && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
+    // two tensors of one shape, on more than one thread: one pass split between the native kernels'
+    // threads (on one thread tfjs-wasm's own kernel is as fast)
+    const out = backend.makeOutput(a.shape, 'float32');
+    const n = a.shape.reduce((p, q) => p * q, 1);
+    if (n > 0) k.elementwise(ptr(backend, a), ptr(backend, b), ptr(backend, out), n, channelOps[op][0]);
+    return out;
+  }
   if (op !== 'Add' && !k.channelBinary) return null;
   const rowsOf = (t: TensorInfo) => t.shape.slice(0, -1).reduce((p, q) => p * q, 1);
   const vectorFor = (t: TensorInfo, v: TensorInfo) => t.shape.length >= 2 && rowsOf(t) > 1 && isChannelVector(v.shape, t.shape[t.shape.length - 1], t.shape.length);
@@ -104,4 +113,21 @@ export function sameTypeCast(args: { inputs: tf.NamedTensorInfoMap; backend: tf.
   if (x.dtype !== dtype || dtype === 'string') return null;
   (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype };
+}
+
+const unaryOps = { Relu: 6, Step: 7, Square: 8 } as const;
+export type UnaryOp = keyof typeof unaryOps;
+
+/** Relu, Step (alpha 0: Relu's gradient) or Square of a float32 tensor on the native kernels' threads; null otherwise. */
+export function unaryNative(op: UnaryOp, args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const k = simdKernels(backend);
+  const { x } = args.inputs as { x: TensorInfo };
+  // on one thread tfjs-wasm's own kernels are as fast: the native ones pay where threads split them
+  if (!k?.elementwise || nativeThreads() <= 1 || x.dtype !== 'float32') return null;
+  if (op === 'Step' && (args.attrs as { alpha?: number } | undefined)?.alpha) return null;
+  const out = backend.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((p, q) => p * q, 1);
+  if (n > 0) k.elementwise(ptr(backend, x), 0, ptr(backend, out), n, unaryOps[op]);
+  return out;
 }
