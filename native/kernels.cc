@@ -576,7 +576,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       chosen->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed.data() + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
                        Np, K, transA != 0, i0, i1);
     }
-  }, double(batch) * M * Np * K);
+  }, double(batch) * M * Np * K / 16.0);  // compute-bound: helpers pay only on large products
   return undefinedValue(env);
 }
 
