@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { ExtraInputError } from '../errors.js';
+import { kernelEngine } from '../backend/index.js';
 import { readRun } from '../run/index.js';
 import { flagTable, optNumber, optString, parseFlags } from './args.js';
 import { stdio, type Io } from './context.js';
@@ -106,7 +107,8 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   }
   const acc = (m: Record<string, TaskMetrics>) => names.map((n) => `${n} ${fitText(m[n])}`).join(', ');
   io.out('');
-  io.out(`extra demo — embedded Multi-MNIST, backend ${tr.backend}, ${seconds.toFixed(0)} s in all`);
+  const kernels = kernelEngine();
+  io.out(`extra demo — embedded Multi-MNIST, backend ${tr.backend}${tr.backend === 'wasm' ? `, kernels ${kernels.engine} (${kernels.detail})` : ''}, ${seconds.toFixed(0)} s in all`);
   for (const e of tr.endpoints) io.out(`  endpoint ${e.id.padEnd(14)} test accuracy: ${acc(e.test)}`);
   io.out(`  query (0.5,0.5) → t = ${q.t.toFixed(3)}    test accuracy: ${acc(q.predicted)}`);
   io.out(
