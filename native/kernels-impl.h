@@ -226,19 +226,19 @@ void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int
 }
 
 /**
- * One block of C = op(A)·B: R rows × NV column vectors. B is packed [K, Np] (Np a multiple of W);
- * A is [M, K] or, transposed, [K, M]. Every C entry is one fused multiply-add chain over k in order.
+ * One block of C = op(A)·B over k in [k0, k1): R rows × NV column vectors, added to C unless this is
+ * the first k block. B is packed [K, Np] (Np a multiple of W); A is [M, K] or, transposed, [K, M].
  */
 template <int R, int NV>
-inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i, int j) {
+inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i, int j, int k0, int k1) {
   typename Vec::V acc[R][NV];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = Vec::zero();
   const std::ptrdiff_t aRow = transA ? 1 : K;
   const std::ptrdiff_t aCol = transA ? M : 1;
-  const float* ap = A + i * aRow;
-  const float* bp = Bp + j;
-  for (int k = 0; k < K; k++) {
+  const float* ap = A + i * aRow + k0 * aCol;
+  const float* bp = Bp + static_cast<std::ptrdiff_t>(k0) * Np + j;
+  for (int k = k0; k < k1; k++) {
     typename Vec::V bv[NV];
     for (int v = 0; v < NV; v++) bv[v] = Vec::load(bp + v * W);
     for (int r = 0; r < R; r++) {
@@ -248,12 +248,17 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
     ap += aCol;
     bp += Np;
   }
+  const bool first = k0 == 0;
   for (int r = 0; r < R; r++) {
     float* cp = C + static_cast<std::ptrdiff_t>(i + r) * N + j;
     for (int v = 0; v < NV; v++) {
       const int lanes = N - j - v * W;
-      if (lanes >= W) Vec::store(cp + v * W, acc[r][v]);
-      else if (lanes > 0) Vec::storeFirst(cp + v * W, acc[r][v], lanes);
+      if (lanes >= W) Vec::store(cp + v * W, first ? acc[r][v] : Vec::add(Vec::load(cp + v * W), acc[r][v]));
+      else if (lanes > 0) {
+        alignas(64) float t[W];
+        Vec::store(t, acc[r][v]);
+        for (int l = 0; l < lanes; l++) cp[v * W + l] = first ? t[l] : cp[v * W + l] + t[l];
+      }
     }
   }
 }
@@ -261,9 +266,15 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
 template <int NV>
 inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int j) {
   constexpr int R = ACC / NV;
-  int i = i0;
-  for (; i + R <= i1; i += R) gemmBlock<R, NV>(A, Bp, C, M, N, Np, K, transA, i, j);
-  for (; i < i1; i++) gemmBlock<1, NV>(A, Bp, C, M, N, Np, K, transA, i, j);
+  // k in blocks whose slice of B (KC × 3 vectors) stays in the L1 cache across the rows
+  constexpr int KC = 256;
+  for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
+    const int k1 = std::min(K, k0 + KC);
+    int i = i0;
+    for (; i + R <= i1; i += R) gemmBlock<R, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1);
+    for (; i < i1; i++) gemmBlock<1, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1);
+    if (K == 0) break;
+  }
 }
 
 /** Rows [i0, i1) of C [M, N] = op(A)·B with B packed [K, Np]. */

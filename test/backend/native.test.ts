@@ -53,6 +53,9 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       { a: [1, 5, 7], b: [3, 9, 7], ta: false, tb: true },
       { a: [2, 3, 1, 4], b: [2, 3, 4, 1], ta: false, tb: false },
       { a: [1, 1], b: [1, 40], ta: false, tb: false },
+      // k longer than one of the product's k blocks (256)
+      { a: [9, 600], b: [600, 21], ta: false, tb: false },
+      { a: [600, 9], b: [21, 600], ta: true, tb: true },
     ];
     const run = async (backend: string) => {
       await selectBackend({ prefer: backend, quiet: true });
