@@ -647,6 +647,59 @@ napi_value elementwise(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// adam(p, g, m, v, np, nm, nv, [b1, b2, c1, c2, lr, eps, weightDecay]): one fused Adam step over
+// Float32Arrays, per element in double precision exactly as the TypeScript loop it replaces
+// (src/train/optimizer/fused-host-adam.ts): with contraction off, every operation rounds the same,
+// so checkpoints stay bit-identical. Elements are independent: split between the threads.
+napi_value adam(napi_env env, napi_callback_info info) {
+  std::size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* arrays[7];
+  std::size_t lengths[7];
+  for (int k = 0; k < 7; k++) {
+    bool isTyped = false;
+    napi_typedarray_type type;
+    void* data = nullptr;
+    napi_value buffer;
+    std::size_t offset = 0;
+    if (argc != 8 || napi_is_typedarray(env, argv[k], &isTyped) != napi_ok || !isTyped ||
+        napi_get_typedarray_info(env, argv[k], &type, &lengths[k], &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
+      napi_throw_type_error(env, nullptr, "native kernel: adam takes 7 Float32Arrays and the hyper-parameters");
+      return nullptr;
+    }
+    arrays[k] = static_cast<float*>(data);
+  }
+  for (int k = 1; k < 7; k++)
+    if (lengths[k] != lengths[0]) {
+      napi_throw_range_error(env, nullptr, "native kernel: adam's arrays differ in length");
+      return nullptr;
+    }
+  double h[7];
+  for (int k = 0; k < 7; k++) {
+    napi_value e;
+    if (napi_get_element(env, argv[7], k, &e) != napi_ok || napi_get_value_double(env, e, &h[k]) != napi_ok) {
+      napi_throw_type_error(env, nullptr, "native kernel: adam's hyper-parameters are 7 numbers");
+      return nullptr;
+    }
+  }
+  const double b1 = h[0], b2 = h[1], c1 = h[2], c2 = h[3], lr = h[4], eps = h[5], wd = h[6];
+  const float *p = arrays[0], *g = arrays[1], *m = arrays[2], *v = arrays[3];
+  float *np = arrays[4], *nm = arrays[5], *nv = arrays[6];
+  const long n = long(lengths[0]);
+  parallelRanges(n, [&](long q0, long q1) {
+    for (long q = q0; q < q1; q++) {
+      const double gq = wd != 0 ? double(g[q]) + double(p[q]) * wd : double(g[q]);
+      const double mq = double(m[q]) * b1 + gq * (1 - b1);
+      const double vq = double(v[q]) * b2 + gq * gq * (1 - b2);
+      nm[q] = float(mq);
+      nv[q] = float(vq);
+      np[q] = float(double(p[q]) - (mq * (lr / c1)) / (std::sqrt(vq / c2) + eps));
+    }
+  }, 16.0 * n);
+  return undefinedValue(env);
+}
+
 // setThreads(n): the threads each kernel call may use (1 = the calling thread only)
 napi_value setThreads(napi_env env, napi_callback_info info) {
   std::size_t argc = 1;
@@ -710,6 +763,7 @@ NAPI_MODULE_INIT() {
     {"conv2dInputGrad", nullptr, conv2dInputGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelBinary", nullptr, channelBinary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"elementwise", nullptr, elementwise, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"adam", nullptr, adam, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

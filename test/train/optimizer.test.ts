@@ -69,6 +69,38 @@ describe('optimizers', () => {
     }
   });
 
+  it('the fused Adam step gives the same bits on the native kernels as in TypeScript (weight decay, 3 steps, 1 and 2 threads)', async () => {
+    const { selectBackend, nativeKernelsDecision, setNativeThreads } = await import('../../src/backend/index.js');
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const available = nativeKernelsDecision().use;
+    if (!available && process.env.CI === 'true') throw new Error('the native kernels must be built in CI');
+    try {
+      const cfg = { name: 'adam' as const, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, weightDecay: 0.03 };
+      const run = (native: boolean, threads: number) => {
+        if (native) delete process.env.EXTRA_NATIVE_KERNELS;
+        else process.env.EXTRA_NATIVE_KERNELS = '0';
+        setNativeThreads(threads);
+        // 300k values: enough for the native loop to be split between threads
+        const n = 300_000;
+        let p: tf.Tensor[] = [tf.tensor1d(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 2)), tf.tensor1d([0.25, -3])];
+        let st = optimizerInit(cfg, p);
+        for (let t = 0; t < 3; t++) {
+          const gs = [tf.tensor1d(Float32Array.from({ length: n }, (_, i) => Math.cos(i * (t + 1)) * 1e-2)), tf.tensor1d([0.5 * t, -1e-4])];
+          const next = optimizerStep(cfg, st, p, gs, 1e-3);
+          p = next.params;
+          st = next.state;
+        }
+        return [...p, ...st.slots.values()].map((t) => Array.from(t.dataSync()));
+      };
+      const ts = run(false, 1);
+      for (const threads of available ? [1, 2] : []) run(true, threads).forEach((v, i) => expect(v, `tensor ${i}`).toEqual(ts[i]));
+    } finally {
+      delete process.env.EXTRA_NATIVE_KERNELS;
+      setNativeThreads(1);
+      await tf.setBackend('cpu');
+    }
+  });
+
   it('SGD with momentum follows v ← μv + g, p ← p − lr v', () => {
     const cfg = { name: 'sgd' as const, momentum: 0.5 };
     let p: tf.Tensor[] = [tf.scalar(1)];

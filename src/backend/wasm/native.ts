@@ -27,11 +27,12 @@ interface NativeAddon {
   conv2dInputGrad: Kernel;
   channelBinary: Kernel;
   elementwise: Kernel;
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, np: Float32Array, nm: Float32Array, nv: Float32Array, hyper: number[]): void;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'adam'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;
@@ -129,4 +130,15 @@ export function nativeKernelTable(addon: NativeAddon, lanes: number, memory: Web
   };
   table = { memory, kernels };
   return kernels;
+}
+
+/** One fused Adam step over host arrays (new p, m, v into np, nm, nv). */
+export type NativeAdam = (p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, np: Float32Array, nm: Float32Array, nv: Float32Array, hyper: { beta1: number; beta2: number; c1: number; c2: number; lr: number; epsilon: number; weightDecay: number }) => void;
+
+/** The native Adam step where the native kernels run (the same bits as the TypeScript loop), else null. */
+export function nativeAdam(): NativeAdam | null {
+  const l = nativeAddon();
+  if (!l.addon || !nativeKernelsDecision().use) return null;
+  const addon = l.addon;
+  return (p, g, m, v, np, nm, nv, h) => addon.adam(p, g, m, v, np, nm, nv, [h.beta1, h.beta2, h.c1, h.c2, h.lr, h.epsilon, h.weightDecay]);
 }

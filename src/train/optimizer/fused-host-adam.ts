@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamHyper } from './scale-by-adam.js';
 import { slotOf, type Slots, type StepContext } from './transform.js';
+import { nativeAdam } from '../../backend/index.js';
 
 /**
  * chain(addDecayedWeights(wd), scaleByAdam(h), scaleByLearningRate()) in one pass per tensor over
@@ -8,7 +9,8 @@ import { slotOf, type Slots, type StepContext } from './transform.js';
  * per element in float64, stored as float32. The ~14 tensor ops per parameter tensor of the chain
  * cost 3.8 ms per lenet-mtl step on wasm (per-op overhead), this 0.2 ms. It is the chain's own
  * arithmetic (test/train/optimizer.test.ts holds them side by side), in the order checkpoints were
- * always written with, so runs stay bit-identical.
+ * always written with, so runs stay bit-identical. Where the native kernels run, the same loop runs
+ * there (native/kernels.cc `adam`: the same double-precision operations, split between threads).
  */
 export function fusedHostAdam(
   h: AdamHyper,
@@ -23,6 +25,7 @@ export function fusedHostAdam(
   const c2 = 1 - Math.pow(b2, step);
   const out: tf.Tensor[] = [];
   const newSlots = new Map<string, tf.Tensor>();
+  const native = nativeAdam();
   params.forEach((p, i) => {
     const lrI = lr * (lrScale?.[i] ?? 1);
     const pv = p.dataSync() as Float32Array;
@@ -33,7 +36,8 @@ export function fusedHostAdam(
     const np = new Float32Array(n);
     const nm = new Float32Array(n);
     const nv = new Float32Array(n);
-    for (let q = 0; q < n; q++) {
+    if (native) native(pv, gv, mv, vv, np, nm, nv, { beta1: b1, beta2: b2, c1, c2, lr: lrI, epsilon: eps, weightDecay });
+    else for (let q = 0; q < n; q++) {
       const g = weightDecay ? gv[q] + pv[q] * weightDecay : gv[q];
       const m = mv[q] * b1 + g * (1 - b1);
       const v = vv[q] * b2 + g * g * (1 - b2);
