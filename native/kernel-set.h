@@ -19,6 +19,7 @@ struct KernelSet {
                           int sh, int rowLo, int rowHi, int r0, int r1);
   void (*conv2dFilterGradPixelBlocks)(const float* x, const float* dy, float* dw, int b, int h, int wd, int oh, int ow, int co, int coP, int dyStride,
                                       int kw, int sh, int b0, int b1);
+  void (*maxPoolImages)(const float* x, float* y, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top, int left, int n0, int n1);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <vector>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #ifdef __clang__
@@ -34,6 +35,8 @@ struct Vec {
   static inline V band(V a, V b) { return _mm256_and_ps(a, b); }
   static inline V bandnot(V m, V x) { return _mm256_andnot_ps(m, x); }
   static inline V bor(V a, V b) { return _mm256_or_ps(a, b); }
+  // the larger of a and b, b where either is NaN (so a NaN input never replaces a running maximum b)
+  static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
 };
 #include "kernels-impl.h"
 }  // namespace avx2

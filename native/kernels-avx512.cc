@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <vector>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #ifdef __clang__
@@ -30,6 +31,8 @@ struct Vec {
   static inline V band(V a, V b) { return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
   static inline V bandnot(V m, V x) { return _mm512_castsi512_ps(_mm512_andnot_epi32(_mm512_castps_si512(m), _mm512_castps_si512(x))); }
   static inline V bor(V a, V b) { return _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+  // the larger of a and b, b where either is NaN (so a NaN input never replaces a running maximum b)
+  static inline V max(V a, V b) { return _mm512_max_ps(a, b); }
 };
 #include "kernels-impl.h"
 }  // namespace avx512

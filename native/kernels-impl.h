@@ -4,7 +4,7 @@
 // (NHWC activations, filters [kh·kw·ci, coP] with coP a multiple of W, padded by the caller), so the
 // same TypeScript call sites drive both; only the lane count and the fused multiply-add differ.
 //
-// Included by those files only, inside their namespace, after <algorithm>, <cstddef> and <vector>.
+// Included by those files only, inside their namespace, after <algorithm>, <cstddef>, <limits> and <vector>.
 
 namespace {
 
@@ -434,6 +434,37 @@ void conv2dFilterGradPixelBlocks(const float* x, const float* dy, float* dw, int
   }
 }
 
+/**
+ * Max pooling for the images [n0, n1): each output the largest input of its window (windows clipped at
+ * the borders, padding never counts), W channels at a time; a NaN input never wins, as on the cpu
+ * backend, whose running maximum starts at −∞ and takes only larger values.
+ */
+void maxPoolImages(const float* x, float* y, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top, int left, int n0, int n1) {
+  for (int n = n0; n < n1; n++)
+    for (int yr = 0; yr < oh; yr++)
+      for (int yc = 0; yc < ow; yc++) {
+        const int r0 = std::max(0, yr * sh - top), r1 = std::min(h, yr * sh - top + fh);
+        const int c0 = std::max(0, yc * sw - left), c1 = std::min(w, yc * sw - left + fw);
+        float* out = y + (static_cast<std::ptrdiff_t>(n * oh + yr) * ow + yc) * c;
+        int ch = 0;
+        for (; ch + W <= c; ch += W) {
+          typename Vec::V best = Vec::set1(-std::numeric_limits<float>::infinity());
+          for (int r = r0; r < r1; r++)
+            for (int q = c0; q < c1; q++) best = Vec::max(Vec::load(x + (static_cast<std::ptrdiff_t>(n * h + r) * w + q) * c + ch), best);
+          Vec::store(out + ch, best);
+        }
+        for (; ch < c; ch++) {
+          float best = -std::numeric_limits<float>::infinity();
+          for (int r = r0; r < r1; r++)
+            for (int q = c0; q < c1; q++) {
+              const float v = x[(static_cast<std::ptrdiff_t>(n * h + r) * w + q) * c + ch];
+              if (v > best) best = v;
+            }
+          out[ch] = best;
+        }
+      }
+}
+
 }  // namespace
 
 // The table this instruction set hands to kernels.cc.
@@ -448,4 +479,5 @@ const KernelSet kernelSet = {
   W,
   conv2dPixelRows,
   conv2dFilterGradPixelBlocks,
+  maxPoolImages,
 };

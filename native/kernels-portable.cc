@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <vector>
 namespace portable {
 struct Vec {
@@ -26,6 +27,8 @@ struct Vec {
   static inline V band(V a, V b) { return reinterpret_cast<V>(reinterpret_cast<I>(a) & reinterpret_cast<I>(b)); }
   static inline V bandnot(V m, V x) { return reinterpret_cast<V>(~reinterpret_cast<I>(m) & reinterpret_cast<I>(x)); }
   static inline V bor(V a, V b) { return reinterpret_cast<V>(reinterpret_cast<I>(a) | reinterpret_cast<I>(b)); }
+  // the larger of a and b, b where either is NaN (so a NaN input never replaces a running maximum b)
+  static inline V max(V a, V b) { return a > b ? a : b; }
 };
 #include "kernels-impl.h"
 }  // namespace portable

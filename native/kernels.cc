@@ -486,6 +486,25 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// maxPool(memory, x, y, b, h, w, c, oh, ow, fh, fw, sh, sw, top, left)
+napi_value maxPool(napi_env env, napi_callback_info info) {
+  Args a(env, info, 14);
+  if (!a.ok) return nullptr;
+  const int b = a.i(2), h = a.i(3), w = a.i(4), c = a.i(5), oh = a.i(6), ow = a.i(7), fh = a.i(8), fw = a.i(9), sh = a.i(10), sw = a.i(11),
+            top = a.i(12), left = a.i(13);
+  if (!a.ok) return nullptr;
+  if (sh < 1 || sw < 1) {
+    a.fail("maxPool: strides below 1");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(b) * h * w * c);
+  float* y = a.f(1, double(b) * oh * ow * c);
+  if (!a.ok) return nullptr;
+  parallelRanges(b, [&](long n0, long n1) { chosen->maxPoolImages(x, y, h, w, c, oh, ow, fh, fw, sh, sw, top, left, int(n0), int(n1)); },
+                 double(b) * oh * ow * c * fh * fw);
+  return undefinedValue(env);
+}
+
 // maxPoolGrad2x2(memory, x, dy, dx, b, h, w, c, oh, ow)
 napi_value maxPoolGrad2x2(napi_env env, napi_callback_info info) {
   Args a(env, info, 9);
@@ -757,6 +776,7 @@ NAPI_MODULE_INIT() {
     {"cropColumns", nullptr, cropColumns, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"maxPoolGrad2x2", nullptr, maxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"maxPool", nullptr, maxPool, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"columnSums", nullptr, columnSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"addBias", nullptr, addBias, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -3,7 +3,7 @@ import { conv2dSimd, conv2dBackpropFilter, conv2dBackpropInput } from './wasm/co
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm/depthwise.js';
 import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
-import { maxPoolGrad } from './wasm/pool.js';
+import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
 export { setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm/native.js';
@@ -73,7 +73,7 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       added.push('BatchMatMul');
     }
     // Conv2D / FusedConv2D / Sum / Mean / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
-    // same-type Cast / Relu, Step, Square:
+    // same-type Cast / Relu, Step, Square / MaxPool:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
     const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
@@ -89,6 +89,7 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['Relu', (a) => unaryNative('Relu', a)],
       ['Step', (a) => unaryNative('Step', a)],
       ['Square', (a) => unaryNative('Square', a)],
+      ['MaxPool', maxPoolNative],
     ];
     for (const [kernelName, ours] of wrapped) {
       const native = tf.getKernel(kernelName, 'wasm');

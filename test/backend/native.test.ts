@@ -120,6 +120,27 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     });
   });
 
+  it('max pooling (valid and same, strides 1 and 2, channels below and above a vector) equals cpu exactly', async () => {
+    const xv = randomArray(2 * 9 * 11 * 13, 71);
+    xv[5] = NaN;
+    const cases: [number, number, 'valid' | 'same'][] = [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same'], [2, 1, 'valid']];
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return tf.tidy(() => {
+        const x = tf.tensor(xv, [2, 9, 11, 13]) as tf.Tensor4D;
+        return cases.flatMap(([f, st, pad]) => [tf.maxPool(x, f, st, pad), tf.maxPool(x.slice([0, 0, 0, 0], [2, 9, 11, 3]), f, st, pad)]).map((t) => [t.shape.join('x'), Array.from(t.dataSync())] as const);
+      });
+    };
+    setNativeThreads(2);
+    const native = await run('wasm');
+    setNativeThreads(1);
+    const cpu = await run('cpu');
+    native.forEach(([shape, v], i) => {
+      expect(shape, `case ${i}`).toBe(cpu[i][0]);
+      expect(v, `case ${i}`).toEqual(cpu[i][1]);
+    });
+  });
+
   it('give bit-identical results for 1, 2 and 3 threads per kernel', async () => {
     await selectBackend({ prefer: 'wasm', quiet: true });
     const results = [1, 2, 3].map((n) => {

@@ -21,5 +21,7 @@ export interface SimdKernels {
   channelBinary?(x: number, v: number, out: number, rows: number, cols: number, op: number): void;
   /** out[i] = a[i] ∘ b[i] (op 0 +, 1 −, 3 ·, 4 /) or a unary op of a (6 relu, 7 step, 8 square) (native kernels only) */
   elementwise?(a: number, b: number, out: number, n: number, op: number): void;
+  /** max pooling, windows clipped at the borders (native kernels only) */
+  maxPool?(x: number, y: number, b: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
 }

@@ -27,12 +27,13 @@ interface NativeAddon {
   conv2dInputGrad: Kernel;
   channelBinary: Kernel;
   elementwise: Kernel;
+  maxPool: Kernel;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, np: Float32Array, nm: Float32Array, nv: Float32Array, hyper: number[]): void;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'adam'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;
@@ -127,6 +128,7 @@ export function nativeKernelTable(addon: NativeAddon, lanes: number, memory: Web
     conv2dInputGrad: bind(addon.conv2dInputGrad),
     channelBinary: bind(addon.channelBinary),
     elementwise: bind(addon.elementwise),
+    maxPool: bind(addon.maxPool),
   };
   table = { memory, kernels };
   return kernels;

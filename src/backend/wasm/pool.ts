@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type TensorInfo, type WasmBackendLike, ptr, heapView } from './memory.js';
 import { simdKernels } from './simd.js';
 
-/** MaxPool's gradient. */
+/** MaxPool and its gradient. */
 
 /**
  * MaxPoolGrad: route each dy entry to the first maximum of its window (the cpu backend's rule).
@@ -55,4 +55,19 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
     }
   }
   return dx;
+}
+
+/** MaxPool on the native kernels (float32, no dilation); null otherwise (tfjs-wasm's XNNPACK kernel then runs). */
+export function maxPoolNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const k = simdKernels(backend);
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!k?.maxPool || x.dtype !== 'float32' || x.shape.length !== 4) return null;
+  const attrs = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const [b, h, w, c] = x.shape;
+  const y = backend.makeOutput([b, info.outHeight, info.outWidth, c], 'float32');
+  if (b * info.outHeight * info.outWidth * c === 0) return y;
+  k.maxPool(ptr(backend, x), ptr(backend, y), b, h, w, c, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  return y;
 }
