@@ -599,27 +599,32 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// channelBinary(memory, x, v, out, rows, cols, op): out[r, c] = x[r, c] ∘ v[c] with ∘ one of
+// channelBinary(memory, x, v, out, rows, cols, op, perRow): out[r, c] = x[r, c] ∘ v[c] (or ∘ v[r] when
+// perRow: LayerNormalization's per-sample moments) with ∘ one of
 // 0 x + v, 1 x − v, 2 v − x, 3 x · v, 4 x / v, 5 v / x: the broadcasts of a per-channel vector that
 // BatchNormalization and bias layers make (tfjs-wasm 4.22 runs them through a generic slow loop).
 // One IEEE operation per element, so the values are those of any other backend.
 napi_value channelBinary(napi_env env, napi_callback_info info) {
-  Args a(env, info, 6);
+  Args a(env, info, 7);
   if (!a.ok) return nullptr;
-  const int rows = a.i(3), cols = a.i(4), op = a.i(5);
+  const int rows = a.i(3), cols = a.i(4), op = a.i(5), perRow = a.i(6);
   if (!a.ok) return nullptr;
-  if (op > 5) {
+  if (op > 5 || perRow > 1) {
     a.fail("channelBinary: unknown operation");
     return nullptr;
   }
   const float* x = a.f(0, double(rows) * cols);
-  const float* v = a.f(1, cols);
+  const float* vAll = a.f(1, perRow ? rows : cols);
   float* out = a.f(2, double(rows) * cols);
   if (!a.ok) return nullptr;
   parallelRanges(rows, [&](long r0, long r1) {
+    std::vector<float> rowValue(perRow ? cols : 0);
     for (long r = r0; r < r1; r++) {
       const float* xr = x + std::size_t(r) * cols;
       float* o = out + std::size_t(r) * cols;
+      // per row: the row's one value repeated, so that the loops below stay the same
+      if (perRow) std::fill(rowValue.begin(), rowValue.end(), vAll[r]);
+      const float* v = perRow ? rowValue.data() : vAll;
       switch (op) {
         case 0: for (int c = 0; c < cols; c++) o[c] = xr[c] + v[c]; break;
         case 1: for (int c = 0; c < cols; c++) o[c] = xr[c] - v[c]; break;

@@ -106,6 +106,8 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
         return [
           tf.add(x, y), tf.sub(x, y), tf.mul(x, y), tf.div(x, y),
           tf.add(x, c), tf.sub(c4, x), tf.mul(c, x), tf.div(x, c4), tf.div(c, y), tf.sub(x, c),
+          // per-row values ([..., 1]: LayerNormalization's moments), either side
+          tf.sub(x, tf.tensor(yv.slice(0, 60), [3, 4, 5, 1])), tf.div(tf.tensor(yv.slice(60, 120), [3, 4, 5, 1]), y), tf.mul(x.reshape([60, 6]), tf.tensor(yv.slice(0, 60), [60, 1])),
           tf.relu(x), tf.step(x), tf.square(x), tf.mean(y, [0, 1, 2]),
         ].map((t) => Array.from(t.dataSync()));
       });

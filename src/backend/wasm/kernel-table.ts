@@ -17,8 +17,8 @@ export interface SimdKernels {
   /** c[q] = op(a[q])·op(b[q]), a batch of 1 broadcast (native kernels only) */
   /** dx of a convolution (any stride, padding top/left) as dy·wᵀ and a col2im, per image (native kernels only) */
   conv2dInputGrad?(dy: number, w: number, dx: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
-  /** out[r, c] = x[r, c] ∘ v[c], ∘ = + − (v−x) · / (v/x) for op 0…5 (native kernels only) */
-  channelBinary?(x: number, v: number, out: number, rows: number, cols: number, op: number): void;
+  /** out[r, c] = x[r, c] ∘ v[c] (v[r] when perRow is 1), ∘ = + − (v−x) · / (v/x) for op 0…5 (native kernels only) */
+  channelBinary?(x: number, v: number, out: number, rows: number, cols: number, op: number, perRow: number): void;
   /** out[i] = a[i] ∘ b[i] (op 0 +, 1 −, 3 ·, 4 /) or a unary op of a (6 relu, 7 step, 8 square) (native kernels only) */
   elementwise?(a: number, b: number, out: number, n: number, op: number): void;
   /** max pooling, windows clipped at the borders (native kernels only) */

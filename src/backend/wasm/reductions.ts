@@ -53,8 +53,9 @@ const isChannelVector = (shape: number[], cols: number, rank: number) =>
 
 /**
  * Add, Sub, Multiply or RealDiv of a float32 tensor [..., C] and a per-channel vector ([C] or
- * [1, …, 1, C], either side) in one pass: the native kernels do all four, the SIMD ones the Add
- * (a bias add); null for any other case (wasm's own kernel then runs).
+ * [1, …, 1, C], either side) in one pass: the native kernels do all four, and also a per-row value
+ * ([..., 1]) and two tensors of one shape (on more than one thread); the SIMD ones the Add (a bias
+ * add); null for any other case (wasm's own kernel then runs).
  */
 export function channelBinarySimd(op: ChannelOp, args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
@@ -72,7 +73,11 @@ export function channelBinarySimd(op: ChannelOp, args: { inputs: tf.NamedTensorI
   if (op !== 'Add' && !k.channelBinary) return null;
   const rowsOf = (t: TensorInfo) => t.shape.slice(0, -1).reduce((p, q) => p * q, 1);
   const vectorFor = (t: TensorInfo, v: TensorInfo) => t.shape.length >= 2 && rowsOf(t) > 1 && isChannelVector(v.shape, t.shape[t.shape.length - 1], t.shape.length);
-  const big = vectorFor(a, b) ? a : vectorFor(b, a) ? b : null;
+  // a per-row value ([..., 1] against [..., C]: LayerNormalization's moments), native kernels only
+  const rowFor = (t: TensorInfo, v: TensorInfo) =>
+    !!k.channelBinary && t.shape.length >= 2 && v.shape.length === t.shape.length && v.shape[v.shape.length - 1] === 1 && t.shape[t.shape.length - 1] > 1 && v.shape.slice(0, -1).every((d, i) => d === t.shape[i]);
+  const perRow = rowFor(a, b) || rowFor(b, a);
+  const big = vectorFor(a, b) || rowFor(a, b) ? a : vectorFor(b, a) || rowFor(b, a) ? b : null;
   if (!big) return null;
   const small = big === a ? b : a;
   const cols = big.shape[big.shape.length - 1];
@@ -80,7 +85,7 @@ export function channelBinarySimd(op: ChannelOp, args: { inputs: tf.NamedTensorI
   const out = backend.makeOutput(big.shape, 'float32');
   if (rows * cols === 0) return out;
   const code = channelOps[op][big === a ? 0 : 1];
-  if (k.channelBinary) k.channelBinary(ptr(backend, big), ptr(backend, small), ptr(backend, out), rows, cols, code);
+  if (k.channelBinary) k.channelBinary(ptr(backend, big), ptr(backend, small), ptr(backend, out), rows, cols, code, perRow ? 1 : 0);
   else k.addBias(ptr(backend, big), ptr(backend, small), ptr(backend, out), rows, cols);
   return out;
 }
