@@ -122,7 +122,7 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     });
   });
 
-  it('max pooling (valid and same, strides 1 and 2, channels below and above a vector) equals cpu exactly', async () => {
+  it('max pooling (valid and same, strides 1 and 2, one and two vectors of channels, a NaN) equals cpu exactly', async () => {
     const xv = randomArray(2 * 9 * 11 * 13, 71);
     xv[5] = NaN;
     const cases: [number, number, 'valid' | 'same'][] = [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same'], [2, 1, 'valid']];
@@ -130,7 +130,9 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       await selectBackend({ prefer: backend, quiet: true });
       return tf.tidy(() => {
         const x = tf.tensor(xv, [2, 9, 11, 13]) as tf.Tensor4D;
-        return cases.flatMap(([f, st, pad]) => [tf.maxPool(x, f, st, pad), tf.maxPool(x.slice([0, 0, 0, 0], [2, 9, 11, 3]), f, st, pad)]).map((t) => [t.shape.join('x'), Array.from(t.dataSync())] as const);
+        // 8 and 16 channels: whole vectors, the native kernel (other counts go to tfjs-wasm's, whose NaN rule differs)
+        const x8 = tf.concat([x, x.slice([0, 0, 0, 0], [2, 9, 11, 3])], 3) as tf.Tensor4D;
+        return cases.flatMap(([f, st, pad]) => [tf.maxPool(x8, f, st, pad), tf.maxPool(x8.slice([0, 0, 0, 0], [2, 9, 11, 8]), f, st, pad)]).map((t) => [t.shape.join('x'), Array.from(t.dataSync())] as const);
       });
     };
     setNativeThreads(2);

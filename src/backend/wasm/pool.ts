@@ -57,12 +57,13 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
   return dx;
 }
 
-/** MaxPool on the native kernels (float32, no dilation); null otherwise (tfjs-wasm's XNNPACK kernel then runs). */
+/** MaxPool on the native kernels (float32, channels a multiple of the lanes); null otherwise (tfjs-wasm's XNNPACK kernel then runs). */
 export function maxPoolNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
   const k = simdKernels(backend);
   const { x } = args.inputs as { x: TensorInfo };
-  if (!k?.maxPool || x.dtype !== 'float32' || x.shape.length !== 4) return null;
+  // channels in whole vectors only: with a scalar tail (10 channels: 8 + 2) XNNPACK's kernel measured faster
+  if (!k?.maxPool || x.dtype !== 'float32' || x.shape.length !== 4 || x.shape[3] % k.lanes !== 0) return null;
   const attrs = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const [b, h, w, c] = x.shape;
