@@ -5,6 +5,6 @@
  */
 export { frontMetrics, type FrontRow } from './front/metrics.js';
 export { frontMethods, defaultFrontMethods } from './front/methods.js';
-export { frontPhn, resolveFrontOptions, frontRunDir, frontSweep, frontCurve, runFrontBenchmark, localFrontRunner, frontCell, type FrontOptions, type FrontSweep, type FrontRunner } from './front/run.js';
+export { frontPhn, frontPamal, resolveFrontOptions, frontRunDir, frontSweep, frontCurve, runFrontBenchmark, localFrontRunner, frontCell, type FrontOptions, type FrontSweep, type FrontRunner } from './front/run.js';
 export { summarizeRows, curveWeightTable, pairedComparison } from './front/tables.js';
 export { frontPlotFigure } from './front/plots.js';

@@ -36,7 +36,7 @@ const floors: string[][] = [
   ['train'],
   ['run'],
   ['curves', 'hypernet', 'landscape'],
-  ['grouping', 'surfaces'],
+  ['grouping', 'surfaces', 'pamal'],
   ['app'],
   ['bench', 'report'],
   ['queue', 'server'],

@@ -52,7 +52,7 @@ describe('front benchmark', () => {
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'extra-front-'));
-    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn'], {
+    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
@@ -64,9 +64,11 @@ describe('front benchmark', () => {
     const passes = (m: string) => r.stdout.match(new RegExp(`\\| ${m} \\| (\\d+) \\|`))?.[1];
     expect(Number(passes('nurbs'))).toBeGreaterThanOrEqual(5);
     expect(passes('phn')).toBe('5');
+    // PaMaL: 4 preferences per batch, so its epochs are the passes ÷ 4 (5 → 1 epoch, 4 passes)
+    expect(passes('pamal')).toBe('4');
     expect(r.stdout).toMatch(/\| nurbs-rand \| (\d\.\d{3} ± 0\.000, ){3}\d\.\d{3} ± 0\.000 \|/);
     // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
-    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn', '--reuse'], {
+    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal', '--reuse'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 60_000,

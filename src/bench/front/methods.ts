@@ -24,7 +24,16 @@ export const phnMethods: Record<string, { lr: number }> = {
   'phn-lr1e-3': { lr: 1e-3 },
 };
 
-export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods)];
+/**
+ * PaMaL (Dimitriadis et al., code nik-dim/pamal) at the same budget: one model per task trained jointly,
+ * `window` Dirichlet(1) preferences per batch (their Multi-MNIST setting: 4, Adam 1e-3, LS inside), so
+ * E_sweep·k / window epochs.
+ */
+export const pamalMethods: Record<string, { window: number; lr: number }> = {
+  pamal: { window: 4, lr: 1e-3 },
+};
+
+export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods), ...Object.keys(pamalMethods)];
 
 /** What runs without --methods: the sweep and the curves of the main table (PHN and the NURBS study by name). */
 export const defaultFrontMethods = ['ls-sweep', 'line', 'bezier', 'bezier-a0', 'polychain', 'polychain-a0', 'nurbs', 'nurbs-a0'];

@@ -9,7 +9,8 @@ import { defaultThreads } from '../../parallel/pool.js';
 import { ExtraInputError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { frontMetrics, testErrors, type FrontRow } from './metrics.js';
-import { curveMethods, frontMethods, phnMethods } from './methods.js';
+import { curveMethods, frontMethods, phnMethods, pamalMethods } from './methods.js';
+import { fitPamal, evaluatePamalAt } from '../../pamal/index.js';
 import { rssMonitor } from './rss.js';
 import { benchCellFile } from '../../run/layout.js';
 
@@ -64,6 +65,35 @@ export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh 
   const seconds = (performance.now() - t0) / 1000;
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
   return { method, ...frontMetrics(pts), seconds, budget: epochs, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
+}
+
+/**
+ * PaMaL on the cell's data: two members trained jointly for (sweep · epochs) / window epochs (the same
+ * passes over the data as the sweep), profiled at α = (1 − t, t) on the curves' grid of t; its row.
+ */
+export async function frontPamal(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
+  const p = pamalMethods[method];
+  const r = resolveFrontOptions(o);
+  const run = await openRun(frontRunDir(o));
+  await useBackend(o.backend, true);
+  const ds = await loadRunDataset(run.info, true);
+  if (ds.taskNames.length !== 2) throw new ExtraInputError(`bench front: ${method} runs on two tasks here (${o.dataset} has ${ds.taskNames.length})`);
+  const dir = path.join(frontRunDir(o), method);
+  if (fresh) await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  const stopRss = rssMonitor();
+  const epochs = Math.max(1, Math.round((o.sweep * o.epochs) / p.window));
+  const fit = await fitPamal(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, window: p.window, threads: r.curveThreads }, ds);
+  const pts = Array.from({ length: o.points }, (_, i) => {
+    const t = o.points === 1 ? 0.5 : i / (o.points - 1);
+    const [val, test] = evaluatePamalAt(run.model, fit.tensors, [1 - t, t], [ds.val, ds.test]);
+    return { order: i, val: val.map((m) => m.loss), test: test.map((m) => m.loss), testErr: testErrors(test) };
+  });
+  fit.tensors.forEach((t) => t.dispose());
+  const seconds = (performance.now() - t0) / 1000;
+  log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
+  return { method, ...frontMetrics(pts), seconds, budget: epochs * p.window, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
 }
 
 /** Threads of the sweep's trainings and of the curve fits: resolved once, so a queued grid equals a local one. */
@@ -133,6 +163,7 @@ export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promi
 /** One curve method between the sweep's extreme endpoints, at the equal budget; its row. */
 export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<FrontSweep, 'ends' | 'endpointSeconds' | 'sweepRss'>, log: Log, fresh = true): Promise<FrontRow> {
   if (method in phnMethods) return frontPhn(o, method, log, fresh);
+  if (method in pamalMethods) return frontPamal(o, method, log, fresh);
   const c = curveMethods[method];
   if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
   const r = resolveFrontOptions(o);
@@ -178,7 +209,7 @@ export const localFrontRunner = (log: Log): FrontRunner => ({
 /** The rows of one data set × seed through a runner, in method order. */
 export async function frontCell(o: FrontOptions, runner: FrontRunner): Promise<FrontRow[]> {
   const sweep = await runner.sweep(o);
-  const methods = o.methods.filter((x) => x in curveMethods || x in phnMethods);
+  const methods = o.methods.filter((x) => x in curveMethods || x in phnMethods || x in pamalMethods);
   const curves = runner.parallel ? await Promise.all(methods.map((m) => runner.curve(o, m, sweep))) : await methods.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(o, m, sweep)], Promise.resolve([]));
   return [...(sweep.row ? [sweep.row] : []), ...curves];
 }
