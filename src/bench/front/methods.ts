@@ -27,10 +27,12 @@ export const phnMethods: Record<string, { lr: number }> = {
 /**
  * PaMaL (Dimitriadis et al., code nik-dim/pamal) at the same budget: one model per task trained jointly,
  * `window` Dirichlet(1) preferences per batch (their Multi-MNIST setting: 4, Adam 1e-3, LS inside), so
- * E_sweep·k / window epochs.
+ * E_sweep·k / window epochs; `pamal-w1` draws one per batch (4× the epochs for the same passes).
  */
 export const pamalMethods: Record<string, { window: number; lr: number }> = {
   pamal: { window: 4, lr: 1e-3 },
+  // one preference per batch: the same passes spent on 4× the epochs
+  'pamal-w1': { window: 1, lr: 1e-3 },
 };
 
 export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods), ...Object.keys(pamalMethods)];
