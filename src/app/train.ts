@@ -3,7 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
-import { endpointDir, endpointId, endpointsDir, metricsFile, sourceOnnxFile, trainingFileNames, trainingFiles, type DatasetRecipe } from '../run/index.js';
+import { endpointDir, endpointId, endpointsDir, metricsFile, sourceOnnxFile, trainingFileNames, trainingFiles, warmStartDir, type DatasetRecipe } from '../run/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
@@ -56,6 +56,11 @@ export interface TrainRequest {
   workers?: number;
   /** data-parallel threads per training (default: cores ÷ concurrent trainings) */
   threads?: number;
+  /**
+   * epochs of one shared training at the preferences' mean that every endpoint then starts from (0: each
+   * endpoint from its own random start); kept in RUN/warm-start, and counted in passes on top of --epochs
+   */
+  warmStart?: number;
   resume?: boolean;
   /** no progress bars on stderr */
   quiet?: boolean;
@@ -133,6 +138,19 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     const concurrent = cfgs.length > 1 && a.workers > 1 && workersAvailable() ? Math.min(a.workers, cfgs.length) : 1;
     const threads = a.threads ?? defaultThreads(concurrent);
     cfgs.forEach((c) => (c.threads = threads));
+    if (req.warmStart !== undefined && !(Number.isInteger(req.warmStart) && req.warmStart >= 0)) throw new ExtraInputError(`--warm-start must be a whole number of epochs, got ${req.warmStart}`);
+    if (req.warmStart) {
+      // one training at the preferences' mean; every endpoint branches from its weights (one basin, so a
+      // low barrier between them, and endpoints that need fewer epochs of their own)
+      const ds = await loadDataset(recipe.name, { ...recipe, quiet: true });
+      const mean = cfgs[0].preference.map((_, k) => cfgs.reduce((sum, c) => sum + c.preference[k], 0) / cfgs.length);
+      const dir = warmStartDir(a.run);
+      log(`warm start: ${req.warmStart} epoch(s) at (${mean.map((v) => +v.toFixed(4)).join(', ')}), then every endpoint from it`);
+      const warm = await trainEndpoint({ ...cfgs[0], dir, ...trainingFiles(dir), metricsFile: metricsFile(dir), id: 'warm-start', preference: mean, epochs: req.warmStart, threads: a.threads ?? defaultThreads(1) }, ds);
+      const start = warm.params.map((p) => Float32Array.from(p.dataSync()));
+      warm.params.forEach((p) => p.dispose());
+      cfgs.forEach((c) => (c.initial = start));
+    }
     if (concurrent > 1) {
       log(`training ${cfgs.length} endpoints, ${concurrent} at a time in worker threads${threads > 1 ? `, ${threads} threads each` : ''}`);
       results = await trainEndpointsInWorkers(

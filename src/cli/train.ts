@@ -9,7 +9,7 @@ import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
-export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
+export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
 
 export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
 
@@ -19,6 +19,8 @@ Several --pref values train two at a time in worker threads.
   --dataset NAME        ${datasetNames().join(' | ')} (default multi-mnist, embedded)
   --method M            ${objectiveNames().join(' | ')} (default ls)
   --epochs N            default 10          --batch-size N   default 256
+  --warm-start E        first E epochs of one shared training at the preferences' mean, from which every
+                        endpoint then starts (RUN/warm-start; default 0: each endpoint from its own start)
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
   --schedule S          constant|cosine|step (default constant)
   --milestones E,E,...  step: multiply the lr by --gamma (default 0.1) after these epochs (PyTorch MultiStepLR;
@@ -115,6 +117,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     prefs,
     method: optString(v, 'method'),
     epochs: optNumber('train', v, 'epochs', { integer: true, positive: true }),
+    warmStart: optNumber('train', v, 'warm-start', { integer: true, min: 0 }),
     batchSize: optNumber('train', v, 'batch-size', { integer: true, positive: true }),
     lr: optNumber('train', v, 'lr', { positive: true }),
     optimizer,

@@ -41,6 +41,8 @@ export const metricsFile = (endpointDirectory: string): string => path.join(endp
 export const trainingFiles = (dir: string): { checkpointFile: string; logFile: string } => ({ checkpointFile: checkpointFile(dir), logFile: trainLogFile(dir) });
 /** The grouping's warm-up model (an endpoint directory of its own). */
 export const groupingWarmupDir = (run: string): string => path.join(run, 'grouping', 'warmup');
+/** the shared start the endpoints branch from (`extra train --warm-start`): an endpoint-like training directory, not an endpoint */
+export const warmStartDir = (run: string): string => path.join(run, 'warm-start');
 /** A curve's or surface's JSON + control-point pair (src/io/file-pair.ts), by directory. */
 export const curvePairFiles = { json: 'curve.json', data: 'controls.safetensors' } as const;
 export const surfacePairFiles = { json: 'surface.json', data: 'controls.safetensors' } as const;

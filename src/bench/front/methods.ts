@@ -1,6 +1,7 @@
 /** The curve methods; the nurbs-* variants are the NURBS-vs-Bézier study (issue #21): log-weight learning
- * rate ×10 / ×100, the EXTRA authors' random initial weights, and 6 control points (with bezier6 to pair). */
-export const curveMethods: Record<string, { kind: string; alpha: number; controls: number; weightLr?: number; weightInit?: 'random' }> = {
+ * rate ×10 / ×100, the EXTRA authors' random initial weights, and 6 control points (with bezier6 to pair);
+ * nurbs-warm* branch their endpoints from a shared warm start (issue #33). */
+export const curveMethods: Record<string, { kind: string; alpha: number; controls: number; weightLr?: number; weightInit?: 'random'; warmStart?: number }> = {
   line: { kind: 'line', alpha: 0, controls: 2 },
   bezier: { kind: 'bezier', alpha: 0.5, controls: 4 },
   'bezier-a0': { kind: 'bezier', alpha: 0, controls: 4 },
@@ -13,6 +14,10 @@ export const curveMethods: Record<string, { kind: string; alpha: number; control
   'nurbs-rand': { kind: 'nurbs', alpha: 0.5, controls: 4, weightInit: 'random' },
   nurbs6: { kind: 'nurbs', alpha: 0.5, controls: 6 },
   bezier6: { kind: 'bezier', alpha: 0.5, controls: 6 },
+  // the recipe study (issue #33): endpoints branched from W epochs of one shared training at (0.5, 0.5),
+  // each then trained E − W/2 epochs of its own (the same passes as two endpoints of E epochs)
+  'nurbs-warm2': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 2 },
+  'nurbs-warm4': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4 },
 };
 
 /**
