@@ -16,27 +16,31 @@ export const demoDefaults = {
   trainSize: 10000,
   valSize: 2000,
   testSize: 2000,
-  endpointEpochs: 14,
+  // the endpoints' 28 passes: 14 epochs of one shared training at (0.5, 0.5), then 7 each
+  // (reports/BENCHMARKS.md, "Recipe study": the shared start won on every data set checked)
+  warmStart: 14,
+  endpointEpochs: 7,
   endpointLr: 3e-3,
   curveEpochs: 6,
   curveLr: 1e-3,
   points: 31,
 };
 
-export const demoHelp = `extra demo [--out DIR] [--backend B] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
+export const demoHelp = `extra demo [--out DIR] [--backend B] [--warm-start N] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
 
-The whole pipeline on the embedded Multi-MNIST: two ls endpoints ((0.8,0.2) and (0.2,0.8), trained in
-parallel), a NURBS curve fitted with the order-aware loss, its profile, a query at (0.5,0.5), and a
-summary. Output goes to DIR (default runs/demo).`;
+The whole pipeline on the embedded Multi-MNIST: two ls endpoints ((0.8,0.2) and (0.2,0.8)) branched from a
+shared warm start (default 14 epochs at (0.5,0.5), then 7 each, in parallel), a NURBS curve fitted with the
+order-aware loss, its profile, a query at (0.5,0.5), and a summary. Output goes to DIR (default runs/demo).`;
 
 export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet'] }));
+  const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'warm-start', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet'] }));
   if (v.help) {
     io.out(demoHelp);
     return 0;
   }
   if (positionals.length) throw new ExtraInputError(`demo: unexpected argument '${positionals[0]}'`);
   const out = optString(v, 'out') ?? 'runs/demo';
+  const W = optNumber('demo', v, 'warm-start', { integer: true, min: 0 }) ?? demoDefaults.warmStart;
   const E = optNumber('demo', v, 'endpoint-epochs', { integer: true, positive: true }) ?? demoDefaults.endpointEpochs;
   const C = optNumber('demo', v, 'curve-epochs', { integer: true, positive: true }) ?? demoDefaults.curveEpochs;
   const points = optNumber('demo', v, 'points', { integer: true, min: 2 }) ?? demoDefaults.points;
@@ -47,13 +51,13 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   // start from a clean run directory, but only ever delete one that extra itself made
   const prev = await readRun(out).catch(() => null);
   if (prev) {
-    for (const sub of [runLayout.endpointsDir(out), runLayout.curveDir(out), runLayout.profileFile(out), runLayout.runFile(out)]) await fsp.rm(sub, { recursive: true, force: true });
+    for (const sub of [runLayout.endpointsDir(out), runLayout.warmStartDir(out), runLayout.curveDir(out), runLayout.profileFile(out), runLayout.runFile(out)]) await fsp.rm(sub, { recursive: true, force: true });
   } else {
     const entries = await fsp.readdir(out).catch(() => [] as string[]);
     if (entries.length) throw new ExtraInputError(`demo: ${out} exists and is not an extra run; choose another --out`);
   }
   const stage = (s: string) => io.err(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s) ==`);
-  stage('1/5 endpoints: ls (0.8,0.2) and (0.2,0.8) on multi-mnist');
+  stage(`1/5 endpoints: ls (0.8,0.2) and (0.2,0.8) on multi-mnist${W ? `, from ${W} shared epochs at (0.5,0.5)` : ''}`);
   const tr = await trainEndpoints(
     {
       run: out,
@@ -62,6 +66,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
       prefs: ['0.8,0.2', '0.2,0.8'],
       method: 'ls',
       epochs: E,
+      warmStart: W,
       batchSize: 256,
       lr: demoDefaults.endpointLr,
       optimizer: 'adam',
