@@ -3,6 +3,7 @@
 #pragma once
 
 struct KernelSet {
+  // the vector width, which is also the channel padding callers apply to operands read vector-wise
   int lanes;
   void (*conv2dValidRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int oh, int ow, int co, int coP, int kh,
                           int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int r0, int r1);
@@ -12,8 +13,6 @@ struct KernelSet {
   void (*addBiasRows)(const float* x, const float* bias, float* out, int cols, int r0, int r1);
   void (*maxPoolGrad2x2Images)(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int n0, int n1);
   void (*gemmRows)(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1);
-  // the channel padding the caller applies to operands read vector-wise (the vector width)
-  int pad;
   // one input channel, horizontal stride 1: output pixels across the lanes (see kernels-impl.h)
   void (*conv2dPixelRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int oh, int ow, int co, int coP, int kh, int kw,
                           int sh, int rowLo, int rowHi, int r0, int r1);

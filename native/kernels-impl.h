@@ -476,7 +476,6 @@ const KernelSet kernelSet = {
   addBiasRows,
   maxPoolGrad2x2Images,
   gemmRows,
-  W,
   conv2dPixelRows,
   conv2dFilterGradPixelBlocks,
   maxPoolImages,

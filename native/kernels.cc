@@ -232,7 +232,7 @@ napi_value conv2dValid(napi_env env, napi_callback_info info) {
   const int b = a.i(4), h = a.i(5), wd = a.i(6), ci = a.i(7), oh = a.i(8), ow = a.i(9), co = a.i(10), coP = a.i(11), kh = a.i(12), kw = a.i(13),
             sh = a.i(14), sw = a.i(15), rowLo = a.i(16), rowHi = a.i(17), colLo = a.i(18), colHi = a.i(19);
   if (!a.ok) return nullptr;
-  if (coP % chosen->pad != 0 || coP < co || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
+  if (coP % chosen->lanes != 0 || coP < co || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
     a.fail("conv2dValid: inconsistent geometry");
     return nullptr;
   }
@@ -262,7 +262,7 @@ napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
   const int b = a.i(3), h = a.i(4), wd = a.i(5), ci = a.i(6), oh = a.i(7), ow = a.i(8), coP = a.i(9), dyStride = a.i(10), kh = a.i(11),
             kw = a.i(12), sh = a.i(13), sw = a.i(14);
   if (!a.ok) return nullptr;
-  if (coP % chosen->pad != 0 || dyStride > coP || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
+  if (coP % chosen->lanes != 0 || dyStride > coP || sh < 1 || sw < 1 || (oh > 0 && (oh - 1) * sh + kh > h) || (ow > 0 && (ow - 1) * sw + kw > wd)) {
     a.fail("conv2dFilterGrad: inconsistent geometry");
     return nullptr;
   }
@@ -744,7 +744,7 @@ napi_value describe(napi_env env, napi_callback_info) {
   napi_create_object(env, &o);
   napi_create_string_utf8(env, chosenName, NAPI_AUTO_LENGTH, &isa);
   // the channel padding callers apply (the narrowest vector a kernel reads)
-  napi_create_int32(env, chosen->pad, &lanes);
+  napi_create_int32(env, chosen->lanes, &lanes);
   napi_create_int32(env, pool->threads(), &threads);
   napi_set_named_property(env, o, "isa", isa);
   napi_set_named_property(env, o, "lanes", lanes);
