@@ -51,6 +51,7 @@ export const curveFitDefaults = {
   epochs: 10,
   batchSize: 256,
   lr: 1e-3,
+  schedule: 'constant' as 'constant' | 'cosine',
   seed: 0,
   curve: 'curve',
   evalPoints: 5,
@@ -76,6 +77,8 @@ export interface CurveFitRequest {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  /** learning-rate schedule over the fit's epochs: constant (default) or cosine decay to 0 */
+  schedule?: 'constant' | 'cosine';
   seed?: number;
   /** the two endpoint ids (default: the run's most extreme pair) */
   endpoints?: string[];
@@ -113,6 +116,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   const a = withDefaults(req, { ...d, resume: false, quiet: false });
   const geometry = makeGeometry(kind, req.controls ?? curveKindDefaults(kind).controls, req.degree ?? d.degree); // validates kind/controls/degree first
   if ((req.weightLr !== undefined || req.weightInit !== undefined) && !geometry.trainWeights) throw new ExtraInputError(`--weight-lr and --weight-init are for curves with trained weights (nurbs), not ${kind}`);
+  if (a.schedule !== 'constant' && a.schedule !== 'cosine') throw new ExtraInputError(`curve fit: --schedule must be constant or cosine, got '${String(a.schedule)}'`);
   if (req.weightLr !== undefined && !(req.weightLr > 0 && Number.isFinite(req.weightLr))) throw new ExtraInputError(`--weight-lr must be a positive number, got ${req.weightLr}`);
   const run = await openRun(a.run, 'a curve needs trained endpoints');
   // every control point is a full parameter set; each sampled t runs the whole batch unless it is split
@@ -156,7 +160,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
         batchSize: a.batchSize,
         lr: a.lr,
         optimizer: { name: 'adam' },
-        schedule: { name: 'constant' },
+        schedule: { name: a.schedule },
         seed: a.seed,
         resume: a.resume,
         progress: !a.quiet,
@@ -172,7 +176,7 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
       endpoints: [ea.id, eb.id],
       orientation,
       taskNames: ds.taskNames,
-      fit: { alpha: a.alpha, beta, ...(req.ungrouped && groupFile ? { ungrouped: true } : {}), samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, batchSize: a.batchSize, seed: a.seed, backend, ...(req.weightLr !== undefined ? { weightLr: req.weightLr } : {}), ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}) },
+      fit: { alpha: a.alpha, beta, ...(req.ungrouped && groupFile ? { ungrouped: true } : {}), samplesPerBatch: a.samples, splitBatch: a.splitBatch, l2: a.l2, noise: a.noise, lr: a.lr, ...(a.schedule !== 'constant' ? { schedule: a.schedule } : {}), batchSize: a.batchSize, seed: a.seed, backend, ...(req.weightLr !== undefined ? { weightLr: req.weightLr } : {}), ...(req.weightInit !== undefined ? { weightInit: req.weightInit } : {}) },
       epochs: a.epochs,
       seconds,
     });

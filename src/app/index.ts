@@ -18,6 +18,8 @@ export { computePlane, readPlane, planePath, planeDefaults } from './plane.js';
 export type { PlaneRequest } from './plane.js';
 export { importEndpoints, paramsFromSafetensors } from './import.js';
 export type { ImportRequest, ImportedEndpoint } from './import.js';
+export { tuneAt, exportTuned, tuneDefaults, trainAtPreference } from './tune.js';
+export type { TuneRequest, TuneResult, TunedNumbers } from './tune.js';
 export { predictionsAt, disagreementExamples, exampleImage } from './predictions.js';
 export type { ExamplePrediction } from './predictions.js';
 export * as runLayout from '../run/layout.js';

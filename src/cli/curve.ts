@@ -4,7 +4,7 @@ import { evaluateRunCurve, fitRunCurve, type CurveFitRequest } from '../app/inde
 import { flagTable, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { stdio, type Io } from './context.js';
 
-export const curveFitOptions: OptionSpec = flagTable({ values: ['run', 'kind', 'controls', 'degree', 'alpha', 'beta', 'samples', 'l2', 'noise', 'weight-lr', 'weight-init', 'epochs', 'batch-size', 'lr', 'seed', 'endpoints', 'curve', 'eval-points', 'threads', 'backend'], switches: ['split-batch', 'shared-batch', 'ungrouped', 'resume', 'json', 'quiet'] });
+export const curveFitOptions: OptionSpec = flagTable({ values: ['run', 'kind', 'controls', 'degree', 'alpha', 'beta', 'samples', 'l2', 'noise', 'weight-lr', 'weight-init', 'epochs', 'batch-size', 'lr', 'schedule', 'seed', 'endpoints', 'curve', 'eval-points', 'threads', 'backend'], switches: ['split-batch', 'shared-batch', 'ungrouped', 'resume', 'json', 'quiet'] });
 
 export const curveHelp = `extra curve fit  --run DIR [--kind ${curveKinds.join('|')}] [--controls N] [--degree P] [--alpha A] [options]
 extra curve eval --run DIR [--points 61] [--curve NAME]
@@ -27,6 +27,7 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --weight-lr X       NURBS: learning-rate multiplier of the log-weights (default 1)
   --weight-init W     NURBS: ones (the straight line, default) | random (the EXTRA authors' ω ~ U(0,1))
   --epochs N          default 10     --batch-size N default 256    --lr X default 1e-3
+  --schedule S        constant (default) | cosine (the learning rate decays to 0 over the epochs)
   --endpoints A,B     endpoint ids (default: the two most extreme endpoints of the run)
   --curve NAME        sub-directory of the run for this curve (default 'curve')
   --eval-points N     t values checked on validation after each epoch (default 5)
@@ -40,6 +41,11 @@ eval: sweep the curve on a t grid (validation and test) and write profile.json
 function weightInitFlag(w: string | undefined): 'ones' | 'random' | undefined {
   if (w !== undefined && w !== 'ones' && w !== 'random') throw new ExtraInputError(`curve fit: --weight-init must be ones or random, got '${w}'`);
   return w;
+}
+
+function scheduleFlag(s: string | undefined): 'constant' | 'cosine' | undefined {
+  if (s !== undefined && s !== 'constant' && s !== 'cosine') throw new ExtraInputError(`curve fit: --schedule must be constant or cosine, got '${s}'`);
+  return s;
 }
 
 function splitBatchFlag(split: boolean, shared: boolean): boolean {
@@ -68,6 +74,7 @@ export function parseCurveFitArgs(argv: string[]): CurveFitRequest | 'help' {
     epochs: optNumber('curve fit', v, 'epochs', { integer: true, positive: true }),
     batchSize: optNumber('curve fit', v, 'batch-size', { integer: true, positive: true }),
     lr: optNumber('curve fit', v, 'lr', { positive: true }),
+    schedule: scheduleFlag(optString(v, 'schedule')),
     seed: optNumber('curve fit', v, 'seed', { integer: true, min: 0 }),
     endpoints: optString(v, 'endpoints')?.split(','),
     curve: optString(v, 'curve'),

@@ -6,7 +6,7 @@ import { ExtraInputError, isExtraInputError } from '../errors.js';
 import { gatherReportData, frontFigure, planeFigures, plotlyFile } from '../report/index.js';
 import { evaluateAt, queryMethods, identityObjectives, objectiveMetrics } from '../curves/index.js';
 import { byTaskName } from '../train/index.js';
-import { openRun, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, runLayout, type OpenedCurve } from '../app/index.js';
+import { openRun, exportTuned, tuneAt, type TuneResult, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, runLayout, type OpenedCurve } from '../app/index.js';
 import { explorerHtml } from './page.js';
 import { DECIMAL } from '../util/number.js';
 
@@ -25,6 +25,9 @@ export interface ServeOptions {
   /** the host the server is bound to: also accepted in Host/Origin headers (besides loopback names) */
   host?: string;
 }
+
+/** The most optimizer steps one /api/tune request may ask for (a request should end in minutes, not hours). */
+export const MAX_TUNE_STEPS = 5000;
 
 /** Exports the explorer keeps under DIR/exports/ (the oldest are removed beyond this). */
 export const MAX_CACHED_EXPORTS = 8;
@@ -86,6 +89,8 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       return { c: await openCurve(run, curveName), ds: await loadRunDataset(run.info, true) };
     })());
   let disagree: number[] | undefined;
+  // the models tuned in this session (POST /api/tune), by id, for /api/export?tuned=ID
+  const tuned = new Map<string, TuneResult>();
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(job: () => Promise<T>): Promise<T> => {
     const next = queue.then(job, job);
@@ -117,7 +122,7 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname;
     if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed`);
-    if (req.method === 'POST' && route !== '/api/evaluate') throw new HttpError(405, `POST is only accepted on /api/evaluate`);
+    if (req.method === 'POST' && route !== '/api/evaluate' && route !== '/api/tune') throw new HttpError(405, `POST is only accepted on /api/evaluate and /api/tune`);
     if (route === '/' || route === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self' 'unsafe-inline' data: blob:" });
       res.end(html);
@@ -139,17 +144,8 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       return sendJson(res, 200, await query({ run: runDir, pref: prefText, method, curve: curveName, refine: 'interpolate' }));
     }
     if (route === '/api/evaluate') {
-      if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body {"t": …}');
-      // a JSON content type cannot be sent cross-site without a CORS preflight (which we never grant)
-      if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the body as application/json');
-      let body: { t?: unknown };
-      try {
-        body = JSON.parse(await readBody(req)) as { t?: unknown };
-      } catch (e) {
-        if (e instanceof HttpError) throw e;
-        throw new HttpError(400, 'body must be JSON like {"t": 0.5}');
-      }
-      if (typeof body?.t !== 'number') throw new HttpError(400, `t must be a JSON number in [0, 1], got ${JSON.stringify(body?.t ?? null)}`);
+      const body = await readJsonBody(req, 'use POST with a JSON body {"t": …}', 'body must be JSON like {"t": 0.5}');
+      if (typeof body.t !== 'number') throw new HttpError(400, `t must be a JSON number in [0, 1], got ${JSON.stringify(body.t ?? null)}`);
       const t = parseT(body.t);
       const r = await serial(async () => {
         const { c, ds } = await load();
@@ -158,6 +154,20 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
         return { t, test: byTaskName(objectives.names, objectiveMetrics(test, objectives)), tasks: byTaskName(profile.taskNames, test), seconds: (performance.now() - t0) / 1000 };
       });
       return sendJson(res, 200, r);
+    }
+    if (route === '/api/tune') {
+      // `extra query --tune`: the point at the preference, trained a few steps at its own scalarization
+      const body = await readJsonBody(req, 'use POST with a JSON body {"pref": [0.3, 0.7], "steps": 200}', 'body must be JSON like {"pref": [0.3, 0.7], "steps": 200}');
+      const pref = body.pref;
+      if (!isNumberArray(pref)) throw new HttpError(400, `pref must be a JSON array of numbers, got ${JSON.stringify(pref ?? null)}`);
+      const method = body.method ?? 'chebyshev';
+      if (typeof method !== 'string' || !(queryMethods as readonly string[]).includes(method)) throw new HttpError(400, `method must be one of ${queryMethods.join(', ')}`);
+      const steps = body.steps;
+      if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_TUNE_STEPS) throw new HttpError(400, `steps must be a whole number from 1 to ${MAX_TUNE_STEPS}, got ${JSON.stringify(steps ?? null)}`);
+      const r = await serial(() => tuneAt({ run: runDir, pref, method, curve: curveName, backend: opts.backend, steps, quiet: true }));
+      const id = path.basename(r.dir);
+      tuned.set(id, r);
+      return sendJson(res, 200, { id, t: r.t, method: r.method, preference: r.preference, steps: r.steps, seconds: r.seconds, before: r.before, after: r.after });
     }
     if (route === '/api/predictions') {
       const t = parseT(url.searchParams.get('t'));
@@ -172,16 +182,24 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
       return sendJson(res, 200, r);
     }
     if (route === '/api/export') {
-      const t = parseT(url.searchParams.get('t'));
       const format = url.searchParams.get('format');
       if (format !== 'tfjs' && format !== 'safetensors' && format !== 'onnx') throw new HttpError(400, 'format must be tfjs, safetensors or onnx');
-      const out = path.join(runLayout.exportsDir(runDir), `t-${t.toFixed(4)}-${format}`);
+      // a tuned model (one this server tuned, by its id) or the curve's point at t
+      const tunedId = url.searchParams.get('tuned');
+      const tunedRun = tunedId === null ? undefined : tuned.get(tunedId);
+      if (tunedId !== null && !tunedRun) throw new HttpError(404, `no tuned model '${tunedId}' in this session (tune it first: POST /api/tune)`);
+      const t = tunedRun ? tunedRun.t : parseT(url.searchParams.get('t'));
+      const out = path.join(runLayout.exportsDir(runDir), tunedRun ? `tuned-${tunedId}-${format}` : `t-${t.toFixed(4)}-${format}`);
       const files = await serial(async () => {
         await useBackend(opts.backend, true);
         await pruneExports(runLayout.exportsDir(runDir), path.basename(out));
+        if (tunedRun) {
+          await fsp.rm(out, { recursive: true, force: true });
+          return exportTuned(runDir, tunedRun, format, out);
+        }
         return exportAt(run, curveName, t, format, out, { via: 'extra serve' });
       });
-      const stem = `extra-t${t.toFixed(4)}`;
+      const stem = tunedRun ? `extra-${tunedId}` : `extra-t${t.toFixed(4)}`;
       let body: Uint8Array;
       let type: string;
       let name: string;
@@ -241,11 +259,29 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
  * distinct t requested would otherwise leave a directory behind. Others in exports/ are never touched.
  */
 async function pruneExports(dir: string, keep: string): Promise<void> {
-  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^t-\d\.\d{4}-(tfjs|safetensors|onnx)$/.test(n) && n !== keep);
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^(t-\d\.\d{4}|tuned-[\w.-]+)-(tfjs|safetensors|onnx)$/.test(n) && n !== keep);
   if (names.length < MAX_CACHED_EXPORTS) return;
   const dated = await Promise.all(names.map(async (n) => ({ n, m: (await fsp.stat(path.join(dir, n))).mtimeMs })));
   dated.sort((a, b) => a.m - b.m);
   for (const { n } of dated.slice(0, names.length - MAX_CACHED_EXPORTS + 1)) await fsp.rm(path.join(dir, n), { recursive: true, force: true });
+}
+
+const isNumberArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === 'number');
+
+/** A POST's JSON object body; 405 for another method, 415 for another content type, 400 for bad JSON. */
+async function readJsonBody(req: http.IncomingMessage, usage: string, example: string): Promise<Record<string, unknown>> {
+  if (req.method !== 'POST') throw new HttpError(405, usage);
+  // a JSON content type cannot be sent cross-site without a CORS preflight (which we never grant)
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the body as application/json');
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(400, example);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, example);
+  return body as Record<string, unknown>;
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<number> {

@@ -5,7 +5,8 @@ import type { Figure } from '../report/index.js';
 /**
  * The explorer page: the front with a marker for the current t, a t slider, a preference input, the
  * predicted numbers (interpolated from the profile, as `extra query --no-refine` does), an "evaluate
- * here" button for real test-set numbers and export links. Data comes embedded; actions call the API.
+ * here" button for real test-set numbers, a "tune" button (the point at the preference trained a few
+ * steps at its own scalarization, as `extra query --tune` does) and export links. Data comes embedded; actions call the API.
  */
 export function explorerHtml(opts: {
   title: string;
@@ -41,6 +42,8 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
 <table class="nums"><thead><tr><th>task</th><th>predicted test loss</th><th>predicted test accuracy (MAE)</th><th>evaluated test loss</th><th>evaluated test accuracy (MAE)</th></tr></thead>
 <tbody>${opts.taskNames.map((t, k) => `<tr><th>${escapeHtml(t)}</th><td id="pl-${k}"></td><td id="pa-${k}"></td><td id="el-${k}"></td><td id="ea-${k}"></td></tr>`).join('')}</tbody></table>
 <p><button id="evaluate">evaluate here</button> <span id="eval-status" class="muted"></span></p>
+<p><label>tune at the preference <input id="tune-steps" type="number" min="1" max="5000" step="1" value="200"> steps</label> <button id="tune">tune</button> <span id="tune-status" class="muted"></span>
+<span id="tune-export" hidden>· export the tuned model: <a id="tune-tfjs" download>tfjs (zip)</a> · <a id="tune-st" download>safetensors</a> · <a id="tune-onnx" download>onnx</a></span></p>
 <p><a id="export-tfjs" download>export tfjs (zip)</a> · <a id="export-st" download>export safetensors</a> · <a id="export-onnx" download>export onnx</a></p>
 <h2>Predictions at t</h2>
 <p class="muted">Test examples with each task's predicted label and confidence at the current t (✓ correct, ✗ wrong).</p>
@@ -150,7 +153,8 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
   tInput.addEventListener('input', update);
   function prefVector() {
     var p = document.getElementById('pref');
-    if (p) { var r = Number(p.value) / 1000; return [r, 1 - r]; }
+    // (1000 − v) / 1000, not 1 − r: 0.1, not 0.09999999999999998
+    if (p) return [Number(p.value) / 1000, (1000 - Number(p.value)) / 1000];
     return Array.prototype.map.call(document.querySelectorAll('.pref-k'), function (e) { return Number(e.value); });
   }
   function matchPreference() {
@@ -177,6 +181,22 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
         });
         status.textContent = 'evaluated at t = ' + r.t.toFixed(3) + ' in ' + r.seconds.toFixed(2) + ' s';
       });
+  });
+  document.getElementById('tune').addEventListener('click', function () {
+    var status = document.getElementById('tune-status');
+    var steps = Number(document.getElementById('tune-steps').value);
+    document.getElementById('tune-export').hidden = true;
+    status.textContent = 'tuning ' + steps + ' steps…';
+    fetch('/api/tune', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pref: prefVector(), method: document.getElementById('method').value, steps: steps }) })
+      .then(function (res) { return res.json(); })
+      .then(function (r) {
+        if (r.error) { status.textContent = r.error; return; }
+        status.textContent = 't* = ' + r.t.toFixed(4) + ': ' + r.method + ' value of the test losses ' + r.before.testCriterion.toFixed(4) + ' on the curve → ' + r.after.testCriterion.toFixed(4) + ' tuned (' + r.steps + ' steps, ' + r.seconds.toFixed(1) + ' s)';
+        ['tfjs', 'safetensors', 'onnx'].forEach(function (f, i) { document.getElementById(['tune-tfjs', 'tune-st', 'tune-onnx'][i]).href = '/api/export?format=' + f + '&tuned=' + encodeURIComponent(r.id); });
+        document.getElementById('tune-export').hidden = false;
+        window.__extraTuned = r;
+      })
+      .catch(function (e) { status.textContent = String(e); });
   });
 })();
 </script>

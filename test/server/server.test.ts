@@ -4,7 +4,9 @@ import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import { createExplorerServer, listen, MAX_CACHED_EXPORTS } from '../../src/server/index.js';
+import { createExplorerServer, listen, MAX_CACHED_EXPORTS, MAX_TUNE_STEPS } from '../../src/server/index.js';
+import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict } from '../../src/models/index.js';
+import { readRun } from '../../src/run/index.js';
 import { writeReport, chromiumPath, chromiumArgs, loadPlaywright } from '../../src/report/index.js';
 import { decodeSafetensors } from '../../src/io/index.js';
 import { computePlane } from '../../src/app/index.js';
@@ -133,6 +135,50 @@ describe('explorer server: API, security and bad input', () => {
     const after = readdirSync(run).sort();
     expect(after.filter((f) => !before.includes(f))).toEqual(before.includes('exports') ? [] : ['exports']);
   });
+
+  it('tune: bad requests are refused; a tuned model is kept in RUN/tuned and exported exactly', async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}) => request('POST', '/api/tune', JSON.stringify(body), headers);
+    for (const [body, status] of [
+      [{ pref: '0.5,0.5', steps: 2 }, 400],
+      [{ pref: [0.5, 0.5], steps: 0 }, 400],
+      [{ pref: [0.5, 0.5], steps: 2.5 }, 400],
+      [{ pref: [0.5, 0.5], steps: MAX_TUNE_STEPS + 1 }, 400],
+      [{ pref: [0.5, 0.5], steps: 2, method: 'magic' }, 400],
+      [{ pref: [0.5], steps: 2 }, 400],
+      [{ pref: [-1, 2], steps: 2 }, 400],
+      [[0.5, 0.5], 400],
+    ] as const) {
+      const r = await post(body);
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(typeof JSON.parse(r.body.toString()).error).toBe('string');
+    }
+    expect((await request('GET', '/api/tune')).status).toBe(405);
+    expect((await post({ pref: [0.5, 0.5], steps: 2 }, { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await request('GET', '/api/export?tuned=nope&format=safetensors')).status).toBe(404);
+    expect(existsSync(path.join(run, 'tuned'))).toBe(false);
+
+    const r = await post({ pref: [0.3, 0.7], method: 'ls', steps: 4 });
+    expect(r.status, r.body.toString()).toBe(200);
+    const t = JSON.parse(r.body.toString());
+    expect(t.method).toBe('ls');
+    expect(t.steps).toBe(4);
+    expect(t.preference).toEqual([0.3, 0.7]);
+    expect(t.after.testCriterion).not.toBe(t.before.testCriterion);
+    const dir = path.join(run, 'tuned', t.id);
+    expect(JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8')).tunedFrom.t).toBe(t.t);
+    const e = await request('GET', `/api/export?tuned=${encodeURIComponent(t.id)}&format=safetensors`);
+    expect(e.status).toBe(200);
+    expect(e.headers['content-disposition']).toContain(t.id);
+    const dec = decodeSafetensors(new Uint8Array(e.body));
+    expect(dec.metadata['extra.tuned']).toContain('4 steps of ls');
+    // the very weights the tuning saved, under PyTorch's names
+    const info = await readRun(run);
+    const saved = await loadLayersModelFromDir(dir);
+    saved.model.dispose();
+    const want = paramsToPytorchStateDict(info!.model, buildModel(info!.model).params.map((p) => p.name), saved.values);
+    expect(want.length).toBeGreaterThan(0);
+    for (const w of want) expect(Array.from(dec.tensors.find((x) => x.name === w.name)!.data), w.name).toEqual(Array.from(w.data));
+  });
 });
 
 const chromium = chromiumPath();
@@ -185,6 +231,18 @@ describe.skipIf(!chromium)('in a real browser (Debian chromium via playwright-co
       await page.locator('#pref').fill('900');
       await page.locator('#pref').dispatchEvent('change');
       await page.waitForFunction(() => document.getElementById('pref-text')!.textContent !== '');
+      // tune at that preference: the status shows before → after and the tuned model downloads
+      await page.locator('#tune-steps').fill('3');
+      await page.locator('#tune').click();
+      await page.waitForFunction(() => (window as unknown as { __extraTuned?: unknown }).__extraTuned !== undefined, null, { timeout: 120_000 });
+      const tunedR = await page.evaluate(() => (window as unknown as { __extraTuned: { id: string; steps: number; preference: number[]; before: { testCriterion: number }; after: { testCriterion: number } } }).__extraTuned);
+      expect(tunedR.steps).toBe(3);
+      expect(tunedR.preference[0]).toBeCloseTo(0.9, 12);
+      expect(tunedR.preference[1]).toBeCloseTo(0.1, 12);
+      expect(await page.locator('#tune-status').innerText()).toContain(`${tunedR.before.testCriterion.toFixed(4)} on the curve → ${tunedR.after.testCriterion.toFixed(4)} tuned`);
+      const [tunedDownload] = await Promise.all([page.waitForEvent('download'), page.locator('#tune-st').click()]);
+      const tunedFile = decodeSafetensors(new Uint8Array(readFileSync((await tunedDownload.path())!)));
+      expect(tunedFile.metadata['extra.tuned']).toContain(`3 steps of chebyshev at (${tunedR.preference.join(', ')})`);
     } finally {
       await browser.close();
     }

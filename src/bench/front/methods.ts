@@ -1,7 +1,26 @@
 /** The curve methods; the nurbs-* variants are the NURBS-vs-Bézier study (issue #21): log-weight learning
  * rate ×10 / ×100, the EXTRA authors' random initial weights, and 6 control points (with bezier6 to pair);
  * nurbs-warm* branch their endpoints from a shared warm start (issue #33). */
-export const curveMethods: Record<string, { kind: string; alpha: number; controls: number; weightLr?: number; weightInit?: 'random'; warmStart?: number }> = {
+export interface CurveMethod {
+  kind: string;
+  alpha: number;
+  controls: number;
+  weightLr?: number;
+  weightInit?: 'random';
+  /** shared epochs at (0.5, 0.5) the two endpoints branch from */
+  warmStart?: number;
+  /** each endpoint's own epochs after the warm start (default: E − W/2, the same passes as the sweep's ends) */
+  own?: number;
+  /** curve epochs (default: the equal-budget (k − 2)·E/2) */
+  curveEpochs?: number;
+  /** the curve's learning rate (default 1e-3) and schedule (default constant) */
+  curveLr?: number;
+  curveSchedule?: 'cosine';
+  /** the endpoints' schedule (warm start and own epochs alike; default constant) */
+  endpointSchedule?: 'cosine';
+}
+
+export const curveMethods: Record<string, CurveMethod> = {
   line: { kind: 'line', alpha: 0, controls: 2 },
   bezier: { kind: 'bezier', alpha: 0.5, controls: 4 },
   'bezier-a0': { kind: 'bezier', alpha: 0, controls: 4 },
@@ -18,6 +37,16 @@ export const curveMethods: Record<string, { kind: string; alpha: number; control
   // each then trained E − W/2 epochs of its own (the same passes as two endpoints of E epochs)
   'nurbs-warm2': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 2 },
   'nurbs-warm4': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4 },
+  // the rest of the study, all at 20 passes (W + 2·own + 2·curve epochs with E = 4, k = 5):
+  // where the passes go (more shared, fewer own, more curve) ...
+  'nurbs-warm6': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 6 },
+  'nurbs-warm8-c4': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 8, own: 2, curveEpochs: 4 },
+  'nurbs-warm4-o1-c7': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, own: 1, curveEpochs: 7 },
+  // ... and how fast each part learns
+  'nurbs-warm4-clr3e-3': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, curveLr: 3e-3 },
+  'nurbs-warm4-ccos': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, curveLr: 3e-3, curveSchedule: 'cosine' },
+  'nurbs-warm4-ecos': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, endpointSchedule: 'cosine' },
+  'nurbs-warm4-wlr100': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, weightLr: 100 },
 };
 
 /**

@@ -168,24 +168,26 @@ export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<Fr
   if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
   const r = resolveFrontOptions(o);
   const inner: Log = o.quiet ? () => {} : log;
-  const curveEpochs = Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
+  const curveEpochs = c.curveEpochs ?? Math.max(1, Math.round(((o.sweep - 2) * o.epochs) / 2));
   const stopRss = rssMonitor();
   // the sweep's extreme models, or (warm start) two endpoints of the same passes branched from a shared start
   let run = frontRunDir(o);
   let ends: string[] = [...sweep.ends];
   let endpointSeconds = sweep.endpointSeconds;
+  let endpointBudget = 2 * o.epochs;
   if (c.warmStart) {
-    const own = o.epochs - c.warmStart / 2;
+    const own = c.own ?? o.epochs - c.warmStart / 2;
     if (!(own >= 1 && Number.isInteger(own))) throw new ExtraInputError(`bench front: ${method} needs --epochs ≥ ${c.warmStart / 2 + 1} (its endpoints train ${o.epochs} − ${c.warmStart / 2} epochs after the warm start)`);
+    endpointBudget = c.warmStart + 2 * own;
     run = `${frontRunDir(o)}-${method}`;
     if (fresh) await fsp.rm(run, { recursive: true, force: true });
     const w0 = performance.now();
-    const trained = await trainEndpoints({ run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', prefs: ['0.9,0.1', '0.1,0.9'], epochs: own, warmStart: c.warmStart, batchSize: 256, lr: o.lr, optimizer: 'adam', schedule: 'constant', seed: o.seed, backend: o.backend, workers: r.workers, threads: r.sweepThreads, resume: !fresh, quiet: true }, inner);
+    const trained = await trainEndpoints({ run, dataset: { name: o.dataset, seed: o.seed, ...o.sizes }, arch: 'lenet-mtl', method: o.endpointMethod ?? 'ls', prefs: ['0.9,0.1', '0.1,0.9'], epochs: own, warmStart: c.warmStart, batchSize: 256, lr: o.lr, optimizer: 'adam', schedule: c.endpointSchedule ?? 'constant', seed: o.seed, backend: o.backend, workers: r.workers, threads: r.sweepThreads, resume: !fresh, quiet: true }, inner);
     ends = trained.endpoints.map((e) => e.id);
     endpointSeconds = (performance.now() - w0) / 1000;
   }
   const f0 = performance.now();
-  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, ...(c.weightLr ? { weightLr: c.weightLr } : {}), ...(c.weightInit ? { weightInit: c.weightInit } : {}), samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: 1e-3, seed: o.seed, endpoints: ends, curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
+  await fitRunCurve({ run, kind: c.kind, controls: c.controls, degree: 3, alpha: c.alpha, ...(c.weightLr ? { weightLr: c.weightLr } : {}), ...(c.weightInit ? { weightInit: c.weightInit } : {}), samples: 2, l2: 0, noise: 0, epochs: curveEpochs, batchSize: 256, lr: c.curveLr ?? 1e-3, ...(c.curveSchedule ? { schedule: c.curveSchedule } : {}), seed: o.seed, endpoints: ends, curve: `curve-${method}`, evalPoints: 0, backend: o.backend, threads: r.curveThreads, resume: !fresh, quiet: true }, inner);
   const fitSeconds = (performance.now() - f0) / 1000;
   let curveWeights: number[] | undefined;
   if (c.kind === 'nurbs') {
@@ -197,7 +199,7 @@ export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<Fr
   const pts = prof.points.map((p, i) => ({ order: i, val: p.val.map((x) => x.loss), test: p.test.map((x) => x.loss), testErr: testErrors(p.test) }));
   const rss = stopRss();
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done`);
-  return { method, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: 2 * o.epochs + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test), ...(curveWeights ? { curveWeights } : {}) };
+  return { method, ...frontMetrics(pts), seconds: endpointSeconds + fitSeconds, budget: endpointBudget + (c.kind === 'line' ? 0 : 2 * curveEpochs), peakRssMiB: Math.max(rss, sweep.sweepRss), testLosses: pts.map((p) => p.test), ...(curveWeights ? { curveWeights } : {}) };
 }
 
 /** One data set × seed, locally: the sweep, then every curve method; rows in method order. */
