@@ -4,7 +4,7 @@
  * the process-RSS monitor, the markdown tables and the plots.
  */
 export { frontMetrics, type FrontRow } from './front/metrics.js';
-export { frontMethods, defaultFrontMethods } from './front/methods.js';
-export { frontPhn, frontPamal, resolveFrontOptions, frontRunDir, frontSweep, frontCurve, runFrontBenchmark, localFrontRunner, frontCell, type FrontOptions, type FrontSweep, type FrontRunner } from './front/run.js';
+export { frontMethods, defaultFrontMethods, curveMethods } from './front/methods.js';
+export { frontPhn, frontPamal, resolveFrontOptions, frontRunDir, frontSweep, frontCurve, runFrontBenchmark, localFrontRunner, frontCell, timeReference, TIME_SUFFIX, type FrontOptions, type FrontSweep, type FrontRunner } from './front/run.js';
 export { summarizeRows, curveWeightTable, pairedComparison } from './front/tables.js';
 export { frontPlotFigure } from './front/plots.js';

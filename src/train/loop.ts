@@ -24,6 +24,11 @@ export interface LoopConfig {
   progress: boolean;
   /** stop after this many optimizer steps in all, the last epoch partial (`query --tune`); absent: every epoch whole */
   maxSteps?: number;
+  /**
+   * stop after the first step at which this many seconds have passed since the loop began, the last
+   * epoch partial (bench front's equal-wall-time rows); absent: no time limit
+   */
+  maxSeconds?: number;
 }
 
 export interface StepResult {
@@ -125,7 +130,8 @@ export async function runTrainingLoop<S>(
   const resumedFromEpoch = state.epochsDone;
   const steps = batchesPerEpoch(split.n, cfg.batchSize);
   let taken = 0;
-  const enough = () => cfg.maxSteps !== undefined && taken >= cfg.maxSteps;
+  const began = performance.now();
+  const enough = () => (cfg.maxSteps !== undefined && taken >= cfg.maxSteps) || (cfg.maxSeconds !== undefined && (performance.now() - began) / 1000 >= cfg.maxSeconds);
   for (let epoch = state.epochsDone; epoch < cfg.epochs && !enough(); epoch++) {
     const t0 = performance.now();
     const lossSums: number[] = [];

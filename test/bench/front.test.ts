@@ -52,12 +52,17 @@ describe('front benchmark', () => {
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'extra-front-'));
-    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal'], {
+    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
     });
     expect(r.status, r.stderr).toBe(0);
+    // PHN at NURBS's wall time: the passes it got in that time, and the paired table against the method asked for
+    const timed = r.stdout.match(/\| phn@time \| ([\d.]+) \|/);
+    expect(Number(timed?.[1])).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/Paired per seed, nurbs-rand minus each other method/);
+    expect(r.stdout).toMatch(/\| phn@time \| [+−]/);
     expect(r.stdout).toMatch(/\| ls-sweep \| 5 \|/);
     // the PHN baseline at the sweep's budget in passes over the data, the curves at it rounded up to whole curve
     // epochs, and the NURBS study's weight table
@@ -68,7 +73,7 @@ describe('front benchmark', () => {
     expect(passes('pamal')).toBe('4');
     expect(r.stdout).toMatch(/\| nurbs-rand \| (\d\.\d{3} ± 0\.000, ){3}\d\.\d{3} ± 0\.000 \|/);
     // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
-    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal', '--reuse'], {
+    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand', '--reuse'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 60_000,

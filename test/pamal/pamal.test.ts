@@ -52,4 +52,24 @@ describe('PaMaL ensemble', () => {
     expect(b[1].loss).toBeLessThan(a[1].loss);
     tf.dispose(fit.tensors);
   });
+
+  it('a time limit (bench front\'s @time rows) stops the training mid-way, its last epoch partial', async () => {
+    const rng = makeRng(6);
+    const n = 512;
+    const x = Float32Array.from({ length: n * 36 }, () => rng.next());
+    const y = Int32Array.from({ length: n }, (_, i) => Math.floor(3 * x[i * 36]));
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-pamal-time-'));
+    const t0 = performance.now();
+    const fit = await fitPamal(model, { dir, epochs: 100_000, batchSize: 64, lr: 1e-2, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: 1, resume: false, progress: false, window: 2, maxSeconds: 0.5 }, { inputShape: [6, 6, 1], train: { x, y: [y, y], n } });
+    const seconds = (performance.now() - t0) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(0.5);
+    expect(fit.history.length).toBeGreaterThan(0);
+    expect(fit.history.length).toBeLessThan(100_000);
+    // samples seen: whole epochs but the last, which stops at the step that crossed the limit
+    const seen = fit.history.map((h) => Math.round(h.samplesPerSecond * h.seconds));
+    seen.slice(0, -1).forEach((s) => expect(s).toBe(n));
+    expect(seen[seen.length - 1]).toBeGreaterThan(0);
+    expect(seen[seen.length - 1]).toBeLessThanOrEqual(n);
+    tf.dispose(fit.tensors);
+  });
 });

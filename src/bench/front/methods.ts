@@ -47,6 +47,11 @@ export const curveMethods: Record<string, CurveMethod> = {
   'nurbs-warm4-ccos': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, curveLr: 3e-3, curveSchedule: 'cosine' },
   'nurbs-warm4-ecos': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, endpointSchedule: 'cosine' },
   'nurbs-warm4-wlr100': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 4, weightLr: 100 },
+  // round 2: further towards the shared start (round 1's winner was warm8-c4), and with the curve's cosine
+  'nurbs-warm10-o1-c4': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 10, own: 1, curveEpochs: 4 },
+  'nurbs-warm12-c2': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 12, own: 2, curveEpochs: 2 },
+  'nurbs-warm12-o1-c3': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 12, own: 1, curveEpochs: 3 },
+  'nurbs-warm8-c4-ccos': { kind: 'nurbs', alpha: 0.5, controls: 4, warmStart: 8, own: 2, curveEpochs: 4, curveLr: 3e-3, curveSchedule: 'cosine' },
 };
 
 /**
@@ -69,7 +74,10 @@ export const pamalMethods: Record<string, { window: number; lr: number }> = {
   'pamal-w1': { window: 1, lr: 1e-3 },
 };
 
-export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods), ...Object.keys(pamalMethods)];
+/** PHN and PaMaL at equal wall time: `X@time` trains as long as the reference curve method took (run.ts) */
+const timedMethods = [...Object.keys(phnMethods), ...Object.keys(pamalMethods)].map((m) => `${m}@time`);
+
+export const frontMethods = ['ls-sweep', ...Object.keys(curveMethods), ...Object.keys(phnMethods), ...Object.keys(pamalMethods), ...timedMethods];
 
 /** What runs without --methods: the sweep and the curves of the main table (PHN and the NURBS study by name). */
 export const defaultFrontMethods = ['ls-sweep', 'line', 'bezier', 'bezier-a0', 'polychain', 'polychain-a0', 'nurbs', 'nurbs-a0'];

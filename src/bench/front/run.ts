@@ -39,23 +39,39 @@ export interface FrontOptions {
   sweepThreads?: number;
   /** data-parallel threads of the curve fits and evaluations (default: all cores) */
   curveThreads?: number;
+  /**
+   * the reference method of the `@time` rows (default: the first curve method in `methods`): a PHN or
+   * PaMaL row `X@time` trains for as many seconds as the reference took in the same cell
+   */
+  timeOf?: string;
+  /** set by frontCell for an `@time` row: the reference's wall time in this cell */
+  maxSeconds?: number;
   quiet: boolean;
 }
 
+/** An equal-wall-time row's suffix: `phn-lr1e-3@time` is phn-lr1e-3 given the reference method's seconds. */
+export const TIME_SUFFIX = '@time';
+const baseMethod = (m: string): string => (m.endsWith(TIME_SUFFIX) ? m.slice(0, -TIME_SUFFIX.length) : m);
+const methodDir = (m: string): string => m.replace(TIME_SUFFIX, '-time');
+
+/** Passes over the training data a PHN / PaMaL fit made (its last epoch may be partial under a time limit). */
+const passesOf = (history: readonly { samplesPerSecond: number; seconds: number }[], n: number, perSample: number): number =>
+  Math.round((10 * perSample * history.reduce((s, h) => s + h.samplesPerSecond * h.seconds, 0)) / n) / 10;
+
 /** A PHN-LS hypernetwork on the cell's data, profiled at `points` evenly spread rays; its row. */
 export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
-  const p = phnMethods[method];
+  const p = phnMethods[baseMethod(method)];
   const r = resolveFrontOptions(o);
   const run = await openRun(frontRunDir(o));
   await useBackend(o.backend, true);
   const ds = await loadRunDataset(run.info, true);
-  const dir = path.join(frontRunDir(o), method);
+  const dir = path.join(frontRunDir(o), methodDir(method));
   if (fresh) await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   const t0 = performance.now();
   const stopRss = rssMonitor();
   const epochs = o.sweep * o.epochs;
-  const fit = await fitHyperNet(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, evalRays: [], threads: r.curveThreads }, ds);
+  const fit = await fitHyperNet(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, evalRays: [], threads: r.curveThreads, ...timeLimit(o, method) }, ds);
   const rays = evaluationRays(o.points);
   const pts = rays.map((ray, i) => {
     const [val, test] = evaluateHyperNetAt(run.model, fit.hyper, ray, [ds.val, ds.test], ds.train);
@@ -64,7 +80,7 @@ export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh 
   fit.hyper.forEach((t) => t.dispose());
   const seconds = (performance.now() - t0) / 1000;
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
-  return { method, ...frontMetrics(pts), seconds, budget: epochs, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
+  return { method, ...frontMetrics(pts), seconds, budget: method.endsWith(TIME_SUFFIX) ? passesOf(fit.history, ds.train.n, 1) : epochs, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
 }
 
 /**
@@ -72,19 +88,19 @@ export async function frontPhn(o: FrontOptions, method: string, log: Log, fresh 
  * passes over the data as the sweep), profiled at α = (1 − t, t) on the curves' grid of t; its row.
  */
 export async function frontPamal(o: FrontOptions, method: string, log: Log, fresh = true): Promise<FrontRow> {
-  const p = pamalMethods[method];
+  const p = pamalMethods[baseMethod(method)];
   const r = resolveFrontOptions(o);
   const run = await openRun(frontRunDir(o));
   await useBackend(o.backend, true);
   const ds = await loadRunDataset(run.info, true);
   if (ds.taskNames.length !== 2) throw new ExtraInputError(`bench front: ${method} runs on two tasks here (${o.dataset} has ${ds.taskNames.length})`);
-  const dir = path.join(frontRunDir(o), method);
+  const dir = path.join(frontRunDir(o), methodDir(method));
   if (fresh) await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   const t0 = performance.now();
   const stopRss = rssMonitor();
   const epochs = Math.max(1, Math.round((o.sweep * o.epochs) / p.window));
-  const fit = await fitPamal(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, window: p.window, threads: r.curveThreads }, ds);
+  const fit = await fitPamal(run.model, { dir, epochs, batchSize: 256, lr: p.lr, optimizer: { name: 'adam' }, schedule: { name: 'constant' }, seed: o.seed, resume: !fresh, progress: !o.quiet, window: p.window, threads: r.curveThreads, ...timeLimit(o, method) }, ds);
   const pts = Array.from({ length: o.points }, (_, i) => {
     const t = o.points === 1 ? 0.5 : i / (o.points - 1);
     const [val, test] = evaluatePamalAt(run.model, fit.tensors, [1 - t, t], [ds.val, ds.test]);
@@ -93,7 +109,7 @@ export async function frontPamal(o: FrontOptions, method: string, log: Log, fres
   fit.tensors.forEach((t) => t.dispose());
   const seconds = (performance.now() - t0) / 1000;
   log(`[bench front] ${o.dataset} seed ${o.seed}: ${method} done (${seconds.toFixed(0)} s)`);
-  return { method, ...frontMetrics(pts), seconds, budget: epochs * p.window, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
+  return { method, ...frontMetrics(pts), seconds, budget: method.endsWith(TIME_SUFFIX) ? passesOf(fit.history, ds.train.n, p.window) : epochs * p.window, peakRssMiB: stopRss(), testLosses: pts.map((q) => q.test) };
 }
 
 /** Threads of the sweep's trainings and of the curve fits: resolved once, so a queued grid equals a local one. */
@@ -162,8 +178,8 @@ export async function frontSweep(o: FrontOptions, log: Log, fresh = true): Promi
 
 /** One curve method between the sweep's extreme endpoints, at the equal budget; its row. */
 export async function frontCurve(o: FrontOptions, method: string, sweep: Pick<FrontSweep, 'ends' | 'endpointSeconds' | 'sweepRss'>, log: Log, fresh = true): Promise<FrontRow> {
-  if (method in phnMethods) return frontPhn(o, method, log, fresh);
-  if (method in pamalMethods) return frontPamal(o, method, log, fresh);
+  if (baseMethod(method) in phnMethods) return frontPhn(o, method, log, fresh);
+  if (baseMethod(method) in pamalMethods) return frontPamal(o, method, log, fresh);
   const c = curveMethods[method];
   if (!c) throw new ExtraInputError(`unknown front method '${method}' (known: ${frontMethods.join(', ')})`);
   const r = resolveFrontOptions(o);
@@ -221,10 +237,35 @@ export const localFrontRunner = (log: Log): FrontRunner => ({
   parallel: false,
 });
 
-/** The rows of one data set × seed through a runner, in method order. */
+/** The rows of one data set × seed through a runner, in method order; the `@time` rows after their reference. */
 export async function frontCell(o: FrontOptions, runner: FrontRunner): Promise<FrontRow[]> {
   const sweep = await runner.sweep(o);
-  const methods = o.methods.filter((x) => x in curveMethods || x in phnMethods || x in pamalMethods);
-  const curves = runner.parallel ? await Promise.all(methods.map((m) => runner.curve(o, m, sweep))) : await methods.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(o, m, sweep)], Promise.resolve([]));
-  return [...(sweep.row ? [sweep.row] : []), ...curves];
+  const known = (x: string) => x in curveMethods || baseMethod(x) in phnMethods || baseMethod(x) in pamalMethods;
+  const methods = o.methods.filter(known);
+  const timed = methods.filter((m) => m.endsWith(TIME_SUFFIX));
+  const each = (ms: string[], opts: FrontOptions): Promise<FrontRow[]> =>
+    runner.parallel ? Promise.all(ms.map((m) => runner.curve(opts, m, sweep))) : ms.reduce<Promise<FrontRow[]>>(async (acc, m) => [...(await acc), await runner.curve(opts, m, sweep)], Promise.resolve([]));
+  const rows = await each(methods.filter((m) => !timed.includes(m)), o);
+  if (timed.length) {
+    const ref = timeReference(o);
+    const refRow = rows.find((r) => r.method === ref);
+    if (!refRow) throw new ExtraInputError(`bench front: the ${TIME_SUFFIX} rows need their reference method ${ref} in --methods`);
+    rows.push(...(await each(timed, { ...o, maxSeconds: refRow.seconds })));
+  }
+  const byName = new Map(rows.map((r) => [r.method, r]));
+  return [...(sweep.row ? [sweep.row] : []), ...methods.map((m) => byName.get(m)!)];
+}
+
+/** The method whose wall time the `@time` rows get: --time-of, else the first curve method asked for. */
+export function timeReference(o: Pick<FrontOptions, 'methods' | 'timeOf'>): string {
+  const ref = o.timeOf ?? o.methods.find((m) => m in curveMethods);
+  if (!ref || !(ref in curveMethods)) throw new ExtraInputError(`bench front: the ${TIME_SUFFIX} rows need a curve method as their reference (--time-of, or one in --methods)`);
+  return ref;
+}
+
+/** A time-limited row's loop limit (its reference's seconds), or nothing. */
+function timeLimit(o: FrontOptions, method: string): { maxSeconds?: number } {
+  if (!method.endsWith(TIME_SUFFIX)) return {};
+  if (o.maxSeconds === undefined) throw new ExtraInputError(`bench front: ${method} runs after its reference method, which sets its time`);
+  return { maxSeconds: o.maxSeconds };
 }

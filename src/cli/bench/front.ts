@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, existsSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { z } from 'zod';
 import { ExtraInputError } from '../../errors.js';
-import { frontCell, frontMethods, defaultFrontMethods, curveWeightTable, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../../bench/front.js';
+import { curveMethods, TIME_SUFFIX, timeReference, frontCell, frontMethods, defaultFrontMethods, curveWeightTable, frontPlotFigure, localFrontRunner, pairedComparison, summarizeRows, type FrontOptions, type FrontRow, type FrontRunner } from '../../bench/front.js';
 import { machineInfo } from '../../bench/machine.js';
 import { queuedFrontRunner, frontRowSchema } from '../../queue/front.js';
 import { optNumber, optString } from '../args.js';
@@ -16,17 +16,20 @@ export const frontBench: BenchmarkEntry = {
   summary: 'equal-budget Pareto fronts: an LS sweep vs curves between its extreme models (locally or on a queue)',
   help: `extra bench front [--dataset multi-mnist,...] [--seeds 3] [--epochs N] [--quick] [--out DIR]
    [--train-size N --val-size N --test-size N] [--workers N] [--endpoint-method ls|fairgrad|cagrad|...]
-   [--methods ${frontMethods.join(',')}] [--reuse] [--png DIR] [--queue redis://HOST:PORT [--store DIR]] [--json]
+   [--methods ${frontMethods.join(',')}] [--time-of METHOD] [--against METHOD] [--reuse] [--png DIR] [--queue redis://HOST:PORT [--store DIR]] [--json]
 
 Equal-budget Pareto fronts: an LS sweep vs curves (line, Bézier, PolyChain, NURBS, each with and without the
 order term) between the sweep's extreme models, per data set and seed; markdown tables on stdout.
   --quick           1 seed of multi-mnist on 1024 images, 2 epochs (a minutes-long smoke run)
+  --methods X@time  PHN or PaMaL at equal wall time: trained for as many seconds as the reference curve method
+                    (--time-of, default the first curve method in --methods) took in the same cell
+  --against METHOD  the method of the paired table (default nurbs when it runs, else the first curve method)
   --reuse           keep the finished seeds of an interrupted run made with the same options
   --queue URL       one job per data set × seed × method on a BullMQ queue (run 'extra worker's); the
                     rows equal a local run's for the same seeds
   --store DIR       the run store the workers share (default: the current directory; --out inside it)
   --json            the rows as one JSON object instead of tables`,
-  flags: { values: ['dataset', 'seeds', 'epochs', 'sweep', 'points', 'methods', 'out', 'backend', 'png', 'train-size', 'val-size', 'test-size', 'workers', 'endpoint-method', 'queue', 'store'], switches: ['quick', 'reuse', 'json'] },
+  flags: { values: ['dataset', 'seeds', 'epochs', 'sweep', 'points', 'methods', 'out', 'backend', 'png', 'train-size', 'val-size', 'test-size', 'workers', 'endpoint-method', 'queue', 'store', 'time-of', 'against'], switches: ['quick', 'reuse', 'json'] },
   run: async (v, io) => {
     const cmd = 'bench front';
     const quick = v.quick === true;
@@ -39,6 +42,11 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     const endpointMethod = optString(v, 'endpoint-method') ?? 'ls';
     const unknown = methods.filter((m) => !frontMethods.includes(m) && m !== `${endpointMethod}-sweep`);
     if (unknown.length) throw new ExtraInputError(`bench front: unknown --methods ${unknown.join(', ')} (known: ${frontMethods.join(', ')})`);
+    const timeOf = optString(v, 'time-of');
+    if (timeOf !== undefined && !(timeOf in curveMethods)) throw new ExtraInputError(`bench front: --time-of takes a curve method (${Object.keys(curveMethods).join(', ')}), got '${timeOf}'`);
+    if (methods.some((m) => m.endsWith(TIME_SUFFIX))) timeReference({ methods, timeOf });
+    const against = optString(v, 'against') ?? (methods.includes('nurbs') ? 'nurbs' : methods.find((m) => m in curveMethods));
+    if (against !== undefined && !methods.includes(against) && optString(v, 'against') !== undefined) throw new ExtraInputError(`bench front: --against ${against} is not in --methods`);
     const out = optString(v, 'out') ?? 'runs/bench-front';
     const sizes = quick
       ? { trainSize: 1024, valSize: 256, testSize: 256 }
@@ -52,7 +60,7 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     const grid = async (runner: FrontRunner): Promise<{ dataset: string; rows: FrontRow[][] }[]> => {
       const cells = datasets.flatMap((dataset) => Array.from({ length: seeds }, (_, seed) => ({ dataset, seed })));
       const runCell = async ({ dataset, seed }: { dataset: string; seed: number }): Promise<FrontRow[]> => {
-        const opts: FrontOptions = { dataset, out, seed, sizes, epochs, sweep, points, lr: 3e-3, methods, backend, workers, endpointMethod, quiet: true };
+        const opts: FrontOptions = { dataset, out, seed, sizes, epochs, sweep, points, lr: 3e-3, methods, backend, workers, endpointMethod, ...(timeOf ? { timeOf } : {}), quiet: true };
         // each finished seed is kept (atomically) beside the runs, so an interrupted benchmark re-run with --reuse
         // skips the seeds it already has — but only when they were made with the same options
         const saved = path.join(out, `${dataset}-${endpointMethod}-seed${seed}.rows.json`);
@@ -89,9 +97,9 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     for (const { dataset, rows: all } of results) {
       io.out(`\n## ${dataset} — ${seeds} seed(s), LS sweep of ${sweep} × ${epochs} epochs; curves: 2 endpoints × ${epochs} epochs + equal-budget curve epochs${quick ? ' (quick mode: 1024 training images)' : ''}${sizes.trainSize ? ` (train/val/test sizes ${sizes.trainSize}/${sizes.valSize ?? 'default'}/${sizes.testSize ?? 'default'})` : ''}; endpoints: ${endpointMethod}\n`);
       io.out(summarizeRows(all));
-      if (all[0].some((r) => r.method === 'nurbs') && all[0].length > 1) {
-        io.out(`\nPaired per seed, NURBS + order term minus each other method (better = higher HV, lower Chebyshev and angle):\n`);
-        io.out(pairedComparison(all, 'nurbs'));
+      if (against && all[0].some((r) => r.method === against) && all[0].length > 1) {
+        io.out(`\nPaired per seed, ${against} minus each other method (better = higher HV, lower Chebyshev and angle):\n`);
+        io.out(pairedComparison(all, against));
       }
       const weights = curveWeightTable(all);
       if (weights) io.out(`\nLearned NURBS weights:\n\n${weights}`);
