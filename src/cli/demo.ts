@@ -16,12 +16,13 @@ export const demoDefaults = {
   trainSize: 10000,
   valSize: 2000,
   testSize: 2000,
-  // the endpoints' 28 passes: 14 epochs of one shared training at (0.5, 0.5), then 7 each
-  // (reports/BENCHMARKS.md, "Recipe study": the shared start won on every data set checked)
-  warmStart: 14,
-  endpointEpochs: 7,
+  // 40 passes split as the recipe study chose (reports/BENCHMARKS.md, "Recipe study"; bench front's
+  // nurbs-warm8-c4): 40 % one shared training at (0.5, 0.5), 20 % the two endpoints' own epochs, 40 % the
+  // curve (two values of t per batch, so 8 epochs are 16 passes)
+  warmStart: 16,
+  endpointEpochs: 4,
   endpointLr: 3e-3,
-  curveEpochs: 6,
+  curveEpochs: 8,
   curveLr: 1e-3,
   points: 31,
 };
@@ -29,7 +30,7 @@ export const demoDefaults = {
 export const demoHelp = `extra demo [--out DIR] [--backend B] [--warm-start N] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
 
 The whole pipeline on the embedded Multi-MNIST: two ls endpoints ((0.8,0.2) and (0.2,0.8)) branched from a
-shared warm start (default 14 epochs at (0.5,0.5), then 7 each, in parallel), a NURBS curve fitted with the
+shared warm start (default 16 epochs at (0.5,0.5), then 4 each, in parallel), a NURBS curve fitted with the
 order-aware loss, its profile, a query at (0.5,0.5), and a summary. Output goes to DIR (default runs/demo).`;
 
 export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
@@ -99,6 +100,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
     backend: tr.backend,
     seconds,
     endpoints: tr.endpoints.map((e) => ({ id: e.id, test: e.test })),
+    recipe: { warmStart: W, endpointEpochs: E, curveEpochs: C, passes: W + 2 * E + 2 * C },
     curve: { kind: 'nurbs', epochs: C, secondsPerEpoch: fit.secondsPerEpoch, endpointSecondsPerEpoch: endpointEpochSeconds },
     query: { preference: q.preference, t: q.t, test: q.predicted },
     hypervolume: prof.hypervolume,
@@ -114,6 +116,7 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   io.out('');
   const kernels = kernelEngine();
   io.out(`extra demo — embedded Multi-MNIST, backend ${tr.backend}${tr.backend === 'wasm' ? `, kernels ${kernels.engine} (${kernels.detail})` : ''}, ${seconds.toFixed(0)} s in all`);
+  io.out(`  recipe: ${W ? `${W} shared epochs at (0.5,0.5), then ` : ''}${E} epochs per endpoint, ${C} NURBS curve epochs (${W + 2 * E + 2 * C} passes over the data)`);
   for (const e of tr.endpoints) io.out(`  endpoint ${e.id.padEnd(14)} test accuracy: ${acc(e.test)}`);
   io.out(`  query (0.5,0.5) → t = ${q.t.toFixed(3)}    test accuracy: ${acc(q.predicted)}`);
   io.out(

@@ -1,0 +1,28 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { extra, refused } from '../fixtures.js';
+
+describe('extra demo: the whole pipeline, its recipe printed', () => {
+  it('runs end to end at a small size; the summary holds the recipe, the front and the query', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'extra-demo-')), 'run');
+    const r = extra(['demo', '--out', out, '--train-size', '512', '--warm-start', '2', '--endpoint-epochs', '1', '--curve-epochs', '1', '--points', '3', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.recipe).toEqual({ warmStart: 2, endpointEpochs: 1, curveEpochs: 1, passes: 6 });
+    expect(s.endpoints.map((e: { id: string }) => e.id).sort()).toEqual(['ls-0.2_0.8', 'ls-0.8_0.2']);
+    expect(s.hypervolume.testLoss.curve).toBeGreaterThan(0);
+    expect(s.query.t).toBeGreaterThanOrEqual(0);
+    expect(s.query.t).toBeLessThanOrEqual(1);
+    expect(existsSync(path.join(out, 'warm-start', 'weights.bin'))).toBe(true);
+    // the text summary names the recipe
+    const again = extra(['demo', '--out', out, '--train-size', '512', '--warm-start', '2', '--endpoint-epochs', '1', '--curve-epochs', '1', '--points', '3']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/recipe: 2 shared epochs at \(0\.5,0\.5\), then 1 epochs per endpoint, 1 NURBS curve epochs \(6 passes over the data\)/);
+  }, 300_000);
+
+  it('an unknown flag is one line and exit 2', () => {
+    refused(['demo', '--bogus', '1'], /bogus/);
+  });
+});
