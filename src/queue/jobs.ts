@@ -68,6 +68,8 @@ const frontOptions = z.object({
   endpointMethod: z.string().optional(),
   sweepThreads: z.number().int().positive(),
   curveThreads: z.number().int().positive(),
+  timeOf: z.string().optional(),
+  maxSeconds: num.positive().optional(),
   quiet: z.boolean(),
 });
 const frontSweepData = z.object({ o: frontOptions });

@@ -41,7 +41,8 @@ export interface FrontOptions {
   curveThreads?: number;
   /**
    * the reference method of the `@time` rows (default: the first curve method in `methods`): a PHN or
-   * PaMaL row `X@time` trains for as many seconds as the reference took in the same cell
+   * PaMaL row `X@time` stops once it has trained as many seconds as the reference took in the same cell
+   * (and at its equal-passes budget if that comes first)
    */
   timeOf?: string;
   /** set by frontCell for an `@time` row: the reference's wall time in this cell */

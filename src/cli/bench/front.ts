@@ -21,8 +21,9 @@ export const frontBench: BenchmarkEntry = {
 Equal-budget Pareto fronts: an LS sweep vs curves (line, Bézier, PolyChain, NURBS, each with and without the
 order term) between the sweep's extreme models, per data set and seed; markdown tables on stdout.
   --quick           1 seed of multi-mnist on 1024 images, 2 epochs (a minutes-long smoke run)
-  --methods X@time  PHN or PaMaL at equal wall time: trained for as many seconds as the reference curve method
-                    (--time-of, default the first curve method in --methods) took in the same cell
+  --methods X@time  PHN or PaMaL at equal wall time: stopped when it has trained as many seconds as the reference
+                    curve method (--time-of, default the first curve method in --methods) took in the same cell,
+                    and never past its equal-passes budget (a method faster than the reference keeps that row)
   --against METHOD  the method of the paired table (default nurbs when it runs, else the first curve method)
   --reuse           keep the finished seeds of an interrupted run made with the same options
   --queue URL       one job per data set × seed × method on a BullMQ queue (run 'extra worker's); the
