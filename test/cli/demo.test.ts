@@ -12,7 +12,9 @@ describe('extra demo: the whole pipeline, its recipe printed', () => {
     const s = JSON.parse(r.out);
     expect(s.recipe).toEqual({ warmStart: 2, endpointEpochs: 1, curveEpochs: 1, passes: 6 });
     expect(s.endpoints.map((e: { id: string }) => e.id).sort()).toEqual(['ls-0.2_0.8', 'ls-0.8_0.2']);
-    expect(s.hypervolume.testLoss.curve).toBeGreaterThan(0);
+    // a 512-image, one-epoch training stays near ln 10 per task, above the reference 2: the HV may be 0
+    expect(Number.isFinite(s.hypervolume.testLoss.curve) && s.hypervolume.testLoss.curve >= 0).toBe(true);
+    expect(Number.isFinite(s.hypervolume.testError.curve) && s.hypervolume.testError.curve > 0).toBe(true);
     expect(s.query.t).toBeGreaterThanOrEqual(0);
     expect(s.query.t).toBeLessThanOrEqual(1);
     expect(existsSync(path.join(out, 'warm-start', 'weights.bin'))).toBe(true);
