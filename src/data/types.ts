@@ -4,6 +4,10 @@
  */
 export type Labels = Int32Array | Float32Array;
 
+/** The kinds of task a data set can declare (the task-kind table, src/tasks, gives each its loss and metrics). */
+export const dataTaskKinds = ['ce', 'bce', 'mse', 'seg', 'depth', 'normal'] as const;
+export type DataTaskKind = (typeof dataTaskKinds)[number];
+
 /** One split of a multi-task data set. */
 export interface Split {
   /** N × H × W × C values in [0, 1], row-major */
@@ -21,6 +25,15 @@ export interface MultiTaskDataset {
   taskNames: string[];
   /** classes per task; 1 marks a regression task (real-valued targets, Float32Array labels) */
   numClasses: number[];
+  /**
+   * Per-pixel (dense) data sets only: each task's kind ('seg' | 'depth' | 'normal' for a per-pixel task,
+   * 'ce' | 'bce' | 'mse' for a per-sample one) and each task's label shape per sample ([] per sample,
+   * [H,W] for seg and depth, [H,W,3] for normal). Labels are then N × that many values, row-major:
+   * seg labels are Int32 class indices with −1 = ignored pixel; depth is Float32 with 0 = no
+   * measurement; normal is Float32 xyz with (0,0,0) = no measurement. Absent: every task per sample.
+   */
+  taskKinds?: DataTaskKind[];
+  labelShapes?: number[][];
   train: Split;
   val: Split;
   test: Split;
