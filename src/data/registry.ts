@@ -5,6 +5,7 @@ import { loadMultiDataset } from './multi-load.js';
 import type { DatasetEntry } from './types.js';
 import { npyDataset } from './npy.js';
 import { celebaDataset } from './celeba.js';
+import { denseDigitsDataset } from './dense-digits.js';
 
 const multiEntry = (name: keyof typeof multiDefinitions): DatasetEntry => ({ name, description: multiDefinitions[name].describe, load: (opts) => loadMultiDataset(name, opts) });
 
@@ -16,6 +17,7 @@ export const datasets: Readonly<Record<string, DatasetEntry>> = {
   'multi-mnist-attributes': multiMnistAttributes,
   npy: npyDataset,
   celeba: celebaDataset,
+  'dense-digits': denseDigitsDataset,
 };
 
 export function datasetNames(): string[] {
