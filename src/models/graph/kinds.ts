@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
+import { resize2d } from './resize.js';
 export { activate, activations, type GraphActivation } from '../ops.js';
 
 /**
@@ -157,6 +158,23 @@ function applyAffine(c: { center: boolean; scale: boolean }, y: tf.Tensor, p: tf
 const reluConfig = z.object({ max_value: z.number().nullish(), negative_slope: z.number().default(0), threshold: z.number().default(0) });
 type ReluConfig = z.infer<typeof reluConfig>;
 
+const upConfig = z.object({
+  size: pair.default(2),
+  data_format: channelsLast,
+  interpolation: z.enum(['nearest', 'bilinear'], { errorMap: () => ({ message: "interpolation must be 'nearest' or 'bilinear' (bicubic, area and lanczos are not supported)" }) }).default('nearest'),
+});
+type UpConfig = z.infer<typeof upConfig>;
+/** [N,H,W,C] → [N,H·sh,W·sw,C]: nearest repeats each pixel sh×sw times; bilinear is tfjs' resizeBilinear. */
+function upSample(c: UpConfig, x: tf.Tensor): tf.Tensor {
+  const [n, h, w, ch] = x.shape as [number, number, number, number];
+  const [sh, sw] = c.size;
+  // tfjs' resizeBilinear (source row r/s), computed by gathers: tfjs-core's own gradient of it is wrong for H ≠ W
+  if (c.interpolation === 'bilinear') return resize2d(x, [h * sh, w * sw], { interpolation: 'bilinear', coordinate: 'asymmetric', nearestMode: 'floor' });
+  // broadcasting against ones keeps the gradient a plain sum over the copies (Tile's needs rank ≤ 4)
+  const rows = sh === 1 ? x : tf.mul(x.reshape([n, h, 1, w * ch]), tf.ones([1, 1, sh, 1])).reshape([n, h * sh, w, ch]);
+  return sw === 1 ? rows : tf.mul(rows.reshape([n * h * sh, w, 1, ch]), tf.ones([1, 1, sw, 1])).reshape([n, h * sh, w * sw, ch]);
+}
+
 const concatConfig = z.object({ axis: z.number().int().default(-1) });
 
 export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
@@ -284,6 +302,19 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     weights: noWeights,
     forward: (c, [x]) => tf.pad(x, [[0, 0], c.padding[0], c.padding[1], [0, 0]]),
     tfjs: (c, name) => tf.layers.zeroPadding2d({ name, padding: c.padding }),
+  }),
+  // Keras / tfjs UpSampling2D: nearest repeats each pixel (exact, by broadcasting); bilinear is tfjs'
+  // resizeBilinear without aligned corners or half-pixel centers (source row r/s), as tfjs-layers computes it
+  UpSampling2D: kind<UpConfig>({
+    config: upConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w, ch] = needImage(s, name, 'UpSampling2D');
+      return [h * c.size[0], w * c.size[1], ch];
+    },
+    weights: noWeights,
+    forward: (c, [x]) => upSample(c, x),
+    tfjs: (c, name) => tf.layers.upSampling2d({ name, size: c.size, interpolation: c.interpolation }),
   }),
   // x·scale + offset with scalar scale and offset (Keras' Rescaling): the constant arithmetic of imported graphs
   Rescaling: kind<{ scale: number; offset: number }>({
