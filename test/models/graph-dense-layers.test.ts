@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { graphModelSpec, graphWeightsOf, compiledGraphOf, graphModel } from '../../src/models/graph/index.js';
+import { selectBackend } from '../../src/backend/index.js';
 
 /**
  * The layers of dense prediction (UpSampling2D, Conv2DTranspose, Cropping2D): extra's pure forward
@@ -91,9 +92,74 @@ describe('dense-prediction layers: the pure forward against tfjs-layers', () => 
     await check([5, 4, 3], () => tf.layers.upSampling2d({ name: 'up', size: [2, 2], interpolation: 'bilinear' }), 5, false);
   });
 
+  it('Conv2DTranspose: strides, valid and same padding, kernels smaller than the stride, with and without bias', async () => {
+    await check([4, 5, 3], () => tf.layers.conv2dTranspose({ name: 'up', filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), 6);
+    await check([4, 5, 3], () => tf.layers.conv2dTranspose({ name: 'up', filters: 4, kernelSize: [3, 2], strides: [2, 3], padding: 'valid' }), 7);
+    await check([3, 3, 2], () => tf.layers.conv2dTranspose({ name: 'up', filters: 2, kernelSize: 4, strides: 2, padding: 'same', useBias: false }), 8);
+    await check([3, 4, 2], () => tf.layers.conv2dTranspose({ name: 'up', filters: 3, kernelSize: 2, strides: 3, padding: 'valid' }), 9);
+    await check([5, 5, 2], () => tf.layers.conv2dTranspose({ name: 'up', filters: 3, kernelSize: 3, strides: 1, padding: 'same', activation: 'linear' }), 10);
+  });
+
+  it('Conv2DTranspose: its weight in PyTorch layout is ConvTranspose2d\'s [in, out, kh, kw]', async () => {
+    const { model, params, spec } = await oneLayer([4, 4, 3], tf.layers.conv2dTranspose({ name: 'up', filters: 2, kernelSize: [3, 2], strides: 2 }), 11);
+    expect(model.params.map((p) => [p.name, p.shape])).toEqual([['up.weight', [3, 2, 2, 3]], ['up.bias', [2]]]);
+    const { graphTorchTensors } = await import('../../src/models/graph/index.js');
+    const torch = graphTorchTensors(compiledGraphOf(spec), params, []).params[0];
+    expect(torch.shape).toEqual([3, 2, 3, 2]);
+    // torch[i][o][y][x] = keras[y][x][o][i]
+    expect(torch.arraySync() as number[][][][]).toEqual(tf.transpose(params[0], [3, 2, 0, 1]).arraySync());
+    expect((torch.arraySync() as number[][][][])[2][1][0][1]).toBe((params[0].arraySync() as number[][][][])[0][1][1][2]);
+  });
+
+  it('Cropping2D: symmetric, per axis and per side', async () => {
+    await check([6, 5, 2], () => tf.layers.cropping2D({ name: 'crop', cropping: 1 }), 12);
+    await check([6, 5, 2], () => tf.layers.cropping2D({ name: 'crop', cropping: [2, 1] }), 13);
+    await check([6, 5, 2], () => tf.layers.cropping2D({ name: 'crop', cropping: [[0, 3], [1, 0]] }), 14);
+  });
+
+  it('refuses a crop that leaves nothing and an output_padding', async () => {
+    const { spec } = await oneLayer([4, 4, 1], tf.layers.cropping2D({ name: 'crop', cropping: 1 }));
+    const set = (cls: string, config: Record<string, unknown>) => ({ ...spec, graph: { ...spec.graph!, layers: spec.graph!.layers.map((l) => (l.class === 'Cropping2D' ? { ...l, class: cls, config } : l)) } });
+    expect(() => compiledGraphOf(set('Cropping2D', { cropping: [[2, 2], [0, 0]] }))).toThrow(/layer crop: cropping \[\[2,2\],\[0,0\]\] leaves nothing of a 4×4 image/);
+    expect(() => compiledGraphOf(set('Conv2DTranspose', { filters: 1, kernel_size: 3, strides: 2, output_padding: [1, 1] }))).toThrow(/layer 'crop' \(Conv2DTranspose\): config output_padding output_padding is not supported/);
+  });
+
   it('UpSampling2D refuses what tfjs does not compute', async () => {
     const { spec } = await oneLayer([4, 4, 1], tf.layers.upSampling2d({ name: 'up' }));
     const graph = { ...spec.graph!, layers: spec.graph!.layers.map((l) => (l.class === 'UpSampling2D' ? { ...l, config: { ...l.config, interpolation: 'bicubic' } } : l)) };
     expect(() => compiledGraphOf({ ...spec, graph })).toThrow(/layer 'up' \(UpSampling2D\): config interpolation interpolation must be 'nearest' or 'bilinear'/);
+  });
+
+  it('the wasm backend (with extra\'s own kernels) gives the cpu backend\'s forward and gradients', async () => {
+    const layers = [
+      () => tf.layers.conv2dTranspose({ name: 'l', filters: 3, kernelSize: 3, strides: 2, padding: 'same' }),
+      () => tf.layers.conv2dTranspose({ name: 'l', filters: 2, kernelSize: [2, 3], strides: [3, 2], padding: 'valid' }),
+      () => tf.layers.upSampling2d({ name: 'l', size: [2, 3], interpolation: 'bilinear' }),
+      () => tf.layers.upSampling2d({ name: 'l', size: [2, 2] }),
+      () => tf.layers.cropping2D({ name: 'l', cropping: [[1, 0], [0, 2]] }),
+    ];
+    for (const [i, make] of layers.entries()) {
+      await tf.setBackend('cpu');
+      const { model, params } = await oneLayer([5, 6, 4], make(), 30 + i);
+      const x = tf.randomUniform([4, 5, 6, 4], -1, 1, 'float32', 40 + i);
+      const run = () => {
+        const vs = [x, ...params].map((v) => tf.tensor(v.dataSync(), v.shape));
+        const y = model.forward(vs.slice(1), vs[0])[0];
+        const r = tf.randomUniform(y.shape, -1, 1, 'float32', 50 + i);
+        const gs = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => tf.sum(tf.mul(model.forward(ps, xx)[0], r)))(vs);
+        return [y, ...gs].map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync()) }));
+      };
+      const cpu = run();
+      await selectBackend({ prefer: 'wasm', quiet: true });
+      expect(tf.getBackend()).toBe('wasm');
+      const wasm = run();
+      await tf.setBackend('cpu');
+      cpu.forEach((c, q) => {
+        expect(wasm[q].shape).toEqual(c.shape);
+        let max = 0;
+        c.data.forEach((v, j) => (max = Math.max(max, Math.abs(v - wasm[q].data[j]))));
+        expect(max).toBeLessThan(1e-4);
+      });
+    }
   });
 });

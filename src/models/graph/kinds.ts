@@ -175,6 +175,32 @@ function upSample(c: UpConfig, x: tf.Tensor): tf.Tensor {
   return sw === 1 ? rows : tf.mul(rows.reshape([n * h * sh, w, 1, ch]), tf.ones([1, 1, sw, 1])).reshape([n, h * sh, w * sw, ch]);
 }
 
+const convTransposeConfig = z.object({
+  ...windowFields,
+  filters: z.number().int().positive(),
+  kernel_initializer: initializer,
+  output_padding: z.null({ invalid_type_error: 'output_padding is not supported (leave it null; crop or pad after the layer)' }).nullish(),
+});
+type ConvTransposeConfig = z.infer<typeof convTransposeConfig>;
+/** tfjs-layers' deconvLength: 'same' gives n·s, 'valid' n·s + max(k − s, 0). */
+const deconvOut = (n: number, k: number, s: number, p: 'valid' | 'same') => (p === 'same' ? n * s : n * s + Math.max(k - s, 0));
+const convTransposeLogits = (c: ConvTransposeConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
+  const [n, h, w] = x.shape;
+  const out: [number, number, number, number] = [n, deconvOut(h, c.kernel_size[0], c.strides[0], c.padding), deconvOut(w, c.kernel_size[1], c.strides[1], c.padding), c.filters];
+  const y = tf.conv2dTranspose(x as tf.Tensor4D, p[0] as tf.Tensor4D, out, c.strides, c.padding);
+  return c.use_bias ? tf.add(y, p[1]) : y;
+};
+
+const nonNegative = z.number().int().nonnegative();
+const croppingConfig = z.object({
+  cropping: z
+    .union([nonNegative, z.tuple([nonNegative, nonNegative]), z.tuple([z.tuple([nonNegative, nonNegative]), z.tuple([nonNegative, nonNegative])])])
+    .default(0)
+    .transform((v): [[number, number], [number, number]] => (typeof v === 'number' ? [[v, v], [v, v]] : typeof v[0] === 'number' ? [[v[0], v[0]], [v[1] as number, v[1] as number]] : (v as [[number, number], [number, number]]))),
+  data_format: channelsLast,
+});
+type CroppingConfig = z.infer<typeof croppingConfig>;
+
 const concatConfig = z.object({ axis: z.number().int().default(-1) });
 
 export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
@@ -315,6 +341,38 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     weights: noWeights,
     forward: (c, [x]) => upSample(c, x),
     tfjs: (c, name) => tf.layers.upSampling2d({ name, size: c.size, interpolation: c.interpolation }),
+  }),
+  // the gradient of a Conv2D with respect to its input: kernel [kh,kw,filters,in] as Keras and tfjs keep it
+  Conv2DTranspose: kind<ConvTransposeConfig>({
+    config: convTransposeConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w] = needImage(s, name, 'Conv2DTranspose');
+      return [deconvOut(h, c.kernel_size[0], c.strides[0], c.padding), deconvOut(w, c.kernel_size[1], c.strides[1], c.padding), c.filters];
+    },
+    weights: (c, [s]) => [{ keras: 'kernel', shape: [c.kernel_size[0], c.kernel_size[1], c.filters, s[2]], init: c.kernel_initializer, torch: 'weight' }, ...bias(c.use_bias, c.filters)],
+    forward: (c, xs, p) => activate(convTransposeLogits(c, xs, p), c.activation),
+    forwardLogits: convTransposeLogits,
+    activation: (c) => c.activation,
+    tfjs: (c, name) => tf.layers.conv2dTranspose({ name, filters: c.filters, kernelSize: c.kernel_size, strides: c.strides, padding: c.padding, activation: c.activation, useBias: c.use_bias, ...tfjsInitializer(c.kernel_initializer) }),
+    // [kh,kw,out,in] → PyTorch ConvTranspose2d's [in,out,kh,kw] (both correlate: no flip)
+    toTorch: (_c, i, w) => (i === 0 ? tf.transpose(w, [3, 2, 0, 1]) : w),
+  }),
+  Cropping2D: kind<CroppingConfig>({
+    config: croppingConfig,
+    arity: 1,
+    outShape: (c, [s], name) => {
+      const [h, w, ch] = needImage(s, name, 'Cropping2D');
+      const out = [h - c.cropping[0][0] - c.cropping[0][1], w - c.cropping[1][0] - c.cropping[1][1], ch];
+      if (out[0] < 1 || out[1] < 1) throw new Error(`layer ${name}: cropping [[${c.cropping[0].join(',')}],[${c.cropping[1].join(',')}]] leaves nothing of a ${h}×${w} image`);
+      return out;
+    },
+    weights: noWeights,
+    forward: (c, [x]) => {
+      const [, h, w] = x.shape;
+      return tf.slice(x, [0, c.cropping[0][0], c.cropping[1][0], 0], [-1, h - c.cropping[0][0] - c.cropping[0][1], w - c.cropping[1][0] - c.cropping[1][1], -1]);
+    },
+    tfjs: (c, name) => tf.layers.cropping2D({ name, cropping: c.cropping }),
   }),
   // x·scale + offset with scalar scale and offset (Keras' Rescaling): the constant arithmetic of imported graphs
   Rescaling: kind<{ scale: number; offset: number }>({
