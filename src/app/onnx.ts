@@ -18,7 +18,7 @@ export async function readOnnxFile(file: string): Promise<{ imp: OnnxImport; byt
 }
 
 /** A run's model spec from an ONNX file for a data set, and the file's bytes (kept in the run). */
-export async function onnxFileSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[], tasks?: string[]): Promise<{ spec: ModelSpec; bytes: Uint8Array; imp: OnnxImport }> {
+export async function onnxFileSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[]; taskKinds?: TaskLoss[] }, losses?: TaskLoss[], tasks?: string[]): Promise<{ spec: ModelSpec; bytes: Uint8Array; imp: OnnxImport }> {
   const { imp, bytes } = await readOnnxFile(file);
   return { spec: onnxModelSpec(imp, file, data, losses, tasks), bytes, imp };
 }

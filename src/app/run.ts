@@ -10,6 +10,7 @@ import { graphModelSpec, type TaskLoss } from '../models/graph/index.js';
 import { readJsonWith } from '../io/json-file.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { ExtraInputError } from '../errors.js';
+import { taskKind } from '../tasks/index.js';
 import { parsePreference } from '../objectives/index.js';
 import { readGrouping, groupPreferenceToTasks } from '../grouping/index.js';
 import { assertWritableDir, curveDir, listEndpoints, packageVersions, readRun, requireRun, writeRun, type DatasetRecipe, type EndpointInfo, type RunInfo } from '../run/index.js';
@@ -144,7 +145,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   if (a.losses && !own) throw new ExtraInputError('--losses is for your own model (--model-json, --model-onnx); the built-in architectures use cross-entropy (squared error for a regression task)');
   if (a.outputs && !own) throw new ExtraInputError('--tasks names the outputs of your own model (--model-json, --model-onnx)');
   const onnx = a.modelOnnx ? await onnxFileSpec(a.modelOnnx, ds, a.losses, a.outputs) : null;
-  const spec = onnx ? onnx.spec : a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? 'lenet-mtl', ds.inputShape, ds.numClasses, ds.taskNames, a.hidden);
+  const spec = onnx ? onnx.spec : a.modelJson ? await modelJsonSpec(a.modelJson, ds, a.losses, a.outputs) : defaultModelSpec(a.arch ?? (ds.taskKinds?.some((k) => taskKind(k).perPixel) ? 'segnet-mtl' : 'lenet-mtl'), ds.inputShape, ds.numClasses, ds.taskNames, a.hidden, ds.taskKinds);
   const footprint = buildModel(spec).footprint;
   if (footprint && a.batchSize !== undefined) assertFootprintFits(footprint, a.batchSize);
   await assertWritableDir(a.run);
@@ -152,7 +153,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
     format: 'extra-run',
     version: 1,
     created: new Date().toISOString(),
-    dataset: { ...recipe, fingerprint: ds.fingerprint, taskNames: ds.taskNames, numClasses: ds.numClasses, inputShape: ds.inputShape },
+    dataset: { ...recipe, fingerprint: ds.fingerprint, taskNames: ds.taskNames, numClasses: ds.numClasses, inputShape: ds.inputShape, ...(ds.taskKinds ? { taskKinds: ds.taskKinds } : {}) },
     model: spec,
     seed: a.seed,
     backend,
@@ -165,7 +166,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
 }
 
 /** A run's model spec from a model.json file (or the directory holding one) for a data set. */
-export async function modelJsonSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[] }, losses?: TaskLoss[], outputs?: string[]): Promise<ModelSpec> {
+export async function modelJsonSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[]; taskKinds?: TaskLoss[] }, losses?: TaskLoss[], outputs?: string[]): Promise<ModelSpec> {
   let where = file;
   const st = await fsp.stat(file).catch(() => null);
   if (st?.isDirectory()) where = path.join(file, 'model.json');

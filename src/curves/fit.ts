@@ -64,7 +64,7 @@ export type { CurveLossConfig } from './program-spec.js';
  * Task losses at each t on one batch: losses[s][k] is task k's mean loss at C(ts[s]), over the whole
  * batch or, with `splitBatch`, over the s-th of m contiguous parts of it.
  */
-export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trainable: readonly tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], ts: number[], splitBatch = false): tf.Scalar[][] {
+export function curveTaskLosses(model: FunctionalModel, curve: WeightCurve, trainable: readonly tf.Tensor[], x: tf.Tensor, y: tf.Tensor[], ts: number[], splitBatch = false): tf.Scalar[][] {
   const n = x.shape[0];
   return ts.map((t, s) => {
     const params = curvePoint(curve, trainable, t);
@@ -128,7 +128,7 @@ export function curveLossFn(
   curve: WeightCurve,
   cfg: CurveLossConfig,
   x: tf.Tensor,
-  y: tf.Tensor1D[],
+  y: tf.Tensor[],
   ts: number[],
   record: (lossesAtT: number[][]) => void,
 ): (...trainable: tf.Tensor[]) => tf.Scalar {
@@ -160,6 +160,7 @@ export async function fitCurve(
       rowSize: data.inputShape.reduce((a, b) => a * b, 1),
       maxBatch: cfg.batchSize,
       numTasks: K,
+      labelShapes: model.labelShapes,
       numLosses: K * cfg.samplesPerBatch,
       mode: 'scalar' as const,
       lossRows: cfg.splitBatch ? { parts: cfg.samplesPerBatch, perPart: K } : undefined,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
-import { evaluateSplit, recomputeStatistics, makeProgress, statisticsRows, errorRates, targetVariance, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { evaluateSplit, recomputeStatistics, makeProgress, statisticsRows, errorRates, type LabelledSplit, type TaskMetrics } from '../train/index.js';
+import { taskKind } from '../tasks/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -124,17 +125,14 @@ export function statisticsAt(model: FunctionalModel, curve: WeightCurve, params:
 }
 
 /**
- * The test-loss hypervolume's reference point, per objective: 2 for a cross-entropy (a little below
- * ln 10, the loss of a uniform guess over ten classes — the convention of the built-in benchmarks),
- * and for a regression task the variance of its test targets, the squared error of always predicting
- * their mean: a point counts only where it beats that trivial predictor. A group averages its members'.
+ * The test-loss hypervolume's reference point, per objective: each task kind's own (src/tasks): 2 for a
+ * cross-entropy (a little below ln 10, the loss of a uniform guess over ten classes — the convention of
+ * the built-in benchmarks), for a regression the variance of its test targets (the squared error of
+ * always predicting their mean), ln C for a segmentation, the L1 of the median depth, 1 for normals: a
+ * point counts only where it beats that trivial predictor. A group averages its members'.
  */
 export function lossReference(model: FunctionalModel, test: LabelledSplit, objectives?: ObjectiveMap): number[] {
-  const perTask = model.losses.map((kind, k) => {
-    if (kind !== 'mse') return 2;
-    const v = targetVariance(test.y[k]);
-    return v > 0 ? v : 1;
-  });
+  const perTask = model.losses.map((kind, k) => taskKind(kind).lossReference(test.y[k], { classes: model.spec.numClasses[k] }));
   const map = objectives ?? { names: perTask.map(String), members: perTask.map((_, k) => [k]) };
   return map.members.map((m) => m.reduce((a, k) => a + perTask[k], 0) / m.length);
 }

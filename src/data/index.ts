@@ -15,5 +15,8 @@ export type { PlantedOptions } from './planted.js';
 
 /** Load a multi-task data set of the table (src/data/registry.ts) by name, building and caching it on first use. */
 export async function loadDataset(name: string, opts: DatasetOptions = {}): Promise<MultiTaskDataset> {
-  return getDataset(name).load(opts);
+  const ds = await getDataset(name).load(opts);
+  // each split carries its labels' shapes, so that batches, workers and metrics shape per-pixel labels
+  if (ds.labelShapes) for (const s of [ds.train, ds.val, ds.test]) s.labelShapes = ds.labelShapes;
+  return ds;
 }

@@ -1,3 +1,5 @@
+import type { TaskKind } from '../tasks/index.js';
+
 /**
  * A task's labels: class indices (Int32Array) for a classification task, real-valued targets
  * (Float32Array) for a regression task, whose numClasses is 1.
@@ -5,8 +7,8 @@
 export type Labels = Int32Array | Float32Array;
 
 /** The kinds of task a data set can declare (the task-kind table, src/tasks, gives each its loss and metrics). */
-export const dataTaskKinds = ['ce', 'bce', 'mse', 'seg', 'depth', 'normal'] as const;
-export type DataTaskKind = (typeof dataTaskKinds)[number];
+export { taskKindNames as dataTaskKinds } from '../tasks/index.js';
+export type DataTaskKind = TaskKind;
 
 /** One split of a multi-task data set. */
 export interface Split {
@@ -15,6 +17,8 @@ export interface Split {
   /** one label array per task */
   y: Labels[];
   n: number;
+  /** per task, the labels' shape per sample ([] or absent: one label per sample); a dense set's splits carry the set's labelShapes */
+  labelShapes?: number[][];
 }
 
 export interface MultiTaskDataset {
@@ -47,8 +51,10 @@ export interface DatasetOptions {
   dataDir?: string;
   /** `npy` without val files: the fraction of training rows held out for validation */
   valFraction?: number;
-  /** celeba: image side after cropping and downsampling */
+  /** celeba: image side after cropping and downsampling; dense-digits: image side; nyuv2, cityscapes: image height after downsampling */
   resolution?: number;
+  /** per-pixel seg labels: the value that marks an ignored pixel in the files (e.g. 255), read as −1 */
+  ignoreLabel?: number;
   /** celeba: the attributes to use as tasks (default all 40) */
   attributes?: string[];
   cacheDir?: string;
@@ -69,9 +75,9 @@ export interface DatasetEntry {
  * What rebuilds a data set exactly: its table name and the options that shape it. Stored in run.json
  * (its schema, src/run/schema.ts, is checked against this type) and sent to training workers.
  */
-export type DatasetRecipe = { name: string; seed: number } & Pick<DatasetOptions, 'trainSize' | 'valSize' | 'testSize' | 'dataDir' | 'valFraction' | 'resolution' | 'attributes'>;
+export type DatasetRecipe = { name: string; seed: number } & Pick<DatasetOptions, 'trainSize' | 'valSize' | 'testSize' | 'dataDir' | 'valFraction' | 'resolution' | 'attributes' | 'ignoreLabel'>;
 
-const recipeKeys = ['trainSize', 'valSize', 'testSize', 'dataDir', 'valFraction', 'resolution', 'attributes'] as const;
+const recipeKeys = ['trainSize', 'valSize', 'testSize', 'dataDir', 'valFraction', 'resolution', 'attributes', 'ignoreLabel'] as const;
 
 /** The recipe fields of a stored data set description (run.json's also holds its fingerprint and shapes), set ones only. */
 export function datasetRecipeOf(d: DatasetRecipe): DatasetRecipe {

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { z } from 'zod';
+import { describeSystemError } from '../util/system-errors.js';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 
 /**
@@ -30,8 +31,8 @@ export async function readJsonWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown
     text = await fsp.readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'error'})`;
-    throw new ExtraInputError(`${file} ${why}${hint}`);
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory where a file is needed' : null;
+    throw new ExtraInputError(why ? `${file} ${why}${hint}` : `${describeSystemError(e, file) ?? `${file} cannot be read (${code ?? 'error'})`}${hint}`);
   }
   return parseJsonWith(schema, text, file, hint);
 }
@@ -41,6 +42,25 @@ export const finite = z.number().finite();
 export const count = z.number().int().nonnegative();
 export const positiveInt = z.number().int().positive();
 /** a task's metrics: accuracy for a classification task, mae for a regression (src/train/metrics.ts) */
+const share = z.number().min(0).max(1).optional();
+const angle = z.number().min(0).max(180).optional();
+/** The fits of the task kinds (src/tasks): exactly one family per task. */
+const fitFamilies = [['accuracy'], ['mae'], ['miou', 'pixelAccuracy'], ['absErr', 'relErr'], ['meanAngle', 'medianAngle', 'within11_25', 'within22_5', 'within30']] as const;
 export const taskMetricsSchema = z
-  .object({ loss: finite, accuracy: z.number().min(0).max(1).optional(), mae: finite.nonnegative().optional() })
-  .refine((m) => (m.accuracy === undefined) !== (m.mae === undefined), { message: 'a task has an accuracy or an mae, one of the two' });
+  .object({
+    loss: finite,
+    accuracy: share,
+    mae: finite.nonnegative().optional(),
+    miou: share,
+    pixelAccuracy: share,
+    absErr: finite.nonnegative().optional(),
+    relErr: finite.nonnegative().optional(),
+    meanAngle: angle,
+    medianAngle: angle,
+    within11_25: share,
+    within22_5: share,
+    within30: share,
+  })
+  .refine((m) => fitFamilies.filter((f) => f.every((k) => m[k] !== undefined)).length === 1 && fitFamilies.every((f) => f.every((k) => m[k] !== undefined) || f.every((k) => m[k] === undefined)), {
+    message: 'a task has the whole fit of one kind: an accuracy, an mae, miou+pixelAccuracy, absErr+relErr or the five angle metrics',
+  });

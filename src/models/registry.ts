@@ -1,7 +1,9 @@
 import { ExtraInputError } from '../errors.js';
 import { lenetArch } from './lenet.js';
 import { mlpArch } from './mlp.js';
+import { segnetArch } from './segnet.js';
 import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, TaskLoss } from './types.js';
+import { taskKind } from '../tasks/index.js';
 import { checkGraphSpec, compiledGraphOf, compileGraph, functionalModelOf, type CompiledGraph } from './graph/index.js';
 
 /** The arch name of a user's own layer graph (`--model-json`): its spec carries the graph itself. */
@@ -11,6 +13,7 @@ export const GRAPH_ARCH = 'graph';
 export const architectures: Readonly<Record<string, Architecture>> = {
   'lenet-mtl': lenetArch,
   'mlp-mtl': mlpArch,
+  'segnet-mtl': segnetArch,
 };
 
 export const modelArchs: readonly string[] = Object.keys(architectures);
@@ -47,7 +50,8 @@ export function modelGraph(spec: ModelSpec): CompiledGraph {
 /** The losses of a spec: a user's graph says its own; a built-in's task with one "class" is a regression (one linear output, squared error). */
 function lossesOf(spec: ModelSpec, g: CompiledGraph): TaskLoss[] {
   if (spec.arch === GRAPH_ARCH) return spec.losses ?? g.outputs.map(() => 'ce');
-  return spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce'));
+  // a built-in for a per-pixel data set carries the data set's task kinds
+  return spec.losses ?? spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce'));
 }
 
 /** The functional model of a spec: its graph's parameters, statistics and pure forward. */
@@ -66,7 +70,7 @@ export function checkModelSpec(spec: ModelSpec): string | null {
   if (spec.arch === GRAPH_ARCH) return checkGraphSpec(spec);
   const arch = Object.hasOwn(architectures, spec.arch) ? architectures[spec.arch] : undefined;
   if (!arch) return `unknown architecture '${spec.arch}' (known: ${modelArchs.join(', ')}, or your own with --model-json)`;
-  if (spec.graph || spec.losses) return `${spec.arch} takes no layer graph or losses`;
+  if (spec.graph) return `${spec.arch} takes no layer graph`;
   const bad = arch.checkSpec(spec);
   if (bad) return bad;
   try {
@@ -78,10 +82,12 @@ export function checkModelSpec(spec: ModelSpec): string | null {
 }
 
 /** The spec of an architecture for a data set's input shape and classes, checked. */
-export function defaultModelSpec(arch: string, inputShape: number[], numClasses: number[], taskNames: string[], hidden?: number[]): ModelSpec {
+export function defaultModelSpec(arch: string, inputShape: number[], numClasses: number[], taskNames: string[], hidden?: number[], taskKinds?: TaskLoss[]): ModelSpec {
   const a = getArchitecture(arch);
   const options: ArchOptions = hidden ? { hidden } : {};
-  const spec = a.spec(inputShape, numClasses, taskNames, options);
+  const spec0 = a.spec(inputShape, numClasses, taskNames, options);
+  // a data set with per-pixel tasks says each task's kind; the architecture's outputs must fit them
+  const spec = taskKinds?.some((k) => taskKind(k).perPixel) ? { ...spec0, losses: [...taskKinds] } : spec0;
   const bad = a.checkSpec(spec);
   if (bad) throw new ExtraInputError(bad);
   buildModel(spec); // an input too small for the trunk, or a model too large for memory, is refused here

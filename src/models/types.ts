@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelFootprint } from './footprint.js';
+import type { TaskKind } from '../tasks/index.js';
 
 /* The models' vocabulary: every other file of src/models imports its types from here, never the reverse. */
 
@@ -30,10 +31,12 @@ export interface GraphSpec {
 }
 
 
-/** ce: softmax cross-entropy over classes; bce: sigmoid cross-entropy of one logit; mse: squared error of one real output */
-/** The loss kinds a task can have: the one list that the compile step, the flags and run.json's schema share. */
-export const taskLossKinds = ['ce', 'bce', 'mse'] as const;
-export type TaskLoss = (typeof taskLossKinds)[number];
+/**
+ * The kinds of task (src/tasks): ce, bce, mse per sample; seg, depth, normal per pixel. The one list that
+ * the compile step, the flags and run.json's schema share.
+ */
+export { taskKindNames as taskLossKinds } from '../tasks/index.js';
+export type TaskLoss = TaskKind;
 
 /** A BatchNormalization statistic (moving mean or variance): state recomputed for every point, not trained. */
 export interface StatisticSpec {
@@ -119,10 +122,12 @@ export interface FunctionalModel {
   statistics: StatisticSpec[];
   /** its size in memory, from the shapes (checked before anything is allocated) */
   footprint?: ModelFootprint;
-  /** one per task: softmax cross-entropy (integer labels) or sigmoid binary cross-entropy (0/1 labels) */
+  /** one kind per task (src/tasks): its loss and metrics */
   losses: TaskLoss[];
-  /** logits per task; BatchNormalization uses `statistics` when given, else the batch's own (training) */
-  forward(params: readonly tf.Tensor[], x: tf.Tensor, statistics?: readonly tf.Tensor[]): tf.Tensor2D[];
+  /** per task, the labels' shape per sample: [] for a per-sample task, [H,W] or [H,W,3] for a per-pixel one */
+  labelShapes: number[][];
+  /** logits (or values, for a regression) per task: [B, units] per sample, [B,H,W,C] per pixel; BatchNormalization uses `statistics` when given, else the batch's own (training) */
+  forward(params: readonly tf.Tensor[], x: tf.Tensor, statistics?: readonly tf.Tensor[]): tf.Tensor[];
   /** the batch statistics each BatchNormalization uses in a training-mode forward, in `statistics` order */
   batchStatistics?(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor[];
 }

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend/index.js';
 import { ExtraInputError } from '../errors.js';
 import { loadShardProgram, type ShardProgram } from './program.js';
-import { shardRange, lossShardWeight } from './shards.js';
+import { shardRange, lossShardWeight, labelLayout } from './shards.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './pool.js';
 
 const setup = workerData as WorkerSetup;
@@ -25,6 +25,7 @@ const coef = new Float64Array(setup.buffers.coef);
 const grads = new Float32Array(setup.buffers.grads);
 const ctrl = new Int32Array(setup.buffers.ctrl);
 const total = shape.sizes.reduce((a, b) => a + b, 0);
+const labels = labelLayout(shape);
 let program: ShardProgram;
 let shapes: number[][];
 
@@ -69,7 +70,8 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
     // a regression task's targets are floats in the same shared buffer
     const y = Array.from({ length: shape.numTasks }, (_, k) => {
       const dtype = program.labelDtypes[k];
-      return tf.tensor1d((dtype === 'float32' ? ysReal : ys).subarray(k * shape.maxBatch + lo, k * shape.maxBatch + hi), dtype);
+      const [off, size] = [labels.offsets[k], labels.sizes[k]];
+      return tf.tensor((dtype === 'float32' ? ysReal : ys).subarray(off + lo * size, off + hi * size), [hi - lo, ...(shape.labelShapes?.[k] ?? [])], dtype);
     });
     if (shape.mode === 'per-task') {
       if (!x) {
@@ -78,7 +80,7 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
         return;
       }
       if (!program.perTaskGradients) throw new Error(`program '${setup.program.kind}' has no per-task gradients`);
-      const r = program.perTaskGradients(trainable, x, y as tf.Tensor1D[], rows);
+      const r = program.perTaskGradients(trainable, x, y, rows);
       r.perTask.forEach((list, k) => writeGradients(list, k, wgt));
       r.perTask.forEach((list) => list.forEach((t) => t?.dispose()));
       r.losses.forEach((l, j) => (losses[index * shape.numLosses + j] = l));
@@ -86,7 +88,7 @@ function step(gen: number, n: number, inputs: Record<string, unknown>): void {
     }
     const lossRows = shape.lossRows ?? { parts: 1, perPart: shape.numLosses };
     const f = (...p: tf.Tensor[]): tf.Scalar => {
-      const L = x ? program.losses(p, x, y as tf.Tensor1D[], inputs, { lo, hi, n }) : [];
+      const L = x ? program.losses(p, x, y, inputs, { lo, hi, n }) : [];
       for (let j = 0; j < shape.numLosses; j++) losses[index * shape.numLosses + j] = L[j] ? L[j]!.dataSync()[0] : 0;
       post({ type: 'losses', gen });
       waitForCoefficients(gen);

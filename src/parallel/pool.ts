@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ExtraInputError } from '../errors.js';
 import { currentBackend, kernelEngine, nativeThreads, setNativeThreads } from '../backend/index.js';
 import { compiledFile, type ShardProgramSpec } from './program.js';
-import { lossShardWeight, type LossRows } from './shards.js';
+import { lossShardWeight, labelLayout, type LossRows } from './shards.js';
 import type { Labels } from '../data/types.js';
 
 /**
@@ -41,7 +41,10 @@ export interface PoolShape {
   mode: 'scalar' | 'per-task';
   /** which rows each loss averages over (default: the whole batch) */
   lossRows?: LossRows;
+  /** per task, the labels' shape per sample (absent or []: one label per sample) */
+  labelShapes?: number[][];
 }
+
 
 export interface ShardBatch {
   /** rows × rowSize inputs and one label array per task */
@@ -119,7 +122,7 @@ export class GradientPool {
     const f32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, n)));
     this.params = f32(this.totalSize);
     this.x = f32(shape.maxBatch * shape.rowSize);
-    this.y = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, shape.numTasks * shape.maxBatch)));
+    this.y = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, labelLayout(shape).total)));
     this.yReal = new Float32Array(this.y.buffer);
     this.losses = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, size * shape.numLosses)));
     this.coef = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, shape.numLosses)));
@@ -214,7 +217,8 @@ export class GradientPool {
       off += p.length;
     }
     this.x.set(batch.x.subarray(0, batch.size * shape.rowSize));
-    batch.y.forEach((labels, k) => (labels instanceof Float32Array ? this.yReal : this.y).set(labels.subarray(0, batch.size), k * shape.maxBatch));
+    const layout = labelLayout(shape);
+    batch.y.forEach((labels, k) => (labels instanceof Float32Array ? this.yReal : this.y).set(labels.subarray(0, batch.size * layout.sizes[k]), layout.offsets[k]));
     this.gen++;
     const gen = this.gen;
     const lossesIn = shape.mode === 'scalar' ? this.expect('losses') : null;

@@ -37,11 +37,11 @@ export interface ShardProgram<M = unknown> {
    * the shard's loss vector (tf scalars; null for a loss none of the shard's rows enter), e.g. one per
    * task, or per t and task for a curve. The shard is rows [lo, hi) of an n-row batch.
    */
-  losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], inputs: Record<string, unknown>, rows: { lo: number; hi: number; n: number }): (tf.Scalar | null)[];
+  losses(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor[], inputs: Record<string, unknown>, rows: { lo: number; hi: number; n: number }): (tf.Scalar | null)[];
   /** a data-independent term of the objective, added once per step (by shard 0) */
   extra?(trainable: tf.Tensor[], inputs: Record<string, unknown>): tf.Scalar | null;
   /** per-task gradients of the shard (gradient-aggregation methods) */
-  perTaskGradients?(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor1D[], rows: number): PerTaskGradients;
+  perTaskGradients?(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor[], rows: number): PerTaskGradients;
   /** metrics of the model at a point on each split (curves: [t]; planes: [a, b]) */
   evaluateAt?(trainable: tf.Tensor[], point: number[], splits: ShardSplit[], train?: ShardSplit): M[][];
 }

@@ -24,3 +24,15 @@ export function lossShardWeight(n: number, workers: number, w: number, j: number
   const inter = Math.max(0, Math.min(hi, b) - Math.max(lo, a));
   return b > a ? inter / (b - a) : 0;
 }
+
+/** Where each task's labels start in the shared label buffer (in values), and the buffer's length. */
+export function labelLayout(shape: { numTasks: number; maxBatch: number; labelShapes?: number[][] }): { offsets: number[]; sizes: number[]; total: number } {
+  const sizes = Array.from({ length: shape.numTasks }, (_, k) => (shape.labelShapes?.[k] ?? []).reduce((a, b) => a * b, 1));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const s of sizes) {
+    offsets.push(total);
+    total += s * shape.maxBatch;
+  }
+  return { offsets, sizes, total };
+}

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ExtraInputError, FileFormatError } from '../errors.js';
+import { describeSystemError } from '../util/system-errors.js';
 import { writeJsonAtomic, exists, removeStaleTemps, assertRealOutputPath } from '../util/fs.js';
-import type { ModelSpec } from '../models/index.js';
+import type { ModelSpec, TaskLoss } from '../models/index.js';
 import { readJsonWith } from '../io/json-file.js';
 import type { TaskMetrics } from '../train/metrics.js';
 import { runInfoSchema, metricsSchema } from './schema.js';
@@ -17,7 +18,7 @@ export interface RunInfo {
   format: 'extra-run';
   version: 1;
   created: string;
-  dataset: DatasetRecipe & { fingerprint: string; taskNames: string[]; numClasses: number[]; inputShape: number[] };
+  dataset: DatasetRecipe & { fingerprint: string; taskNames: string[]; numClasses: number[]; inputShape: number[]; taskKinds?: TaskLoss[] };
   model: ModelSpec;
   seed: number;
   backend: string;
@@ -108,6 +109,6 @@ export async function assertWritableDir(dir: string): Promise<void> {
     await fsp.writeFile(probe, '');
     await fsp.rm(probe);
   } catch (e) {
-    throw new ExtraInputError(`run directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ExtraInputError(`run directory ${describeSystemError(e) ?? `${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { count, finite, positiveInt, taskMetricsSchema } from '../io/json-file.js';
 import { checkModelSpec } from '../models/registry.js';
-import { graphSpecSchema, taskLossKinds } from '../models/graph/index.js';
+import { graphSpecSchema, taskLossKinds, type TaskLoss } from '../models/graph/index.js';
 import type { DatasetRecipe } from '../data/types.js';
 
 /** The data set recipe (DatasetRecipe, src/data/types.ts); sizes are checked again against memory when it loads. */
@@ -14,8 +14,10 @@ export const datasetRecipeSchema = z.object({
   testSize: positiveInt.max(10_000_000).optional(),
   dataDir: z.string().optional(),
   valFraction: z.number().gt(0).lt(1).optional(),
-  resolution: positiveInt.max(218).optional(),
+  // celeba ≤ 218 and dense-digits ≤ 128 check their own bound; nyuv2 and cityscapes refuse more than their images' height
+  resolution: positiveInt.max(4096).optional(),
   attributes: z.array(z.string().min(1)).min(1).optional(),
+  ignoreLabel: z.number().int().min(-1).max(2 ** 31 - 1).optional(),
 });
 // the schema and the domain type are one: a field added to either and not the other, or typed differently, fails to compile
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
@@ -33,7 +35,7 @@ const modelSpecSchema = z
     taskNames: z.array(z.string()).min(1),
     graph: graphSpecSchema.optional(),
     // every loss a model can have (the same list the compile step accepts), so what train writes reopens
-    losses: z.array(z.enum(taskLossKinds)).optional(),
+    losses: z.array(z.enum(taskLossKinds as [TaskLoss, ...TaskLoss[]])).optional(),
     onnx: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), opset: z.number().int().positive(), transposed: z.array(z.string()), renamed: z.record(z.string()).optional() }).optional(),
   })
   .superRefine((spec, ctx) => {
@@ -53,6 +55,8 @@ export const runInfoSchema = z
         taskNames: z.array(z.string()).min(1),
         numClasses: z.array(positiveInt).min(1),
         inputShape: z.array(positiveInt).min(1),
+        // a data set with per-pixel tasks: each task's kind (src/tasks)
+        taskKinds: z.array(z.enum(taskLossKinds as [TaskLoss, ...TaskLoss[]])).optional(),
       })
       .passthrough(),
     model: modelSpecSchema,

@@ -7,11 +7,19 @@ export interface LabelledSplit {
   x: Float32Array;
   y: Labels[];
   n: number;
+  /** per task, the labels' shape per sample ([] or absent: one label per sample; [H,W] or [H,W,3] per pixel) */
+  labelShapes?: number[][];
+}
+
+/** Values per sample of each task's labels. */
+export function labelSizes(split: { y: unknown[]; labelShapes?: number[][] }): number[] {
+  return split.y.map((_, k) => (split.labelShapes?.[k] ?? []).reduce((a, b) => a * b, 1));
 }
 
 export interface Batch {
   x: tf.Tensor;
-  y: tf.Tensor1D[];
+  /** per task: [B] for a per-sample task, [B, ...labelShape] for a per-pixel one */
+  y: tf.Tensor[];
   size: number;
   /** the same rows as plain arrays (what data-parallel workers receive) */
   raw?: { x: Float32Array; y: Labels[] };
@@ -27,15 +35,19 @@ export function gatherBatch(split: LabelledSplit, inputShape: number[], idx: Arr
   const d = inputShape.reduce((a, b) => a * b, 1);
   const b = idx.length;
   const xs = new Float32Array(b * d);
-  const ys = split.y.map((l) => (l instanceof Float32Array ? new Float32Array(b) : new Int32Array(b)));
+  const sizes = labelSizes(split);
+  const ys = split.y.map((l, k) => (l instanceof Float32Array ? new Float32Array(b * sizes[k]) : new Int32Array(b * sizes[k])));
   for (let i = 0; i < b; i++) {
     const r = idx[i];
     xs.set(split.x.subarray(r * d, (r + 1) * d), i * d);
-    for (let k = 0; k < ys.length; k++) ys[k][i] = split.y[k][r];
+    for (let k = 0; k < ys.length; k++) {
+      if (sizes[k] === 1) ys[k][i] = split.y[k][r];
+      else ys[k].set(split.y[k].subarray(r * sizes[k], (r + 1) * sizes[k]), i * sizes[k]);
+    }
   }
   return {
     x: tf.tensor(xs, [b, ...inputShape]),
-    y: ys.map((y) => tf.tensor1d(y, y instanceof Float32Array ? 'float32' : 'int32')),
+    y: ys.map((y, k) => tf.tensor(y, [b, ...(split.labelShapes?.[k] ?? [])], y instanceof Float32Array ? 'float32' : 'int32')),
     size: b,
     raw: { x: xs, y: ys },
   };

@@ -21,6 +21,6 @@ registerShardProgram<EndpointProgramSpec>('endpoint', (p) => {
     labelDtypes: model.losses.map(labelDtype),
     shapes: model.params.map((q) => q.shape),
     losses: (params, x, y) => model.forward(params, x).map((o, k) => taskLoss(model.losses[k], o, y[k])),
-    perTaskGradients: (params, x, y, rows) => perTaskGradients(model, params, { x, y: y as tf.Tensor1D[], size: rows }),
+    perTaskGradients: (params, x, y, rows) => perTaskGradients(model, params, { x, y: y, size: rows }),
   };
 });

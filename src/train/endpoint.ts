@@ -232,6 +232,7 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
             rowSize: data.inputShape.reduce((a, b) => a * b, 1),
             maxBatch: cfg.batchSize,
             numTasks: K,
+            labelShapes: model.labelShapes,
             numLosses: K,
             mode: objective.needsGradients ? ('per-task' as const) : ('scalar' as const),
           },

@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
 import { sequentialBatches, disposeBatch, type LabelledSplit } from './batches.js';
-import { taskLoss, correctCount, absoluteErrorSum } from './losses.js';
+import { taskKind } from '../tasks/index.js';
 import { recomputeStatistics } from './statistics.js';
 import type { TaskMetrics } from './metrics.js';
 
 export type { TaskMetrics } from './metrics.js';
 
-/** Mean loss and accuracy (classification) or MAE (regression) per task over a whole split. */
+/**
+ * Each task's metrics over a whole split, by its kind's accumulator (src/tasks): the mean loss and
+ * accuracy (classification), MAE (regression), or the per-pixel metrics, each summed over all samples or
+ * valid pixels of the split, so the result does not depend on the batch size.
+ */
 export function evaluateSplit(
   model: FunctionalModel,
   params: readonly tf.Tensor[],
@@ -16,21 +20,18 @@ export function evaluateSplit(
   statistics?: readonly tf.Tensor[],
 ): TaskMetrics[] {
   if (model.statistics.length && (!statistics || statistics.length !== model.statistics.length)) throw new Error('a model with BatchNormalization is evaluated with its statistics');
-  const K = model.spec.numClasses.length;
-  const lossSum = new Float64Array(K);
-  // correct predictions (classification) or the sum of absolute errors (regression)
-  const correct = new Float64Array(K);
-  for (const b of sequentialBatches(split, model.spec.inputShape, batchSize)) {
+  const accumulators = model.losses.map((kind, k) => taskKind(kind).accumulator({ classes: model.spec.numClasses[k] }));
+  // a per-pixel split evaluates in smaller batches: its outputs are H·W times larger
+  const pixels = Math.max(1, ...(split.labelShapes ?? []).map((s) => s.reduce((a, b) => a * b, 1)));
+  const rows = Math.max(1, Math.min(batchSize, Math.floor(262_144 / pixels)));
+  for (const b of sequentialBatches(split, model.spec.inputShape, rows)) {
     tf.tidy(() => {
       const outs = model.forward(params, b.x, statistics);
-      for (let k = 0; k < K; k++) {
-        lossSum[k] += taskLoss(model.losses[k], outs[k], b.y[k]).dataSync()[0] * b.size;
-        correct[k] += model.losses[k] === 'mse' ? absoluteErrorSum(outs[k], b.y[k]) : correctCount(outs[k], b.y[k], model.losses[k]);
-      }
+      accumulators.forEach((acc, k) => acc.add(outs[k], b.y[k]));
     });
     disposeBatch(b);
   }
-  return Array.from({ length: K }, (_, k) => (model.losses[k] === 'mse' ? { loss: lossSum[k] / split.n, mae: correct[k] / split.n } : { loss: lossSum[k] / split.n, accuracy: correct[k] / split.n }));
+  return accumulators.map((acc) => acc.result());
 }
 
 /**

@@ -30,7 +30,7 @@ const edges = sourceFiles(SRC).flatMap((file) => {
 const floors: string[][] = [
   ['errors'],
   ['util', 'nurbs', 'pareto', 'backend'],
-  ['io', 'objectives'],
+  ['io', 'objectives', 'tasks'],
   ['data', 'models'],
   ['parallel'],
   ['train'],

@@ -180,6 +180,7 @@ const model: FunctionalModel = {
   ],
   statistics: [],
   losses: ['ce', 'ce'],
+  labelShapes: [[], []],
   forward(p, x) {
     return [tf.add(tf.matMul(x as tf.Tensor2D, p[0] as tf.Tensor2D), p[2]) as tf.Tensor2D, tf.matMul(x as tf.Tensor2D, p[1] as tf.Tensor2D)];
   },

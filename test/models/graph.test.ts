@@ -88,8 +88,8 @@ describe('--model-json graphs: the pure forward against tfjs-layers itself', () 
     const got = model.forward(params, x, statistics);
     expect(got[0].shape).toEqual([6, 5]);
     expect(got[1].shape).toEqual([6, 1]);
-    const p0 = await tf.softmax(got[0]).array();
-    const p1 = await tf.sigmoid(got[1]).array();
+    const p0 = (await tf.softmax(got[0]).array()) as number[][];
+    const p1 = (await tf.sigmoid(got[1]).array()) as number[][];
     const w0 = (await want[0].array()) as number[][];
     const w1 = (await want[1].array()) as number[][];
     for (let i = 0; i < 6; i++) {

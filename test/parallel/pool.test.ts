@@ -187,7 +187,7 @@ describe('data-parallel gradient pool', () => {
       const x = tf.tensor(b.x, [n, 36, 36, 1]);
       const y = [tf.tensor1d(b.y[0], 'int32'), tf.tensor1d(b.y[1], 'float32')];
       // the oracle's regression loss is tfjs' own mean squared error
-      const losses = [(o: tf.Tensor2D) => softmaxCrossEntropy(o, y[0]), (o: tf.Tensor2D) => tf.losses.meanSquaredError(y[1], o.reshape([-1])) as tf.Scalar];
+      const losses = [(o: tf.Tensor) => softmaxCrossEntropy(o, y[0]), (o: tf.Tensor) => tf.losses.meanSquaredError(y[1], o.reshape([-1])) as tf.Scalar];
       expect(maxRelErr(r.losses, losses.map((f, k) => f(model.forward(params, x)[k]).dataSync()[0]))).toBeLessThan(1e-5);
       for (let k = 0; k < 2; k++) {
         const g = tf.grads((...p: tf.Tensor[]) => tf.add(losses[k](model.forward(p, x)[k]), tf.mul(tf.addN(p.map((t) => tf.sum(t))), 0)) as tf.Scalar)(params);

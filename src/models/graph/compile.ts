@@ -33,7 +33,10 @@ export interface CompiledGraph {
   outputs: number[];
   /** the final activation of each output (its loss is inferred from it) */
   outputActivations: GraphActivation[];
+  /** each output's units: its last axis (classes, or channels per pixel) */
   outputUnits: number[];
+  /** each output's shape without the batch axis: [units] per sample, [H,W,C] per pixel */
+  outputShapes: number[][];
   footprint: ModelFootprint;
 }
 
@@ -133,12 +136,13 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
   const tooBig = footprintProblem(footprint);
   if (tooBig) fail(where, new Error(tooBig));
   const outputActivations = outputs.map((o) => nodes[o].kind.activation?.(nodes[o].config) ?? 'linear');
-  const outputUnits = outputs.map((o, k) => {
+  const outputShapes = outputs.map((o, k) => {
     const s = nodes[o].outShape;
-    if (s.length !== 1) fail(where, new Error(`output ${k} ('${nodes[o].layer.name}') has shape [${s.join(',')}]; a task output must be flat`));
-    return s[0];
+    if (s.length !== 1 && s.length !== 3) fail(where, new Error(`output ${k} ('${nodes[o].layer.name}') has shape [${s.join(',')}]; a task output is flat (per sample) or [H,W,C] (per pixel)`));
+    return s;
   });
-  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits, footprint };
+  const outputUnits = outputShapes.map((s) => s[s.length - 1]);
+  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits, outputShapes, footprint };
 }
 
 /**
@@ -165,7 +169,7 @@ export function graphForward(
   statistics?: readonly tf.Tensor[],
   collect?: (statistic: number, mean: tf.Tensor, variance: tf.Tensor) => void,
   keepActivation?: readonly boolean[],
-): tf.Tensor2D[] {
+): tf.Tensor[] {
   const kept = new Set(g.outputs.filter((_, k) => keepActivation?.[k]));
   const values: tf.Tensor[] = [x.rank === g.inputShape.length + 1 ? x : x.reshape([-1, ...g.inputShape])];
   const logits = new Map<number, tf.Tensor>();
@@ -183,7 +187,7 @@ export function graphForward(
       values.push(activate(z, act));
     } else values.push(n.kind.forward(n.config, xs, p, norm));
   });
-  return g.outputs.map((o) => (logits.get(o) ?? values[o + 1]) as tf.Tensor2D);
+  return g.outputs.map((o) => logits.get(o) ?? values[o + 1]);
 }
 
 /** The graph as a tfjs LayersModel (the tfjs layers of the table), its weights set per layer when given. */

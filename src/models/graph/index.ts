@@ -3,6 +3,7 @@ import { ExtraInputError } from '../../errors.js';
 import type { FunctionalModel, ModelSpec } from '../types.js';
 import { compileGraph, graphForward, graphTfjsModel, inferredLoss, taskLossKinds, type CompiledGraph, type TaskLoss } from './compile.js';
 import { parseTopology, type GraphSpec } from './topology.js';
+import { taskKind } from '../../tasks/index.js';
 
 export { parseTopology, graphSpecSchema, type GraphSpec, type GraphLayer, type ParsedTopology } from './topology.js';
 export { compileGraph, graphForward, graphTfjsModel, graphWeightsOf, graphTorchTensors, inferredLoss, taskLossKinds, type CompiledGraph, type StatisticSpec, type TaskLoss } from './compile.js';
@@ -36,6 +37,15 @@ export function checkGraphSpec(spec: ModelSpec): string | null {
   for (let k = 0; k < K; k++) {
     const units = g.outputUnits[k];
     const name = g.graph.outputs[k];
+    const kind = taskKind(losses[k]);
+    if (kind.perPixel || g.outputShapes[k].length !== 1) {
+      const bad = kind.checkOutput(g.outputShapes[k], { classes: spec.numClasses[k] });
+      if (bad) return `output '${name}' does not fit task ${spec.taskNames[k]} (loss ${losses[k]}): ${bad}`;
+      if (kind.perPixel && g.outputShapes[k].slice(0, 2).join(',') !== spec.inputShape.slice(0, 2).join(',')) {
+        return `output '${name}' (task ${spec.taskNames[k]}, loss ${losses[k]}) is ${g.outputShapes[k][0]}×${g.outputShapes[k][1]} per pixel; the input and its labels are ${spec.inputShape[0]}×${spec.inputShape[1]}`;
+      }
+      continue;
+    }
     if (losses[k] !== 'mse' && spec.numClasses[k] === 1) return `task ${spec.taskNames[k]} is a regression (real-valued targets); its output '${name}' needs loss mse, not ${losses[k]}`;
     if (losses[k] === 'ce' && units !== spec.numClasses[k]) return `output '${name}' has ${units} units but task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes (loss ce)`;
     if (losses[k] === 'bce' && (units !== 1 || spec.numClasses[k] !== 2)) return `output '${name}' (loss bce) needs 1 unit and a binary task; it has ${units} units and task ${spec.taskNames[k]} has ${spec.numClasses[k]} classes`;
@@ -52,7 +62,7 @@ export function checkGraphSpec(spec: ModelSpec): string | null {
 export function graphModelSpec(
   topology: unknown,
   where: string,
-  data: { inputShape: number[]; numClasses: number[]; taskNames: string[] },
+  data: { inputShape: number[]; numClasses: number[]; taskNames: string[]; taskKinds?: TaskLoss[] },
   losses?: TaskLoss[],
   outputs?: string[],
 ): ModelSpec {
@@ -65,7 +75,7 @@ export function graphSpecFor(
   graph0: GraphSpec,
   inputShape: number[],
   where: string,
-  data: { inputShape: number[]; numClasses: number[]; taskNames: string[] },
+  data: { inputShape: number[]; numClasses: number[]; taskNames: string[]; taskKinds?: TaskLoss[] },
   losses?: TaskLoss[],
   outputs?: string[],
   extra: Partial<Pick<ModelSpec, 'onnx'>> = {},
@@ -88,10 +98,15 @@ export function graphSpecFor(
   if (g.outputs.length !== K) throw new ExtraInputError(`${where}: the model has ${g.outputs.length} output(s) but the data set has ${K} task(s) (${data.taskNames.join(', ')})`);
   if (losses && losses.length !== K) throw new ExtraInputError(`--losses names ${losses.length} losses for ${K} tasks`);
   const chosen = losses ?? g.outputs.map((_, k) => {
+    // a per-pixel task's kind is the data set's: an activation cannot tell seg from depth
+    const declared = data.taskKinds?.[k];
+    if (declared && taskKind(declared).perPixel) return declared;
     const l = inferredLoss(g.outputActivations[k], g.outputUnits[k], data.numClasses[k]);
     if (!l) throw new ExtraInputError(`${where}: output '${graph.outputs[k]}' ends in ${g.outputActivations[k]}; say its loss with --losses (${taskLossKinds.join(', ')})`);
     return l;
   });
+  const clash = data.taskKinds ? chosen.findIndex((l, k) => l !== data.taskKinds![k] && (taskKind(l).perPixel || taskKind(data.taskKinds![k]).perPixel)) : -1;
+  if (clash >= 0) throw new ExtraInputError(`${where}: task ${data.taskNames[clash]} is a per-pixel task of kind ${data.taskKinds![clash]} in the data set; its loss cannot be ${chosen[clash]}`);
   const spec: ModelSpec = { arch: 'graph', inputShape, numClasses: [...data.numClasses], taskNames: [...data.taskNames], graph, losses: chosen, ...extra };
   const bad = checkGraphSpec(spec);
   if (bad) throw new ExtraInputError(`${where}: ${bad}`);
@@ -135,13 +150,14 @@ export function graphModel(spec: ModelSpec): FunctionalModel {
 
 /** The functional model of a compiled graph: parameters, statistics, and the pure forward. */
 export function functionalModelOf(spec: ModelSpec, g: CompiledGraph, losses: TaskLoss[]): FunctionalModel {
-  const keepActivation = losses.map((l) => l === 'mse');
+  const keepActivation = losses.map((l) => taskKind(l).keepActivation);
   return {
     spec,
     params: g.params,
     statistics: g.statistics,
     footprint: g.footprint,
     losses,
+    labelShapes: losses.map((l, k) => taskKind(l).labelShape(g.outputShapes[k])),
     forward: (params, x, statistics) => graphForward(g, params, x, statistics && statistics.length ? statistics : undefined, undefined, keepActivation),
     batchStatistics(params, x) {
       const out: tf.Tensor[] = new Array(g.statistics.length);
