@@ -15,7 +15,9 @@ const named = (param: string, keras: string): Pick<GraphLayer, 'name' | 'weightN
   param === keras ? { name: keras } : { name: keras, weightNames: [`${param}.weight`, `${param}.bias`] };
 const kerasNameOf = (param: string) => param.replace(/\./g, '_');
 
-export const conv2d = (name: string, filters: number, kernel: number): ChainLayer => ({ ...named(name, kerasNameOf(name)), class: 'Conv2D', config: { filters, kernel_size: kernel, kernel_initializer: he } });
+export const conv2d = (name: string, filters: number, kernel: number, opts: { padding?: 'same'; activation?: 'relu' } = {}): ChainLayer => ({ ...named(name, kerasNameOf(name)), class: 'Conv2D', config: { filters, kernel_size: kernel, kernel_initializer: he, ...opts } });
+export const upSample = (name: string, size: number, interpolation: 'nearest' | 'bilinear' = 'nearest'): ChainLayer => ({ name, class: 'UpSampling2D', config: { size, interpolation } });
+export const convTranspose = (name: string, filters: number, kernel: number, stride: number, activation: 'relu' | 'linear' = 'linear'): ChainLayer => ({ ...named(name, kerasNameOf(name)), class: 'Conv2DTranspose', config: { filters, kernel_size: kernel, strides: stride, padding: 'same', activation, kernel_initializer: he } });
 export const maxPool = (name: string, pool: number): ChainLayer => ({ name, class: 'MaxPooling2D', config: { pool_size: pool } });
 export const relu = (name: string): ChainLayer => ({ name, class: 'Activation', config: { activation: 'relu' } });
 export const flatten = (name: string): ChainLayer => ({ name, class: 'Flatten', config: {} });
@@ -32,6 +34,17 @@ export function taskHeads(spec: ModelSpec, features: string): GraphLayer[] {
     name: `head_${k}_${(spec.taskNames[k] ?? String(k)).replace(/[^A-Za-z0-9_]/g, '_')}`,
     class: 'Dense',
     config: { units },
+    inputs: [features],
+    weightNames: [`heads.${k}.weight`, `heads.${k}.bias`],
+  }));
+}
+
+/** One per-pixel head per task on an image `features`: a 'same' k×k conv with that task's channels (heads.k.weight [k,k,F,C_k]), output [H,W,C_k]. */
+export function pixelHeads(spec: ModelSpec, features: string, kernel: number): GraphLayer[] {
+  return spec.numClasses.map((filters, k) => ({
+    name: `head_${k}_${(spec.taskNames[k] ?? String(k)).replace(/[^A-Za-z0-9_]/g, '_')}`,
+    class: 'Conv2D',
+    config: { filters, kernel_size: kernel, padding: 'same' },
     inputs: [features],
     weightNames: [`heads.${k}.weight`, `heads.${k}.bias`],
   }));

@@ -34,8 +34,25 @@ describe('functional models', () => {
     ]);
   });
 
+  // per-pixel tasks (13 classes, depth, normals) on 32×32×3
+  const segnetSpec = defaultModelSpec('segnet-mtl', [32, 32, 3], [13, 1, 3], ['seg', 'depth', 'normal'], undefined, ['seg', 'depth', 'normal']);
+
   it('every architecture of the table is checked below', () => {
-    expect([lenetSpec, mlpSpec].map((s) => s.arch).sort()).toEqual(Object.keys(architectures).sort());
+    expect([lenetSpec, mlpSpec, segnetSpec].map((s) => s.arch).sort()).toEqual(Object.keys(architectures).sort());
+  });
+
+  it('segnet-mtl: a shared encoder-decoder back to H×W, one 3×3 per-pixel conv head per task ([H,W,C_k])', () => {
+    const m = buildModel(segnetSpec);
+    expect(m.params.map((p) => `${p.name}:${p.shape.join('x')}`)).toEqual([
+      'enc.0.weight:3x3x3x16', 'enc.0.bias:16', 'enc.1.weight:3x3x16x32', 'enc.1.bias:32', 'enc.2.weight:3x3x32x32', 'enc.2.bias:32',
+      'dec.0.weight:3x3x32x16', 'dec.0.bias:16', 'dec.1.weight:3x3x16x16', 'dec.1.bias:16',
+      'heads.0.weight:3x3x16x13', 'heads.0.bias:13', 'heads.1.weight:3x3x16x1', 'heads.1.bias:1', 'heads.2.weight:3x3x16x3', 'heads.2.bias:3',
+    ]);
+    expect(m.params.map((p) => p.task ?? -1)).toEqual([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 1, 1, 2, 2]);
+    const ys = m.forward(initParams(m.params, 1), tf.zeros([2, 32, 32, 3]));
+    expect(ys.map((y) => y.shape)).toEqual([[2, 32, 32, 13], [2, 32, 32, 1], [2, 32, 32, 3]]);
+    expect(() => defaultModelSpec('segnet-mtl', [30, 32, 3], [13], ['seg'], undefined, ['seg'])).toThrow(/segnet-mtl needs an H×W that are multiples of 4 and at least 8/);
+    expect(() => defaultModelSpec('segnet-mtl', [32, 32, 3], [13], ['seg'], [64], ['seg'])).toThrow(/segnet-mtl has no hidden widths/);
   });
 
   it('an option an architecture does not use is refused, not ignored', () => {
@@ -60,18 +77,18 @@ describe('functional models', () => {
     expect(topology.config.layers.map((l) => l.config.kernel_initializer?.config.scale ?? null)).toEqual([null, null, 2, 2, 1, 1]);
   });
 
-  for (const spec of [lenetSpec, mlpSpec]) {
+  for (const spec of [lenetSpec, mlpSpec, segnetSpec]) {
     it(`${spec.arch}: functional forward equals the tfjs LayersModel built from the same weights`, () => {
       const m = buildModel(spec);
       const params = initParams(m.params, 7);
       // non-zero biases so their placement is checked too
       const p2 = params.map((p, i) => (m.params[i].init === 'zeros' ? tf.randomNormal(p.shape, 0, 0.1, 'float32', i) : p));
-      const x = tf.randomUniform([3, 36, 36, 1], 0, 1, 'float32', 3);
+      const x = tf.randomUniform([3, ...spec.inputShape], 0, 1, 'float32', 3);
       const ours = m.forward(p2, x);
       const layers = toLayersModel(spec, p2);
       const theirs = layers.predict(x) as tf.Tensor[];
-      expect(theirs.length).toBe(2);
-      for (let k = 0; k < 2; k++) expect(maxAbsDiff(ours[k], theirs[k])).toBeLessThan(1e-5);
+      expect(theirs.length).toBe(spec.numClasses.length);
+      for (let k = 0; k < theirs.length; k++) expect(maxAbsDiff(ours[k], theirs[k])).toBeLessThan(1e-5);
     });
   }
 
