@@ -3,7 +3,7 @@ import { ExtraInputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
 import { flagTable, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
-import { assertRealOutputPath } from '../util/fs.js';
+import { assertRealOutputPath, removeCreatedOnFailure } from '../util/fs.js';
 import { preferenceOf, readProfile } from '../app/index.js';
 import { identityObjectives } from '../curves/index.js';
 
@@ -34,7 +34,7 @@ export async function reportCommand(argv: string[], io: Io = stdio): Promise<num
   // the plane's Chebyshev panel is drawn at this preference (one entry per objective; default equal)
   const prefText = optString(v, 'pref');
   const preference = prefText === undefined ? undefined : await objectivePreference(run, prefText);
-  const r = await writeReport(run, out, { png: v['no-png'] !== true, preference });
+  const r = await removeCreatedOnFailure(out, () => writeReport(run, out, { png: v['no-png'] !== true, preference }));
   if (v.json) io.out(JSON.stringify({ html: r.html, pngs: r.pngs, pngSkipped: r.pngSkipped ?? null }));
   else {
     io.out(`report: ${r.html}`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { explainSystemError } from '../util/system-errors.js';
 import { parseJsonWith } from './json-file.js';
 import { decodeSafetensors } from './safetensors.js';
 
@@ -35,7 +36,7 @@ const nextName = (name: string): string => {
 async function readOrNull(file: string): Promise<Buffer | null> {
   return fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
-    throw e;
+    throw explainSystemError(e, file);
   });
 }
 
@@ -51,10 +52,20 @@ function jsonOrNull(text: string): unknown {
 export async function writeFilePair(pair: FilePair, description: Record<string, unknown>, data: Uint8Array): Promise<void> {
   const p = (n: string) => path.join(pair.dir, n);
   const text = JSON.stringify({ ...description, [SHA_FIELD]: sha256(data) }, null, 2) + '\n';
-  await writeFileAtomic(p(nextName(pair.data)), data);
-  await writeFileAtomic(p(nextName(pair.json)), text);
-  await fsp.rename(p(nextName(pair.data)), p(pair.data));
-  await fsp.rename(p(nextName(pair.json)), p(pair.json));
+  try {
+    await writeFileAtomic(p(nextName(pair.data)), data);
+    await writeFileAtomic(p(nextName(pair.json)), text);
+  } catch (e) {
+    // the old pair stays as it was; no half of the new one is left beside it
+    await fsp.rm(p(nextName(pair.data)), { force: true }).catch(() => undefined);
+    throw e;
+  }
+  try {
+    await fsp.rename(p(nextName(pair.data)), p(pair.data));
+    await fsp.rename(p(nextName(pair.json)), p(pair.json));
+  } catch (e) {
+    throw explainSystemError(e, p(pair.json));
+  }
 }
 
 export interface ReadPair<T> {

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { explainSystemError } from '../util/system-errors.js';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors, format section): 8-byte little-endian
@@ -137,8 +138,9 @@ export async function readSafetensors(file: string, otherDtypes: 'refuse' | 'ski
   let buf: Buffer;
   try {
     buf = await fsp.readFile(file);
-  } catch {
-    throw new FileFormatError(`cannot read ${file} (missing?)`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileFormatError(`cannot read ${file} (missing)`);
+    throw explainSystemError(e, file);
   }
   return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, otherDtypes);
 }

@@ -2,35 +2,91 @@ import { promises as fsp, writeFileSync, renameSync, mkdirSync, rmSync } from 'n
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ExtraInputError } from '../errors.js';
+import { SystemFileError, explainSystemError } from './system-errors.js';
+import { isStaleLock } from './lock.js';
 
-/** Write a file atomically: a temporary sibling, fsync'd, then renamed over the target. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await fsp.open(tmp, 'w');
+/** Free bytes for an unprivileged writer on the file system of `dir` (null when it cannot be told). */
+export async function freeBytes(dir: string): Promise<number | null> {
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const st = await fsp.statfs(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return null;
   }
+}
+
+/** Writes at least this large check the free space first (cheap: one statfs). */
+const CHECK_SPACE_FROM = 1 << 20;
+
+/** Refuse a write of `bytes` into `file` before it starts when the disk plainly cannot hold it. */
+async function checkSpace(file: string, bytes: number): Promise<void> {
+  if (bytes < CHECK_SPACE_FROM) return;
+  const free = await freeBytes(path.dirname(file));
+  if (free !== null && free < bytes) {
+    throw new SystemFileError(`the disk is full: ${file} needs ${mib(bytes)} and ${path.dirname(file)} has ${mib(free)} free; free some space and run the command again (what was there before is kept)`, 'ENOSPC');
+  }
+}
+
+const mib = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
+
+/** `mkdir -p`, with the real reason (read-only, a file in the way) when a directory cannot be made. */
+export async function makeDir(dir: string): Promise<void> {
   try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw explainSystemError(e, dir);
+  }
+}
+
+/**
+ * Write a file atomically: a temporary sibling, fsync'd, then renamed over the target. On any failure
+ * (a full disk, a read-only folder...) the temporary file is removed, the previous file is left as it
+ * was, and a system error comes back explained, naming `file`.
+ */
+/** Read a whole file; a system error (a directory in its place, a symlink loop...) comes back explained, naming it. */
+export async function readFileExplained(file: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch (e) {
+    throw explainSystemError(e, file);
+  }
+}
+
+/** A system error about our temporary file names the file the user knows instead. */
+function namingTarget(e: unknown, tmp: string, file: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof Error && err.path === tmp) err.path = file;
+  return e;
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await makeDir(path.dirname(file));
+  await checkSpace(file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, file);
   } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw explainSystemError(namingTarget(e, tmp, file), file);
   }
 }
 
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw explainSystemError(namingTarget(e, tmp, file), file);
   }
 }
 
@@ -45,8 +101,9 @@ export function assertRealOutputPath(p: string, what: string): void {
   }
 }
 
-/** Temporary files of writeFileAtomic: `<target>.<pid>.<8 hex>.tmp`. */
+/** Temporary files of writeFileAtomic (`<target>.<pid>.<8 hex>.tmp`) and directories of replaceDirAtomic (`.<dir>.<pid>.<8 hex>.tmp[.old]`). */
 const TEMP_NAME = /^.+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+const TEMP_DIR_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.old)?$/;
 
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -72,10 +129,21 @@ export async function removeStaleTemps(dir: string, depth = 4): Promise<number> 
   let removed = 0;
   for (const e of entries) {
     const full = path.join(dir, e.name);
+    const d = e.isDirectory() ? TEMP_DIR_NAME.exec(e.name) : null;
+    if (d && !processAlive(Number(d[1]))) {
+      await fsp.rm(full, { recursive: true, force: true }).catch(() => undefined);
+      removed++;
+      continue;
+    }
     if (e.isDirectory() && depth > 0) removed += await removeStaleTemps(full, depth - 1);
+    if (e.isFile() && e.name === '.lock' && (await isStaleLock(full))) {
+      await fsp.rm(full, { force: true }).catch(() => undefined);
+      removed++;
+      continue;
+    }
     const m = e.isFile() ? TEMP_NAME.exec(e.name) : null;
     if (m && !processAlive(Number(m[1]))) {
-      await fsp.rm(full, { force: true });
+      await fsp.rm(full, { force: true }).catch(() => undefined);
       removed++;
     }
   }
@@ -92,10 +160,10 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
  */
 export async function replaceDirAtomic(dir: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
   const parent = path.dirname(dir);
-  await fsp.mkdir(parent, { recursive: true });
+  await makeDir(parent);
   const tmp = path.join(parent, `.${path.basename(dir)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await fsp.mkdir(tmp, { recursive: true });
   try {
+    await fsp.mkdir(tmp, { recursive: true });
     await build(tmp);
     const old = `${tmp}.old`;
     let hadOld = false;
@@ -108,14 +176,22 @@ export async function replaceDirAtomic(dir: string, build: (tmpDir: string) => P
     await fsp.rename(tmp, dir);
     if (hadOld) await fsp.rm(old, { recursive: true, force: true });
   } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw e;
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw explainSystemError(e, dir);
   }
 }
 
+/** Append one line; on a full disk the part of the line that was written is cut off again. */
 export async function appendLine(file: string, line: string): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  await fsp.appendFile(file, line.endsWith('\n') ? line : line + '\n');
+  await makeDir(path.dirname(file));
+  const before = await fsp.stat(file).then((s) => s.size, () => null);
+  try {
+    await fsp.appendFile(file, line.endsWith('\n') ? line : line + '\n');
+  } catch (e) {
+    if (before !== null) await fsp.truncate(file, before).catch(() => undefined);
+    else await fsp.rm(file, { force: true }).catch(() => undefined);
+    throw explainSystemError(e, file);
+  }
 }
 
 export async function exists(file: string): Promise<boolean> {

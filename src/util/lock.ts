@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
+import { explainSystemError } from './system-errors.js';
 
 /**
  * One writer per artifact: `withLock(dir, fn)` holds `dir/.lock` (created exclusively, holding the
@@ -9,16 +10,32 @@ import { ExtraInputError } from '../errors.js';
  * holds the lock, and staleness is decided by that PID's liveness, not by mtime refresh timers.
  */
 export async function withLock<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
-  await fsp.mkdir(dir, { recursive: true });
+  // the directories this lock makes: removed again, when still empty, if fn fails (no empty folders left)
+  const made: string[] = [];
+  for (let d = path.resolve(dir); path.dirname(d) !== d && !(await fsp.stat(d).then(() => true, () => false)); d = path.dirname(d)) made.push(d);
+  await fsp.mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw explainSystemError(e, dir);
+  });
+  const removeMade = async (): Promise<void> => {
+    for (const d of made) if (!(await fsp.rmdir(d).then(() => true, () => false))) break;
+  };
   const file = path.join(dir, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await fsp.open(file, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      try {
+        await fh.writeFile(JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      } catch (e) {
+        // a full disk: no empty lock is left behind to outlive this command
+        await fh.close().catch(() => undefined);
+        await fsp.rm(file, { force: true }).catch(() => undefined);
+        await removeMade();
+        throw e;
+      }
       await fh.close();
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw explainSystemError(e, file);
       const holder = await readHolder(file);
       if (holder && holder.pid !== process.pid && alive(holder.pid)) {
         throw new ExtraInputError(`${what} is in use by PID ${holder.pid} (since ${holder.since}); wait for it or stop it (${file})`);
@@ -31,9 +48,21 @@ export async function withLock<T>(dir: string, what: string, fn: () => Promise<T
   }
   try {
     return await fn();
+  } catch (e) {
+    await fsp.rm(file, { force: true }).catch(() => undefined);
+    await removeMade();
+    throw e;
   } finally {
-    await fsp.rm(file, { force: true });
+    await fsp.rm(file, { force: true }).catch(() => undefined);
   }
+}
+
+/** A lock left by a writer that is gone (or an empty one a full disk left, older than a minute). */
+export async function isStaleLock(file: string): Promise<boolean> {
+  const holder = await readHolder(file);
+  if (holder) return holder.pid !== process.pid && !alive(holder.pid);
+  const st = await fsp.stat(file).catch(() => null);
+  return st !== null && st.isFile() && Date.now() - st.mtimeMs > 60_000;
 }
 
 async function readHolder(file: string): Promise<{ pid: number; since: string } | null> {
