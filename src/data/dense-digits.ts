@@ -114,6 +114,7 @@ export async function loadDenseDigits(opts: DatasetOptions = {}): Promise<MultiT
   if (opts.dataDir !== undefined) throw new ExtraInputError(`--data-dir is not used by ${NAME}: it is made from the embedded digits`);
   if (opts.valFraction !== undefined) throw new ExtraInputError(`--val-fraction is for your own data; ${NAME} has its own validation split`);
   if (opts.attributes !== undefined) throw new ExtraInputError(`--attributes is for celeba; ${NAME} has the tasks seg, depth, normal`);
+  if (opts.ignoreLabel !== undefined) throw new ExtraInputError(`--ignore-label is for data read from files; ${NAME} labels every pixel`);
   const r = denseDigitsRecipe(opts);
   assertFits(r);
   const log = (s: string) => {

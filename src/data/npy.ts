@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 import { readJsonWith } from '../io/json-file.js';
 import { makeRng, permutation, deriveSeed } from '../util/rng.js';
-import type { DatasetEntry, DatasetOptions, Labels, MultiTaskDataset, Split } from './types.js';
+import { dataTaskKinds, type DataTaskKind, type DatasetEntry, type DatasetOptions, type Labels, type MultiTaskDataset, type Split } from './types.js';
+import { assertValidPixels, pixelArray, resolveKinds } from './npy-dense.js';
 
 /**
  * Your own arrays (`--data DIR`), NumPy .npy files read with npyjs:
@@ -17,7 +18,10 @@ import type { DatasetEntry, DatasetOptions, Labels, MultiTaskDataset, Split } fr
  *                 (classification); float arrays are real targets (regression tasks, loss mse).
  * and the same for `test` and `val`. Without val files, a --val-fraction of the training rows
  * (default 0.1, drawn with the run's seed) is held out. Optional `tasks.json` names the tasks
- * (["left", "right"]); otherwise y_<split>_<task>.npy names them, or they are task0, task1, ...
+ * (["left", "right"]), or names them and gives their kinds ([{"name": "seg", "kind": "seg"}, ...]);
+ * otherwise y_<split>_<task>.npy names them, or they are task0, task1, ...
+ * Per-pixel labels (npy-dense.ts): y_<split>_<task>.npy of N×H×W (integers: seg, −1 or --ignore-label
+ * = ignored; floats: depth, 0 = none) or N×H×W×3 (floats: normal, (0,0,0) = none), H×W the images'.
  * Everything is checked before use: dtype, shape, NaN, label range, with the file and row named.
  */
 const SPLITS = ['train', 'val', 'test'] as const;
@@ -96,10 +100,14 @@ async function exists(file: string): Promise<boolean> {
   return fsp.stat(file).then((s) => s.isFile()).catch(() => false);
 }
 
+const taskName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'task names are letters, digits, _ . -');
+// a task is its name, or its name and kind (src/tasks): {"name": "depth", "kind": "depth"}
+const taskEntry = z.union([taskName, z.object({ name: taskName, kind: z.enum(dataTaskKinds as unknown as [DataTaskKind, ...DataTaskKind[]]) }).strict()]);
+const nameOf = (t: z.infer<typeof taskEntry>) => (typeof t === 'string' ? t : t.name);
 const tasksSchema = z
-  .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'task names are letters, digits, _ . -'))
+  .array(taskEntry)
   .min(1)
-  .refine((names) => new Set(names).size === names.length, 'the task names must differ');
+  .refine((tasks) => new Set(tasks.map(nameOf)).size === tasks.length, 'the task names must differ');
 
 /** The y files of a split, with the task names their layout implies. */
 async function labelFiles(dir: string, split: SplitName): Promise<{ files: string[]; names: string[] | null } | null> {
@@ -156,7 +164,7 @@ function toLabels(arr: NpyArray, file: string, n: number): Labels[] {
   return out;
 }
 
-async function readSplit(dir: string, split: SplitName): Promise<{ split: Split; shape: number[]; names: string[] | null; bytes: Buffer[] } | null> {
+async function readSplit(dir: string, split: SplitName): Promise<{ split: Split; shape: number[]; names: string[] | null; bytes: Buffer[]; files: string[]; pixelShapes: (number[] | null)[] } | null> {
   const xFile = path.join(dir, `x_${split}.npy`);
   const labels = await labelFiles(dir, split);
   if (!(await exists(xFile))) {
@@ -169,21 +177,30 @@ async function readSplit(dir: string, split: SplitName): Promise<{ split: Split;
   const n = xs.arr.shape[0];
   const bytes = [xs.bytes];
   const y: Labels[] = [];
+  // per task: its file, and its label shape per sample when it is per pixel (rank ≥ 3, npy-dense.ts)
+  const files: string[] = [];
+  const pixelShapes: (number[] | null)[] = [];
   for (const f of labels.files) {
     const r = await readNpy(f);
     bytes.push(r.bytes);
-    y.push(...toLabels(r.arr, f, n));
+    const dense = r.arr.shape.length >= 3;
+    const got = dense ? [pixelArray(r.arr, f, n)] : toLabels(r.arr, f, n);
+    y.push(...got);
+    files.push(...got.map(() => f));
+    pixelShapes.push(...got.map(() => (dense ? r.arr.shape.slice(1) : null)));
   }
-  return { split: { x, y, n }, shape, names: labels.names, bytes };
+  return { split: { x, y, n }, shape, names: labels.names, bytes, files, pixelShapes };
 }
 
 function rows(s: Split, idx: ArrayLike<number>): Split {
   const d = s.n ? s.x.length / s.n : 0;
   const x = new Float32Array(idx.length * d);
   for (let i = 0; i < idx.length; i++) x.set(s.x.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
+  // a sample's labels are a block (one value, or a per-pixel map)
   const pick = (l: Labels): Labels => {
-    const out = l instanceof Float32Array ? new Float32Array(idx.length) : new Int32Array(idx.length);
-    for (let i = 0; i < idx.length; i++) out[i] = l[idx[i]];
+    const per = s.n ? l.length / s.n : 1;
+    const out = l instanceof Float32Array ? new Float32Array(idx.length * per) : new Int32Array(idx.length * per);
+    for (let i = 0; i < idx.length; i++) out.set(l.subarray(idx[i] * per, (idx[i] + 1) * per), i * per);
     return out;
   };
   return { x, y: s.y.map(pick), n: idx.length };
@@ -221,6 +238,10 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
     if (!r) continue;
     if (r.shape.join(',') !== shape.join(',')) throw new FileFormatError(`${path.join(dir, `x_${s}.npy`)} has rows of shape [${r.shape.join(',')}], x_train.npy [${shape.join(',')}]`);
     if (r.split.y.length !== K) throw new FileFormatError(`${dir}: ${s} has ${r.split.y.length} label columns, train ${K}`);
+    r.pixelShapes.forEach((p, k) => {
+      const t = read.train!.pixelShapes[k];
+      if (JSON.stringify(p) !== JSON.stringify(t)) throw new FileFormatError(`${r.files[k]} has labels of shape [${p?.join(',') ?? ''}] per sample, ${read.train!.files[k]} [${t?.join(',') ?? ''}]`);
+    });
     r.split.y.forEach((l, k) => {
       if (l instanceof Float32Array !== read.train!.split.y[k] instanceof Float32Array) {
         throw new FileFormatError(`${dir}: label column ${k} is ${l instanceof Float32Array ? 'float (regression)' : 'integer (classes)'} in ${s} but ${l instanceof Float32Array ? 'integer' : 'float'} in train; save every split with the same dtype`);
@@ -229,8 +250,15 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
   }
   const tasksFile = path.join(dir, 'tasks.json');
   const fromTasksFile = (await exists(tasksFile)) ? await readJsonWith(tasksSchema, tasksFile, ' (a JSON list of task names, one per label file)') : null;
-  const names = fromTasksFile ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
+  const names = fromTasksFile?.map(nameOf) ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
   if (names.length !== K) throw new FileFormatError(`${path.join(dir, 'tasks.json')} names ${names.length} tasks, the labels have ${K}`);
+  // each task's kind (given by tasks.json or implied by its files); per-pixel values checked for it
+  const given = new Map(fromTasksFile?.flatMap((t) => (typeof t === 'string' ? [] : [[t.name, t.kind] as const])) ?? []);
+  const present = SPLITS.filter((s) => read[s]);
+  const resolved = resolveKinds({ ys: present.map((s) => read[s]!.split.y), files: present.map((s) => read[s]!.files), pixelShapes: read.train.pixelShapes, given: names.map((t) => given.get(t)), names, imageShape: shape, ignoreLabel: opts.ignoreLabel });
+  present.forEach((s, i) => (read[s]!.split.y = resolved.y[i]));
+  const perPixel = resolved.labelShapes.some((l) => l.length > 0);
+  if (opts.ignoreLabel !== undefined && !resolved.kinds.includes('seg')) throw new ExtraInputError(`--ignore-label is for per-pixel seg labels; ${dir} has none`);
   const seed = opts.seed ?? 0;
   let train = read.train.split;
   let val: Split;
@@ -250,19 +278,21 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
   train = firstRows(train, opts.trainSize, 'train', dir);
   val = firstRows(val, opts.valSize, 'val', dir);
   const test = firstRows(read.test.split, opts.testSize, 'test', dir);
+  assertValidPixels(resolved.kinds, names, [['train', train], ['val', val], ['test', test]], dir);
   // a regression task (float targets) has one output: numClasses 1
   const classesOf = (l: Labels) => {
     let c = 0;
     for (let i = 0; i < l.length; i++) c = Math.max(c, l[i] + 1);
     return c;
   };
-  const numClasses = names.map((_, k) => (train.y[k] instanceof Float32Array ? 1 : Math.max(2, ...[train, val, test].map((s) => classesOf(s.y[k])))));
+  const numClasses = names.map((_, k) => (resolved.kinds[k] === 'normal' ? 3 : train.y[k] instanceof Float32Array ? 1 : Math.max(2, ...[train, val, test].map((s) => classesOf(s.y[k])))));
   // which tasks are regressions enters the fingerprint (float class labels were once read as classes);
   // data without regression tasks keeps the fingerprint it always had
   const regression = numClasses.map((c) => c === 1);
-  const h = createHash('sha256').update(JSON.stringify({ v: 1, names, valFraction, seed: valFraction ? seed : null, sizes: [opts.trainSize, opts.valSize, opts.testSize], ...(regression.some(Boolean) ? { regression } : {}) }));
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, names, valFraction, seed: valFraction ? seed : null, sizes: [opts.trainSize, opts.valSize, opts.testSize], ...(regression.some(Boolean) ? { regression } : {}), ...(perPixel || given.size ? { kinds: resolved.kinds, ignoreLabel: opts.ignoreLabel ?? null } : {}) }));
   for (const s of SPLITS) read[s]?.bytes.forEach((b) => h.update(b));
-  return { name: 'npy', fingerprint: h.digest('hex'), inputShape: shape, taskNames: names, numClasses, train, val, test };
+  const kinds = perPixel || given.size ? { taskKinds: resolved.kinds, labelShapes: resolved.labelShapes } : {};
+  return { name: 'npy', fingerprint: h.digest('hex'), inputShape: shape, taskNames: names, numClasses, ...kinds, train, val, test };
 }
 
 export const npyDataset: DatasetEntry = {
