@@ -137,7 +137,7 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
   }
   const name = a.dataset.name || 'multi-mnist';
   // your own arrays are found again from any working directory
-  const recipe: DatasetRecipe = { ...a.dataset, name, ...((name === 'npy' || name === 'celeba') && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
+  const recipe: DatasetRecipe = { ...a.dataset, name, ...(['npy', 'celeba', 'nyuv2', 'cityscapes', 'cityscapes-19'].includes(name) && a.dataset.dataDir ? { dataDir: path.resolve(a.dataset.dataDir) } : {}) };
   const ds = await loadDataset(recipe.name, { ...recipe, quiet: a.quiet ?? true });
   const prefs = a.prefs.map((p) => parsePreference(p, ds.taskNames.length));
   const own = a.modelJson ?? a.modelOnnx;

@@ -176,5 +176,6 @@ export function optionalRecipe(d: Partial<DatasetRecipe>): Partial<DatasetRecipe
     ...(d.valFraction !== undefined ? { valFraction: d.valFraction } : {}),
     ...(d.resolution !== undefined ? { resolution: d.resolution } : {}),
     ...(d.attributes !== undefined ? { attributes: d.attributes } : {}),
+    ...(d.ignoreLabel !== undefined ? { ignoreLabel: d.ignoreLabel } : {}),
   };
 }

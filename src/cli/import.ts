@@ -7,7 +7,7 @@ import { stdio, type Io } from './context.js';
 import { parseTrainArgs, trainOptions } from './train.js';
 
 /** The flags of 'extra train' that say a new run's data set and model (used only when DIR has no run.json). */
-const creationFlags = ['dataset', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes'] as const;
+const creationFlags = ['dataset', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'ignore-label'] as const;
 
 export const importHelp = `extra import --run DIR --endpoint NAME=PATH [--endpoint NAME=PATH ...] [--pref P ...] [--name-map FILE]
              [--dataset NAME --model-json FILE | --model-onnx FILE | --arch A ...]   (to create DIR; an existing run keeps its own)
@@ -64,7 +64,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
       run,
       endpoints,
       nameMap: optString(v, 'name-map'),
-      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, ...(t.modelOnnx !== undefined ? { modelOnnx: t.modelOnnx } : {}), losses: t.losses, outputs: t.outputs, seed: t.seed ?? 0 },
+      create: passThrough.length === 0 ? undefined : { dataset: { name: t.dataset?.name ?? '', seed: t.seed ?? 0, trainSize: t.dataset?.trainSize, valSize: t.dataset?.valSize, testSize: t.dataset?.testSize, dataDir: t.dataset?.dataDir, ...(t.dataset?.valFraction !== undefined ? { valFraction: t.dataset.valFraction } : {}), ...(t.dataset?.resolution !== undefined ? { resolution: t.dataset.resolution } : {}), ...(t.dataset?.attributes ? { attributes: t.dataset.attributes } : {}), ...(t.dataset?.ignoreLabel !== undefined ? { ignoreLabel: t.dataset.ignoreLabel } : {}) }, arch: t.arch, hidden: t.hidden, modelJson: t.modelJson, ...(t.modelOnnx !== undefined ? { modelOnnx: t.modelOnnx } : {}), losses: t.losses, outputs: t.outputs, seed: t.seed ?? 0 },
       backend: optString(v, 'backend'),
       quiet: v.quiet === true,
     },

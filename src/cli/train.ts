@@ -9,7 +9,7 @@ import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
-export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
+export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'ignore-label', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
 
 export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
 
@@ -47,6 +47,13 @@ Several --pref values train two at a time in worker threads.
   --dataset celeba      your copy of CelebA in its own layout (--data-dir DIR, default ~/data/celeba:
                         img_align_celeba/*.jpg, list_attr_celeba.txt, list_eval_partition.txt);
                         --resolution N (default 64), --attributes Smiling,Young,... (default all 40)
+  --dataset dense-digits  built-in per-pixel scenes of digits (tasks seg, depth, normal; --resolution N,
+                        default 32)
+  --dataset nyuv2       NYUv2 in the MTAN/LibMTL layout: --data-dir DIR with {train,val}/{image,label,
+                        depth,normal}/{i}.npy; val/ is the test split, --val-fraction F (default 0.1) of
+                        train/ the validation split; --resolution H downsamples to H rows
+  --dataset cityscapes  CityScapes in that layout ({image,label_7,depth}; cityscapes-19: label_19)
+  --ignore-label L      the value of ignored pixels in per-pixel class maps (e.g. 255; default -1)
   --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
   --workers N           parallel endpoint trainings (default 2)
   --threads N           threads splitting each batch of one training (default: cores ÷ parallel
@@ -94,6 +101,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   const valFraction = optNumber('train', v, 'val-fraction', { min: 0 });
   const resolution = optNumber('train', v, 'resolution', { integer: true, positive: true });
   const attributes = optString(v, 'attributes')?.split(',').map((s) => s.trim());
+  const ignoreLabel = optNumber('train', v, 'ignore-label', { integer: true, min: -1, max: 2 ** 31 - 1 });
   const prefs = optList(v, 'pref');
   if (!prefs.length) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2)');
   return {
@@ -103,6 +111,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
       ...(valFraction !== undefined ? { valFraction } : {}),
       ...(resolution !== undefined ? { resolution } : {}),
       ...(attributes ? { attributes } : {}),
+      ...(ignoreLabel !== undefined ? { ignoreLabel } : {}),
       trainSize: optNumber('train', v, 'train-size', { integer: true, positive: true }),
       valSize: optNumber('train', v, 'val-size', { integer: true, positive: true }),
       testSize: optNumber('train', v, 'test-size', { integer: true, positive: true }),

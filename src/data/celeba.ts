@@ -99,6 +99,7 @@ export async function loadCelebA(opts: DatasetOptions): Promise<MultiTaskDataset
   if (!st) throw new ExtraInputError(`CelebA folder ${dir} does not exist (get CelebA from its authors; --data-dir DIR with img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt)`);
   if (!st.isDirectory()) throw new ExtraInputError(`--data-dir ${dir} is a file; CelebA is a folder`);
   if (opts.valFraction !== undefined) throw new ExtraInputError('--val-fraction is for your own arrays (--data DIR); CelebA has its own validation partition');
+  if (opts.ignoreLabel !== undefined) throw new ExtraInputError('--ignore-label is for per-pixel class maps; CelebA has one label per attribute');
   const r = opts.resolution ?? 64;
   if (!Number.isInteger(r) || r < 8 || r > 218) throw new ExtraInputError(`--resolution must be an integer from 8 to 218, got ${r}`);
   const log = (s: string) => {

@@ -76,7 +76,7 @@ function checkNpyLayout(bytes: Buffer, file: string): void {
   if (have > need) bad(`it holds ${have} bytes of data, but the header's shape [${shape.join(',')}] of ${descr} declares ${need} (header and data disagree)`);
 }
 
-async function readNpy(file: string): Promise<{ arr: NpyArray; bytes: Buffer }> {
+export async function readNpy(file: string): Promise<{ arr: NpyArray; bytes: Buffer }> {
   let bytes: Buffer;
   try {
     bytes = await fsp.readFile(file);

@@ -6,6 +6,8 @@ import type { DatasetEntry } from './types.js';
 import { npyDataset } from './npy.js';
 import { celebaDataset } from './celeba.js';
 import { denseDigitsDataset } from './dense-digits.js';
+import { nyuv2Dataset } from './nyuv2.js';
+import { cityscapesDataset, cityscapes19Dataset } from './cityscapes.js';
 
 const multiEntry = (name: keyof typeof multiDefinitions): DatasetEntry => ({ name, description: multiDefinitions[name].describe, load: (opts) => loadMultiDataset(name, opts) });
 
@@ -18,6 +20,9 @@ export const datasets: Readonly<Record<string, DatasetEntry>> = {
   npy: npyDataset,
   celeba: celebaDataset,
   'dense-digits': denseDigitsDataset,
+  nyuv2: nyuv2Dataset,
+  cityscapes: cityscapesDataset,
+  'cityscapes-19': cityscapes19Dataset,
 };
 
 export function datasetNames(): string[] {

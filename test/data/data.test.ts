@@ -85,7 +85,7 @@ describe('multi-mnist (embedded)', () => {
   });
 
   it('unknown data set names the known ones', async () => {
-    await expect(loadDataset('cifar', {})).rejects.toThrow(/unknown data set 'cifar' \(known: multi-mnist, multi-fashion, multi-fashion-mnist, multi-mnist-attributes, npy, celeba\)/);
+    await expect(loadDataset('cifar', {})).rejects.toThrow(/unknown data set 'cifar' \(known: multi-mnist, multi-fashion, multi-fashion-mnist, multi-mnist-attributes, npy, celeba, dense-digits, nyuv2, cityscapes, cityscapes-19\)/);
   });
 });
 
