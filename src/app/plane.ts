@@ -12,7 +12,7 @@ import { planeProgramSpec } from '../landscape/program.js';
 import { curveProgramSpec } from '../curves/program-spec.js';
 import { statisticsRows } from '../train/index.js';
 import { defaultThreads } from '../parallel/pool.js';
-import { makeProgress, type TaskMetrics } from '../train/index.js';
+import { makeProgress, taskError, type TaskMetrics } from '../train/index.js';
 import { readJsonWith, taskMetricsSchema } from '../io/json-file.js';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -154,7 +154,7 @@ export async function computePlane(req: PlaneRequest): Promise<PlaneFile> {
     const grouped = objectives.names.length !== ds.taskNames.length || objectives.members.some((m, k) => m.length !== 1 || m[0] !== k);
     // error: the error rate of a classification task, the MAE of a regression (which has no error
     // rate), the loss of a group that mixes both (it has neither)
-    const errorOf = (m: TaskMetrics) => (m.accuracy !== undefined ? 1 - m.accuracy : (m.mae ?? m.loss));
+    const errorOf = (m: TaskMetrics) => taskError(m) ?? m.mae ?? m.loss;
     const surface = (get: (m: TaskMetrics[]) => TaskMetrics) => ({
       loss: bs.map((_, r) => as.map((_, q) => get(done[r * n + q]).loss)),
       error: bs.map((_, r) => as.map((_, q) => errorOf(get(done[r * n + q])))),

@@ -16,7 +16,7 @@ export interface EvalWorkerSetup {
   backend: string;
   program: ShardProgramSpec;
   inputShape: number[];
-  splits: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number }[];
+  splits: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number; labelShapes?: number[][] }[];
   /** the training rows BatchNormalization statistics are recomputed on (models with statistics) */
   statistics?: { x: SharedArrayBuffer; y: SharedArrayBuffer[]; n: number };
 }
@@ -52,7 +52,7 @@ export async function evaluateInWorkers<M>(
     backend,
     program,
     inputShape: data.inputShape,
-    splits: data.splits.map((s) => ({ x: shared(s.x), y: s.y.map(shared), n: s.n })),
+    splits: data.splits.map((s) => ({ x: shared(s.x), y: s.y.map(shared), n: s.n, ...(s.labelShapes ? { labelShapes: s.labelShapes } : {}) })),
     ...(data.statistics ? { statistics: { x: shared(data.statistics.x), y: [], n: data.statistics.n } } : {}),
   };
   const results: M[][][] = new Array(ts.length);

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   await selectBackend({ prefer: setup.backend, quiet: true });
   const program = await loadShardProgram(setup.program);
   const labels = (b: SharedArrayBuffer, k: number) => (program.labelDtypes[k] === 'float32' ? new Float32Array(b) : new Int32Array(b));
-  const splits: ShardSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map(labels), n: s.n }));
+  const splits: ShardSplit[] = setup.splits.map((s) => ({ x: new Float32Array(s.x), y: s.y.map(labels), n: s.n, ...(s.labelShapes ? { labelShapes: s.labelShapes } : {}) }));
   const train: ShardSplit | undefined = setup.statistics ? { x: new Float32Array(setup.statistics.x), y: [], n: setup.statistics.n } : undefined;
   const evaluateAt = program.evaluateAt;
   if (!evaluateAt) throw new Error(`program '${setup.program.kind}' cannot evaluate points`);

@@ -21,6 +21,8 @@ export interface ShardSplit {
   x: Float32Array;
   y: Labels[];
   n: number;
+  /** per task, the labels' shape per sample (absent: one label per sample) */
+  labelShapes?: number[][];
 }
 
 /** One per-task gradient list: undefined where a task does not reach a parameter. */

@@ -1,7 +1,7 @@
 import type { ReportData } from './data.js';
 import { identityObjectives, objectiveMetrics } from '../curves/index.js';
 import type { PlaneFile } from '../landscape/store.js';
-import type { TaskMetrics } from '../train/metrics.js';
+import { headlineFit, type TaskMetrics } from '../train/metrics.js';
 
 /**
  * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
@@ -21,8 +21,8 @@ function axis(title: string): Record<string, unknown> {
 }
 
 /** The fit a figure shows for a task: its accuracy, or a regression's MAE. */
-const fitOf = (m: TaskMetrics) => m.accuracy ?? m.mae ?? NaN;
-const fitName = (m: TaskMetrics | undefined) => (m?.accuracy === undefined && m?.mae !== undefined ? 'MAE' : 'accuracy');
+const fitOf = (m: TaskMetrics) => headlineFit(m).value;
+const fitName = (m: TaskMetrics | undefined) => headlineFit(m).name;
 
 /**
  * The front in test-loss (or test-accuracy) space: sweep coloured by t, endpoints, non-dominated set.

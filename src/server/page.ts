@@ -63,15 +63,22 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
     while (i < P.length - 2 && P[i + 1].t < t) i++;
     var a = P[i], b = P[Math.min(i + 1, P.length - 1)];
     var w = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t);
-    // a regression task has an MAE where a classification task has an accuracy
+    // every fit metric a task has (accuracy, MAE, or a per-pixel task's), interpolated like the loss
     return a.test.map(function (m, k) {
-      var n = b.test[k], out = { loss: (1 - w) * m.loss + w * n.loss };
-      if (m.accuracy !== undefined) out.accuracy = (1 - w) * m.accuracy + w * n.accuracy;
-      if (m.mae !== undefined) out.mae = (1 - w) * m.mae + w * n.mae;
+      var n = b.test[k], out = {};
+      Object.keys(m).forEach(function (key) { if (typeof m[key] === 'number' && typeof n[key] === 'number') out[key] = (1 - w) * m[key] + w * n[key]; });
       return out;
     });
   }
-  function fit(m) { return m.accuracy !== undefined ? (100 * m.accuracy).toFixed(2) + '%' : m.mae !== undefined ? 'MAE ' + m.mae.toFixed(4) : '—'; }
+  function pct(v) { return (100 * v).toFixed(2) + '%'; }
+  function fit(m) {
+    if (m.accuracy !== undefined) return pct(m.accuracy);
+    if (m.mae !== undefined) return 'MAE ' + m.mae.toFixed(4);
+    if (m.miou !== undefined) return 'mIoU ' + pct(m.miou) + ', pixel acc ' + pct(m.pixelAccuracy);
+    if (m.absErr !== undefined) return 'abs err ' + m.absErr.toFixed(4) + ', rel err ' + m.relErr.toFixed(4);
+    if (m.meanAngle !== undefined) return 'mean angle ' + m.meanAngle.toFixed(2) + '°, median ' + m.medianAngle.toFixed(2) + '°';
+    return '—';
+  }
   var fig = D.front;
   fig.data.push({ type: 'scatter', mode: 'markers', name: 'current t', x: [0], y: [0], marker: { symbol: 'x', size: 18, color: '#e00', line: { width: 2 } } });
   var markerTrace = fig.data.length - 1;

@@ -5,7 +5,7 @@ export { runTrainingLoop } from './loop.js';
 export type { LoopConfig, Trainable, StepResult, EpochRecord, LoopResult } from './loop.js';
 export { evaluateSplit, evaluateSplits, byTaskName } from './evaluate.js';
 export { recomputeStatistics, describeStatistics, statisticsRows, STATISTICS_ROWS } from './statistics.js';
-export { fitText, fitPhrase, errorRates, meanMetrics, targetVariance, type TaskMetrics } from './metrics.js';
+export { fitText, fitPhrase, headlineFit, taskError, errorRates, meanMetrics, targetVariance, type TaskMetrics } from './metrics.js';
 export { softmaxCrossEntropy, sigmoidCrossEntropy, meanSquaredError, absoluteErrorSum, taskLoss, labelDtype, correctCount } from './losses.js';
 export { optimizerInit, optimizerStep, disposeOptimizer } from './optimizer/index.js';
 export type { OptimizerConfig, OptimizerName, OptimizerState } from './optimizer/index.js';

@@ -6,6 +6,7 @@ import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } 
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
 import { makeProgress } from './progress.js';
+import { fitText, type TaskMetrics } from './metrics.js';
 import { ExtraInputError, FileFormatError } from '../errors.js';
 
 export interface LoopConfig {
@@ -196,8 +197,8 @@ function allFinite(ts: readonly tf.Tensor[]): boolean {
 
 function summarize(rec: EpochRecord): string {
   const parts = [`train loss ${rec.trainLoss.map((v) => v.toFixed(4)).join(' ')}`];
-  const val = rec.val as Record<string, { loss: number; accuracy: number }> | undefined;
-  if (val) parts.push(`val ${Object.entries(val).map(([k, m]) => `${k} ${m.loss.toFixed(4)}/${(100 * m.accuracy).toFixed(1)}%`).join(' ')}`);
+  const val = rec.val as Record<string, TaskMetrics> | undefined;
+  if (val) parts.push(`val ${Object.entries(val).map(([k, m]) => `${k} ${m.loss.toFixed(4)}/${fitText(m, 1)}`).join(' ')}`);
   return parts.join(', ');
 }
 

@@ -13,6 +13,16 @@ export function fitText(m: TaskMetrics, digits = 2): string {
   return '—';
 }
 
+/** The one number a figure or a short line shows for a task: accuracy, MAE, mIoU, absolute depth error or mean angle. */
+export function headlineFit(m: TaskMetrics | undefined): { name: string; value: number } {
+  if (m?.accuracy !== undefined) return { name: 'accuracy', value: m.accuracy };
+  if (m?.mae !== undefined) return { name: 'MAE', value: m.mae };
+  if (m?.miou !== undefined) return { name: 'mIoU', value: m.miou };
+  if (m?.absErr !== undefined) return { name: 'abs err', value: m.absErr };
+  if (m?.meanAngle !== undefined) return { name: 'mean angle', value: m.meanAngle };
+  return { name: 'accuracy', value: NaN };
+}
+
 /** The same with its name: "accuracy 81.20%" or "MAE 0.1234". */
 export function fitPhrase(m: TaskMetrics, digits = 2): string {
   return m.accuracy !== undefined ? `accuracy ${fitText(m, digits)}` : fitText(m, digits);

@@ -40,7 +40,7 @@ describe('per-pixel task kinds against PyTorch (LibMTL definitions, pixel-weight
       expect(taskKind(kind).loss(out, y, { classes: classes[kind] }).dataSync()[0]).toBeCloseTo(oracle[kind].loss, 5);
       const want = oracle[kind] as unknown as Record<string, number>;
       for (const sizes of [[N], [1, 2, 3], [4, 1, 1]]) {
-        const got = metricsInBatches(kind, sizes) as Record<string, number>;
+        const got = metricsInBatches(kind, sizes) as unknown as Record<string, number>;
         for (const [name, value] of Object.entries(want)) {
           if (!Array.isArray(value)) expect(Math.abs(got[name] - value), `${kind} ${name} in batches ${sizes}`).toBeLessThan(name.endsWith('Angle') ? 1e-3 : 1e-5);
         }

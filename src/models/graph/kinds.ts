@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
+import { tensorLayerKinds } from './tensor-kinds.js';
 import { resize2d } from './resize.js';
 export { activate, activations, type GraphActivation } from '../ops.js';
 
@@ -204,6 +205,8 @@ type CroppingConfig = z.infer<typeof croppingConfig>;
 const concatConfig = z.object({ axis: z.number().int().default(-1) });
 
 export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
+  // extra's own classes for ONNX networks (grouped convolutions, slices, broadcasting, attention): tensor-kinds.ts
+  ...tensorLayerKinds,
   InputLayer: kind({ config: z.object({}).passthrough(), outShape: (_c, [s]) => s, weights: noWeights, forward: (_c, [x]) => x, tfjs: () => { throw new Error('InputLayer is built by tf.input'); } }),
   Dense: kind<DenseConfig>({
     config: denseConfig,

@@ -11,6 +11,20 @@ import { GraphBuilder, type ConstValue, type Value } from './values.js';
 export const onnxOpsets = { min: 11, max: 21 } as const;
 
 
+/**
+ * A file with nodes extra cannot read: all of them at once (a count and the first few in the message,
+ * every one in `problems`), so that a network is fixed in one round.
+ */
+export class OnnxRefusal extends ExtraInputError {
+  constructor(where: string, readonly problems: string[], unsupportedOps: boolean) {
+    const shown = 3;
+    const list = problems.slice(0, shown).join('; ');
+    const more = problems.length > shown ? `; and ${problems.length - shown} more (--json lists them all)` : '';
+    const hint = unsupportedOps ? ` (extra reads ${onnxOpNames.join(', ')})` : '';
+    super(problems.length === 1 ? `${where}: ${problems[0]}${hint}` : `${where}: ${problems.length} nodes cannot be read: ${list}${more}${hint}`);
+  }
+}
+
 /** What an ONNX file becomes: a layer graph, its input shape (NHWC inside), and its weights by initializer name. */
 export interface OnnxImport {
   graph: GraphSpec;
@@ -41,6 +55,7 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
   }
   const initializers = new Map<string, OnnxTensor>(graph.initializer.map((t) => [t.name, t]));
   const b = new GraphBuilder(initializers, where);
+  b.opset = opset;
   for (const n of graph.node) for (const i of n.input) if (i) b.uses.set(i, (b.uses.get(i) ?? 0) + 1);
   // the network's input: the one graph input that is not an initializer
   const inputs = graph.input.filter((i) => !initializers.has(i.name));
@@ -56,7 +71,8 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
   if (perSample.length !== 1 && perSample.length !== 3) throw new ExtraInputError(`${where}: input '${input.name}' is [N,${perSample.join(',')}]; extra reads images [N,C,H,W] or features [N,F]`);
   const inputShape = perSample.length === 3 ? [perSample[1], perSample[2], perSample[0]] : perSample;
   const inputName = b.layerName(`input_${input.name}`);
-  b.values.set(input.name, { kind: 'tensor', layer: inputName, shape: perSample, layout: perSample.length === 3 ? 'nhwc' : 'logical', physical: inputShape, nonNegative: false });
+  b.input = { kind: 'tensor', layer: inputName, shape: perSample, layout: perSample.length === 3 ? 'nhwc' : 'logical', physical: inputShape, nonNegative: false };
+  b.values.set(input.name, b.input);
   const ops: Record<string, number> = {};
   const valueOf = (node: OnnxNode, name: string): Value | undefined => {
     if (!name) return undefined;
@@ -75,15 +91,41 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
     b.values.set(name, c);
     return c;
   };
+  // every name is written once: by the input, an initializer or one node
+  const writer = new Map<string, string>([[input.name, 'the input'], ...graph.initializer.map((t) => [t.name, 'an initializer'] as [string, string])]);
   for (const node of graph.node) {
-    if (node.domain !== '' && node.domain !== 'ai.onnx') b.fail(node, `is in domain '${node.domain}'; extra reads the standard ONNX operators`);
-    const op = (Object.hasOwn(onnxOps, node.op_type) ? onnxOps[node.op_type] : undefined) ?? b.fail(node, `the op ${node.op_type} is not supported (extra reads ${onnxOpNames.join(', ')}); replace it in the PyTorch model or ask for it`);
-    const outs = op(b, node, node.input.map((i) => valueOf(node, i)));
-    node.output.forEach((o, i) => {
-      if (o && outs[i]) b.values.set(o, outs[i]);
-    });
-    ops[node.op_type] = (ops[node.op_type] ?? 0) + 1;
+    for (const o of node.output) {
+      if (!o) continue;
+      const before = writer.get(o);
+      if (before) throw new ExtraInputError(`${where}: node '${node.name || o}' (${node.op_type}) writes '${o}', which ${before.startsWith('node') ? before : `is ${before}`} already writes; every value must have one writer`.replace('which is the input already writes', 'which is the input').replace('which is an initializer already writes', 'which is an initializer'));
+      writer.set(o, `node '${node.name || o}'`);
+    }
   }
+  // every node that cannot be read is reported, in one refusal; nodes that read a refused node's outputs are skipped
+  const problems: string[] = [];
+  const unread = new Set<string>();
+  let unsupported = false;
+  for (const node of graph.node) {
+    if (node.input.some((i) => unread.has(i))) {
+      node.output.forEach((o) => unread.add(o));
+      continue;
+    }
+    try {
+      if (node.domain !== '' && node.domain !== 'ai.onnx') b.fail(node, `is in domain '${node.domain}'; extra reads the standard ONNX operators`);
+      if (!Object.hasOwn(onnxOps, node.op_type)) unsupported = true;
+      const op = (Object.hasOwn(onnxOps, node.op_type) ? onnxOps[node.op_type] : undefined) ?? b.fail(node, `the op ${node.op_type} is not supported; replace it in the PyTorch model or ask for it`);
+      const outs = op(b, node, node.input.map((i) => valueOf(node, i)));
+      node.output.forEach((o, i) => {
+        if (o && outs[i]) b.values.set(o, outs[i]);
+      });
+      ops[node.op_type] = (ops[node.op_type] ?? 0) + 1;
+    } catch (e) {
+      if (!(e instanceof ExtraInputError)) throw e;
+      problems.push(e.message.startsWith(`${where}: `) ? e.message.slice(where.length + 2) : e.message);
+      node.output.forEach((o) => unread.add(o));
+    }
+  }
+  if (problems.length) throw new OnnxRefusal(where, problems, unsupported);
   const outputs = graph.output.map((o) => {
     const v = b.values.get(o.name);
     const fake: OnnxNode = { name: `output ${o.name}`, op_type: 'output', input: [o.name], output: [], domain: '', attribute: [] };

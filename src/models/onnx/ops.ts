@@ -1,5 +1,6 @@
 import { spatialOut } from '../ops.js';
 import { tensorValues, type OnnxAttribute, type OnnxNode } from './proto.js';
+import { broadcastShapes, sliceIndices } from '../graph/tensor-kinds.js';
 import { isTensor, type ConstValue, type GraphBuilder, type TensorValue, type Value } from './values.js';
 
 /**
@@ -91,16 +92,29 @@ function pair(node: OnnxNode, name: string, dflt: number): [number, number] {
   return [v[0], v[1] ?? v[0]];
 }
 
-function checkDilations(b: GraphBuilder, node: OnnxNode): void {
-  const d = intsAttr(node, 'dilations');
-  if (d && d.some((x) => x !== 1)) return b.fail(node, `dilations [${d.join(',')}] are not supported (dilation 1 only)`);
-}
-
 /** Zero padding of an NHWC image by [[top, bottom], [left, right]]. */
 function zeroPad(b: GraphBuilder, node: OnnxNode, v: TensorValue, pads: [[number, number], [number, number]]): TensorValue {
   const [h, w, c] = v.physical;
   const shape = [c, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]];
   return b.add(null, 'ZeroPadding2D', { padding: pads }, [v], { shape, layout: 'nhwc', physical: [shape[1], shape[2], c], nonNegative: v.nonNegative }, undefined, `${node.name || node.output[0]}_pad`);
+}
+
+/** A 2-D window attribute (kernel_shape, strides, dilations): two positive integers, or the default. */
+function window2(b: GraphBuilder, node: OnnxNode, name: string, dflt: number): [number, number] {
+  const v = intsAttr(node, name);
+  if (!v || v.length === 0) return [dflt, dflt];
+  if (v.length !== 2 || v.some((d) => !(Number.isInteger(d) && d >= 1))) return b.fail(node, `${name} [${v.join(',')}] must be two positive integers (2-D windows only)`);
+  return [v[0], v[1]];
+}
+
+/** pads [top, left, bottom, right] (ONNX order) checked: four non-negative integers. */
+function pads4(b: GraphBuilder, node: OnnxNode): number[] {
+  const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+  if (pads.length !== 4 || pads.some((p) => !(Number.isInteger(p) && p >= 0))) b.fail(node, `pads [${pads.join(',')}] must be four non-negative integers`);
+  const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(autoPad)) b.fail(node, `auto_pad '${autoPad}' is not an ONNX padding mode`);
+  if (autoPad !== 'NOTSET' && intsAttr(node, 'pads')?.some((p) => p !== 0)) b.fail(node, `has both auto_pad ${autoPad} and pads`);
+  return pads;
 }
 
 const conv: OnnxOp = (b, node, [x, w, bias]) => {
@@ -109,28 +123,39 @@ const conv: OnnxOp = (b, node, [x, w, bias]) => {
   if (!w || w.kind !== 'const' || w.shape.length !== 4) return b.fail(node, 'needs a 4-D weight initializer (2-D convolutions only)');
   const weight = weightIn(b, node, w, 'its weight');
   const [cOut, perGroup, kh, kw] = weight.shape;
-  checkDilations(b, node);
   const group = intAttr(node, 'group', 1);
-  const strides = pair(node, 'strides', 1);
-  const pad = windowPadding(node, [h, wd], [kh, kw], strides);
+  const kernel = window2(b, node, 'kernel_shape', 0);
+  if (kernel[0] && (kernel[0] !== kh || kernel[1] !== kw)) return b.fail(node, `kernel_shape [${kernel.join(',')}] disagrees with its [${weight.shape.join(',')}] weight`);
+  if (!(Number.isInteger(group) && group >= 1) || cIn % group !== 0 || cOut % group !== 0) return b.fail(node, `group ${group} must divide the input's ${cIn} channels and the ${cOut} filters`);
+  if (perGroup * group !== cIn) return b.fail(node, `its weight reads ${perGroup} channels per group, the input has ${cIn} in ${group} group(s)`);
+  const strides = window2(b, node, 'strides', 1);
+  const dilations = window2(b, node, 'dilations', 1);
+  pads4(b, node);
+  const effective: [number, number] = [(kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1];
+  const pad = windowPadding(node, [h, wd], effective, strides);
+  const dilated = dilations[0] > 1 || dilations[1] > 1;
   let input = img;
   let padding: 'valid' | 'same' = 'valid';
+  const plain = group === 1 || (group === cIn && perGroup === 1);
   if ('explicit' in pad) input = zeroPad(b, node, img, pad.explicit);
-  else padding = pad.padding;
+  else if (plain && !dilated) padding = pad.padding;
+  else if (pad.padding === 'same') {
+    // GroupConv2D windows are 'valid': TF-'same' as its explicit pads
+    const t = [0, 1].map((i) => Math.max((Math.ceil([h, wd][i] / strides[i]) - 1) * strides[i] + effective[i] - [h, wd][i], 0));
+    input = zeroPad(b, node, img, [[t[0] >> 1, t[0] - (t[0] >> 1)], [t[1] >> 1, t[1] - (t[1] >> 1)]]);
+  }
   const biasName = bias ? weightIn(b, node, bias, 'its bias', [cOut]).initializer : undefined;
   const names = [weight.initializer, ...(biasName ? [biasName] : [])];
   const [ih, iw] = input.physical;
-  const oh = spatialOut(ih, kh, strides[0], padding);
-  const ow = spatialOut(iw, kw, strides[1], padding);
+  const oh = padding === 'same' ? spatialOut(ih, effective[0], strides[0], padding) : Math.floor((ih - effective[0]) / strides[0]) + 1;
+  const ow = padding === 'same' ? spatialOut(iw, effective[1], strides[1], padding) : Math.floor((iw - effective[1]) / strides[1]) + 1;
+  if (!(oh > 0 && ow > 0)) return b.fail(node, `its ${effective.join('×')} window does not fit the padded ${ih}×${iw} input`);
   const out = { shape: [cOut, oh, ow], layout: 'nhwc' as const, physical: [oh, ow, cOut] };
-  if (group === 1) {
-    if (perGroup !== cIn) return b.fail(node, `its weight reads ${perGroup} channels, the input has ${cIn}`);
-    return [b.add(node, 'Conv2D', { filters: cOut, kernel_size: [kh, kw], strides, padding, use_bias: biasName !== undefined }, [input], out, names)];
-  }
-  if (group === cIn && perGroup === 1 && cOut % cIn === 0) {
+  if (!dilated && group === 1) return [b.add(node, 'Conv2D', { filters: cOut, kernel_size: [kh, kw], strides, padding, use_bias: biasName !== undefined }, [input], out, names)];
+  if (!dilated && group === cIn && perGroup === 1) {
     return [b.add(node, 'DepthwiseConv2D', { kernel_size: [kh, kw], strides, padding, depth_multiplier: cOut / cIn, use_bias: biasName !== undefined }, [input], out, names)];
   }
-  return b.fail(node, `group ${group} on ${cIn} channels: only ordinary (group 1) and depthwise (group = channels) convolutions are supported`);
+  return [b.add(node, 'GroupConv2D', { filters: cOut, kernel_size: [kh, kw], strides, dilation_rate: dilations, groups: group, use_bias: biasName !== undefined }, [input], out, names)];
 };
 
 /** Dense from a weight in state_dict layout [out, in] (Gemm transB=1) or file layout [in, out] (transposed). */
@@ -243,27 +268,65 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOp {
         }
       }
     }
-    if (op === 'Mul' && isTensor(p) && isTensor(q)) {
-      // x·σ(x) (SiLU), gates: elementwise products of two tensors of one shape
-      if (p.shape.join(',') !== q.shape.join(',')) return b.fail(node, `multiplies [${p.shape.join(',')}] and [${q.shape.join(',')}]; extra multiplies tensors of one shape (no broadcasting)`);
+    if ((op === 'Mul' || op === 'Add') && isTensor(p) && isTensor(q) && p.shape.join(',') === q.shape.join(',')) {
+      // x·σ(x) (SiLU), gates, residual sums: tensors of one shape are Keras' own merge layers
       const rank3 = p.shape.length === 3;
       const x = rank3 ? b.asImage(node, p) : b.asLogical(p);
       const y = rank3 ? b.asImage(node, q) : b.asLogical(q);
-      return [b.add(node, 'Multiply', {}, [x, y], { shape: p.shape, layout: x.layout, physical: x.physical, nonNegative: p.nonNegative && q.nonNegative })];
-    }
-    if (op === 'Add' && isTensor(p) && isTensor(q)) {
-      const [u, v] = [p, q];
-      const rank3 = u.shape.length === 3;
-      const x = rank3 ? b.asImage(node, u) : b.asLogical(u);
-      const y = rank3 ? b.asImage(node, v) : b.asLogical(v);
-      if (u.shape.join(',') !== v.shape.join(',')) return b.fail(node, `adds [${u.shape.join(',')}] and [${v.shape.join(',')}]; extra adds tensors of one shape (no broadcasting)`);
-      return [b.add(node, 'Add', {}, [x, y], { shape: u.shape, layout: x.layout, physical: x.physical, nonNegative: u.nonNegative && v.nonNegative })];
+      return [b.add(node, op === 'Mul' ? 'Multiply' : 'Add', {}, [x, y], { shape: p.shape, layout: x.layout, physical: x.physical, nonNegative: p.nonNegative && q.nonNegative })];
     }
     const a = b.materialize(node, p);
     const c = b.materialize(node, q);
     if (a !== p || c !== q) return binary(op)(b, node, [a, c]);
-    return b.fail(node, `${op} of ${describe(p)} and ${describe(q)} is not supported (extra reads Add of two tensors of one shape, and arithmetic with a single number)`);
+    return [broadcastArithmetic(b, node, op.toLowerCase() as 'add' | 'sub' | 'mul' | 'div', a, c)];
   };
+}
+
+/** An exporter's constant (folded arithmetic) rather than a trained weight: named onnx::… or by a node path. */
+const exporterConstant = (name: string) => name.startsWith('onnx::') || name.startsWith('/') || name.includes('_output_');
+
+/**
+ * Elementwise arithmetic with NumPy broadcasting: two tensors (of one rank, the batch axes aligned), or a
+ * tensor and a constant; a float initializer that is not the exporter's own becomes a trained weight
+ * under its name (layer scale, positional embedding, PRelu's slope).
+ */
+export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'prelu', p: TensorValue | ConstValue, q: TensorValue | ConstValue): TensorValue {
+  if (p.kind === 'tensor' && q.kind === 'tensor') {
+    if (p.shape.length !== q.shape.length) return b.fail(node, `${op} of [N,${p.shape.join(',')}] and [N,${q.shape.join(',')}] would broadcast the batch axis against an axis of a sample`);
+    const out = broadcastShapes(p.shape, q.shape);
+    if (!out) return b.fail(node, `cannot broadcast [${p.shape.join(',')}] against [${q.shape.join(',')}]`);
+    const img = out.length === 3;
+    const x = img ? b.asImage(node, p) : b.asLogical(p);
+    const y = img ? b.asImage(node, q) : b.asLogical(q);
+    const physical = img ? [out[1], out[2], out[0]] : out;
+    return b.add(node, 'Arithmetic', { op }, [x, y], { shape: out, layout: img ? 'nhwc' : 'logical', physical, nonNegative: (op === 'mul' || op === 'add' || op === 'max') && p.nonNegative && q.nonNegative });
+  }
+  const [t, k, reverse] = p.kind === 'tensor' ? [p, q as ConstValue, false] : [q as TensorValue, p as ConstValue, true];
+  if (k.kind !== 'const' || t.kind !== 'tensor') return b.fail(node, `${op} of two constants that extra cannot fold`);
+  if (!k.float && !k.ints) return b.fail(node, 'reads a constant without values');
+  if (k.batch?.some(Boolean)) return b.fail(node, 'computes with the batch size as a number');
+  const r = t.shape.length;
+  let aligned: number[];
+  if (k.shape.length <= r) aligned = [...Array(r - k.shape.length).fill(1), ...k.shape];
+  else if (k.shape.length === r + 1 && k.shape[0] === 1) aligned = k.shape.slice(1);
+  else return b.fail(node, `its constant [${k.shape.join(',')}] has an axis against the batch: broadcasting it would mix samples`);
+  const out = broadcastShapes(t.shape, aligned);
+  if (!out) return b.fail(node, `cannot broadcast [${t.shape.join(',')}] against its constant [${k.shape.join(',')}]`);
+  const img = t.layout === 'nhwc' && r === 3;
+  const x = img ? t : b.asLogical(t);
+  const values = Array.from(k.float ?? k.ints ?? []);
+  const trained = k.float !== undefined && k.initializer !== undefined && !exporterConstant(k.initializer) && values.length > 1;
+  const config = {
+    op,
+    operand_shape: k.shape,
+    broadcast_shape: img ? [aligned[1], aligned[2], aligned[0]] : aligned,
+    ...(img ? { perm: [1, 2, 0] } : {}),
+    reverse,
+    ...(trained ? {} : { values }),
+  };
+  const names = trained ? [b.takeWeight(node, k.initializer!)] : undefined;
+  const nonNegative = op === 'mul' && t.nonNegative && values.every((v) => v >= 0);
+  return b.add(node, 'ArithmeticWith', config, [x], { shape: out, layout: img ? 'nhwc' : 'logical', physical: img ? [out[1], out[2], out[0]] : out, nonNegative }, names);
 }
 
 function describe(v: Value): string {
@@ -292,31 +355,45 @@ function foldBinary(b: GraphBuilder, node: OnnxNode, op: 'Add' | 'Sub' | 'Mul' |
 function pool(kind: 'max' | 'avg'): OnnxOp {
   return (b, node, [x]) => {
     const img = b.asImage(node, tensorIn(b, node, x));
-    const kernel = pair(node, 'kernel_shape', 1);
-    const strides = pair(node, 'strides', 1);
-    checkDilations(b, node);
-    if (intAttr(node, 'ceil_mode', 0) !== 0) return b.fail(node, 'ceil_mode = 1 is not supported (ceil_mode=False)');
+    const kernel = window2(b, node, 'kernel_shape', 0);
+    if (!kernel[0]) return b.fail(node, 'has no kernel_shape');
+    const strides = window2(b, node, 'strides', 1);
+    const dilations = window2(b, node, 'dilations', 1);
+    const ceil = intAttr(node, 'ceil_mode', 0);
+    if (ceil !== 0 && ceil !== 1) return b.fail(node, `ceil_mode ${ceil} must be 0 or 1`);
     if (intAttr(node, 'storage_order', 0) !== 0) return b.fail(node, 'storage_order = 1 is not supported');
     if (node.output.length > 1 && node.output[1]) return b.fail(node, 'its Indices output is not supported');
+    const countPad = intAttr(node, 'count_include_pad', 0) === 1;
     const [c, h, w] = img.shape;
-    const pad = windowPadding(node, [h, w], kernel, strides);
-    let input = img;
-    let padding: 'valid' | 'same' = 'valid';
-    const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
-    if (kind === 'avg' && intAttr(node, 'count_include_pad', 0) === 1 && pads.some((p) => p !== 0)) {
-      // an average that counts the padding is zero padding, then an unpadded average
-      input = zeroPad(b, node, img, [[pads[0], pads[2]], [pads[1], pads[3]]]);
-    } else if ('explicit' in pad) {
-      // (TF 'same' average pooling leaves the padding out of the count, as count_include_pad = 0 does)
-      if (kind === 'avg') return b.fail(node, `pads [${pads.join(',')}] without count_include_pad: only TF-'same' pads or count_include_pad = 1 are exact here`);
-      // zeros are exact for a max over values ≥ 0 (after a ReLU): every window holds a real element
-      if (!img.nonNegative) return b.fail(node, `pads [${pads.join(',')}] on an input that can be negative: only TF-'same' pads, or padding after a ReLU, are exact here`);
-      input = zeroPad(b, node, img, pad.explicit);
-    } else padding = pad.padding;
-    const [ih, iw] = input.physical;
-    const oh = spatialOut(ih, kernel[0], strides[0], padding);
-    const ow = spatialOut(iw, kernel[1], strides[1], padding);
-    return [b.add(node, kind === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', { pool_size: kernel, strides, padding }, [input], { shape: [c, oh, ow], layout: 'nhwc', physical: [oh, ow, c], nonNegative: img.nonNegative })];
+    const pads = pads4(b, node);
+    const effective: [number, number] = [(kernel[0] - 1) * dilations[0] + 1, (kernel[1] - 1) * dilations[1] + 1];
+    const pad = windowPadding(node, [h, w], effective, strides);
+    const simple = ceil === 0 && dilations[0] === 1 && dilations[1] === 1;
+    // the tfjs pooling layers where they are exact: TF-'same' or no padding, a max after a ReLU over zero padding,
+    // an average that counts its zero padding
+    if (simple && !('explicit' in pad) && !(kind === 'avg' && countPad && pads.some((p) => p !== 0))) {
+      const oh = spatialOut(h, kernel[0], strides[0], pad.padding);
+      const ow = spatialOut(w, kernel[1], strides[1], pad.padding);
+      return [b.add(node, kind === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', { pool_size: kernel, strides, padding: pad.padding }, [img], { shape: [c, oh, ow], layout: 'nhwc', physical: [oh, ow, c], nonNegative: img.nonNegative })];
+    }
+    // explicit windows: [[top, bottom], [left, right]]
+    const explicit: [[number, number], [number, number]] = 'explicit' in pad ? pad.explicit : pad.padding === 'valid' ? [[0, 0], [0, 0]] : (() => {
+      const t = [0, 1].map((i) => Math.max((Math.ceil([h, w][i] / strides[i]) - 1) * strides[i] + effective[i] - [h, w][i], 0));
+      return [[t[0] >> 1, t[0] - (t[0] >> 1)], [t[1] >> 1, t[1] - (t[1] >> 1)]] as [[number, number], [number, number]];
+    })();
+    // ceil_mode: one more window where a partial one is left, as long as it starts inside the input or its left padding
+    const extra = [0, 1].map((i) => {
+      if (!ceil) return 0;
+      const n = [h, w][i] + explicit[i][0] + explicit[i][1];
+      let o = Math.ceil((n - effective[i]) / strides[i]) + 1;
+      if ((o - 1) * strides[i] >= [h, w][i] + explicit[i][0]) o--;
+      return Math.max(0, (o - 1) * strides[i] + effective[i] - n);
+    }) as [number, number];
+    const oh = Math.floor(([h][0] + explicit[0][0] + explicit[0][1] + extra[0] - effective[0]) / strides[0]) + 1;
+    const ow = Math.floor((w + explicit[1][0] + explicit[1][1] + extra[1] - effective[1]) / strides[1]) + 1;
+    if (!(oh > 0 && ow > 0)) return b.fail(node, `its ${effective.join('×')} window does not fit the ${h}×${w} input`);
+    if (stringAttr(node, 'auto_pad', 'NOTSET') !== 'NOTSET' && kind === 'avg' && countPad) return b.fail(node, 'auto_pad with count_include_pad = 1 is not supported');
+    return [b.add(node, 'Pool2D', { mode: kind, pool_size: kernel, strides, dilation_rate: dilations, pads: explicit, ceil_extra: extra, count_include_pad: kind === 'avg' && countPad }, [img], { shape: [c, oh, ow], layout: 'nhwc', physical: [oh, ow, c], nonNegative: img.nonNegative })];
   };
 }
 
@@ -365,12 +442,14 @@ const reduceMean: OnnxOp = (b, node, inputs) => {
       return [intAttr(node, 'keepdims', 1) === 1 ? { ...flat, shape: [c, 1, 1] } : flat];
     }
   }
-  const of = x.kind === 'squared' ? x.of : isTensor(x) ? x : x.kind === 'centered' ? null : null;
-  if (!of) return b.fail(node, 'is supported only as a part of LayerNorm (mean over the last axis)');
-  const rank = of.shape.length + 1;
-  const axes = axesOf(node, inputs, rank, b);
-  if (!axes || axes.length !== 1 || axes[0] !== rank - 1 || intAttr(node, 'keepdims', 1) !== 1) return b.fail(node, 'is supported only as a part of LayerNorm (mean over the last axis, keepdims)');
-  return [x.kind === 'squared' ? { kind: 'variance', of } : { kind: 'mean', of }];
+  const of = x.kind === 'squared' ? x.of : isTensor(x) ? x : null;
+  if (of) {
+    // LayerNorm's primitive form (a mean over the last axis, keepdims) is kept as a pattern
+    const rank = of.shape.length + 1;
+    const axes = axesOf(node, inputs, rank, b);
+    if (axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(node, 'keepdims', 1) === 1) return [x.kind === 'squared' ? { kind: 'variance', of } : { kind: 'mean', of }];
+  }
+  return reduce('mean')(b, node, inputs);
 };
 
 const constantOp: OnnxOp = (b, node) => {
@@ -394,16 +473,219 @@ function activation(name: string, nonNegative = false): OnnxOp {
 
 const softmaxLike = (name: 'softmax' | 'log_softmax'): OnnxOp => (b, node, [x]) => {
   const v = tensorIn(b, node, x);
-  const axis = intAttr(node, 'axis', -1);
-  if (v.shape.length !== 1 || !(axis === -1 || axis === 1)) return b.fail(node, 'over anything but the classes of a flat output is not supported');
-  // log-softmax differs from its logits by a constant per sample: the cross-entropy and argmax are those of the logits
-  return [b.add(node, 'Activation', { activation: name === 'softmax' ? 'softmax' : 'linear' }, [b.asLogical(v)], { shape: v.shape, layout: 'logical', physical: v.shape })];
+  const rank = v.shape.length + 1;
+  let axis = intAttr(node, 'axis', b.opset >= 13 ? -1 : 1);
+  if (axis < 0) axis += rank;
+  if (axis <= 0 || axis >= rank) return b.fail(node, `axis ${intAttr(node, 'axis', -1)} is not an axis of a sample of [N,${v.shape.join(',')}]`);
+  // before opset 13 the op flattens the axes from `axis` on and normalizes over all of them together
+  if (b.opset < 13 && axis !== rank - 1) return b.fail(node, `over axes ${axis}… together (opset ${b.opset} semantics) is not supported; export with opset 13 or later`);
+  const finalOutput = (b.uses.get(node.output[0]) ?? 0) === 0;
+  if (v.shape.length === 1 && (name === 'softmax' || finalOutput)) {
+    // log-softmax differs from its logits by a constant per sample: the cross-entropy and argmax of an output are those of the logits
+    return [b.add(node, 'Activation', { activation: name === 'softmax' ? 'softmax' : 'linear' }, [b.asLogical(v)], { shape: v.shape, layout: 'logical', physical: v.shape })];
+  }
+  const img = v.layout === 'nhwc' && v.shape.length === 3;
+  const x0 = img ? v : b.asLogical(v);
+  const kerasAxis = img ? [3, 1, 2][axis - 1] : axis;
+  return [b.add(node, 'Softmax', { axis: kerasAxis, log: name === 'log_softmax' }, [x0], { shape: v.shape, layout: x0.layout, physical: x0.physical, nonNegative: name === 'softmax' })];
 };
+
+/** An ONNX axis (0 is the batch) of a tensor value as the Keras axis of its layer, converting the value where needed. */
+function kerasAxis(b: GraphBuilder, node: OnnxNode, v: TensorValue, axis: number, keepImage = true): { x: TensorValue; axis: number } {
+  const rank = v.shape.length + 1;
+  const a = axis < 0 ? axis + rank : axis;
+  if (a === 0) return b.fail(node, 'acts on the batch axis (axis 0): extra keeps the samples of a batch apart');
+  if (a < 0 || a >= rank) return b.fail(node, `axis ${axis} is not an axis of [N,${v.shape.join(',')}]`);
+  if (keepImage && v.layout === 'nhwc' && v.shape.length === 3) return { x: v, axis: [3, 1, 2][a - 1] };
+  return { x: b.asLogical(v), axis: a };
+}
+
+/** The clamped [start, end) of ONNX Slice on an axis of length n with a step (negative steps count down). */
+function clampSlice(start: number, end: number, step: number, n: number): [number, number] {
+  const s0 = start < 0 ? start + n : start;
+  const e0 = end < 0 ? end + n : end;
+  return step > 0 ? [Math.min(Math.max(s0, 0), n), Math.min(Math.max(e0, 0), n)] : [Math.min(Math.max(s0, 0), n - 1), Math.min(Math.max(e0, -1), n - 1)];
+}
+
+const sliceOp: OnnxOp = (b, node, inputs) => {
+  const [x] = inputs;
+  const legacy = b.opset < 10 || intsAttr(node, 'starts') !== undefined;
+  const ints = (i: number, what: string, attrName: string): number[] | undefined => {
+    if (legacy) return intsAttr(node, attrName);
+    const v = inputs[i];
+    if (!v) return undefined;
+    const c = constIn(b, node, v, what);
+    if (!c.ints || c.batch?.some(Boolean)) return b.fail(node, `its ${what} must be integer constants`);
+    return c.ints;
+  };
+  const starts = ints(1, 'starts', 'starts');
+  const ends = ints(2, 'ends', 'ends');
+  if (!starts || !ends || starts.length !== ends.length) return b.fail(node, 'needs starts and ends of one length');
+  const rankOf = x?.kind === 'const' ? x.shape.length : x && isTensor(x) ? x.shape.length + 1 : 0;
+  const axes = (ints(3, 'axes', 'axes') ?? starts.map((_, i) => i)).map((a) => (a < 0 ? a + rankOf : a));
+  const steps = ints(4, 'steps', 'steps') ?? starts.map(() => 1);
+  if (axes.length !== starts.length || steps.length !== starts.length || steps.some((st) => st === 0) || new Set(axes).size !== axes.length) return b.fail(node, 'its starts, ends, axes and steps must agree (one per axis, no axis twice, no step 0)');
+  if (axes.some((a) => a < 0 || a >= rankOf)) return b.fail(node, `axes [${axes.join(',')}] are not axes of a rank-${rankOf} tensor`);
+  if (x?.kind === 'const') {
+    // shape arithmetic: a 1-D integer constant
+    if (!x.ints || x.shape.length !== 1 || axes[0] !== 0) return b.fail(node, 'slices a constant other than a 1-D integer one');
+    const [s0, e0] = clampSlice(starts[0], ends[0], steps[0], x.ints.length);
+    const idx = sliceIndices(s0, e0, steps[0]);
+    return [{ kind: 'const', shape: [idx.length], ints: idx.map((i) => x.ints![i]), ...(x.batch ? { batch: idx.map((i) => x.batch![i]) } : {}) }];
+  }
+  let v = tensorIn(b, node, x);
+  const full = [0, ...v.shape];
+  for (let i = 0; i < axes.length; i++) {
+    const n = full[axes[i]];
+    const [s0, e0] = clampSlice(starts[i], ends[i], steps[i], axes[i] === 0 ? Number.MAX_SAFE_INTEGER : n);
+    if (axes[i] === 0) {
+      if (s0 !== 0 || steps[i] !== 1 || ends[i] < 2 ** 31 - 1) return b.fail(node, 'slices the batch axis (axis 0): extra keeps every sample');
+      continue;
+    }
+    if (s0 === 0 && e0 === n && steps[i] === 1) continue;
+    const len = sliceIndices(s0, e0, steps[i]).length;
+    if (len === 0) return b.fail(node, `slice ${starts[i]}:${ends[i]}:${steps[i]} of axis ${axes[i]} (${n} long) is empty`);
+    const k = kerasAxis(b, node, v, axes[i]);
+    const shape = v.shape.map((d, j) => (j === axes[i] - 1 ? len : d));
+    const physical = k.x.physical.map((d, j) => (j === k.axis - 1 ? len : d));
+    v = b.add(node, 'Slice', { axis: k.axis, begin: s0, end: e0, step: steps[i] }, [k.x], { shape, layout: k.x.layout, physical, nonNegative: v.nonNegative });
+  }
+  return [v];
+};
+
+const splitOp: OnnxOp = (b, node, inputs) => {
+  const v = tensorIn(b, node, inputs[0]);
+  const rank = v.shape.length + 1;
+  let axis = intAttr(node, 'axis', 0);
+  if (axis < 0) axis += rank;
+  if (axis <= 0 || axis >= rank) return b.fail(node, axis === 0 ? 'splits the batch axis (axis 0)' : `axis ${intAttr(node, 'axis', 0)} is not an axis of [N,${v.shape.join(',')}]`);
+  const n = v.shape[axis - 1];
+  const given = intsAttr(node, 'split') ?? (inputs[1] ? constIn(b, node, inputs[1], 'split').ints : undefined);
+  const parts = node.output.length;
+  const sizes = given ?? (n % parts === 0 ? Array(parts).fill(n / parts) : [...Array(parts - 1).fill(Math.ceil(n / parts)), n - (parts - 1) * Math.ceil(n / parts)]);
+  if (sizes.length !== parts || sizes.some((d) => !(Number.isInteger(d) && d > 0)) || sizes.reduce((a, c) => a + c, 0) !== n) return b.fail(node, `splits an axis of ${n} into [${sizes.join(',')}] for ${parts} outputs`);
+  const k = kerasAxis(b, node, v, axis);
+  let at = 0;
+  return sizes.map((len) => {
+    const begin = at;
+    at += len;
+    const shape = v.shape.map((d, j) => (j === axis - 1 ? len : d));
+    const physical = k.x.physical.map((d, j) => (j === k.axis - 1 ? len : d));
+    return b.add(node, 'Slice', { axis: k.axis, begin, end: begin + len, step: 1 }, [k.x], { shape, layout: k.x.layout, physical, nonNegative: v.nonNegative }, undefined, `${node.name || node.output[0]}_${begin}`);
+  });
+};
+
+/** Reductions: ReduceMean (also global pooling and LayerNorm's parts), ReduceSum, ReduceMax, ReduceMin on any axes of a sample. */
+function reduce(op: 'mean' | 'sum' | 'max' | 'min'): OnnxOp {
+  return (b, node, inputs) => {
+    const v = tensorIn(b, node, inputs[0]);
+    const rank = v.shape.length + 1;
+    const keep = intAttr(node, 'keepdims', 1) === 1;
+    const given = axesOf(node, inputs, rank, b);
+    if (!given || given.length === 0) {
+      if (intAttr(node, 'noop_with_empty_axes', 0) === 1) return [v];
+      return b.fail(node, 'reduces over every axis, the batch axis with them');
+    }
+    if (given.some((a) => a <= 0 || a >= rank) || new Set(given).size !== given.length) return b.fail(node, `axes [${given.join(',')}] must be distinct axes of a sample of [N,${v.shape.join(',')}] (not the batch axis 0)`);
+    const shape = keep ? v.shape.map((d, i) => (given.includes(i + 1) ? 1 : d)) : v.shape.filter((_, i) => !given.includes(i + 1));
+    if (!shape.length) return b.fail(node, 'reduces a sample to a single number (keepdims = 0)');
+    // an image keeps its layout when the axes it keeps stay in ONNX order (keepdims, or only one of them is C)
+    const kept = v.shape.map((_, i) => i).filter((i) => !given.includes(i + 1));
+    const img = v.layout === 'nhwc' && v.shape.length === 3 && (keep || !kept.includes(0) || kept.length === 1);
+    const x = img ? v : b.asLogical(v);
+    const axes = given.map((a) => (img ? [3, 1, 2][a - 1] : a));
+    const outImg = img && keep;
+    const physical = outImg ? [shape[1], shape[2], shape[0]] : shape;
+    return [b.add(node, 'Reduce', { op, axes, keepdims: keep }, [x], { shape, layout: outImg ? 'nhwc' : 'logical', physical, nonNegative: v.nonNegative && op !== 'min' })];
+  };
+}
+
+/** The product of two activations (attention's q·kᵀ and ·v): batched over the leading axes, broadcast. */
+const matMulOp: OnnxOp = (b, node, [a, w]) => {
+  if (w && w.kind === 'const' && w.shape.length === 2 && w.float && w.initializer) return matMul(b, node, [a, w]);
+  const x = tensorIn(b, node, a, 'its first input');
+  if (!w || w.kind === 'const') return b.fail(node, 'multiplies by a constant that is not a 2-D float32 weight');
+  const y = tensorIn(b, node, w, 'its second input');
+  if (x.shape.length < 2 || x.shape.length !== y.shape.length) return b.fail(node, `multiplies [N,${x.shape.join(',')}] by [N,${y.shape.join(',')}]: two activations of one rank ≥ 3 (with the batch)`);
+  const lead = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
+  if (!lead || x.shape[x.shape.length - 1] !== y.shape[y.shape.length - 2]) return b.fail(node, `cannot multiply [${x.shape.join(',')}] by [${y.shape.join(',')}]`);
+  const shape = [...lead, x.shape[x.shape.length - 2], y.shape[y.shape.length - 1]];
+  return [b.add(node, 'MatMul', {}, [b.asLogical(x), b.asLogical(y)], { shape, layout: 'logical', physical: shape })];
+};
+
+/** An elementwise function of extra's Pointwise layer. */
+function pointwiseOp(fn: string, params: (node: OnnxNode) => Record<string, number> = () => ({}), nonNegative = false): OnnxOp {
+  return unary('Pointwise', (n) => ({ fn, ...params(n) }), nonNegative);
+}
+
+/** Integer constants folded elementwise (shape arithmetic: Equal, Where of Expand's −1 handling). */
+function foldInts(b: GraphBuilder, node: OnnxNode, xs: (Value | undefined)[], f: (...v: number[]) => number): ConstValue {
+  const cs = xs.map((v, i) => {
+    const c = constIn(b, node, v, `input ${i}`);
+    if (!c.ints && !c.float) return b.fail(node, `input ${i} has no values`);
+    return c;
+  });
+  const n = Math.max(...cs.map((c) => (c.ints ?? c.float!).length));
+  if (cs.some((c) => (c.ints ?? c.float!).length !== n && (c.ints ?? c.float!).length !== 1)) return b.fail(node, 'folds constants of different sizes');
+  const at = (c: ConstValue, i: number) => { const d = c.ints ?? Array.from(c.float!); return d[d.length === 1 ? 0 : i]; };
+  const batchAt = (c: ConstValue, i: number) => Boolean(c.batch?.[c.batch.length === 1 ? 0 : i]);
+  const out = Array.from({ length: n }, (_, i) => f(...cs.map((c) => at(c, i))));
+  const shape = cs.find((c) => (c.ints ?? c.float!).length === n)!.shape;
+  return { kind: 'const', shape, ints: out, batch: out.map((_, i) => cs.some((c) => batchAt(c, i))) };
+}
+
+const expandOp: OnnxOp = (b, node, [x, s]) => {
+  const shape = constIn(b, node, s, 'its shape');
+  if (!shape.ints) return b.fail(node, 'its shape must be an integer constant');
+  const batch = shape.batch ?? [];
+  if (x?.kind === 'const') {
+    if (!x.float || !x.initializer) return b.fail(node, 'expands a constant that is not a float32 weight');
+    // a trained weight repeated for every sample (a class token): the target's first entry is the batch size
+    const k = shape.ints.length;
+    if (!batch[0] || batch.slice(1).some(Boolean)) return b.fail(node, `expands the weight '${x.initializer}' to [${shape.ints.join(',')}], whose first entry is not the batch size`);
+    const w = x.shape.length === k ? x.shape.slice(1) : x.shape.length < k ? [...Array(k - 1 - x.shape.length).fill(1), ...x.shape] : null;
+    if (!w || (x.shape.length === k && x.shape[0] !== 1)) return b.fail(node, `expands the weight '${x.initializer}' [${x.shape.join(',')}] over a batch axis it already has`);
+    const per = broadcastShapes(w, shape.ints.slice(1).map((d, i) => (d === 1 || d === -1 ? w[i] : d)));
+    if (!per) return b.fail(node, `cannot expand [${x.shape.join(',')}] to [${shape.ints.join(',')}]`);
+    if (!b.input) return b.fail(node, 'has no network input to take the batch size from');
+    const name = b.takeWeight(node, x.initializer);
+    const src = b.input.shape.length === 3 ? b.input : b.input;
+    return [b.add(node, 'BroadcastWeight', { shape: per, weight_shape: x.shape }, [src], { shape: per, layout: 'logical', physical: per }, [name])];
+  }
+  const v = tensorIn(b, node, x);
+  const r = v.shape.length + 1;
+  if (shape.ints.length > r) return b.fail(node, `expands [N,${v.shape.join(',')}] to rank ${shape.ints.length}: the batch axis would move`);
+  const target = [...Array(r - shape.ints.length).fill(1), ...shape.ints];
+  const tBatch = [...Array(r - shape.ints.length).fill(false), ...batch];
+  if (!(target[0] === 1 || tBatch[0]) || tBatch.slice(1).some(Boolean)) return b.fail(node, `expands the batch axis to [${shape.ints.join(',')}]`);
+  const per = broadcastShapes(v.shape, target.slice(1));
+  if (!per) return b.fail(node, `cannot expand [${v.shape.join(',')}] to [${target.slice(1).join(',')}]`);
+  if (per.join(',') === v.shape.join(',')) return [v];
+  const img = v.layout === 'nhwc' && v.shape.length === 3;
+  const x0 = img ? v : b.asLogical(v);
+  const physical = img ? [per[1], per[2], per[0]] : per;
+  return [b.add(node, 'BroadcastTo', { shape: physical }, [x0], { shape: per, layout: x0.layout, physical, nonNegative: v.nonNegative })];
+};
+
+/** Max / Min of two or more inputs, broadcast. */
+function elementwiseN(b: GraphBuilder, node: OnnxNode, inputs: (Value | undefined)[], op: 'max' | 'min'): Value[] {
+  const vs = inputs.map((v, i) => {
+    if (!v) return b.fail(node, `input ${i} is missing`);
+    return b.materialize(node, v);
+  });
+  if (vs.length === 1) return [vs[0]];
+  let acc = vs[0];
+  for (const v of vs.slice(1)) {
+    if (acc.kind === 'const' && v.kind === 'const') return b.fail(node, `${op} of constants is not supported`);
+    acc = broadcastArithmetic(b, node, op, acc, v);
+  }
+  return [acc];
+}
 
 export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   Conv: conv,
   Gemm: gemm,
-  MatMul: matMul,
+  MatMul: matMulOp,
   Add: binary('Add'),
   Sub: binary('Sub'),
   Mul: binary('Mul'),
@@ -443,9 +725,52 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   },
   Sqrt: (b, node, [x]) => {
     if (x?.kind === 'varianceEps') return [{ kind: 'std', of: x.of, eps: x.eps }];
-    return b.fail(node, 'is supported only inside LayerNorm (√(var + ε))');
+    return pointwiseOp('sqrt', () => ({}), true)(b, node, [x]);
   },
   ReduceMean: reduceMean,
+  ReduceSum: reduce('sum'),
+  ReduceMax: reduce('max'),
+  ReduceMin: reduce('min'),
+  Slice: sliceOp,
+  Split: splitOp,
+  Expand: expandOp,
+  HardSigmoid: pointwiseOp('hard_sigmoid', (n) => ({ alpha: floatAttr(n, 'alpha', 0.2), beta: floatAttr(n, 'beta', 0.5) }), true),
+  HardSwish: pointwiseOp('hard_swish'),
+  Softplus: pointwiseOp('softplus', () => ({}), true),
+  Softsign: pointwiseOp('softsign'),
+  Selu: pointwiseOp('selu', (n) => ({ alpha: floatAttr(n, 'alpha', 1.67326319217681884765625), gamma: floatAttr(n, 'gamma', 1.05070102214813232421875) })),
+  Mish: pointwiseOp('mish'),
+  Exp: pointwiseOp('exp', () => ({}), true),
+  Log: pointwiseOp('log'),
+  Abs: pointwiseOp('abs', () => ({}), true),
+  Neg: pointwiseOp('neg'),
+  Reciprocal: pointwiseOp('reciprocal'),
+  PRelu: (b, node, [x, slope]) => {
+    const v = tensorIn(b, node, x);
+    if (!slope || slope.kind !== 'const' || !slope.float) return b.fail(node, 'its slope must be a float32 initializer');
+    return [broadcastArithmetic(b, node, 'prelu', v, slope)];
+  },
+  Max: (b, node, inputs) => elementwiseN(b, node, inputs, 'max'),
+  Min: (b, node, inputs) => elementwiseN(b, node, inputs, 'min'),
+  ConstantOfShape: (b, node, [s]) => {
+    const shape = constIn(b, node, s, 'its shape');
+    const a = attr(node, 'value');
+    const fill = a?.t ? tensorValues(a.t, b.where) : { dtype: 'float32' as const, data: Float32Array.of(0) };
+    if (!shape.ints || shape.batch?.some(Boolean)) return b.fail(node, 'makes a tensor of the batch size: extra folds only constant shapes');
+    const n = size(shape.ints);
+    if (n > 1 << 20) return b.fail(node, `makes a constant of ${n} elements`);
+    return [fill.dtype === 'float32' ? { kind: 'const', shape: shape.ints, float: new Float32Array(n).fill(fill.data[0]) } : { kind: 'const', shape: shape.ints, ints: Array(n).fill(fill.data[0]) }];
+  },
+  Equal: (b, node, inputs) => [foldInts(b, node, inputs, (p, q) => (p === q ? 1 : 0))],
+  Where: (b, node, inputs) => {
+    // Expand's −1 → 1 rewrite of shape constants: where(size == −1, 1, size)
+    const [c, p, q] = inputs.map((v, i) => constIn(b, node, v, `input ${i}`));
+    const folded = foldInts(b, node, inputs, (k, u, w) => (k ? u : w));
+    // a batch entry survives where its side is picked
+    const at = (v: ConstValue, i: number) => Boolean(v.batch?.[v.batch.length === 1 ? 0 : i]);
+    const cv = c.ints ?? [];
+    return [{ ...folded, batch: folded.ints!.map((_, i) => (cv[cv.length === 1 ? 0 : i] ? at(p, i) : at(q, i))) }];
+  },
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
   GlobalAveragePool: (b, node, [x]) => {
@@ -459,6 +784,18 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return [reshapeTo(b, v, [size(v.shape)])];
   },
   Reshape: (b, node, [x, s]) => {
+    if (x?.kind === 'const') {
+      // a constant (a weight reshaped before use): the same values under the new shape
+      const target = constIn(b, node, s, 'its shape');
+      if (!target.ints || target.batch?.some(Boolean)) return b.fail(node, `reshapes the constant${x.initializer ? ` '${x.initializer}'` : ''} with the batch size`);
+      const n = size(x.shape);
+      const known = target.ints.map((d, i) => (d === 0 ? x.shape[i] : d));
+      const free = known.filter((d) => d === -1).length;
+      const rest = size(known.filter((d) => d !== -1));
+      const out = known.map((d) => (d === -1 ? n / rest : d));
+      if (free > 1 || size(out) !== n || !out.every((d) => Number.isInteger(d) && d >= 0)) return b.fail(node, `cannot reshape the constant [${x.shape.join(',')}] to [${target.ints.join(',')}]`);
+      return [{ ...x, shape: out }];
+    }
     const v = tensorIn(b, node, x);
     return [reshapeTo(b, v, reshapeTarget(b, node, v, constIn(b, node, s, 'its shape')))];
   },
@@ -502,15 +839,19 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
       if (cs.some((c) => !c.ints)) return b.fail(node, 'concatenates float constants');
       return [{ kind: 'const', shape: [cs.reduce((a, c) => a + (c.ints?.length ?? 0), 0)], ints: cs.flatMap((c) => c.ints ?? []), batch: cs.flatMap((c) => c.ints!.map((_, i) => c.batch?.[i] ?? false)) }];
     }
+    // one input (DenseNet's first dense layer): the identity
+    if (inputs.length === 1) return [tensorIn(b, node, inputs[0])];
     const vs = inputs.map((v, i) => tensorIn(b, node, v, `input ${i}`));
     const rank = vs[0].shape.length + 1;
     let axis = intAttr(node, 'axis', 1);
     if (axis < 0) axis += rank;
-    if (axis !== 1 || !(rank === 2 || rank === 4)) return b.fail(node, `concatenates on axis ${intAttr(node, 'axis', 1)} of rank ${rank}; extra concatenates channels (axis 1) of images or features`);
-    const xs = vs.map((v) => (rank === 4 ? b.asImage(node, v) : b.asLogical(v)));
-    const channels = vs.reduce((a, v) => a + v.shape[0], 0);
-    const shape = [channels, ...vs[0].shape.slice(1)];
-    return [b.add(node, 'Concatenate', { axis: -1 }, xs, rank === 4 ? { shape, layout: 'nhwc', physical: [shape[1], shape[2], channels] } : { shape, layout: 'logical', physical: shape })];
+    if (axis <= 0 || axis >= rank) return b.fail(node, axis === 0 ? 'concatenates on the batch axis (axis 0)' : `axis ${intAttr(node, 'axis', 1)} is not an axis of rank ${rank}`);
+    const bad = vs.find((v) => v.shape.length !== rank - 1 || v.shape.some((d, i) => i !== axis - 1 && d !== vs[0].shape[i]));
+    if (bad) return b.fail(node, `concatenates ${vs.map((v) => `[${v.shape.join(',')}]`).join(' and ')} on axis ${axis}: the other axes must agree`);
+    const shape = vs[0].shape.map((d, i) => (i === axis - 1 ? vs.reduce((a, v) => a + v.shape[i], 0) : d));
+    const img = rank === 4;
+    const xs = vs.map((v) => (img ? b.asImage(node, v) : b.asLogical(v)));
+    return [b.add(node, 'Concatenate', { axis: img ? [3, 1, 2][axis - 1] : axis }, xs, img ? { shape, layout: 'nhwc', physical: [shape[1], shape[2], shape[0]], nonNegative: vs.every((v) => v.nonNegative) } : { shape, layout: 'logical', physical: shape })];
   },
   BatchNormalization: (b, node, [x, scale, bias, mean, variance]) => {
     const v0 = tensorIn(b, node, x);
@@ -530,6 +871,9 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   },
   Identity: (b, node, [x]) => {
     if (!x) return b.fail(node, 'its input is missing');
+    // torch.onnx.export merges equal initializers (a trained ResNet's bn2.bias and downsample.1.bias) and keeps
+    // the other state_dict name as an Identity of the kept one: that name is a weight of its own again (untied)
+    if (x.kind === 'const' && x.float && x.initializer && node.output[0] && !exporterConstant(node.output[0])) return [{ ...x, initializer: node.output[0] }];
     return [x];
   },
   // Dropout is the identity in extra (deterministic forward); its mask output is not supported
@@ -560,6 +904,23 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return [{ kind: 'const', shape: [idx.length], ints: idx.map((i) => (i === 0 ? 0 : full[i])), batch: idx.map((i) => i === 0) }];
   },
   Gather: (b, node, [x, i]) => {
+    if (isTensor(x)) {
+      // constant indices into an activation (a transformer's class token x[:, 0], a channel pick)
+      const ix = constIn(b, node, i, 'its indices');
+      if (!ix.ints || ix.batch?.some(Boolean)) return b.fail(node, 'its indices must be integer constants');
+      const rank = x.shape.length + 1;
+      const axis = intAttr(node, 'axis', 0) < 0 ? intAttr(node, 'axis', 0) + rank : intAttr(node, 'axis', 0);
+      if (axis <= 0 || axis >= rank) return b.fail(node, axis === 0 ? 'gathers samples of the batch (axis 0)' : `axis ${intAttr(node, 'axis', 0)} is not an axis of [N,${x.shape.join(',')}]`);
+      const n = x.shape[axis - 1];
+      const idx = ix.ints.map((k) => (k < 0 ? k + n : k));
+      if (idx.some((k) => k < 0 || k >= n)) return b.fail(node, `indices [${ix.ints.join(',')}] are outside an axis of ${n}`);
+      const shape = [...x.shape.slice(0, axis - 1), ...ix.shape, ...x.shape.slice(axis)];
+      if (!shape.length) return b.fail(node, 'gathers a single number per sample');
+      const keepImg = x.layout === 'nhwc' && x.shape.length === 3 && ix.shape.length === 1;
+      const k = kerasAxis(b, node, x, axis, keepImg);
+      const physical = keepImg ? k.x.physical.map((d, j) => (j === k.axis - 1 ? idx.length : d)) : shape;
+      return [b.add(node, 'Gather', { axis: k.axis, indices: idx, indices_shape: ix.shape }, [k.x], { shape, layout: keepImg ? 'nhwc' : 'logical', physical, nonNegative: x.nonNegative })];
+    }
     const c = constIn(b, node, x, 'its data');
     const ix = constIn(b, node, i, 'its indices');
     if (!c.ints || !ix.ints || intAttr(node, 'axis', 0) !== 0 || c.shape.length !== 1) return b.fail(node, 'is supported only on shapes (x.size(k))');

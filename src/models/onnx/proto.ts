@@ -187,6 +187,17 @@ export function replaceInitializers(data: Uint8Array, values: ReadonlyMap<string
     init.float_data = [];
     done.add(init.name);
   }
+  // a weight the exporter merged into another (an Identity of it under the weight's own name) gets its own initializer back
+  const graph = message.graph as unknown as { node: { input: string[]; output: string[]; op_type: string }[]; initializer: Record<string, unknown>[] };
+  for (const [name, v] of values) {
+    if (done.has(name)) continue;
+    const at = graph.node.findIndex((n) => n.op_type === 'Identity' && n.output[0] === name && message.graph.initializer.some((i) => i.name === n.input[0]));
+    if (at < 0) continue;
+    const source = message.graph.initializer.find((i) => i.name === graph.node[at].input[0])!;
+    graph.node.splice(at, 1);
+    graph.initializer.push({ name, dims: source.dims, data_type: FLOAT, raw_data: new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) });
+    done.add(name);
+  }
   const missing = [...values.keys()].filter((k) => !done.has(k));
   if (missing.length) throw new FileFormatError(`${where} has no initializer ${missing.slice(0, 5).join(', ')}`);
   return ModelType.encode(message as unknown as protobuf.Message).finish();

@@ -47,6 +47,10 @@ export class GraphBuilder {
   /** parameter name → the initializer holding it, where they differ (a Linear's weight the exporter renamed) */
   readonly renamed = new Map<string, string>();
   private taken = new Set<string>();
+  /** the file's opset (Softmax before 13 flattens from its axis) */
+  opset = 0;
+  /** the network's input (what a weight broadcast over the batch reads for its size) */
+  input: TensorValue | null = null;
 
   constructor(initializers: Map<string, OnnxTensor>, readonly where: string) {
     this.initializers = initializers;
@@ -130,7 +134,13 @@ export class GraphBuilder {
     }
     if (v.kind === 'halfX') return this.add(null, 'Rescaling', { scale: 0.5, offset: 0 }, [v.of], { ...v.of }, undefined, `${v.of.layer}_half`);
     if (v.kind === 'normalized') return this.layerNorm(v);
-    return this.fail(node, `reads a partial ${v.kind === 'mean' || v.kind === 'centered' || v.kind === 'squared' || v.kind === 'variance' || v.kind === 'varianceEps' || v.kind === 'std' ? 'LayerNorm' : 'GELU'} computation (${v.kind}) in a way extra cannot evaluate; export with a newer opset (LayerNormalization: 17, Gelu: 20) or use nn.LayerNorm / nn.GELU as they are`);
+    if (v.kind === 'mean') {
+      // a mean over the last axis that no LayerNorm completed: a reduction of its own
+      const x = this.asLogical(v.of);
+      const shape = [...v.of.shape.slice(0, -1), 1];
+      return this.add(null, 'Reduce', { op: 'mean', axes: [v.of.shape.length], keepdims: true }, [x], { shape, layout: 'logical', physical: shape, nonNegative: v.of.nonNegative }, undefined, `${v.of.layer}_mean`);
+    }
+    return this.fail(node, `reads a partial ${v.kind === 'centered' || v.kind === 'squared' || v.kind === 'variance' || v.kind === 'varianceEps' || v.kind === 'std' ? 'LayerNorm' : 'GELU'} computation (${v.kind}) in a way extra cannot evaluate; export with a newer opset (LayerNormalization: 17, Gelu: 20) or use nn.LayerNorm / nn.GELU as they are`);
   }
 
   /** A LayerNormalization over the last ONNX axis (its elements in ONNX order). */
