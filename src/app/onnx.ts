@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { ExtraInputError } from '../errors.js';
+import { ExtraInputError, FileFormatError } from '../errors.js';
+import { describeSystemError } from '../util/system-errors.js';
 import { importOnnx, onnxModelSpec, type OnnxImport } from '../models/onnx/import.js';
 import type { ModelSpec, TaskLoss } from '../models/index.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -12,15 +13,47 @@ export async function readOnnxFile(file: string): Promise<{ imp: OnnxImport; byt
     bytes = new Uint8Array(await fsp.readFile(file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ExtraInputError(code === 'ENOENT' ? `${file} does not exist` : code === 'EISDIR' ? `${file} is a directory, not an .onnx file` : `${file} cannot be read (${code ?? 'error'})`);
+    throw new ExtraInputError(code === 'ENOENT' ? `${file} does not exist` : code === 'EISDIR' ? `${file} is a directory, not an .onnx file` : describeSystemError(e, file) ?? `${file} cannot be read (${code ?? 'error'})`);
   }
-  return { imp: importOnnx(bytes, file), bytes };
+  const imp = importOnnx(bytes, file);
+  assertFiniteWeights(imp, file);
+  return { imp, bytes };
+}
+
+/** A NaN or infinite weight (or statistic) is a broken model, never something to import or train from. */
+function assertFiniteWeights(imp: OnnxImport, file: string): void {
+  for (const [name, t] of imp.weights) {
+    for (let q = 0; q < t.data.length; q++) {
+      if (Number.isFinite(t.data[q])) continue;
+      const at: number[] = [];
+      for (let i = t.shape.length - 1, r = q; i >= 0; i--) {
+        at.unshift(r % t.shape[i]);
+        r = Math.floor(r / t.shape[i]);
+      }
+      throw new FileFormatError(`${file}: tensor ${name} holds a non-finite value (${t.data[q]}) at index ${q} ([${at.join(', ')}] of shape [${t.shape.join(', ')}]); extra does not import a model with NaN or infinite weights`);
+    }
+  }
 }
 
 /** A run's model spec from an ONNX file for a data set, and the file's bytes (kept in the run). */
 export async function onnxFileSpec(file: string, data: { inputShape: number[]; numClasses: number[]; taskNames: string[]; taskKinds?: TaskLoss[] }, losses?: TaskLoss[], tasks?: string[]): Promise<{ spec: ModelSpec; bytes: Uint8Array; imp: OnnxImport }> {
   const { imp, bytes } = await readOnnxFile(file);
   return { spec: onnxModelSpec(imp, file, data, losses, tasks), bytes, imp };
+}
+
+/**
+ * The ONNX file an ONNX-made run keeps (RUN/model.onnx), checked against the run before anything is
+ * written from it: it must still read as ONNX, be the run's network, and hold one initializer of the
+ * run's shape for every weight (a file swapped for another network's would write wrong tensors).
+ */
+export async function readRunOnnxSource(runDir: string, model: ModelSpec, dataset: { inputShape: number[]; numClasses: number[]; taskNames: string[] }): Promise<Uint8Array> {
+  const source = sourceOnnxFile(runDir);
+  if (!(await fsp.lstat(source).catch(() => null))) throw new ExtraInputError(`${source} is missing: the run's ONNX source is gone (import the endpoints again)`);
+  const { imp, bytes } = await readOnnxFile(source);
+  const mine = onnxModelSpec(imp, source, dataset, model.losses, undefined);
+  const bad = onnxGraphDifferences(model, { ...mine, losses: model.losses }, 'the run', source);
+  if (bad) throw new FileFormatError(`${bad}; the run's ONNX source was replaced (put the original back, or import the endpoints into a new run)`);
+  return bytes;
 }
 
 /** Keep the ONNX file a run's model came from (its `export --format onnx` writes it with new weights). */

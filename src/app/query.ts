@@ -1,6 +1,7 @@
-import { removeCreatedOnFailure, writeFileAtomic } from '../util/fs.js';
+import { assertOutputDir, removeCreatedOnFailure, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
 import { promises as fsp } from 'node:fs';
-import { sourceOnnxFile } from '../run/index.js';
+import { readRun, sourceOnnxFile } from '../run/index.js';
+import { readRunOnnxSource } from './onnx.js';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
@@ -164,8 +165,21 @@ async function writeExport(run: OpenedRun, curveName: string, t: number, format:
   }
 }
 
+/**
+ * What an export needs, checked before any work (a query, a tuning): an --out that can be a directory
+ * (no file in its path, not read-only) and, for ONNX from an ONNX-made run, the run's own model.onnx.
+ */
+export async function checkExportTarget(runDir: string, format: ExportFormat, out: string): Promise<void> {
+  await assertOutputDir(out, 'export: --out');
+  if (format !== 'onnx') return;
+  const info = await readRun(runDir);
+  if (info?.model.onnx) await readRunOnnxSource(runDir, info.model, info.dataset);
+}
+
 /** One model of the run (parameters and BatchNorm statistics) written in a format; returns the files. */
 export async function writeModelFiles(run: OpenedRun, params: readonly tf.Tensor[], statistics: readonly tf.Tensor[], format: ExportFormat, out: string, meta: Record<string, unknown>, st: { t: string; batchNorm?: string; tuned?: string }): Promise<string[]> {
+  // temporary files an earlier export left when it was killed go first
+  await removeStaleTemps(out, 0);
   {
     if (format === 'tfjs') {
       await saveLayersModel(out, run.info.model, params, meta, statistics);
@@ -201,9 +215,7 @@ export async function writeModelFiles(run: OpenedRun, params: readonly tf.Tensor
 async function onnxAt(run: OpenedRun, stateDict: { name: string; shape: number[]; data: Float32Array }[]): Promise<Uint8Array> {
   if (run.info.model.onnx) {
     const source = sourceOnnxFile(run.dir);
-    const bytes = new Uint8Array(await fsp.readFile(source).catch(() => {
-      throw new ExtraInputError(`${source} is missing: the run's ONNX source is gone (import the endpoints again)`);
-    }));
+    const bytes = await readRunOnnxSource(run.dir, run.info.model, run.info.dataset);
     const transposed = new Set(run.info.model.onnx.transposed);
     const renamed = run.info.model.onnx.renamed ?? {};
     const values = new Map(stateDict.map((t) => [renamed[t.name] ?? t.name, transposed.has(t.name) ? transposed2d(t.data, t.shape[0], t.shape[1]) : t.data]));
@@ -225,6 +237,7 @@ export interface ExportRequest {
 /** Export the model at t (or at a preference's t) of a run's curve. */
 export async function exportModel(req: ExportRequest): Promise<{ t: number; format: ExportFormat; files: string[]; query?: QueryResult }> {
   const curveName = req.curve ?? 'curve';
+  await checkExportTarget(req.run, req.format, req.out);
   let t: number;
   let q: QueryResult | undefined;
   let meta: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import { ExtraInputError } from '../errors.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { query, querySurface, exportModel, type ExportRequest } from '../app/index.js';
+import { checkExportTarget } from '../app/query.js';
 import { exportTuned, tuneAt, tuneDefaults } from '../app/tune.js';
 import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { fitPhrase } from '../train/index.js';
@@ -101,6 +102,7 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
   const tune = optNumber('export', v, 'tune', { integer: true, positive: true, max: 1_000_000 });
   if (tune !== undefined) {
     if (!('pref' in at)) throw new ExtraInputError('export: --tune needs --pref (it tunes the point at that preference)');
+    await checkExportTarget(runDir, format, out);
     const tuned = await tuneAt({ run: runDir, pref: at.pref, method: at.method, curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('export', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('export', v, 'batch-size', { integer: true, positive: true }), quiet: v.json === true });
     const files = await exportTuned(runDir, tuned, format, out);
     if (v.json) io.out(JSON.stringify({ t: tuned.t, format, files, tuned }));

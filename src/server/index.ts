@@ -8,6 +8,7 @@ import { evaluateAt, queryMethods, identityObjectives, objectiveMetrics } from '
 import { byTaskName } from '../train/index.js';
 import { openRun, exportTuned, tuneAt, type TuneResult, useBackend, loadRunDataset, openCurve, readProfile, readPlane, exportAt, query, predictionsAt, disagreementExamples, exampleImage, runLayout, type OpenedCurve } from '../app/index.js';
 import { explorerHtml } from './page.js';
+import { explainSystemError, SystemFileError } from '../util/system-errors.js';
 import { DECIMAL } from '../util/number.js';
 
 export const MAX_BODY_BYTES = 4096;
@@ -45,15 +46,41 @@ function parseT(raw: unknown): number {
   return t;
 }
 
+/** A body larger than this is not even drained: the connection is closed after the 413. */
+const MAX_DRAINED_BYTES = 64 << 20;
+
+function tooLarge(req: http.IncomingMessage): HttpError {
+  // read the rest of the body (and drop it) so that the client receives the 413 instead of a reset
+  let drained = 0;
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > MAX_DRAINED_BYTES) req.destroy();
+  });
+  req.resume();
+  return new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+}
+
 async function readBody(req: http.IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge(req);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw tooLarge(req);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * An error's message as the explorer may answer it: paths inside the run relative to it, any other
+ * absolute path reduced to its file name (the server never tells a page where things are on disk).
+ */
+export function publicMessage(message: string, runDirs: string[]): string {
+  let m = message;
+  for (const d of runDirs) m = m.split(d + path.sep).join('').split(d).join('the run');
+  return m.replace(/(^|[\s'"(=])(\/[^\s'"():,;]+)/g, (_all, pre: string, p: string) => `${pre}${path.basename(p)}`);
 }
 
 /**
@@ -111,14 +138,21 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     if (!allowed.has(hostName(req.headers.host ?? ''))) throw new HttpError(403, `host '${req.headers.host ?? ''}' is not served here (loopback names only)`);
     const origin = req.headers.origin;
     if (origin !== undefined) {
+      // the explorer's own origin only: a loopback name (or the bound one) on this very port; a page
+      // on another local port is another origin, and may not start trainings in the user's run
       let originHost = '';
+      let originPort = '';
       try {
-        originHost = hostName(new URL(origin).host);
+        const u = new URL(origin);
+        originHost = hostName(u.host);
+        originPort = u.port || (u.protocol === 'https:' ? '443' : '80');
       } catch {
         // 'null' or malformed: refused below
       }
-      if (!allowed.has(originHost)) throw new HttpError(403, `cross-origin requests are refused (origin ${origin})`);
+      if (!allowed.has(originHost) || originPort !== String(req.socket.localPort)) throw new HttpError(403, `cross-origin requests are refused (origin ${origin})`);
     }
+    const site = req.headers['sec-fetch-site'];
+    if (req.method === 'POST' && site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, `cross-origin requests are refused (Sec-Fetch-Site: ${site})`);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname;
     if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed`);
@@ -248,8 +282,12 @@ export async function createExplorerServer(opts: ServeOptions): Promise<http.Ser
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return res.destroy();
       if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
-      if (isExtraInputError(e)) return sendJson(res, 400, { error: e.message });
-      sendJson(res, 500, { error: (e as Error).message });
+      // a full disk is 507, a read-only run 403, a directory or a dangling link where a file should be 409
+      const said = explainSystemError(e);
+      const scrub = (m: string) => publicMessage(m, [realRun, runDir]);
+      if (said instanceof SystemFileError) return sendJson(res, said.httpStatus, { error: scrub(said.message) });
+      if (isExtraInputError(e)) return sendJson(res, 400, { error: scrub(e.message) });
+      sendJson(res, 500, { error: `internal error: ${scrub((e as Error).message)}` });
     });
   });
 }

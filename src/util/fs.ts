@@ -1,8 +1,8 @@
-import { promises as fsp, writeFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
+import { promises as fsp, constants as fsConstants, writeFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ExtraInputError } from '../errors.js';
-import { SystemFileError, explainSystemError } from './system-errors.js';
+import { SystemFileError, describeSystemError, explainSystemError } from './system-errors.js';
 import { isStaleLock } from './lock.js';
 
 /** Free bytes for an unprivileged writer on the file system of `dir` (null when it cannot be told). */
@@ -203,10 +203,35 @@ export async function exists(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * Check, before any work, that `dir` can be an output directory: nothing in its path is a file (or a
+ * link to nothing), and the deepest folder that exists is writable (not read-only). One line naming
+ * the path otherwise.
+ */
+export async function assertOutputDir(dir: string, what: string): Promise<void> {
+  assertRealOutputPath(dir, what);
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const l = await fsp.lstat(d).catch(() => null);
+    if (l) {
+      const st = await fsp.stat(d).catch(() => null);
+      if (!st) throw new ExtraInputError(`${what} ${dir}: ${d} is a symbolic link to something that does not exist`);
+      if (!st.isDirectory()) throw new ExtraInputError(d === path.resolve(dir) ? `${what} ${dir} is a file, not a directory` : `${what} ${dir} lies under ${d}, which is a file`);
+      try {
+        await fsp.access(d, fsConstants.W_OK);
+      } catch (e) {
+        throw new ExtraInputError(`${what} ${dir}: ${describeSystemError(e, d) ?? `${d} is not writable`}`);
+      }
+      return;
+    }
+    if (path.dirname(d) === d) return;
+  }
+}
+
 /** The outermost directory of `dir`'s path that does not exist yet (what `mkdir -p dir` would create), or null. */
 export async function firstMissingDir(dir: string): Promise<string | null> {
   let missing: string | null = null;
-  for (let d = path.resolve(dir); !(await exists(d)); d = path.dirname(d)) {
+  // lstat: a symbolic link to nothing is there (it is the user's, and never removed as ours)
+  for (let d = path.resolve(dir); !(await fsp.lstat(d).then(() => true, () => false)); d = path.dirname(d)) {
     missing = d;
     if (path.dirname(d) === d) break;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmdirSync, existsSync } from 'node:fs';
+import { mkdirSync, rmdirSync, existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 
@@ -57,9 +57,25 @@ export function describeSystemError(e: unknown, where?: string): string | null {
   const call = `${code}${err.syscall ? ` in ${err.syscall}` : ''}`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full${code === 'EDQUOT' ? ' (quota)' : ''}: could not write ${subject ?? 'a file'} (${call}); free some space and run the command again (what was there before is kept)`;
   if (!subject) return code === 'EMFILE' || code === 'ENFILE' ? `a file ${reasons[code]} (${call})` : null;
+  const dangling = (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EEXIST') && typeof subject === 'string' ? danglingLink(subject) : null;
+  if (dangling) return `${dangling} is a symbolic link to ${dangling === subject ? 'something that does not exist' : 'something that does not exist, so ' + subject + ' cannot be made'} (${call})`;
   if (code === 'EACCES' && err.syscall && WRITE_CALLS.has(err.syscall)) return `${subject} is read-only for this user (permission denied, ${call})`;
   if (code === 'EROFS') return `${subject} is read-only (a read-only file system: ${call})`;
   return `${subject} ${reasons[code]} (${call})`;
+}
+
+/** `p` or the first of its folders that is a symbolic link to nothing, or null. */
+function danglingLink(p: string): string | null {
+  const parts: string[] = [];
+  for (let d = path.resolve(p); path.dirname(d) !== d; d = path.dirname(d)) parts.unshift(d);
+  for (const d of parts) {
+    try {
+      if (lstatSync(d).isSymbolicLink() && !existsSync(d)) return d;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /**
