@@ -2,7 +2,6 @@ import { ExtraInputError } from '../errors.js';
 import { lenetArch } from './lenet.js';
 import { mlpArch } from './mlp.js';
 import { segnetArch } from './segnet.js';
-import { segnetArch } from './segnet.js';
 import type { Architecture, ArchOptions, FunctionalModel, ModelSpec, TaskLoss } from './types.js';
 import { taskKind } from '../tasks/index.js';
 import { checkGraphSpec, compiledGraphOf, compileGraph, functionalModelOf, type CompiledGraph } from './graph/index.js';
@@ -14,7 +13,6 @@ export const GRAPH_ARCH = 'graph';
 export const architectures: Readonly<Record<string, Architecture>> = {
   'lenet-mtl': lenetArch,
   'mlp-mtl': mlpArch,
-  'segnet-mtl': segnetArch,
   'segnet-mtl': segnetArch,
 };
 
