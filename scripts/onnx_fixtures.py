@@ -4,7 +4,9 @@ mode (BatchNormalization kept, initializers under their state_dict names) and, f
 network, in EVAL mode (BatchNorm folded into the convolutions), with PyTorch's outputs on a fixed
 input beside each file (NAME.json: input, outputs, and the state_dict's tensors' names and shapes).
 
-    /usr/bin/python3 scripts/onnx_fixtures.py test/fixtures/onnx
+    /usr/bin/python3 scripts/onnx_fixtures.py test/fixtures/onnx [NAME ...]
+
+Names (of scripts/onnx_models.py's MODELS) write only those networks' fixtures.
 """
 import json
 import os
@@ -34,19 +36,26 @@ def prepared(name, seed):
     return model, shape
 
 
-def main(out):
+def main(out, names=()):
     os.makedirs(out, exist_ok=True)
     cases = [(m, o, 'preserve') for m in MODELS for o in (13, 17)] + [('residual-bn', 13, 'eval'), ('lenet', 17, 'eval'), ('resnet-stem', 11, 'preserve'), ('silu-mean', 11, 'eval')]
+    cases += [('resize', 11, 'preserve')]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        sys.exit(f'unknown model(s) {unknown}; known: {list(MODELS)}')
     for i, (name, opset, mode) in enumerate(cases):
+        if names and name not in names:
+            continue
         model, shape = prepared(name, 100 + i)
         x = torch.rand(2, *shape, generator=torch.Generator().manual_seed(7))
         stem = f'{name}-op{opset}-{mode}'
         path = os.path.join(out, stem + '.onnx')
         training = torch.onnx.TrainingMode.PRESERVE if mode == 'preserve' else torch.onnx.TrainingMode.EVAL
-        torch.onnx.export(model, x, path, opset_version=opset, training=training, input_names=['x'], output_names=['task0', 'task1'],
-                          dynamic_axes={'x': {0: 'batch'}, 'task0': {0: 'batch'}, 'task1': {0: 'batch'}})
         with torch.no_grad():
             ys = model(x)
+        outs = [f'task{k}' for k in range(len(ys))]
+        torch.onnx.export(model, x, path, opset_version=opset, training=training, input_names=['x'], output_names=outs,
+                          dynamic_axes={'x': {0: 'batch'}, **{o: {0: 'batch'} for o in outs}})
         sd = model.state_dict()
         with open(os.path.join(out, stem + '.json'), 'w') as f:
             json.dump({
@@ -59,4 +68,4 @@ def main(out):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'test/fixtures/onnx')
+    main(sys.argv[1] if len(sys.argv) > 1 else 'test/fixtures/onnx', tuple(sys.argv[2:]))

@@ -160,3 +160,69 @@ class ConvNeXtBlock(nn.Module):
 MODELS = {'lenet': (LeNetMtl, (1, 36, 36)), 'residual-bn': (ResidualBn, (1, 36, 36)), 'depthwise': (Depthwise, (1, 36, 36)), 'ln-gelu-mlp': (LnGeluMlp, (36 * 36,)),
           'silu-mean': (SiluMean, (1, 36, 36)), 'branches': (Branches, (1, 36, 36)), 'resnet-stem': (ResNetStem, (1, 36, 36)),
           'convnext-block': (ConvNeXtBlock, (1, 36, 36))}
+
+
+# dense prediction (issue 40): per-pixel outputs N×C×H×W at the input's H×W
+
+class ConvTransposeNet(nn.Module):
+    """nn.ConvTranspose2d as PyTorch users write it: padding with output_padding (k3 s2 p1 op1, k5 s2 p2 op1), k4 s2 p1, k = s, a non-square kernel, stride 1, no bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.up_a = nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1)
+        self.head_a = nn.Conv2d(4, 2, 1)
+        self.up_b = nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1, bias=False)
+        self.up_c = nn.ConvTranspose2d(4, 3, 2, stride=2)
+        self.up_d = nn.ConvTranspose2d(4, 2, 5, stride=2, padding=2, output_padding=1)
+        self.up_e = nn.ConvTranspose2d(4, 2, (3, 5), stride=2, padding=(1, 2), output_padding=1)
+        self.up_g = nn.ConvTranspose2d(4, 2, 3, stride=1, padding=1)
+
+    def forward(self, x):
+        f = F.relu(self.down(x))
+        a = F.relu(self.up_a(f))
+        return self.head_a(a), self.up_b(f), self.up_c(f), self.up_d(f), self.up_e(f), self.up_g(a)
+
+
+class ResizeNet(nn.Module):
+    """F.interpolate and nn.Upsample: nearest (×2, ×0.5, ×(1.5, 2)), bilinear with and without align_corners, rectangular factors, down then up."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode='bilinear')
+        self.heads = nn.ModuleList([nn.Conv2d(4, c, 1) for c in (2, 1, 3, 2, 2, 2)])
+
+    def forward(self, x):
+        f = self.conv(x)
+        ys = (
+            F.interpolate(F.max_pool2d(f, 2), scale_factor=2, mode='nearest'),
+            self.up(F.avg_pool2d(f, 2)),
+            F.interpolate(F.avg_pool2d(f, 2), scale_factor=2, mode='bilinear', align_corners=True),
+            F.interpolate(F.interpolate(f, scale_factor=0.5, mode='bilinear'), scale_factor=2, mode='nearest'),
+            F.interpolate(F.avg_pool2d(f, (3, 4)), scale_factor=(3, 4), mode='bilinear', align_corners=False),
+            F.interpolate(F.avg_pool2d(f, (3, 5), stride=1), scale_factor=(1.5, 2), mode='nearest'),
+        )
+        return tuple(h(y) for h, y in zip(self.heads, ys))
+
+
+class DenseMtl(nn.Module):
+    """a SegNet-style encoder-decoder (conv-BN-ReLU, max-pools, a transposed convolution, bilinear upsampling) with three per-pixel heads: 13 classes, depth, normals."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc1 = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.enc2 = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.dec2 = nn.Sequential(nn.ConvTranspose2d(16, 8, 2, stride=2), nn.BatchNorm2d(8), nn.ReLU())
+        self.dec1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.heads = nn.ModuleList([nn.Conv2d(8, c, 3, padding=1) for c in (13, 1, 3)])
+
+    def forward(self, x):
+        x = F.max_pool2d(self.enc1(x), 2)
+        x = F.max_pool2d(self.enc2(x), 2)
+        x = F.interpolate(self.dec2(x), scale_factor=2, mode='bilinear', align_corners=False)
+        x = F.relu(self.dec1(x))
+        return tuple(h(x) for h in self.heads)
+
+
+MODELS.update({'conv-transpose': (ConvTransposeNet, (1, 8, 8)), 'resize': (ResizeNet, (2, 6, 8)), 'dense-mtl': (DenseMtl, (3, 8, 8))})

@@ -130,6 +130,32 @@ describe('dense-prediction layers: the pure forward against tfjs-layers', () => 
     expect(() => compiledGraphOf({ ...spec, graph })).toThrow(/layer 'up' \(UpSampling2D\): config interpolation interpolation must be 'nearest' or 'bilinear'/);
   });
 
+  it("Resize2D (extra's own, for ONNX Resize): the modes tfjs' kernels also compute agree with them, and its gradient with central differences", async () => {
+    const { resize2d } = await import('../../src/models/graph/resize.js');
+    const x = tf.randomUniform([2, 5, 7, 3], -1, 1, 'float32', 60) as tf.Tensor4D;
+    const cases: [Parameters<typeof resize2d>[2], (size: [number, number]) => tf.Tensor][] = [
+      [{ interpolation: 'bilinear', coordinate: 'asymmetric', nearestMode: 'floor' }, (sz) => tf.image.resizeBilinear(x, sz)],
+      [{ interpolation: 'bilinear', coordinate: 'half_pixel', nearestMode: 'floor' }, (sz) => tf.image.resizeBilinear(x, sz, false, true)],
+      [{ interpolation: 'bilinear', coordinate: 'align_corners', nearestMode: 'floor' }, (sz) => tf.image.resizeBilinear(x, sz, true)],
+      [{ interpolation: 'nearest', coordinate: 'asymmetric', nearestMode: 'floor' }, (sz) => tf.image.resizeNearestNeighbor(x, sz)],
+      [{ interpolation: 'nearest', coordinate: 'tf_half_pixel_for_nn', nearestMode: 'floor' }, (sz) => tf.image.resizeNearestNeighbor(x, sz, false, true)],
+      [{ interpolation: 'nearest', coordinate: 'align_corners', nearestMode: 'round_prefer_ceil' }, (sz) => tf.image.resizeNearestNeighbor(x, sz, true)],
+    ];
+    for (const [spec, oracle] of cases) {
+      for (const sz of [[10, 14], [3, 4], [8, 19], [5, 7]] as [number, number][]) expect(maxDiff(resize2d(x, sz, spec), oracle(sz))).toBeLessThan(1e-5);
+    }
+    const r = tf.randomUniform([2, 8, 11, 3], -1, 1, 'float32', 61);
+    for (const [spec] of cases) {
+      const f = (v: tf.Tensor) => tf.sum(tf.mul(resize2d(v, [8, 11], spec), r));
+      const g = tf.grad(f)(x).dataSync();
+      const flat = x.dataSync();
+      for (const i of [0, 13, 101, flat.length - 1]) {
+        const at = (d: number) => { const c = Float32Array.from(flat); c[i] += d; return f(tf.tensor(c, x.shape)).dataSync()[0]; };
+        expect(Math.abs((at(0.25) - at(-0.25)) / 0.5 - g[i])).toBeLessThan(2e-3);
+      }
+    }
+  });
+
   it('the wasm backend (with extra\'s own kernels) gives the cpu backend\'s forward and gradients', async () => {
     const layers = [
       () => tf.layers.conv2dTranspose({ name: 'l', filters: 3, kernelSize: 3, strides: 2, padding: 'same' }),

@@ -35,9 +35,14 @@ describe('ONNX written by torch.onnx.export → extra’s layer graph (PyTorch 1
       const imp = importOnnx(new Uint8Array(readFileSync(path.join(DIR, file))), file);
       const inputShape = fx.input.shape.length === 4 ? [fx.input.shape[2], fx.input.shape[3], fx.input.shape[1]] : fx.input.shape.slice(1);
       expect(imp.inputShape).toEqual(inputShape);
-      // a one-unit head is a binary task (bce), the others ten classes
-      const numClasses = fx.outputs.map((o) => (o.shape[1] === 1 ? 2 : o.shape[1]));
-      const spec = onnxModelSpec(imp, file, { inputShape, numClasses, taskNames: ['a', 'b'] });
+      // a one-unit head is a binary task (bce), the others ten classes; an N×C×H×W output is per pixel:
+      // one channel depth, three normals, any other number segmentation classes
+      const perPixel = fx.outputs.some((o) => o.shape.length === 4);
+      const pixelKind = (c: number) => (c === 1 ? 'depth' : c === 3 ? 'normal' : 'seg');
+      const numClasses = fx.outputs.map((o) => (o.shape.length === 4 ? o.shape[1] : o.shape[1] === 1 ? 2 : o.shape[1]));
+      const taskNames = fx.outputs.map((_, k) => String.fromCharCode(97 + k));
+      const losses = perPixel ? fx.outputs.map((o) => pixelKind(o.shape[1])) : undefined;
+      const spec = onnxModelSpec(imp, file, { inputShape, numClasses, taskNames }, losses);
       const model = buildModel(spec);
       const r = valuesFromStateDict(model, imp.weights, { statistics: true });
       expect(r.problems).toEqual([]);
@@ -47,7 +52,8 @@ describe('ONNX written by torch.onnx.export → extra’s layer graph (PyTorch 1
       }
       const ys = model.forward(r.params, nhwc(fx.input), r.statistics);
       fx.outputs.forEach((want, k) => {
-        let got = ys[k];
+        // extra's per-pixel outputs are [N,H,W,C]; PyTorch's N×C×H×W
+        let got = want.shape.length === 4 ? tf.transpose(ys[k], [0, 3, 1, 2]) : ys[k];
         // heads that end in (log-)softmax: extra's forward gives the logits
         const lastClass = spec.graph!.layers.find((l) => l.name === spec.graph!.outputs[k]);
         if (lastClass?.config.activation === 'softmax') got = tf.softmax(got);

@@ -4,7 +4,8 @@ import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
 import { tensorLayerKinds } from './tensor-kinds.js';
-import { resize2d } from './resize.js';
+import { nearestModes, resize2d, resizeCoordinates } from './resize.js';
+import { tableLayerClass } from './table-layer.js';
 export { activate, activations, type GraphActivation } from '../ops.js';
 
 /**
@@ -202,6 +203,21 @@ const croppingConfig = z.object({
 });
 type CroppingConfig = z.infer<typeof croppingConfig>;
 
+/** extra's own Resize2D (ONNX Resize on an image: any size, the coordinate and rounding modes PyTorch writes). */
+const resizeConfig = z.object({
+  size: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  interpolation: z.enum(['nearest', 'bilinear']),
+  coordinate: z.enum(resizeCoordinates),
+  nearest_mode: z.enum(nearestModes).default('floor'),
+});
+type ResizeConfig = z.infer<typeof resizeConfig>;
+const resizeEntry = {
+  config: resizeConfig,
+  outShape: (c: ResizeConfig, [s]: number[][], name: string) => [...c.size, needImage(s, name, 'Resize2D')[2]],
+  weights: noWeights,
+  forward: (c: ResizeConfig, [x]: tf.Tensor[]) => resize2d(x, c.size, { interpolation: c.interpolation, coordinate: c.coordinate, nearestMode: c.nearest_mode }),
+};
+
 const concatConfig = z.object({ axis: z.number().int().default(-1) });
 
 export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
@@ -377,6 +393,8 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     },
     tfjs: (c, name) => tf.layers.cropping2D({ name, cropping: c.cropping }),
   }),
+  // ONNX Resize where tfjs' UpSampling2D does not compute the same (a tfjs layer of extra's own: table-layer.ts)
+  Resize2D: kind<ResizeConfig>({ ...resizeEntry, arity: 1, tfjs: tableLayerClass('Resize2D', resizeEntry) }),
   // x·scale + offset with scalar scale and offset (Keras' Rescaling): the constant arithmetic of imported graphs
   Rescaling: kind<{ scale: number; offset: number }>({
     config: z.object({ scale: z.number(), offset: z.number().default(0) }),

@@ -18,6 +18,7 @@ type NodeObj = { input: string[]; output: string[]; name: string; op_type: strin
 const int = (name: string, i: number): Attr => ({ name, type: 2, i });
 const float = (name: string, f: number): Attr => ({ name, type: 1, f });
 const ints = (name: string, v: number[]): Attr => ({ name, type: 7, ints: v });
+const str = (name: string, v: string): Attr => ({ name, type: 3, s: new TextEncoder().encode(v) });
 
 /** How one Keras value is held in the ONNX graph. */
 type Held = { kind: 'plain'; name: string; rank: number } | { kind: 'image'; name: string } | { kind: 'flatOfImage'; image: string };
@@ -146,6 +147,36 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
         out = target.length === 3 ? { kind: 'image', name: emit('Transpose', [y], [ints('perm', [0, 3, 1, 2])], 'to_nchw') } : { kind: 'plain', name: y, rank: target.length };
         break;
       }
+      case 'Conv2DTranspose': {
+        // Keras' lengths: 'same' n·s, 'valid' n·s + max(k − s, 0); ONNX gives (n−1)·s + k − pads + output_padding
+        const k = c.kernel_size as number[];
+        const s = c.strides as number[];
+        const total = [0, 1].map((i) => (c.padding === 'same' ? Math.max(k[i] - s[i], 0) : 0));
+        const pads = [total[0] >> 1, total[1] >> 1, total[0] - (total[0] >> 1), total[1] - (total[1] >> 1)];
+        const attrs = [ints('kernel_shape', k), ints('strides', s), ints('pads', pads), ints('output_padding', [0, 1].map((i) => Math.max(s[i] - k[i], 0)))];
+        out = activation({ kind: 'image', name: emit('ConvTranspose', [image(xs[0], n.layer.name), ...names.map(weight)], attrs, 'convt') }, act, 1);
+        break;
+      }
+      case 'UpSampling2D': {
+        const size = c.size as number[];
+        const attrs = [str('mode', c.interpolation === 'bilinear' ? 'linear' : 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')];
+        out = { kind: 'image', name: emit('Resize', [image(xs[0], n.layer.name), '', constant([1, 1, size[0], size[1]], [4], 'float')], attrs, 'resize') };
+        break;
+      }
+      case 'Resize2D': {
+        // sizes [N, C, oh, ow], N and C read from the input
+        const x = image(xs[0], n.layer.name);
+        const sizes = emit('Concat', [emit('Shape', [x], [int('start', 0), int('end', 2)]), constant(c.size as number[], [2], 'int64')], [int('axis', 0)]);
+        const attrs = [str('mode', c.interpolation === 'bilinear' ? 'linear' : 'nearest'), str('coordinate_transformation_mode', c.coordinate as string), str('nearest_mode', c.nearest_mode as string)];
+        out = { kind: 'image', name: emit('Resize', [x, '', '', sizes], attrs, 'resize') };
+        break;
+      }
+      case 'Cropping2D': {
+        const cr = c.cropping as [[number, number], [number, number]];
+        const [h, w] = inS;
+        out = { kind: 'image', name: emit('Slice', [image(xs[0], n.layer.name), constant([cr[0][0], cr[1][0]], [2], 'int64'), constant([h - cr[0][1], w - cr[1][1]], [2], 'int64'), constant([2, 3], [2], 'int64')], [], 'crop') };
+        break;
+      }
       case 'Dropout':
         out = xs[0];
         break;
@@ -209,11 +240,14 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
     }
     held.push(out);
   });
+  // a per-pixel output [H,W,C] is N×C×H×W, as PyTorch writes it
   const outputs = g.outputs.map((o, k) => {
-    const name = physical(held[o + 1]);
+    const h = held[o + 1];
+    const s = g.nodes[o].outShape;
+    const name = h.kind === 'image' ? h.name : physical(h);
     const final = `output_${k}`;
     nodes.push({ input: [name], output: [final], name: final, op_type: 'Identity', attribute: [] });
-    return { name: final, units: g.outputUnits[k] };
+    return { name: final, dims: h.kind === 'image' ? [s[2], s[0], s[1]] : [g.outputUnits[k]] };
   });
   const dim = (d: number | 'batch') => (d === 'batch' ? { dim_param: 'batch' } : { dim_value: d });
   const onnxIn = inShape.length === 3 ? [inShape[2], inShape[0], inShape[1]] : inShape;
@@ -228,7 +262,7 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
       node: nodes,
       initializer: initializers,
       input: [{ name: input, type: tensorType(['batch', ...onnxIn]) }],
-      output: outputs.map((o) => ({ name: o.name, type: tensorType(['batch', o.units]) })),
+      output: outputs.map((o) => ({ name: o.name, type: tensorType(['batch', ...o.dims]) })),
     },
   });
 }

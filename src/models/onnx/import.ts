@@ -132,9 +132,10 @@ export function importOnnx(bytes: Uint8Array, where: string): OnnxImport {
     if (!v) return b.fail(fake, 'no node writes it');
     const m = b.materialize(fake, v);
     if (m.kind !== 'tensor' || m.layer === inputName) return b.fail(fake, 'is not computed from the input');
-    const flat = b.asLogical(m, [m.shape.reduce((a, c) => a * c, 1)]);
-    if (m.shape.length !== 1) return b.fail(fake, `has shape [${m.shape.join(',')}] per sample; a task output must be flat [classes]`);
-    return { name: o.name, layer: flat.layer };
+    // N×C×H×W: a per-pixel task's output, [H,W,C] in extra's graph
+    if (m.shape.length === 3) return { name: o.name, layer: b.asImage(fake, m).layer };
+    if (m.shape.length !== 1) return b.fail(fake, `has shape [${m.shape.join(',')}] per sample; a task output is flat [classes] (N×C) or an image [C,H,W] (N×C×H×W)`);
+    return { name: o.name, layer: b.asLogical(m, [m.shape[0]]).layer };
   });
   const seen = new Set<string>();
   for (const o of outputs) {

@@ -1,4 +1,5 @@
 import { spatialOut } from '../ops.js';
+import { axisPlan, nearestModes, resizeCoordinates, type NearestMode, type ResizeCoordinate, type ResizeSpec } from '../graph/resize.js';
 import { tensorValues, type OnnxAttribute, type OnnxNode } from './proto.js';
 import { broadcastShapes, sliceIndices } from '../graph/tensor-kinds.js';
 import { isTensor, type ConstValue, type GraphBuilder, type TensorValue, type Value } from './values.js';
@@ -92,6 +93,11 @@ function pair(node: OnnxNode, name: string, dflt: number): [number, number] {
   return [v[0], v[1] ?? v[0]];
 }
 
+function checkDilations(b: GraphBuilder, node: OnnxNode): void {
+  const d = intsAttr(node, 'dilations');
+  if (d && d.some((x) => x !== 1)) return b.fail(node, `dilations [${d.join(',')}] are not supported (dilation 1 only)`);
+}
+
 /** Zero padding of an NHWC image by [[top, bottom], [left, right]]. */
 function zeroPad(b: GraphBuilder, node: OnnxNode, v: TensorValue, pads: [[number, number], [number, number]]): TensorValue {
   const [h, w, c] = v.physical;
@@ -155,7 +161,103 @@ const conv: OnnxOp = (b, node, [x, w, bias]) => {
   if (!dilated && group === cIn && perGroup === 1) {
     return [b.add(node, 'DepthwiseConv2D', { kernel_size: [kh, kw], strides, padding, depth_multiplier: cOut / cIn, use_bias: biasName !== undefined }, [input], out, names)];
   }
-  return [b.add(node, 'GroupConv2D', { filters: cOut, kernel_size: [kh, kw], strides, dilation_rate: dilations, groups: group, use_bias: biasName !== undefined }, [input], out, names)];
+  return [b.add(node, 'GroupConv2D', { filters: cOut, kernel_size: [kh, kw], strides, dilation_rate: dilations, group, use_bias: biasName !== undefined }, [input], out, names)];
+};
+
+/**
+ * ConvTranspose (nn.ConvTranspose2d): the full transposed convolution is (n−1)·s + k long per axis; ONNX
+ * keeps [pads_begin, that − pads_end + output_padding). Keras' Conv2DTranspose gives 'same' (⌊max(k−s,0)/2⌋,
+ * n·s long) or 'valid' (from 0, n·s + max(k−s, 0) long, zeros past the full length): 'same' when it is
+ * that window, else 'valid' and a Cropping2D. Positions past the full length hold the bias alone in both.
+ */
+const convTranspose: OnnxOp = (b, node, [x, w, bias]) => {
+  const img = b.asImage(node, tensorIn(b, node, x));
+  const [cIn, h, wd] = img.shape;
+  if (!w || w.kind !== 'const' || w.shape.length !== 4) return b.fail(node, 'needs a 4-D weight initializer (2-D transposed convolutions only)');
+  const weight = weightIn(b, node, w, 'its weight');
+  const [wIn, cOut, kh, kw] = weight.shape;
+  checkDilations(b, node);
+  if (intAttr(node, 'group', 1) !== 1) return b.fail(node, `group ${intAttr(node, 'group', 1)} is not supported (group 1 only)`);
+  if (wIn !== cIn) return b.fail(node, `its weight reads ${wIn} channels, the input has ${cIn}`);
+  if (attr(node, 'output_shape')) return b.fail(node, 'output_shape is not supported (give pads and output_padding, as torch.onnx.export writes them)');
+  const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET') return b.fail(node, `auto_pad ${autoPad} is not supported (give pads, as torch.onnx.export writes them)`);
+  const strides = pair(node, 'strides', 1);
+  const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+  const outPad = pair(node, 'output_padding', 0);
+  const kernel: [number, number] = [kh, kw];
+  const inHW = [h, wd];
+  // per axis: the window [start, start + len) of the full transposed convolution
+  const start = [pads[0], pads[1]];
+  const len = [0, 1].map((i) => (inHW[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[i + 2] + outPad[i]);
+  if (len.some((l) => l < 1)) return b.fail(node, `pads [${pads.join(',')}] leave no output`);
+  if (pads.some((p) => p < 0)) return b.fail(node, `negative pads [${pads.join(',')}] are not supported`);
+  const sameStart = [0, 1].map((i) => Math.max(kernel[i] - strides[i], 0) >> 1);
+  const same = [0, 1].every((i) => start[i] === sameStart[i] && len[i] === inHW[i] * strides[i]);
+  const validLen = [0, 1].map((i) => inHW[i] * strides[i] + Math.max(kernel[i] - strides[i], 0));
+  if (!same && [0, 1].some((i) => start[i] + len[i] > validLen[i])) {
+    return b.fail(node, `pads [${pads.join(',')}] with output_padding [${outPad.join(',')}] reach past the transposed convolution (output_padding larger than the end pad is not supported)`);
+  }
+  const biasName = bias ? weightIn(b, node, bias, 'its bias', [cOut]).initializer : undefined;
+  const names = [weight.initializer, ...(biasName ? [biasName] : [])];
+  const padding = same ? 'same' : 'valid';
+  const conv0 = same ? [inHW[0] * strides[0], inHW[1] * strides[1]] : validLen;
+  const crop: [[number, number], [number, number]] = same ? [[0, 0], [0, 0]] : [[start[0], validLen[0] - start[0] - len[0]], [start[1], validLen[1] - start[1] - len[1]]];
+  const cropped = crop.some((c) => c[0] !== 0 || c[1] !== 0);
+  const y = b.add(node, 'Conv2DTranspose', { filters: cOut, kernel_size: kernel, strides, padding, use_bias: biasName !== undefined }, [img], { shape: [cOut, conv0[0], conv0[1]], layout: 'nhwc', physical: [conv0[0], conv0[1], cOut] }, names);
+  if (!cropped) return [y];
+  return [b.add(null, 'Cropping2D', { cropping: crop }, [y], { shape: [cOut, len[0], len[1]], layout: 'nhwc', physical: [len[0], len[1], cOut] }, undefined, `${node.name || node.output[0]}_crop`)];
+};
+
+/**
+ * Resize (F.interpolate, nn.Upsample) of an image, opsets 11–17: nearest with any rounding mode, linear
+ * (bilinear) with asymmetric, half_pixel, pytorch_half_pixel or align_corners coordinates, to sizes or by
+ * scales given as constants. A resize that tfjs' UpSampling2D computes row for row (integer factors,
+ * nearest repeating each pixel, or bilinear from r/s) becomes one; any other, extra's Resize2D.
+ */
+const resize: OnnxOp = (b, node, [x, , scalesIn, sizesIn]) => {
+  const img = b.asImage(node, tensorIn(b, node, x));
+  const [c, h, w] = img.shape;
+  const mode = stringAttr(node, 'mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear') return b.fail(node, `mode '${mode}' is not supported (nearest and linear are)`);
+  const coordinate = stringAttr(node, 'coordinate_transformation_mode', 'half_pixel');
+  if (!(resizeCoordinates as readonly string[]).includes(coordinate)) return b.fail(node, `coordinate_transformation_mode '${coordinate}' is not supported (${resizeCoordinates.join(', ')} are)`);
+  const nearestMode = stringAttr(node, 'nearest_mode', 'round_prefer_floor');
+  if (!(nearestModes as readonly string[]).includes(nearestMode)) return b.fail(node, `nearest_mode '${nearestMode}' is not supported`);
+  if (intAttr(node, 'exclude_outside', 0) !== 0) return b.fail(node, 'exclude_outside = 1 is not supported');
+  if (intAttr(node, 'antialias', 0) !== 0) return b.fail(node, 'antialias = 1 is not supported (F.interpolate without antialias)');
+  if (attr(node, 'axes')) return b.fail(node, 'the axes attribute is not supported (resize all four axes)');
+  if (stringAttr(node, 'keep_aspect_ratio_policy', 'stretch') !== 'stretch') return b.fail(node, 'keep_aspect_ratio_policy other than stretch is not supported');
+  const sizes = sizesIn && !(sizesIn.kind === 'const' && size(sizesIn.shape) === 0) ? constIn(b, node, sizesIn, 'its sizes') : undefined;
+  const scales = scalesIn && !(scalesIn.kind === 'const' && size(scalesIn.shape) === 0) ? constIn(b, node, scalesIn, 'its scales') : undefined;
+  let out: [number, number];
+  if (sizes) {
+    const v = sizes.ints;
+    if (!v || v.length !== 4) return b.fail(node, 'its sizes must be 4 integers [N, C, H, W]');
+    if (!sizes.batch?.[0] || sizes.batch?.slice(1).some(Boolean) || v[1] !== c) return b.fail(node, `sizes [${v.join(',')}] resize the batch or the channels; extra resizes H and W`);
+    out = [v[2], v[3]];
+  } else if (scales) {
+    const v = scales.float ? Array.from(scales.float) : scales.ints;
+    if (!v || v.length !== 4) return b.fail(node, 'its scales must be 4 numbers [1, 1, sh, sw]');
+    if (v[0] !== 1 || v[1] !== 1) return b.fail(node, `scales [${v.join(',')}] resize the batch or the channels; extra resizes H and W`);
+    // floor(n·scale) with a whole product: scale is then exactly out/n, as PyTorch and onnxruntime both use it
+    if (!Number.isInteger(h * v[2]) || !Number.isInteger(w * v[3])) return b.fail(node, `scales [${v.join(',')}] on a ${h}×${w} image give no whole size (where PyTorch and ONNX runtimes round differently); give sizes, or scales that divide evenly`);
+    out = [h * v[2], w * v[3]];
+  } else return b.fail(node, 'needs constant scales or sizes');
+  if (out.some((d) => !(d > 0))) return b.fail(node, `resizes to ${out.join('×')}`);
+  const spec: ResizeSpec = { interpolation: mode === 'linear' ? 'bilinear' : 'nearest', coordinate: coordinate as ResizeCoordinate, nearestMode: nearestMode as NearestMode };
+  const plans = [axisPlan(h, out[0], spec), axisPlan(w, out[1], spec)];
+  const same = (p: ReturnType<typeof axisPlan>, q: ReturnType<typeof axisPlan>) => p.lo.every((v, i) => v === q.lo[i] && p.hi[i] === q.hi[i] && Math.abs(p.w[i] - q.w[i]) < 1e-12);
+  const shape = [c, out[0], out[1]];
+  const result = { shape, layout: 'nhwc' as const, physical: [out[0], out[1], c], nonNegative: img.nonNegative };
+  if (out[0] === h && out[1] === w && plans.every((p, i) => same(p, axisPlan([h, w][i], [h, w][i], { interpolation: 'nearest', coordinate: 'asymmetric', nearestMode: 'floor' })))) return [img];
+  const factors = [out[0] / h, out[1] / w];
+  if (factors.every(Number.isInteger)) {
+    // what tfjs' UpSampling2D computes: nearest repeats each pixel, bilinear reads rows r/s
+    const up: ResizeSpec = { interpolation: spec.interpolation, coordinate: 'asymmetric', nearestMode: 'floor' };
+    if (plans.every((p, i) => same(p, axisPlan([h, w][i], out[i], up)))) return [b.add(node, 'UpSampling2D', { size: factors, interpolation: spec.interpolation }, [img], result)];
+  }
+  return [b.add(node, 'Resize2D', { size: out, interpolation: spec.interpolation, coordinate, nearest_mode: nearestMode }, [img], result)];
 };
 
 /** Dense from a weight in state_dict layout [out, in] (Gemm transB=1) or file layout [in, out] (transposed). */
@@ -684,6 +786,8 @@ function elementwiseN(b: GraphBuilder, node: OnnxNode, inputs: (Value | undefine
 
 export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   Conv: conv,
+  Resize: resize,
+  ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matMulOp,
   Add: binary('Add'),
@@ -892,10 +996,19 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return [zeroPad(b, node, img, [[pads[2], pads[6]], [pads[3], pads[7]]])];
   },
   Shape: (b, node, [x]) => {
-    if (!isTensor(x)) return b.fail(node, 'of a constant is not supported');
+    if (x?.kind === 'const') {
+      const rank = x.shape.length;
+      const norm = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
+      const e = attr(node, 'end') ? norm(intAttr(node, 'end', rank)) : rank;
+      const dims = x.shape.slice(norm(intAttr(node, 'start', 0)), e);
+      return [{ kind: 'const', shape: [dims.length], ints: dims }];
+    }
+    if (!x) return b.fail(node, 'its input is missing');
+    // a pending piece of a pattern has its tensor's shape (a mean or variance: its last axis 1)
+    const perSample = isTensor(x) ? x.shape : ['mean', 'variance', 'varianceEps', 'std'].includes(x.kind) ? [...x.of.shape.slice(0, -1), 1] : x.of.shape;
     const start = intAttr(node, 'start', 0);
     const endA = attr(node, 'end');
-    const full = [0, ...x.shape];
+    const full = [0, ...perSample];
     const rank = full.length;
     const norm = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
     const s = norm(start);
