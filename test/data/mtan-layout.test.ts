@@ -1,10 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset, datasetNames } from '../../src/data/index.js';
 import { ExtraInputError, FileFormatError } from '../../src/errors.js';
+import { trainEndpoints } from '../../src/app/index.js';
 import { npy } from '../npy-writer.js';
 
 /** One sample of the MTAN/LibMTL layout, as the arrays written. */
@@ -231,6 +232,18 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
       vi.spyOn(os, 'totalmem').mockReturnValue(20_000);
       await refuses(/nyuv2 in .*: 7 samples at 6×8 need .* GiB, more than half of this machine's .*use a smaller --resolution/, {}, ExtraInputError);
       await expect(load({ resolution: 4 })).resolves.toBeDefined();
+    });
+
+    it('training on a bad set writes nothing: no run directory is left', async () => {
+      writeLayout(dir, H, W, { train: 5, val: 2 });
+      const d = new Float32Array(H * W).fill(3);
+      d[0] = -2;
+      put('val/depth/1.npy', '<f4', [H, W, 1], d);
+      const run = path.join(dir, 'run');
+      const e = await trainEndpoints({ run, dataset: { name: 'nyuv2', dataDir: dir }, arch: 'segnet-mtl', prefs: ['1,1,1'], epochs: 1, workers: 1, threads: 1, quiet: true, backend: 'cpu' }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(FileFormatError);
+      expect((e as Error).message).toMatch(/val\/depth\/1\.npy: sample 0 pixel \(0, 0\) holds depth -2/);
+      expect(existsSync(run)).toBe(false);
     });
 
     it('no folder, or options it does not use', async () => {
