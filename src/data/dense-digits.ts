@@ -22,7 +22,7 @@ import type { DataTaskKind, DatasetEntry, DatasetOptions, MultiTaskDataset, Spli
  * The input is the grey shaded image (S×S×1, S = --resolution, default 32). Train, validation and test
  * draw their digits from disjoint pools (70/15/15 of the ~10k digits), as multi-mnist does.
  */
-const DENSE_VERSION = 1;
+const DENSE_VERSION = 2; // 2: strokes from texture 0.3 (was 0.5), squares 24–30 px (was 20–28)
 const NAME = 'dense-digits';
 const defaults = { trainSize: 2000, valSize: 500, testSize: 500, side: 32 };
 const splitNames = ['train', 'val', 'test'] as const;

@@ -6,7 +6,7 @@ import type { ImageSource } from './sources.js';
  * dense set (dense-digits.ts). Camera coordinates: x right, y down, z forward (depth); the camera sits
  * at the origin with focal length = the image side in pixels, so pixel (r, c) looks along
  * ((c + ½ − S/2)/S, (r + ½ − S/2)/S, 1). Each digit is a sticker cut out along its strokes (texture
- * value ≥ ½) on its own tilted plane; the background is one more plane behind them. At every pixel the
+ * value ≥ STROKE) on its own tilted plane; the background is one more plane behind them. At every pixel the
  * nearest surface wins, so nearer digits occlude farther ones.
  */
 export type Vec3 = [number, number, number];
@@ -44,8 +44,8 @@ export interface SceneArrays {
 
 /** The class of background pixels (digits are 0..9). */
 export const BACKGROUND_CLASS = 10;
-/** Texture value from which a digit's pixel is part of its sticker. */
-const STROKE = 0.5;
+/** Texture value from which a digit's pixel is part of its sticker (0.3: strokes a little thicker than half-intensity, so that more than a fifth of the pixels are digits). */
+const STROKE = 0.3;
 const BACKGROUND_ALBEDO = 0.35;
 
 const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -76,7 +76,7 @@ export function sticker(normal: Vec3, centre: Vec3, size: number, roll: number, 
 
 /**
  * A random scene: 2 or 3 digits drawn from `pool` (distinct), each at depth 3–6 tilted up to 40°, its
- * square 20–28 px on screen, centred within the middle half of the image; a background plane at depth
+ * square 24–30 px on screen, centred within the middle half of the image; a background plane at depth
  * 10–13 tilted up to 20° (so it covers the whole view at a positive depth).
  */
 export function drawScene(rng: Rng, pool: Int32Array, side: number): Scene {
@@ -93,7 +93,7 @@ export function drawScene(rng: Rng, pool: Int32Array, side: number): Scene {
     const u = (0.25 + 0.5 * rng.next() - 0.5) * side;
     const v = (0.25 + 0.5 * rng.next() - 0.5) * side;
     const normal = tiltedNormal((40 * Math.PI / 180) * rng.next(), 2 * Math.PI * rng.next());
-    const px = 20 + 8 * rng.next();
+    const px = 24 + 6 * rng.next();
     const roll = (20 * Math.PI / 180) * (2 * rng.next() - 1);
     digits.push(sticker(normal, [(u / side) * z, (v / side) * z, z], (px * z) / side, roll, source));
   }
