@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { buildModel, defaultModelSpec, initParams, paramsToPytorchStateDict, type FunctionalModel } from '../../src/models/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildModel, defaultModelSpec, initParams, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, type FunctionalModel } from '../../src/models/index.js';
 import { graphSpecFor } from '../../src/models/graph/index.js';
 import { graphToOnnx } from '../../src/models/onnx/export.js';
 import { importOnnx, onnxModelSpec } from '../../src/models/onnx/import.js';
@@ -115,6 +118,21 @@ describe('dense prediction through ONNX: extra → onnxruntime → extra', () =>
     const spec = graphSpecFor({ input: 'input', layers: z.layers, outputs: z.outputs }, [6, 8, 2], 'zoo', { inputShape: [6, 8, 2], numClasses: z.numClasses, taskNames }, z.losses);
     const d = await roundTrip(buildModel(spec), 5);
     process.stderr.write(`dense zoo max |extra − onnxruntime| ${d.exported.toExponential(2)}, reimported ${d.reimported.toExponential(2)}\n`);
+  });
+
+  it('the same graph as a tfjs layers checkpoint: saved, loaded by tf.loadLayersModel (Resize2D registered), its predict equal to extra', async () => {
+    const z = zoo();
+    const spec = graphSpecFor({ input: 'input', layers: z.layers, outputs: z.outputs }, [6, 8, 2], 'zoo', { inputShape: [6, 8, 2], numClasses: z.numClasses, taskNames: z.outputs }, z.losses);
+    const model = buildModel(spec);
+    const params = randomParams(model, 9);
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-dense-'));
+    await saveLayersModel(dir, spec, params);
+    const loaded = await loadLayersModelFromDir(dir);
+    const x = tf.randomUniform([2, 6, 8, 2], -1, 1, 'float32', 10);
+    const theirs = loaded.model.predict(x) as tf.Tensor[];
+    const ours = model.forward(loaded.values, x);
+    expect(Math.max(...ours.map((o, k) => maxDiff(o, theirs[k])))).toBeLessThan(1e-5);
+    expect(Math.max(...ours.map((o, k) => maxDiff(o, model.forward(params, x)[k])))).toBe(0);
   });
 });
 

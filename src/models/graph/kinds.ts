@@ -204,12 +204,17 @@ const croppingConfig = z.object({
 type CroppingConfig = z.infer<typeof croppingConfig>;
 
 /** extra's own Resize2D (ONNX Resize on an image: any size, the coordinate and rounding modes PyTorch writes). */
-const resizeConfig = z.object({
-  size: z.tuple([z.number().int().positive(), z.number().int().positive()]),
-  interpolation: z.enum(['nearest', 'bilinear']),
-  coordinate: z.enum(resizeCoordinates),
-  nearest_mode: z.enum(nearestModes).default('floor'),
-});
+// (tf.loadLayersModel hands a layer its config camel-cased, keys and string values: nearestMode: 'roundPreferFloor')
+const snake = (v: unknown) => (typeof v === 'string' ? v.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`) : v);
+const resizeConfig = z.preprocess(
+  (v) => (v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [snake(k) as string, k === 'size' ? x : snake(x)])) : v),
+  z.object({
+    size: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    interpolation: z.enum(['nearest', 'bilinear']),
+    coordinate: z.enum(resizeCoordinates),
+    nearest_mode: z.enum(nearestModes).default('floor'),
+  }),
+);
 type ResizeConfig = z.infer<typeof resizeConfig>;
 const resizeEntry = {
   config: resizeConfig,
