@@ -48,7 +48,13 @@ function zoo(withDropout: boolean, center2 = !withDropout): tf.LayersModel {
   const ap = tf.layers.averagePooling2d({ name: 'ap', poolSize: 2, strides: 1, padding: 'same' }).apply(mp) as tf.SymbolicTensor;
   const fl = tf.layers.flatten({ name: 'fl' }).apply(ap) as tf.SymbolicTensor;
   const gp = tf.layers.globalAveragePooling2d({ name: 'gp' }).apply(r1) as tf.SymbolicTensor;
-  const cat = tf.layers.concatenate({ name: 'cat' }).apply([fl, gp]) as tf.SymbolicTensor;
+  // the dense-prediction layers: a transposed convolution cropped back to 12×12, bilinear upsampling
+  const tr = tf.layers.conv2dTranspose({ name: 'tr', filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(r1) as tf.SymbolicTensor;
+  const cr = tf.layers.cropping2D({ name: 'cr', cropping: [[5, 7], [6, 6]] }).apply(tr) as tf.SymbolicTensor;
+  const up = tf.layers.upSampling2d({ name: 'up', size: [2, 2], interpolation: 'bilinear' }).apply(mp) as tf.SymbolicTensor;
+  const gp2 = tf.layers.globalAveragePooling2d({ name: 'gp2' }).apply(cr) as tf.SymbolicTensor;
+  const gp3 = tf.layers.globalAveragePooling2d({ name: 'gp3' }).apply(up) as tf.SymbolicTensor;
+  const cat = tf.layers.concatenate({ name: 'cat' }).apply([fl, gp, gp2, gp3]) as tf.SymbolicTensor;
   const dr = withDropout ? (tf.layers.dropout({ name: 'dr', rate: 0.5 }).apply(cat) as tf.SymbolicTensor) : cat;
   const d1 = tf.layers.dense({ name: 'd1', units: 8, activation: 'gelu' }).apply(dr) as tf.SymbolicTensor;
   const ln = tf.layers.layerNormalization({ name: 'ln' }).apply(d1) as tf.SymbolicTensor;
