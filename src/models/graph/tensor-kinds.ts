@@ -73,7 +73,8 @@ const groupConvConfig = z.object({
   kernel_size: pair,
   strides: pair.default([1, 1]),
   dilation_rate: pair.default([1, 1]),
-  groups: pos.default(1),
+  /** ONNX's `group` (Keras' `groups`, which extra's Conv2D refuses): filters and channels split into this many */
+  group: pos.default(1),
   use_bias: z.boolean().default(true),
 });
 type GroupConvConfig = z.infer<typeof groupConvConfig>;
@@ -84,11 +85,11 @@ function groupConv(c: GroupConvConfig, x: tf.Tensor4D, k: tf.Tensor4D): tf.Tenso
   const cin = x.shape[3];
   const [kh, kw] = c.kernel_size;
   let y: tf.Tensor4D;
-  if (c.groups === 1) y = tf.conv2d(x, k, st, 'valid', 'NHWC', c.dilation_rate);
-  else if (cin === c.groups) y = tf.depthwiseConv2d(x, k.reshape([kh, kw, cin, c.filters / cin]) as tf.Tensor4D, st, 'valid', 'NHWC', c.dilation_rate);
+  if (c.group === 1) y = tf.conv2d(x, k, st, 'valid', 'NHWC', c.dilation_rate);
+  else if (cin === c.group) y = tf.depthwiseConv2d(x, k.reshape([kh, kw, cin, c.filters / cin]) as tf.Tensor4D, st, 'valid', 'NHWC', c.dilation_rate);
   else {
-    const xs = tf.split(x, c.groups, 3) as tf.Tensor4D[];
-    const ks = tf.split(k, c.groups, 3);
+    const xs = tf.split(x, c.group, 3) as tf.Tensor4D[];
+    const ks = tf.split(k, c.group, 3);
     y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ks[i] as tf.Tensor4D, st, 'valid', 'NHWC', c.dilation_rate)), 3);
   }
   return dilated ? subsample(y, c.strides) : y;
@@ -260,11 +261,11 @@ export const tensorLayerKinds: Readonly<Record<string, TensorKind<never>>> = {
     arity: 1,
     outShape: (c, [s], name) => {
       const [h, w, ch] = image(s, name, 'GroupConv2D');
-      if (ch % c.groups !== 0 || c.filters % c.groups !== 0) fail(name, `groups ${c.groups} must divide the input's ${ch} channels and the ${c.filters} filters`);
+      if (ch % c.group !== 0 || c.filters % c.group !== 0) fail(name, `groups ${c.group} must divide the input's ${ch} channels and the ${c.filters} filters`);
       return [windowOut(h, c.kernel_size[0], c.strides[0], c.dilation_rate[0]), windowOut(w, c.kernel_size[1], c.strides[1], c.dilation_rate[1]), c.filters];
     },
     weights: (c, [s]) => [
-      { keras: 'kernel', shape: [c.kernel_size[0], c.kernel_size[1], s[2] / c.groups, c.filters], init: 'he-uniform', torch: 'weight' },
+      { keras: 'kernel', shape: [c.kernel_size[0], c.kernel_size[1], s[2] / c.group, c.filters], init: 'he-uniform', torch: 'weight' },
       ...(c.use_bias ? [{ keras: 'bias', shape: [c.filters], init: 'zeros' as const, torch: 'bias' as const }] : []),
     ],
     forward: (c, [x], p) => {

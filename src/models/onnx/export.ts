@@ -235,6 +235,83 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
         } else out = { kind: 'plain', name: emit('Concat', xs.map(physical), [int('axis', axis)]), rank };
         break;
       }
+      case 'GroupConv2D': {
+        const attrs = [ints('kernel_shape', c.kernel_size as number[]), ints('strides', c.strides as number[]), ints('dilations', c.dilation_rate as number[]), ints('pads', [0, 0, 0, 0]), int('group', c.group as number)];
+        out = { kind: 'image', name: emit('Conv', [image(xs[0], n.layer.name), ...names.map(weight)], attrs, 'conv') };
+        break;
+      }
+      case 'Pool2D': {
+        const p = c.pads as [[number, number], [number, number]];
+        const extra = c.ceil_extra as [number, number];
+        const counted = c.mode === 'avg' && c.count_include_pad === true;
+        // a max never reads its padding and an uncounted average does not count it: ceil_mode's windows are more padding
+        const pads = counted ? [p[0][0], p[1][0], p[0][1], p[1][1]] : [p[0][0], p[1][0], p[0][1] + extra[0], p[1][1] + extra[1]];
+        const attrs = [ints('kernel_shape', c.pool_size as number[]), ints('strides', c.strides as number[]), ints('pads', pads), ...(counted && (extra[0] || extra[1]) ? [int('ceil_mode', 1)] : [])];
+        if ((c.dilation_rate as number[]).some((d) => d !== 1)) attrs.push(ints('dilations', c.dilation_rate as number[]));
+        if (c.mode === 'avg') attrs.push(int('count_include_pad', counted ? 1 : 0));
+        out = { kind: 'image', name: emit(c.mode === 'max' ? 'MaxPool' : 'AveragePool', [image(xs[0], n.layer.name)], attrs, 'pool') };
+        break;
+      }
+      case 'Pointwise': {
+        const fn = c.fn as string;
+        const simple: Record<string, string> = { softplus: 'Softplus', exp: 'Exp', log: 'Log', abs: 'Abs', neg: 'Neg', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softsign: 'Softsign', hard_swish: 'HardSwish' };
+        out = elementwise(xs[0], (x) => {
+          if (simple[fn]) return emit(simple[fn], [x]);
+          if (fn === 'hard_sigmoid') return emit('HardSigmoid', [x], [float('alpha', c.alpha as number), float('beta', c.beta as number)]);
+          if (fn === 'selu') return emit('Selu', [x], [float('alpha', c.alpha as number), float('gamma', c.gamma as number)]);
+          if (fn === 'mish') return emit('Mul', [x, emit('Tanh', [emit('Softplus', [x])])]);
+          throw new ExtraInputError(`export --format onnx: Pointwise ${fn} has no ONNX form here`);
+        });
+        break;
+      }
+      case 'Arithmetic':
+      case 'ArithmeticWith':
+      case 'Slice':
+      case 'Gather':
+      case 'Reduce':
+      case 'Softmax':
+      case 'MatMul':
+      case 'BroadcastTo':
+      case 'BroadcastWeight': {
+        // in extra's own (physical) element order, axes as the layer counts them
+        const x = physical(xs[0]);
+        const binaryOps: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', max: 'Max', min: 'Min', prelu: 'PRelu' };
+        let y: string;
+        if (n.layer.class === 'Arithmetic') y = emit(binaryOps[c.op as string], [x, physical(xs[1])]);
+        else if (n.layer.class === 'ArithmeticWith') {
+          const shape = c.operand_shape as number[];
+          const b = c.broadcast_shape as number[];
+          const perm = c.perm as number[] | null | undefined;
+          const logical = perm ? perm.map((_, i) => b[perm.indexOf(i)]) : b;
+          const raw = c.values ? constant(c.values as number[], shape, 'float') : weight(names[0]);
+          const r = emit('Reshape', [raw, constant([1, ...logical], [logical.length + 1], 'int64')]);
+          const operand = perm ? emit('Transpose', [r], [ints('perm', [0, ...perm.map((a) => a + 1)])]) : r;
+          y = emit(binaryOps[c.op as string], c.reverse ? [operand, x] : [x, operand]);
+        } else if (n.layer.class === 'Slice') {
+          const axis = c.axis as number;
+          const end = (c.end as number) === -1 ? -(inS[axis - 1] + 1) : (c.end as number);
+          y = emit('Slice', [x, constant([c.begin as number], [1], 'int64'), constant([end], [1], 'int64'), constant([axis], [1], 'int64'), constant([c.step as number], [1], 'int64')]);
+        } else if (n.layer.class === 'Gather') y = emit('Gather', [x, constant(c.indices as number[], c.indices_shape as number[], 'int64')], [int('axis', c.axis as number)]);
+        else if (n.layer.class === 'Reduce') {
+          const op = { mean: 'ReduceMean', sum: 'ReduceSum', max: 'ReduceMax', min: 'ReduceMin' }[c.op as string]!;
+          const keep = int('keepdims', c.keepdims ? 1 : 0);
+          y = op === 'ReduceSum' ? emit(op, [x, constant(c.axes as number[], [(c.axes as number[]).length], 'int64')], [keep]) : emit(op, [x], [ints('axes', c.axes as number[]), keep]);
+        } else if (n.layer.class === 'Softmax') y = emit(c.log ? 'LogSoftmax' : 'Softmax', [x], [int('axis', c.axis as number)]);
+        else if (n.layer.class === 'MatMul') y = emit('MatMul', [x, physical(xs[1])]);
+        else if (n.layer.class === 'BroadcastTo') y = emit('Expand', [x, constant([1, ...(c.shape as number[])], [(c.shape as number[]).length + 1], 'int64')]);
+        else {
+          // a weight repeated over the batch of the layer's input
+          const per = n.outShape;
+          const ws = c.weight_shape as number[];
+          const aligned = ws.length > per.length ? ws.slice(1) : [...Array(per.length - ws.length).fill(1), ...ws];
+          const w = emit('Reshape', [weight(names[0]), constant([1, ...aligned], [aligned.length + 1], 'int64')]);
+          const batch = emit('Slice', [emit('Shape', [x]), constant([0], [1], 'int64'), constant([1], [1], 'int64')]);
+          y = emit('Expand', [w, emit('Concat', [batch, constant(per, [per.length], 'int64')], [int('axis', 0)])]);
+        }
+        const rank = n.outShape.length;
+        out = rank === 3 ? { kind: 'image', name: emit('Transpose', [y], [ints('perm', [0, 3, 1, 2])], 'to_nchw') } : { kind: 'plain', name: y, rank };
+        break;
+      }
       default:
         throw new ExtraInputError(`export --format onnx: layer '${n.layer.name}' (${n.layer.class}) has no ONNX form here`);
     }

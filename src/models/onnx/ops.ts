@@ -161,7 +161,7 @@ const conv: OnnxOp = (b, node, [x, w, bias]) => {
   if (!dilated && group === cIn && perGroup === 1) {
     return [b.add(node, 'DepthwiseConv2D', { kernel_size: [kh, kw], strides, padding, depth_multiplier: cOut / cIn, use_bias: biasName !== undefined }, [input], out, names)];
   }
-  return [b.add(node, 'GroupConv2D', { filters: cOut, kernel_size: [kh, kw], strides, dilation_rate: dilations, groups: group, use_bias: biasName !== undefined }, [input], out, names)];
+  return [b.add(node, 'GroupConv2D', { filters: cOut, kernel_size: [kh, kw], strides, dilation_rate: dilations, group, use_bias: biasName !== undefined }, [input], out, names)];
 };
 
 /**
@@ -996,10 +996,19 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return [zeroPad(b, node, img, [[pads[2], pads[6]], [pads[3], pads[7]]])];
   },
   Shape: (b, node, [x]) => {
-    if (!isTensor(x)) return b.fail(node, 'of a constant is not supported');
+    if (x?.kind === 'const') {
+      const rank = x.shape.length;
+      const norm = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
+      const e = attr(node, 'end') ? norm(intAttr(node, 'end', rank)) : rank;
+      const dims = x.shape.slice(norm(intAttr(node, 'start', 0)), e);
+      return [{ kind: 'const', shape: [dims.length], ints: dims }];
+    }
+    if (!x) return b.fail(node, 'its input is missing');
+    // a pending piece of a pattern has its tensor's shape (a mean or variance: its last axis 1)
+    const perSample = isTensor(x) ? x.shape : ['mean', 'variance', 'varianceEps', 'std'].includes(x.kind) ? [...x.of.shape.slice(0, -1), 1] : x.of.shape;
     const start = intAttr(node, 'start', 0);
     const endA = attr(node, 'end');
-    const full = [0, ...x.shape];
+    const full = [0, ...perSample];
     const rank = full.length;
     const norm = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
     const s = norm(start);
@@ -1007,7 +1016,8 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     const idx = full.map((_, i) => i).slice(s, e);
     return [{ kind: 'const', shape: [idx.length], ints: idx.map((i) => (i === 0 ? 0 : full[i])), batch: idx.map((i) => i === 0) }];
   },
-  Gather: (b, node, [x, i]) => {
+  Gather: (b, node, [x0, i]) => {
+    const x = x0 && x0.kind !== 'const' ? b.materialize(node, x0) : x0;
     if (isTensor(x)) {
       // constant indices into an activation (a transformer's class token x[:, 0], a channel pick)
       const ix = constIn(b, node, i, 'its indices');
