@@ -153,6 +153,22 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
     expect(d.fingerprint).not.toBe(a.fingerprint);
   });
 
+  it('uint8 images are scaled to [0, 1]; integer class maps, H×W×1 class maps and H×W depths are read too', async () => {
+    const written = writeLayout(dir, H, W, { train: 4, val: 2 });
+    const img = Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 7) % 256);
+    writeFileSync(path.join(dir, 'val', 'image', '1.npy'), npy('|u1', [H, W, 3], img));
+    const lab = BigInt64Array.from(written.val[0].label, (v) => BigInt(v));
+    writeFileSync(path.join(dir, 'val', 'label', '0.npy'), npy('<i8', [H, W], lab));
+    writeFileSync(path.join(dir, 'val', 'label', '1.npy'), npy('<f4', [H, W, 1], written.val[1].label));
+    writeFileSync(path.join(dir, 'val', 'depth', '1.npy'), npy('<f4', [H, W], written.val[1].depth));
+    const ds = await load();
+    const P = H * W;
+    expect(ds.test.x[P * 3 + 5]).toBeCloseTo(35 / 255, 6);
+    expect([...ds.test.y[0].subarray(0, P)]).toEqual([...written.val[0].label]);
+    expect([...ds.test.y[0].subarray(P, 2 * P)]).toEqual([...written.val[1].label]);
+    expect([...ds.test.y[1].subarray(P, 2 * P)]).toEqual([...written.val[1].depth]);
+  });
+
   it('cityscapes reads label_7 with depth; cityscapes-19 reads label_19', async () => {
     writeLayout(dir, H, W, { train: 4, val: 2 }, 5, 7, { label: 'label_7', normal: null });
     const ds = await load({}, 'cityscapes');
