@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
+import { makeGeometry, fitCurve, curveFingerprint, profileCurveInWorkers, saveCurve, loadCurve, identityObjectives, objectiveMetrics, profileFileSchema, profileDeltaM, curveKindDefaults, type CurveOrientation, type StoredProfile, type WeightCurve, type ObjectiveMap } from '../curves/index.js';
 import { readGrouping } from '../grouping/index.js';
 import { parseJsonWith } from '../io/json-file.js';
 import { exists, removeCreatedOnFailure, writeJsonAtomic } from '../util/fs.js';
-import { checkpointFile, endpointDir, profileFile, type EndpointInfo } from '../run/index.js';
+import { checkpointFile, endpointDir, profileFile, readBaseline, readBaselineArgument, writeBaseline, type EndpointInfo } from '../run/index.js';
 import { loadLayersModelFromDir } from '../models/index.js';
 export type { StoredProfile } from '../curves/index.js';
 import { defaultThreads } from '../parallel/pool.js';
@@ -226,8 +226,12 @@ export interface CurveEvalRequest {
   backend?: string;
   /** worker threads evaluating points (default: all cores; the profile is identical) */
   threads?: number;
+  /** a JSON file of single-task numbers for Δm% (kept as RUN/baseline.json); default: the run's own, if any */
+  baseline?: string;
   quiet?: boolean;
 }
+
+const fmtDm = (v: number | null): string => (v === null ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`);
 
 /** Sweep a fitted curve on a t grid (validation and test) and write its profile.json. */
 export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent): Promise<StoredProfile> {
@@ -235,6 +239,9 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
   const points = req.points ?? 61;
   const quiet = req.quiet ?? false;
   const run = await openRun(req.run, 'evaluating a curve needs a fitted curve');
+  // a baseline file is checked before any work, and kept only once the profile is written
+  const given = req.baseline !== undefined ? await readBaselineArgument(req.baseline, run.info.dataset.taskNames) : null;
+  const baseline = given ?? (await readBaseline(req.run));
   const c = await openCurve(run, curveName);
   await useBackend(req.backend, quiet);
   const ds = await loadRunDataset(run.info, quiet);
@@ -251,12 +258,19 @@ export async function evaluateRunCurve(req: CurveEvalRequest, log: Log = silent)
     curveFingerprint: c.fingerprint,
     seconds: (performance.now() - t0) / 1000,
     ...prof,
+    ...(baseline ? { deltaM: profileDeltaM(prof.taskNames, prof.points, baseline) } : {}),
     ...(run.model.statistics.length ? { batchNorm: c.curve.endStatistics ? `${(describeStatistics(run.model, ds.train) ?? '').replace('at every point', 'at every point between the endpoints')}; at t = 0 and t = 1 the endpoints' own statistics` : (describeStatistics(run.model, ds.train) ?? '') } : {}),
   };
   const file = profilePath(req.run, curveName);
   await withLock(curveDirOf(req.run, curveName), `curve '${curveName}' of ${req.run}`, () => writeJsonAtomic(file, stored));
+  if (given) await writeBaseline(req.run, given);
   closeCurve(c);
   log(`profile of ${points} points written to ${file}`);
+  if (stored.deltaM) {
+    const dm = stored.deltaM.test;
+    const best = dm.reduce<number>((b, v, i) => (v !== null && (dm[b] === null || v < dm[b]!) ? i : b), 0);
+    log(`Δm% against ${stored.deltaM.source} (test): t = 0 ${fmtDm(dm[0])}, t = 1 ${fmtDm(dm[dm.length - 1])}, best ${fmtDm(dm[best])} at t = ${prof.points[best].t.toFixed(3)}`);
+  }
   return stored;
 }
 

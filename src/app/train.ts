@@ -3,7 +3,8 @@ import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
 import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
-import { endpointDir, endpointId, endpointsDir, metricsFile, sourceOnnxFile, trainingFileNames, trainingFiles, warmStartDir, type DatasetRecipe } from '../run/index.js';
+import { baselineFile, endpointDir, endpointId, endpointsDir, metricsFile, singleTaskDir, sourceOnnxFile, trainingFileNames, trainingFiles, warmStartDir, writeBaseline, type DatasetRecipe } from '../run/index.js';
+import { baselineOf } from '../tasks/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
 import { assertFootprintFits } from '../models/footprint.js';
 import { loadDataset } from '../data/index.js';
@@ -62,6 +63,12 @@ export interface TrainRequest {
    */
   warmStart?: number;
   resume?: boolean;
+  /**
+   * the single-task ("Independent") models instead of endpoints: one model per task trained on that task
+   * alone (a one-hot preference), kept in RUN/single-task/TASK; their numbers become RUN/baseline.json,
+   * what Δm% compares every point of the curve against
+   */
+  singleTask?: boolean;
   /** no progress bars on stderr */
   quiet?: boolean;
 }
@@ -75,6 +82,8 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
   const { arch: _arch, seed: _seed, ...loopDefaults } = d;
   const a = withDefaults(req, loopDefaults);
   getObjective(a.method); // validate before any work
+  if (req.singleTask && req.prefs.length) throw new ExtraInputError('--single-task trains one model per task at its own one-hot preference; give no --pref');
+  if (req.singleTask && req.warmStart) throw new ExtraInputError('--single-task models start from scratch; drop --warm-start');
   if ((req.milestones || req.gamma !== undefined) && a.schedule !== 'step') throw new ExtraInputError('--milestones and --gamma are for --schedule step');
   if (req.milestones && !req.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > req.milestones![i - 1]))) throw new ExtraInputError(`--milestones must be increasing positive epochs, got ${req.milestones.join(',')}`);
   if (req.gamma !== undefined && !(req.gamma > 0 && req.gamma <= 1)) throw new ExtraInputError(`--gamma must be in (0, 1], got ${req.gamma}`);
@@ -105,12 +114,19 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     const footprint = buildModel(info.model).footprint;
     if (footprint) assertFootprintFits(footprint, a.batchSize);
     const recipe: DatasetRecipe = datasetRecipeOf(info.dataset);
-    const cfgs: EndpointConfig[] = prefs.map((pref, i) => {
-      const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
+    const taskNames = info.dataset.taskNames;
+    // --single-task: task k alone, in RUN/single-task/TASK (never a curve's endpoint)
+    const jobs = req.singleTask
+      ? taskNames.map((name, k) => ({ id: `single-${name}`, dir: singleTaskDir(a.run, name), pref: taskNames.map((_, j) => (j === k ? 1 : 0)) }))
+      : prefs.map((pref, i) => {
+          const id = groupPrefs ? endpointId(`${a.method}-groups`, groupPrefs[i]) : endpointId(a.method, pref);
+          return { id, dir: endpointDir(a.run, id), pref };
+        });
+    const cfgs: EndpointConfig[] = jobs.map(({ id, dir, pref }, i) => {
       return {
-        dir: endpointDir(a.run, id),
-        ...trainingFiles(endpointDir(a.run, id)),
-        metricsFile: metricsFile(endpointDir(a.run, id)),
+        dir,
+        ...trainingFiles(dir),
+        metricsFile: metricsFile(dir),
         // an ONNX-made model starts from the file's own weights
         ...(info.model.onnx ? { initialOnnx: sourceOnnxFile(a.run) } : {}),
         id,
@@ -125,7 +141,7 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
         seed,
         resume: a.resume ?? false,
         progress: !quiet,
-        record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs ? { groupPreference: groupPrefs[i] } : {}) },
+        record: { backend, dataset: info.dataset.name, dataFingerprint: info.dataset.fingerprint, ...(groupPrefs && !req.singleTask ? { groupPreference: groupPrefs[i] } : {}) },
       };
     });
     const seen = new Map<string, number>();
@@ -165,6 +181,12 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
         r.params.forEach((p) => p.dispose());
         results.push({ id: cfg.id, val: r.val, test: r.test, seconds: r.seconds });
       }
+    }
+    if (req.singleTask) {
+      // each task's numbers come from its own model
+      const pick = (split: 'val' | 'test') => Object.fromEntries(taskNames.map((name, k) => [name, baselineOf(results[k][split][name])]));
+      await writeBaseline(a.run, { format: 'extra-baseline', source: 'single-task', test: pick('test'), val: pick('val') });
+      log(`single-task numbers written to ${baselineFile(a.run)} (Δm% of every profile point compares against them)`);
     }
     return { backend, endpoints: results.map((r, i) => ({ ...r, dir: cfgs[i].dir, preference: cfgs[i].preference })) };
   }, async () => (await containsFile(endpointsDir(a.run), trainingFileNames.checkpoint)) || (await containsFile(endpointsDir(a.run), trainingFileNames.metrics)));

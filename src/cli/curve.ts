@@ -36,6 +36,8 @@ fit: join two endpoints of the run by a curve in weight space and train its inte
   --resume            continue an interrupted fit from its last complete epoch
 eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)
+  --baseline FILE     single-task numbers for Δm% ({"task": {"miou": 0.38, ...}}, metric names as in profile.json),
+                      kept as RUN/baseline.json (default: the run's own, from 'train --single-task')
   --threads N         worker threads evaluating points (default: all cores; the profile is identical)`;
 
 function weightInitFlag(w: string | undefined): 'ones' | 'random' | undefined {
@@ -100,7 +102,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
     return 0;
   }
   if (sub === 'eval') {
-    const { values: v, positionals } = parseFlags('curve eval', rest, flagTable({ values: ['run', 'points', 'curve', 'threads', 'backend'], switches: ['json', 'quiet'] }));
+    const { values: v, positionals } = parseFlags('curve eval', rest, flagTable({ values: ['run', 'points', 'curve', 'threads', 'backend', 'baseline'], switches: ['json', 'quiet'] }));
     if (v.help) {
       io.out(curveHelp);
       return 0;
@@ -113,14 +115,15 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
         curve: optString(v, 'curve'),
         backend: optString(v, 'backend'),
         threads: optNumber('curve eval', v, 'threads', { integer: true, positive: true, max: 64 }),
+        ...(optString(v, 'baseline') !== undefined ? { baseline: optString(v, 'baseline') } : {}),
         quiet: v.quiet === true,
       },
       io.err,
     );
-    if (v.json) io.out(JSON.stringify({ hypervolume: prof.hypervolume, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length }));
+    if (v.json) io.out(JSON.stringify({ hypervolume: prof.hypervolume, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length, ...(prof.deltaM ? { deltaM: prof.deltaM } : {}) }));
     else {
       io.out(
-        `test-loss HV (ref ${prof.hypervolume.testLoss.ref.join(',')}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testLoss.endpoints.toFixed(4)}; ` +
+        `test-loss HV (ref ${prof.hypervolume.testLoss.ref.map((r) => +r.toFixed(4)).join(',')}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testLoss.endpoints.toFixed(4)}; ` +
           (prof.hypervolume.testError ? `test-error HV: curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testError.endpoints.toFixed(4)}; ` : '') +
           `Spearman(val loss, t): ${Object.entries(prof.spearmanValLoss).map(([k, s]) => `${k} ${s.toFixed(3)}`).join(', ')}`,
       );

@@ -9,7 +9,7 @@ import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
 
-export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'ignore-label', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet'] });
+export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'ignore-label', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet', 'single-task'] });
 
 export const trainHelp = `extra train --run DIR --dataset NAME --pref 0.8,0.2 [--pref 0.2,0.8 ...] [options]
 
@@ -19,6 +19,8 @@ Several --pref values train two at a time in worker threads.
   --dataset NAME        ${datasetNames().join(' | ')} (default multi-mnist, embedded)
   --method M            ${objectiveNames().join(' | ')} (default ls)
   --epochs N            default 10          --batch-size N   default 256
+  --single-task         instead of endpoints, one model per task on that task alone (RUN/single-task/TASK):
+                        the "Independent" numbers that Δm% compares every curve point against (RUN/baseline.json)
   --warm-start E        first E epochs of one shared training at the preferences' mean, from which every
                         endpoint then starts (RUN/warm-start; default 0: each endpoint from its own start)
   --lr X                default 1e-3        --optimizer adam|sgd (default adam)
@@ -103,7 +105,8 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
   const attributes = optString(v, 'attributes')?.split(',').map((s) => s.trim());
   const ignoreLabel = optNumber('train', v, 'ignore-label', { integer: true, min: -1, max: 2 ** 31 - 1 });
   const prefs = optList(v, 'pref');
-  if (!prefs.length) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2)');
+  const singleTask = v['single-task'] === true;
+  if (!prefs.length && !singleTask) throw new ExtraInputError('train: at least one --pref is required (e.g. --pref 0.8,0.2), or --single-task');
   return {
     run: reqString('train', v, 'run'),
     dataset: {
@@ -138,6 +141,7 @@ export function parseTrainArgs(argv: string[]): TrainRequest | 'help' {
     workers: optNumber('train', v, 'workers', { integer: true, positive: true }),
     threads: optNumber('train', v, 'threads', { integer: true, positive: true, max: 64 }),
     resume: v.resume === true,
+    ...(singleTask ? { singleTask } : {}),
     quiet: v.quiet === true,
   };
 }

@@ -17,7 +17,7 @@ export {
 export { orderRegularizer, stratifiedTs } from './order.js';
 export { fitCurve, curveLossFn, curveTaskLosses, curveObjective, curveL2, curveObjectiveCoefficients } from './fit.js';
 export type { CurveFitConfig, CurveFitData, CurveFitResult, CurveLossConfig } from './fit.js';
-export { profileCurve, profileCurveInWorkers, summarizeProfile, lossReference, evaluateAt, statisticsAt, tGrid, profileFileSchema } from './profile.js';
+export { profileCurve, profileCurveInWorkers, summarizeProfile, lossReference, evaluateAt, statisticsAt, tGrid, profileFileSchema, profileDeltaM } from './profile.js';
 export type { CurveProfile, ProfilePoint, StoredProfile } from './profile.js';
 export { preferenceToT, queryCriterion, lossScale, interpolateProfile, queryMethods, interpolatedOptimum, criterionOnSweep } from './query.js';
 export type { QueryMethod, QueryAnswer, LossScale } from './query.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FunctionalModel } from '../models/index.js';
 import { evaluateSplit, recomputeStatistics, makeProgress, statisticsRows, errorRates, type LabelledSplit, type TaskMetrics } from '../train/index.js';
-import { taskKind } from '../tasks/index.js';
+import { taskKind, deltaMPercent, type BaselineNumbers } from '../tasks/index.js';
 import { hypervolume, nonDominated, spearman } from '../pareto/index.js';
 import { curvePoint, type WeightCurve } from './curve.js';
 import { identityObjectives, objectiveMetrics, type ObjectiveMap, type CurveOrientation } from './types.js';
@@ -52,6 +52,11 @@ export interface StoredProfile extends CurveProfile {
   seconds: number;
   /** how BatchNormalization statistics were obtained at each t (models with BatchNormalization) */
   batchNorm?: string;
+  /**
+   * Δm% of every point (aligned with `points`) against the run's single-task numbers (RUN/baseline.json),
+   * where the run has them: on the test split, and on validation where the baseline has validation numbers
+   */
+  deltaM?: { source: string; test: (number | null)[]; val: (number | null)[] | null };
 }
 
 export const profileFileSchema = z
@@ -78,6 +83,7 @@ export const profileFileSchema = z
     seconds: finite,
     /** how BatchNormalization statistics were obtained (models with BatchNormalization only) */
     batchNorm: z.string().optional(),
+    deltaM: z.object({ source: z.string(), test: z.array(finite.nullable()), val: z.array(finite.nullable()).nullable() }).optional(),
   })
   .passthrough()
   .refine((p) => p.points.every((q) => q.val.length === p.taskNames.length && q.test.length === p.taskNames.length), {
@@ -88,7 +94,17 @@ export const profileFileSchema = z
     message: 'objectivePoints must match points and objectives',
     path: ['objectivePoints'],
   })
-  .refine((p) => p.points.every((q, i) => i === 0 || q.t > p.points[i - 1].t), { message: 'the t grid must increase', path: ['points'] });
+  .refine((p) => p.points.every((q, i) => i === 0 || q.t > p.points[i - 1].t), { message: 'the t grid must increase', path: ['points'] })
+  .refine((p) => !p.deltaM || (p.deltaM.test.length === p.points.length && (p.deltaM.val === null || p.deltaM.val.length === p.points.length)), { message: 'deltaM must have one entry per point', path: ['deltaM'] });
+
+/** Δm% of every point of a profile against single-task numbers (test, and validation where given). */
+export function profileDeltaM(taskNames: string[], points: ProfilePoint[], baseline: { source: string; test: BaselineNumbers; val?: BaselineNumbers }): NonNullable<StoredProfile['deltaM']> {
+  return {
+    source: baseline.source,
+    test: points.map((p) => deltaMPercent(taskNames, p.test, baseline.test)),
+    val: baseline.val ? points.map((p) => deltaMPercent(taskNames, p.val, baseline.val!)) : null,
+  };
+}
 
 export function tGrid(points: number): number[] {
   return Array.from({ length: points }, (_, i) => (points === 1 ? 0 : i / (points - 1)));

@@ -112,3 +112,4 @@ export async function assertWritableDir(dir: string): Promise<void> {
     throw new ExtraInputError(`run directory ${describeSystemError(e) ?? `${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
   }
 }
+export { readBaseline, readBaselineArgument, writeBaseline, type StoredBaseline } from './baseline.js';

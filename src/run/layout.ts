@@ -19,6 +19,8 @@ import { ExtraInputError } from '../errors.js';
  *   torch.json                    PyTorch names given at import (name map, num_batches_tracked)
  *   grouping/warmup/              the grouping's warm-up model (an endpoint directory)
  *   bench-cell.json               `bench front`: this cell's run is complete
+ *   single-task/TASK/             a model trained on one task alone (`train --single-task`), an endpoint directory
+ *   baseline.json                 the single-task numbers Δm compares against (src/run/baseline.ts)
  */
 export const DEFAULT_CURVE = 'curve';
 
@@ -65,3 +67,7 @@ export const tunedDir = (run: string, id: string): string => path.join(run, 'tun
 export const sourceOnnxFile = (run: string): string => path.join(run, 'model.onnx');
 /** The PyTorch names a run was given: a safetensors import's name map, num_batches_tracked counters. */
 export const torchNamesFile = (run: string): string => path.join(run, 'torch.json');
+
+export const singleTaskRoot = (run: string): string => path.join(run, 'single-task');
+export const singleTaskDir = (run: string, task: string): string => path.join(singleTaskRoot(run), assertSimpleName(task, 'task name'));
+export const baselineFile = (run: string): string => path.join(run, 'baseline.json');

@@ -5,3 +5,4 @@ export { softmaxCrossEntropy, sigmoidCrossEntropy, correctCount } from './classi
 export { meanSquaredError, absoluteErrorSum, targetVariance } from './regression.js';
 export { meanIoU, pixelCrossEntropy } from './seg.js';
 export { median } from './normal.js';
+export { deltaMPercent, meanRanks, baselineOf, type BaselineNumbers } from './delta-m.js';

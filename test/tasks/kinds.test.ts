@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { taskKinds, taskKind, meanIoU, median, type TaskMetrics } from '../../src/tasks/index.js';
+import { taskKinds, taskKind, meanIoU, median, deltaMPercent, meanRanks, type TaskMetrics } from '../../src/tasks/index.js';
 
 /** PyTorch's numbers for random predictions and targets (scripts/dense_oracles.py, LibMTL's definitions). */
 interface Oracles {
@@ -97,5 +97,26 @@ describe('per-pixel task kinds against PyTorch (LibMTL definitions, pixel-weight
     expect(taskKinds.seg.error({ loss: 1, miou: 0.25, pixelAccuracy: 0.5 })).toBe(0.75);
     expect(taskKinds.normal.error({ loss: 1, meanAngle: 45, medianAngle: 40, within11_25: 0, within22_5: 0, within30: 0 })).toBe(0.25);
     expect(taskKinds.mse.error({ loss: 1, mae: 1 })).toBeNull();
+  });
+});
+
+describe('Δm% and mean rank', () => {
+  it('Δm is the mean signed relative change over every shared metric (textbook values)', () => {
+    const base = { seg: { miou: 0.4, pixelAccuracy: 0.5 }, depth: { absErr: 0.5, relErr: 0.2 } };
+    const point: TaskMetrics[] = [
+      { loss: 1, miou: 0.44, pixelAccuracy: 0.5 },
+      { loss: 1, absErr: 0.55, relErr: 0.18 },
+    ];
+    // mIoU +10 % (better: −10), pixel acc 0, abs err +10 % (worse: +10), rel err −10 % (better: −10)
+    expect(deltaMPercent(['seg', 'depth'], point, base)).toBeCloseTo((-10 + 0 + 10 - 10) / 4, 10);
+    expect(deltaMPercent(['seg', 'depth'], point, {})).toBeNull();
+  });
+  it('mean rank: best is 1, ties share their mean rank, directions per metric', () => {
+    const rows: TaskMetrics[][] = [
+      [{ loss: 1, miou: 0.5, pixelAccuracy: 0.7 }, { loss: 1, absErr: 0.4, relErr: 0.2 }],
+      [{ loss: 1, miou: 0.4, pixelAccuracy: 0.7 }, { loss: 1, absErr: 0.3, relErr: 0.3 }],
+    ];
+    // row 0: miou 1, pix 1.5, abs 2, rel 1 → 5.5/4; row 1: 2, 1.5, 1, 2 → 6.5/4
+    expect(meanRanks(['seg', 'depth'], rows)).toEqual([5.5 / 4, 6.5 / 4]);
   });
 });
