@@ -10,7 +10,8 @@ import { graphToOnnx } from '../../src/models/onnx/export.js';
 import { importOnnx, onnxModelSpec } from '../../src/models/onnx/import.js';
 import { valuesFromStateDict } from '../../src/models/index.js';
 import type { GraphLayer } from '../../src/models/types.js';
-import { encodeOnnx, FLOAT, INT64 } from '../../src/models/onnx/proto.js';
+import { encodeOnnx, FLOAT, INT64, replaceInitializers } from '../../src/models/onnx/proto.js';
+import { readFileSync } from 'node:fs';
 
 /**
  * Dense prediction through ONNX: per-pixel outputs written N×C×H×W, the transposed convolutions,
@@ -148,6 +149,26 @@ function oneNode(op: string, attrs: { name: string; type: number; i?: number; f?
 const s = (name: string, v: string) => ({ name, type: 3, s: new TextEncoder().encode(v) });
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const int = (name: string, v: number) => ({ name, type: 2, i: v });
+
+describe('an ONNX-made dense run exports its own file (NCHW outputs) with new weights', () => {
+  it('dense-mtl (BatchNorm, ConvTranspose, bilinear Resize, 13/1/3-channel heads): new state_dict in the PyTorch file, onnxruntime equals extra', async () => {
+    const file = path.resolve(__dirname, '../fixtures/onnx/dense-mtl-op17-preserve.onnx');
+    const bytes = new Uint8Array(readFileSync(file));
+    const imp = importOnnx(bytes, file);
+    const spec = onnxModelSpec(imp, file, { inputShape: imp.inputShape, numClasses: [13, 1, 3], taskNames: ['seg', 'depth', 'normal'] }, ['seg', 'depth', 'normal']);
+    const model = buildModel(spec);
+    const params = randomParams(model, 21);
+    const statistics = model.statistics.map((st, i) => (st.name.endsWith('running_var') ? tf.randomUniform(st.shape, 0.5, 2, 'float32', 30 + i) : tf.randomNormal(st.shape, 0, 0.3, 'float32', 30 + i)));
+    const sd = paramsToPytorchStateDict(model.spec, model.params.map((p) => p.name), params, statistics);
+    const written = replaceInitializers(bytes, new Map(sd.map((t) => [t.name, t.data])), file);
+    const x = tf.randomUniform([2, ...imp.inputShape], -1, 1, 'float32', 22);
+    const theirs = await runOrt(written, x);
+    const ours = model.forward(params, x, statistics);
+    const d = Math.max(...ours.map((o, k) => maxDiff(o, theirs[k])));
+    process.stderr.write(`dense-mtl re-weighted file: max |extra − onnxruntime| ${d.toExponential(2)}\n`);
+    expect(d).toBeLessThan(1e-5);
+  });
+});
 
 describe('ONNX Resize and ConvTranspose: what is not exact is refused, naming the node', () => {
   const scales = (v: number[]) => [{ name: '', dims: [0], f32: [] }, { name: 'scales', dims: [4], f32: v }];
