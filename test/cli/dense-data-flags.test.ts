@@ -1,10 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { parseTrainArgs } from '../../src/cli/train.js';
+import { parseTrainArgs, trainHelp } from '../../src/cli/train.js';
 import { datasetRecipeSchema } from '../../src/run/schema.js';
 import { datasetRecipeOf } from '../../src/data/types.js';
 import { optionalRecipe } from '../../src/app/index.js';
 
 describe('the dense data flags reach the recipe that run.json keeps', () => {
+  it("'extra train --help' lists the dense data sets and the flag", () => {
+    for (const name of ['dense-digits', 'nyuv2', 'cityscapes', 'cityscapes-19']) expect(trainHelp).toContain(name);
+    expect(trainHelp).toContain('--ignore-label');
+  });
+
   it('--dataset nyuv2 --data-dir --resolution --val-fraction --ignore-label', () => {
     const r = parseTrainArgs(['--run', 'r', '--pref', '1,1,1', '--dataset', 'nyuv2', '--data-dir', 'nyu', '--resolution', '72', '--val-fraction', '0.2', '--ignore-label', '255']);
     if (r === 'help') throw new Error('help');
