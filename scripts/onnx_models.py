@@ -185,13 +185,13 @@ class ConvTransposeNet(nn.Module):
 
 
 class ResizeNet(nn.Module):
-    """F.interpolate and nn.Upsample: nearest (×2, ×0.5, ×(1.5, 2)), bilinear with and without align_corners, rectangular factors, down then up."""
+    """F.interpolate and nn.Upsample: nearest (×2, ×0.5, ×(1.5, 2)), bilinear with and without align_corners, rectangular factors, down then up, to the input's size (size=x.shape[2:]: Shape, Slice, Concat)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(2, 4, 3, padding=1)
         self.up = nn.Upsample(scale_factor=2, mode='bilinear')
-        self.heads = nn.ModuleList([nn.Conv2d(4, c, 1) for c in (2, 1, 3, 2, 2, 2)])
+        self.heads = nn.ModuleList([nn.Conv2d(4, c, 1) for c in (2, 1, 3, 2, 2, 2, 2)])
 
     def forward(self, x):
         f = self.conv(x)
@@ -202,6 +202,7 @@ class ResizeNet(nn.Module):
             F.interpolate(F.interpolate(f, scale_factor=0.5, mode='bilinear'), scale_factor=2, mode='nearest'),
             F.interpolate(F.avg_pool2d(f, (3, 4)), scale_factor=(3, 4), mode='bilinear', align_corners=False),
             F.interpolate(F.avg_pool2d(f, (3, 5), stride=1), scale_factor=(1.5, 2), mode='nearest'),
+            F.interpolate(F.max_pool2d(f, 3), size=x.shape[2:], mode='bilinear', align_corners=False),
         )
         return tuple(h(y) for h, y in zip(self.heads, ys))
 
