@@ -1,0 +1,104 @@
+import { describe, it, expect } from 'vitest';
+import { ExtraInputError } from '../../src/errors.js';
+import { encodeOnnx } from '../../src/models/onnx/proto.js';
+import { importOnnx, OnnxRefusal } from '../../src/models/onnx/import.js';
+
+/** A small ONNX model by hand: input x [N, ...dims], the nodes and float initializers (or int64 ones), outputs y0, y1. */
+function onnx(nodes: Record<string, unknown>[], inits: { name: string; dims: number[]; ints?: number[] }[], dims: number[], opset = 13): Uint8Array {
+  const f32 = (n: number) => new Uint8Array(Float32Array.from({ length: n }, (_, i) => (i % 7) / 7 - 0.3).buffer);
+  return encodeOnnx({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: opset }],
+    graph: {
+      name: 'g',
+      node: nodes.map((n, i) => ({ name: `n${i}`, ...n })),
+      initializer: inits.map((t) => (t.ints ? { name: t.name, dims: t.dims, data_type: 7, raw_data: new Uint8Array(BigInt64Array.from(t.ints.map(BigInt)).buffer) } : { name: t.name, dims: t.dims, data_type: 1, raw_data: f32(t.dims.reduce((p, q) => p * q, 1)) })),
+      input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'N' }, ...dims.map((d) => ({ dim_value: d }))] } } } }],
+      output: [{ name: 'y0' }, { name: 'y1' }],
+    },
+  });
+}
+
+const attrInts = (name: string, ints: number[]) => ({ name, type: 7, ints });
+const attrInt = (name: string, i: number) => ({ name, type: 2, i });
+const gap = (from: string, to: string) => [{ op_type: 'GlobalAveragePool', input: [from], output: [`${to}_p`] }, { op_type: 'Flatten', input: [`${to}_p`], output: [to] }];
+const heads = (from: string, f: number) => ({
+  nodes: [
+    { op_type: 'Gemm', input: [from, 'W0', 'B0'], output: ['y0'], name: 'head0', attribute: [attrInt('transB', 1)] },
+    { op_type: 'Gemm', input: [from, 'W1', 'B1'], output: ['y1'], name: 'head1', attribute: [attrInt('transB', 1)] },
+  ],
+  inits: [{ name: 'W0', dims: [2, f] }, { name: 'B0', dims: [2] }, { name: 'W1', dims: [3, f] }, { name: 'B1', dims: [3] }],
+});
+
+function refusal(bytes: Uint8Array): ExtraInputError {
+  try {
+    importOnnx(bytes, 'm.onnx');
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExtraInputError);
+    expect((e as Error).message).not.toContain('\n');
+    return e as ExtraInputError;
+  }
+  throw new Error('imported');
+}
+
+describe('ONNX attributes are checked against the shapes, one writer per value, every refused node at once', () => {
+  it('a Conv with group 3 on 10 channels is refused (#42 item 9), group 2 on 10 imports as a GroupConv2D', () => {
+    const conv = (group: number, perGroup: number) => onnx([{ op_type: 'Conv', input: ['x', 'K'], output: ['c'], name: 'conv', attribute: [attrInts('kernel_shape', [3, 3]), attrInt('group', group)] }, ...gap('c', 'h'), ...heads('h', 6).nodes], [{ name: 'K', dims: [6, perGroup, 3, 3] }, ...heads('h', 6).inits], [10, 8, 8]);
+    expect(refusal(conv(3, 3)).message).toBe("m.onnx: node 'conv' (Conv): group 3 must divide the input's 10 channels and the 6 filters");
+    expect(refusal(conv(2, 4)).message).toBe("m.onnx: node 'conv' (Conv): its weight reads 4 channels per group, the input has 10 in 2 group(s)");
+    const ok = importOnnx(conv(2, 5), 'm.onnx');
+    expect(ok.graph.layers.find((l) => l.class === 'GroupConv2D')?.config).toMatchObject({ group: 2, filters: 6 });
+  });
+
+  it('kernel_shape, strides, pads, dilations and ceil_mode that do not fit', () => {
+    const conv = (attribute: Record<string, unknown>[]) => onnx([{ op_type: 'Conv', input: ['x', 'K'], output: ['c'], name: 'conv', attribute }, ...gap('c', 'h'), ...heads('h', 6).nodes], [{ name: 'K', dims: [6, 10, 3, 3] }, ...heads('h', 6).inits], [10, 8, 8]);
+    expect(refusal(conv([attrInts('kernel_shape', [5, 5])])).message).toMatch(/kernel_shape \[5,5\] disagrees with its \[6,10,3,3\] weight/);
+    expect(refusal(conv([attrInts('strides', [0, 1])])).message).toMatch(/strides \[0,1\] must be two positive integers/);
+    expect(refusal(conv([attrInts('pads', [1, 1, 1])])).message).toMatch(/pads \[1,1,1\] must be four non-negative integers/);
+    expect(refusal(conv([attrInts('dilations', [5, 5])])).message).toMatch(/its 11×11 window does not fit the padded 8×8 input/);
+    const pool = onnx([{ op_type: 'MaxPool', input: ['x'], output: ['c'], name: 'pool', attribute: [attrInts('kernel_shape', [2, 2]), attrInt('ceil_mode', 2)] }, ...gap('c', 'h'), ...heads('h', 10).nodes], heads('h', 10).inits, [10, 8, 8]);
+    expect(refusal(pool).message).toMatch(/ceil_mode 2 must be 0 or 1/);
+  });
+
+  it('two nodes that write one name are refused (#42 item 12), and a node that writes the input or an initializer', () => {
+    const h = heads('h', 4);
+    const twice = onnx([{ op_type: 'Relu', input: ['x'], output: ['h'], name: 'first' }, { op_type: 'Sigmoid', input: ['x'], output: ['h'], name: 'second' }, ...h.nodes], h.inits, [4]);
+    expect(refusal(twice).message).toBe("m.onnx: node 'second' (Sigmoid) writes 'h', which node 'first' already writes; every value must have one writer");
+    const input = onnx([{ op_type: 'Relu', input: ['x'], output: ['x'], name: 'r' }, ...heads('x', 4).nodes], h.inits, [4]);
+    expect(refusal(input).message).toMatch(/node 'r' \(Relu\) writes 'x', which is the input/);
+  });
+
+  it('a file with several nodes extra cannot read lists every one of them (a count and the first three in the line; all in problems)', () => {
+    const h = heads('h', 4);
+    const nodes = [
+      { op_type: 'Einsum', input: ['x'], output: ['a'], name: 'e1' },
+      { op_type: 'Relu', input: ['a'], output: ['a2'], name: 'after_e1' },
+      { op_type: 'Slice', input: ['x', 's0', 's1', 'ax0'], output: ['b'], name: 'batch_slice' },
+      { op_type: 'Gather', input: ['x', 'i0'], output: ['c'], name: 'batch_gather', attribute: [attrInt('axis', 0)] },
+      { op_type: 'Concat', input: ['x', 'x'], output: ['d'], name: 'batch_concat', attribute: [attrInt('axis', 0)] },
+      { op_type: 'Relu', input: ['x'], output: ['h'], name: 'fine' },
+      ...h.nodes,
+    ];
+    const e = refusal(onnx(nodes, [...h.inits, { name: 's0', dims: [1], ints: [1] }, { name: 's1', dims: [1], ints: [3] }, { name: 'ax0', dims: [1], ints: [0] }, { name: 'i0', dims: [1], ints: [0] }], [4]));
+    expect(e).toBeInstanceOf(OnnxRefusal);
+    const problems = (e as OnnxRefusal).problems;
+    // the node after a refused one is not a problem of its own
+    expect(problems).toEqual([
+      "node 'e1' (Einsum): the op Einsum is not supported; replace it in the PyTorch model or ask for it",
+      "node 'batch_slice' (Slice): slices the batch axis (axis 0): extra keeps every sample",
+      "node 'batch_gather' (Gather): gathers samples of the batch (axis 0)",
+      "node 'batch_concat' (Concat): concatenates on the batch axis (axis 0)",
+    ]);
+    expect(e.message).toMatch(/^m\.onnx: 4 nodes cannot be read: node 'e1' \(Einsum\).*; and 1 more \(--json lists them all\) \(extra reads Conv, .*Gemm/);
+  });
+
+  it('broadcasting that would mix samples, and shapes that do not broadcast', () => {
+    const h = heads('h', 4);
+    const add = (dims: number[]) => onnx([{ op_type: 'Add', input: ['x', 'P'], output: ['h'], name: 'add' }, ...h.nodes], [...h.inits, { name: 'P', dims }], [4]);
+    expect(refusal(add([3, 4])).message).toBe("m.onnx: node 'add' (Add): its constant [3,4] has an axis against the batch: broadcasting it would mix samples");
+    expect(refusal(add([3])).message).toBe("m.onnx: node 'add' (Add): cannot broadcast [4] against its constant [3]");
+    // a [1,4] weight is broadcast over the batch: a parameter under its own name
+    const ok = importOnnx(add([1, 4]), 'm.onnx');
+    expect(ok.graph.layers.find((l) => l.class === 'ArithmeticWith')?.weightNames).toEqual(['P']);
+  });
+});
