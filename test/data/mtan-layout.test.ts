@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadDataset, datasetNames } from '../../src/data/index.js';
 import { ExtraInputError, FileFormatError } from '../../src/errors.js';
-import { trainEndpoints } from '../../src/app/index.js';
+import { trainEndpoints, loadRunDataset } from '../../src/app/index.js';
+import { readRun } from '../../src/run/index.js';
 import { npy } from '../npy-writer.js';
 
 /** One sample of the MTAN/LibMTL layout, as the arrays written. */
@@ -167,6 +168,29 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
     expect([...ds.test.y[0].subarray(0, P)]).toEqual([...written.val[0].label]);
     expect([...ds.test.y[0].subarray(P, 2 * P)]).toEqual([...written.val[1].label]);
     expect([...ds.test.y[1].subarray(P, 2 * P)]).toEqual([...written.val[1].depth]);
+  });
+
+  it('a run keeps the recipe (resolution, validation fraction, ignore label) and reopens with the same data', async () => {
+    const written = writeLayout(dir, 16, 24, { train: 6, val: 2 });
+    // this copy marks ignored pixels with 255
+    for (const s of ['train', 'val'] as const) written[s].forEach((smp, i) => writeFileSync(path.join(dir, s, 'label', `${i}.npy`), npy('<f4', [16, 24], smp.label.map((v) => (v < 0 ? 255 : v)))));
+    const run = path.join(dir, 'run');
+    const before = process.env.EXTRA_CACHE_DIR;
+    process.env.EXTRA_CACHE_DIR = cacheDir;
+    try {
+      await trainEndpoints({ run, dataset: { name: 'nyuv2', dataDir: dir, resolution: 8, valFraction: 0.34, ignoreLabel: 255 }, arch: 'segnet-mtl', prefs: ['1,1,1'], epochs: 1, batchSize: 4, workers: 1, threads: 1, quiet: true, backend: 'cpu' });
+      const info = (await readRun(run))!;
+      expect(info.dataset).toMatchObject({ name: 'nyuv2', dataDir: dir, resolution: 8, valFraction: 0.34, ignoreLabel: 255 });
+      const again = await loadRunDataset(info);
+      expect(again.fingerprint).toBe(info.dataset.fingerprint);
+      expect(again.inputShape).toEqual([8, 12, 3]);
+      expect([again.train.n, again.val.n, again.test.n]).toEqual([4, 2, 2]);
+      expect(again.test.y[0]).toContain(-1);
+      expect(again.test.y[0]).not.toContain(255);
+    } finally {
+      if (before === undefined) delete process.env.EXTRA_CACHE_DIR;
+      else process.env.EXTRA_CACHE_DIR = before;
+    }
   });
 
   it('cityscapes reads label_7 with depth; cityscapes-19 reads label_19', async () => {
