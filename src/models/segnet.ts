@@ -1,4 +1,5 @@
 import type { Architecture, ModelSpec } from './types.js';
+import { taskKind } from '../tasks/index.js';
 import { chain, conv2d, maxPool, pixelHeads, upSample } from './builtin-graph.js';
 
 /**
@@ -30,6 +31,8 @@ export const segnetArch: Architecture = {
     if (spec.inputShape.length !== 3) return `segnet-mtl needs image input [H,W,C], got [${spec.inputShape.join(',')}]`;
     if (h % 4 !== 0 || w % 4 !== 0 || h < 8 || w < 8) return `segnet-mtl needs an H×W that are multiples of 4 and at least 8 (two 2×2 pools and back), got ${h}×${w}`;
     if (spec.hidden !== undefined) return 'segnet-mtl has no hidden widths (--hidden is for mlp-mtl)';
+    const perSample = spec.taskNames.filter((_, k) => !spec.losses || !taskKind(spec.losses[k]).perPixel);
+    if (perSample.length) return `segnet-mtl predicts per pixel; task(s) ${perSample.join(', ')} have one label per sample (use lenet-mtl or mlp-mtl, or a data set with per-pixel labels)`;
     return null;
   },
   graph: (spec) => {

@@ -53,6 +53,7 @@ describe('functional models', () => {
     expect(ys.map((y) => y.shape)).toEqual([[2, 32, 32, 13], [2, 32, 32, 1], [2, 32, 32, 3]]);
     expect(() => defaultModelSpec('segnet-mtl', [30, 32, 3], [13], ['seg'], undefined, ['seg'])).toThrow(/segnet-mtl needs an H×W that are multiples of 4 and at least 8/);
     expect(() => defaultModelSpec('segnet-mtl', [32, 32, 3], [13], ['seg'], [64], ['seg'])).toThrow(/segnet-mtl has no hidden widths/);
+    expect(() => defaultModelSpec('segnet-mtl', [36, 36, 1], [10, 10], ['left', 'right'])).toThrow(/segnet-mtl predicts per pixel; task\(s\) left, right have one label per sample/);
   });
 
   it('an option an architecture does not use is refused, not ignored', () => {
