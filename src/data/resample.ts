@@ -3,7 +3,7 @@
  * (issue #40): images by area averaging (each output pixel the mean of the source area it covers,
  * fractional overlaps weighted, as OpenCV's INTER_AREA), class maps by nearest neighbour (a class is
  * never averaged into another), and measured maps (depth, normals) by area averaging over their valid
- * pixels only, so a missing measurement (0) never pulls a depth towards 0. Pure functions.
+ * pixels only, so a missing measurement (0) never pulls a depth towards 0 (docs/design.md §8). Pure functions.
  */
 
 /** Per output index along one axis: the source indices it covers and their overlap lengths. */

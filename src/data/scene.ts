@@ -7,7 +7,7 @@ import type { ImageSource } from './sources.js';
  * at the origin with focal length = the image side in pixels, so pixel (r, c) looks along
  * ((c + ½ − S/2)/S, (r + ½ − S/2)/S, 1). Each digit is a sticker cut out along its strokes (texture
  * value ≥ STROKE) on its own tilted plane; the background is one more plane behind them. At every pixel the
- * nearest surface wins, so nearer digits occlude farther ones.
+ * nearest surface wins, so nearer digits occlude farther ones (docs/design.md §8).
  */
 export type Vec3 = [number, number, number];
 
