@@ -194,13 +194,13 @@ const convTransposeLogits = (c: ConvTransposeConfig, [x]: tf.Tensor[], p: tf.Ten
 };
 
 const nonNegative = z.number().int().nonnegative();
-const croppingConfig = z.object({
-  cropping: z
+/** Keras' per-side amounts of ZeroPadding2D and Cropping2D: n, [rows, cols] or [[top, bottom], [left, right]]. */
+const sides = (dflt: number) =>
+  z
     .union([nonNegative, z.tuple([nonNegative, nonNegative]), z.tuple([z.tuple([nonNegative, nonNegative]), z.tuple([nonNegative, nonNegative])])])
-    .default(0)
-    .transform((v): [[number, number], [number, number]] => (typeof v === 'number' ? [[v, v], [v, v]] : typeof v[0] === 'number' ? [[v[0], v[0]], [v[1] as number, v[1] as number]] : (v as [[number, number], [number, number]]))),
-  data_format: channelsLast,
-});
+    .default(dflt)
+    .transform((v): [[number, number], [number, number]] => (typeof v === 'number' ? [[v, v], [v, v]] : typeof v[0] === 'number' ? [[v[0], v[0]], [v[1] as number, v[1] as number]] : (v as [[number, number], [number, number]])));
+const croppingConfig = z.object({ cropping: sides(0), data_format: channelsLast });
 type CroppingConfig = z.infer<typeof croppingConfig>;
 
 /** extra's own Resize2D (ONNX Resize on an image: any size, the coordinate and rounding modes PyTorch writes). */
@@ -337,13 +337,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     tfjs: (c, name) => tf.layers.permute({ name, dims: c.dims }),
   }),
   ZeroPadding2D: kind<{ padding: [[number, number], [number, number]] }>({
-    config: z.object({
-      padding: z
-        .union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]), z.tuple([z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])])])
-        .default(1)
-        .transform((v): [[number, number], [number, number]] => (typeof v === 'number' ? [[v, v], [v, v]] : typeof v[0] === 'number' ? [[v[0], v[0]], [v[1] as number, v[1] as number]] : (v as [[number, number], [number, number]]))),
-      data_format: channelsLast,
-    }),
+    config: z.object({ padding: sides(1), data_format: channelsLast }),
     arity: 1,
     outShape: (c, [s], name) => {
       const [h, w, ch] = needImage(s, name, 'ZeroPadding2D');
