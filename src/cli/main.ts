@@ -77,6 +77,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const said = isExtraInputError(e) ? e.message : describeSystemError(e);
     if (said) {
       io.err(oneLineError(cmd, said));
+      // a refusal that lists several problems (every node of an ONNX file extra cannot read) gives them all with --json
+      const problems = isExtraInputError(e) && 'problems' in e && Array.isArray(e.problems) ? (e.problems as unknown[]).map(String) : null;
+      if (problems && rest.includes('--json')) io.out(JSON.stringify({ error: said, problems }));
       return 2;
     }
     if (e instanceof RemoteJobError) {

@@ -156,6 +156,14 @@ describe('ONNX files extra cannot read are refused with one line naming the node
     // nothing half-made: the run directory the command would have created is not there
     expect(existsSync(lastRun)).toBe(false);
   });
+  it('several nodes extra cannot read: all of them in one refusal, every one with --json', () => {
+    const nodes = [{ op_type: 'Einsum', input: ['x'], output: ['a'], name: 'e1' }, { op_type: 'Relu', input: ['x'], output: ['h'], name: 'relu' }, { op_type: 'Einsum', input: ['x'], output: ['b'], name: 'e2' }, ...heads];
+    const file = onnxFile(dir, 'two-einsums', nodes, headInits);
+    refused(train(file), /2 nodes cannot be read: node 'e1' \(Einsum\): .*; node 'e2' \(Einsum\)/);
+    const r = extra([...train(file), '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out).problems).toEqual(["node 'e1' (Einsum): the op Einsum is not supported; replace it in the PyTorch model or ask for it", "node 'e2' (Einsum): the op Einsum is not supported; replace it in the PyTorch model or ask for it"]);
+  });
   it('weights in an external data file', () => {
     refused(train(onnxFile(dir, 'external', [{ op_type: 'Relu', input: ['x'], output: ['h'], name: 'relu' }, ...heads], [{ name: 'W0', dims: [2, 4], raw_data: new Uint8Array(0), data_location: 1, external_data: [{ key: 'location', value: 'w.bin' }] }, ...headInits.slice(1)])), /external data file/);
   });
