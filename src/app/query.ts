@@ -1,6 +1,7 @@
 import { assertOutputDir, removeCreatedOnFailure, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
 import { promises as fsp } from 'node:fs';
-import { readRun, sourceOnnxFile } from '../run/index.js';
+import { readBaseline, readRun, sourceOnnxFile } from '../run/index.js';
+import { deltaMPercent } from '../tasks/index.js';
 import { readRunOnnxSource } from './onnx.js';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -46,12 +47,14 @@ export interface QueryResult {
   source: 'evaluated' | 'interpolated';
   gridIndex: number;
   refined: boolean;
+  /** Δm% at t against the run's single-task numbers, where it has them; `chosenOn` when t was picked by it (--best-dm) */
+  deltaM?: { test: number | null; val: number | null; source: string; chosenOn?: 'validation' | 'test' };
 }
 
 export interface QueryRequest {
   run: string;
-  /** one non-negative entry per objective (task, or group with grouping), as text or numbers */
-  pref: string | readonly number[];
+  /** one non-negative entry per objective (task, or group with grouping), as text or numbers; or 'best-dm': the profile point of best Δm% */
+  pref: string | readonly number[] | 'best-dm';
   method?: string;
   curve?: string;
   /**
@@ -80,8 +83,15 @@ export async function query(req: QueryRequest): Promise<QueryResult> {
   const objectives = profile.objectives ?? identityObjectives(profile.taskNames);
   const objPoints = profile.objectivePoints ?? profile.points;
   const grouped = isGrouped(profile, objectives);
-  const preference = preferenceOf(req.pref, objectives.names.length, grouped ? `preference over ${objectives.names.length} groups` : undefined);
-  const result = (t: number, val: TaskMetrics[], test: TaskMetrics[], source: QueryResult['source'], gridIndex: number, refined: boolean): QueryResult => {
+  const bestDm = req.pref === 'best-dm';
+  const preference = bestDm ? [] : preferenceOf(req.pref, objectives.names.length, grouped ? `preference over ${objectives.names.length} groups` : undefined);
+  const dmAt = (val: TaskMetrics[], test: TaskMetrics[], chosenOn?: 'validation' | 'test'): Pick<QueryResult, 'deltaM'> => {
+    if (!profile.deltaM) return {};
+    const b = baselineNow;
+    return { deltaM: { test: b ? deltaMPercent(profile.taskNames, test, b.test) : null, val: b?.val ? deltaMPercent(profile.taskNames, val, b.val) : null, source: profile.deltaM.source, ...(chosenOn ? { chosenOn } : {}) } };
+  };
+  const baselineNow = profile.deltaM ? await readBaseline(req.run) : null;
+  const result = (t: number, val: TaskMetrics[], test: TaskMetrics[], source: QueryResult['source'], gridIndex: number, refined: boolean, chosenOn?: 'validation' | 'test'): QueryResult => {
     const objTest = byTaskName(objectives.names, objectiveMetrics(test, objectives));
     return {
       t,
@@ -94,8 +104,22 @@ export async function query(req: QueryRequest): Promise<QueryResult> {
       source,
       gridIndex,
       refined,
+      ...dmAt(val, test, chosenOn),
     };
   };
+  if (bestDm) {
+    // the grid point of least Δm%, chosen on validation where the baseline has validation numbers
+    const dm = profile.deltaM;
+    if (!dm || !baselineNow) throw new ExtraInputError(`${req.run} has no single-task numbers for Δm%: run 'extra train --run ${req.run} --single-task' or 'extra curve eval --run ${req.run} --baseline FILE' first`);
+    const on = dm.val ?? dm.test;
+    let best = -1;
+    on.forEach((v, i) => {
+      if (v !== null && (best < 0 || v < on[best]!)) best = i;
+    });
+    if (best < 0) throw new ExtraInputError(`${req.run}: the baseline shares no metric with the profile; Δm% is undefined`);
+    const p = profile.points[best];
+    return result(p.t, p.val, p.test, 'evaluated', best, false, dm.val ? 'validation' : 'test');
+  }
   if (refine === 'interpolate') {
     const ans = await preferenceToT(objPoints, preference, method);
     const p = interpolateProfile(profile.points, ans.t);

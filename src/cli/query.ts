@@ -7,7 +7,7 @@ import { flagTable, optNumber, optString, parseFlags, reqString } from './args.j
 import { fitPhrase } from '../train/index.js';
 import { stdio, type Io } from './context.js';
 
-export const queryHelp = `extra query --run DIR --pref 0.3,0.7 [--method chebyshev|ls|ray] [--no-refine | --golden] [--curve NAME] [--surface] [--json]
+export const queryHelp = `extra query --run DIR (--pref 0.3,0.7 | --best-dm) [--method chebyshev|ls|ray] [--no-refine | --golden] [--curve NAME] [--surface] [--json]
 
 The point t of the curve whose trade-off matches the preference (one non-negative entry per task,
 normalized to sum 1), chosen on validation losses; prints t and the per-task test loss and accuracy there.
@@ -15,13 +15,15 @@ normalized to sum 1), chosen on validation losses; prints t and the per-task tes
                checked by one real evaluation (kept only if its validation criterion is better)
   --golden     golden-section search on real validation evaluations (~10 passes, slower)
   --no-refine  the best grid point, numbers interpolated from the profile (no model evaluation)
+  --best-dm    instead of a preference: the profile point of least Δm% against the run's single-task numbers
+               ('train --single-task' or 'curve eval --baseline FILE'), chosen on validation where they exist
   --tune STEPS then train the model at t a few steps more at the preference's own scalarization (Chebyshev for
                chebyshev and ray, LS for ls) from C(t) itself, and print its numbers before and after; the tuned
                model is kept in DIR/tuned/ID ('extra export --pref P --tune STEPS' hands it out)
                [--tune-lr X, default ${tuneDefaults.lr}] [--batch-size N, default ${tuneDefaults.batchSize}]`;
 
 export async function queryCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('query', argv, flagTable({ values: ['run', 'pref', 'method', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['no-refine', 'golden', 'surface', 'json', 'quiet'] }));
+  const { values: v, positionals } = parseFlags('query', argv, flagTable({ values: ['run', 'pref', 'method', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['no-refine', 'golden', 'surface', 'json', 'quiet', 'best-dm'] }));
   if (v.help) {
     io.out(queryHelp);
     return 0;
@@ -51,23 +53,27 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
     }
     return 0;
   }
+  const bestDm = v['best-dm'] === true;
+  if (bestDm && optString(v, 'pref') !== undefined) throw new ExtraInputError('query: give --pref or --best-dm, not both');
   const r = await query({
     run: reqString('query', v, 'run'),
-    pref: reqString('query', v, 'pref'),
+    pref: bestDm ? 'best-dm' : reqString('query', v, 'pref'),
     method: optString(v, 'method'),
     curve: optString(v, 'curve'),
     refine: v['no-refine'] === true ? 'interpolate' : v.golden === true ? 'golden' : 'parabola',
     backend: optString(v, 'backend'),
   });
-  if (v.json) io.out(JSON.stringify({ t: r.t, method: r.method, preference: r.preference, predicted: r.predicted, validation: r.validation, source: r.source, ...(r.groups ? { groups: r.groups } : {}) }));
+  if (v.json) io.out(JSON.stringify({ t: r.t, method: bestDm ? 'best-dm' : r.method, preference: r.preference, predicted: r.predicted, validation: r.validation, source: r.source, ...(r.groups ? { groups: r.groups } : {}), ...(r.deltaM ? { deltaM: r.deltaM } : {}) }));
   else {
-    io.out(`preference ${r.preference.map((p) => p.toFixed(3)).join(',')} (${r.method}) → t = ${r.t.toFixed(4)}`);
+    const dm = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`);
+    if (bestDm) io.out(`best Δm% on ${r.deltaM?.chosenOn} against ${r.deltaM?.source} → t = ${r.t.toFixed(4)} (test Δm ${dm(r.deltaM?.test)})`);
+    else io.out(`preference ${r.preference.map((p) => p.toFixed(3)).join(',')} (${r.method}) → t = ${r.t.toFixed(4)}${r.deltaM ? ` (test Δm ${dm(r.deltaM.test)} against ${r.deltaM.source})` : ''}`);
     for (const [k, m] of Object.entries(r.predicted)) io.out(`  ${k}: test loss ${m.loss.toFixed(4)}, ${fitPhrase(m)}`);
   }
   return 0;
 }
 
-export const exportHelp = `extra export --run DIR (--t T | --pref a,b [--method chebyshev|ls|ray]) --format tfjs|safetensors|onnx --out DIR [--curve NAME]
+export const exportHelp = `extra export --run DIR (--t T | --pref a,b [--method chebyshev|ls|ray] | --best-dm) --format tfjs|safetensors|onnx --out DIR [--curve NAME]
               [--tune STEPS [--tune-lr X]]   (with --pref: the point tuned as 'extra query --tune' does)
 
 Write the model at a point of the curve:
@@ -79,7 +85,7 @@ Write the model at a point of the curve:
 BatchNorm statistics: the endpoint's own at t = 0 and 1, recomputed on training rows in between.`;
 
 export async function exportCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['json'] }));
+  const { values: v, positionals } = parseFlags('export', argv, flagTable({ values: ['run', 't', 'pref', 'method', 'format', 'out', 'curve', 'backend', 'tune', 'tune-lr', 'batch-size'], switches: ['json', 'best-dm'] }));
   if (v.help) {
     io.out(exportHelp);
     return 0;
@@ -92,16 +98,17 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
   assertRealOutputPath(out, 'export: --out');
   const hasT = optString(v, 't') !== undefined;
   const hasPref = optString(v, 'pref') !== undefined;
-  if (hasT === hasPref) throw new ExtraInputError('export: give exactly one of --t T or --pref a,b');
+  const bestDm = v['best-dm'] === true;
+  if (Number(hasT) + Number(hasPref) + Number(bestDm) !== 1) throw new ExtraInputError('export: give exactly one of --t T, --pref a,b or --best-dm');
   let at: ExportRequest['at'];
   if (hasT) {
     const tt = optNumber('export', v, 't');
     if (tt === undefined || tt < 0 || tt > 1) throw new ExtraInputError(`export: --t must be in [0, 1], got ${optString(v, 't')}`);
     at = { t: tt };
-  } else at = { pref: reqString('export', v, 'pref'), method: optString(v, 'method') };
+  } else at = { pref: bestDm ? 'best-dm' : reqString('export', v, 'pref'), method: optString(v, 'method') };
   const tune = optNumber('export', v, 'tune', { integer: true, positive: true, max: 1_000_000 });
   if (tune !== undefined) {
-    if (!('pref' in at)) throw new ExtraInputError('export: --tune needs --pref (it tunes the point at that preference)');
+    if (!('pref' in at) || bestDm) throw new ExtraInputError('export: --tune needs --pref (it tunes the point at that preference)');
     await checkExportTarget(runDir, format, out);
     const tuned = await tuneAt({ run: runDir, pref: at.pref, method: at.method, curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('export', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('export', v, 'batch-size', { integer: true, positive: true }), quiet: v.json === true });
     const files = await exportTuned(runDir, tuned, format, out);
