@@ -54,7 +54,7 @@ Several --pref values train two at a time in worker threads.
   --dataset nyuv2       NYUv2 in the MTAN/LibMTL layout: --data-dir DIR with {train,val}/{image,label,
                         depth,normal}/{i}.npy; val/ is the test split, --val-fraction F (default 0.1) of
                         train/ the validation split; --resolution H downsamples to H rows
-  --dataset cityscapes  CityScapes in that layout ({image,label_7,depth}; cityscapes-19: label_19)
+  --dataset cityscapes  CityScapes in that layout ({image,label_7 or label,depth}; cityscapes-19: label_19)
   --ignore-label L      the value of ignored pixels in per-pixel class maps (e.g. 255; default -1)
   --backend B           force a backend (tensorflow-gpu, tensorflow, wasm, cpu); or EXTRA_BACKEND
   --workers N           parallel endpoint trainings (default 2)

@@ -29,6 +29,8 @@ export interface LayoutTask {
   /** the task's name (LibMTL's) */
   name: string;
   folder: string;
+  /** the folder some copies use instead (LibMTL's CityScapes has label/ where MTAN's has label_7/) */
+  fallback?: string;
   kind: DenseKind;
   /** classes of a seg task; 1 for depth, 3 for normal */
   numClasses: number;
@@ -205,6 +207,13 @@ function cacheFits(a: Record<string, CachedArray>, def: LayoutDefinition, p: Pla
   });
 }
 
+/** Each task's folder as this copy has it: `folder`, or its `fallback` where only that exists in train/. */
+async function resolveFolders(def: LayoutDefinition, dir: string): Promise<LayoutDefinition> {
+  const isDir = (f: string) => fsp.stat(path.join(dir, 'train', f)).then((s) => s.isDirectory(), () => false);
+  const tasks = await Promise.all(def.tasks.map(async (t) => (t.fallback && !(await isDir(t.folder)) && (await isDir(t.fallback)) ? { ...t, folder: t.fallback } : t)));
+  return { ...def, tasks };
+}
+
 /** Load a data set in the MTAN/LibMTL layout (see the top of this file). */
 export async function loadLayoutDataset(def: LayoutDefinition, opts: DatasetOptions): Promise<MultiTaskDataset> {
   const dir = opts.dataDir;
@@ -216,6 +225,7 @@ export async function loadLayoutDataset(def: LayoutDefinition, opts: DatasetOpti
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(`[data] ${s}\n`);
   };
+  def = await resolveFolders(def, dir);
   const p = await plan(def, dir, opts);
   assertFits(def, p, dir);
   const key = await statKey(def, p, opts);

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync, readdirSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,6 +199,11 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
     expect(ds.taskNames).toEqual(['segmentation', 'depth']);
     expect(ds.numClasses).toEqual([7, 1]);
     await expect(load({}, 'cityscapes-19')).rejects.toThrow(/missing folder .*label_19/);
+    // LibMTL's copy: label/ instead of label_7/
+    for (const s of ['train', 'val']) renameSync(path.join(dir, s, 'label_7'), path.join(dir, s, 'label'));
+    const libmtl = await load({}, 'cityscapes');
+    expect(libmtl.fingerprint).toBe(ds.fingerprint);
+    expect([...libmtl.test.y[0]]).toEqual([...ds.test.y[0]]);
   });
 
   describe('bad input: one line naming the file', () => {
