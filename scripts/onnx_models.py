@@ -204,11 +204,13 @@ class ResizeNet(nn.Module):
             F.interpolate(F.avg_pool2d(f, (3, 5), stride=1), scale_factor=(1.5, 2), mode='nearest'),
             F.interpolate(F.max_pool2d(f, 3), size=x.shape[2:], mode='bilinear', align_corners=False),
         )
-        return tuple(h(y) for h, y in zip(self.heads, ys))
+        out = [h(y) for h, y in zip(self.heads, ys)]
+        # a per-pixel softmax over the classes as the final op
+        return (*out[:-1], F.softmax(out[-1], dim=1))
 
 
 class DenseMtl(nn.Module):
-    """a SegNet-style encoder-decoder (conv-BN-ReLU, max-pools, a transposed convolution, bilinear upsampling) with three per-pixel heads: 13 classes, depth, normals."""
+    """a SegNet-style encoder-decoder (conv-BN-ReLU, max-pools, a transposed convolution, bilinear upsampling) with three per-pixel heads as MTAN writes them: log-softmax over 13 classes, depth, L2-normalized normals."""
 
     def __init__(self):
         super().__init__()
@@ -223,7 +225,8 @@ class DenseMtl(nn.Module):
         x = F.max_pool2d(self.enc2(x), 2)
         x = F.interpolate(self.dec2(x), scale_factor=2, mode='bilinear', align_corners=False)
         x = F.relu(self.dec1(x))
-        return tuple(h(x) for h in self.heads)
+        seg, depth, normal = (h(x) for h in self.heads)
+        return F.log_softmax(seg, dim=1), depth, normal / torch.norm(normal, p=2, dim=1, keepdim=True)
 
 
 MODELS.update({'conv-transpose': (ConvTransposeNet, (1, 8, 8)), 'resize': (ResizeNet, (2, 6, 8)), 'dense-mtl': (DenseMtl, (3, 8, 8))})

@@ -52,14 +52,15 @@ describe('ONNX written by torch.onnx.export → extra’s layer graph (PyTorch 1
       }
       const ys = model.forward(r.params, nhwc(fx.input), r.statistics);
       fx.outputs.forEach((want, k) => {
-        // extra's per-pixel outputs are [N,H,W,C]; PyTorch's N×C×H×W
-        let got = want.shape.length === 4 ? tf.transpose(ys[k], [0, 3, 1, 2]) : ys[k];
+        let got = ys[k];
         // heads that end in (log-)softmax: extra's forward gives the logits
         const lastClass = spec.graph!.layers.find((l) => l.name === spec.graph!.outputs[k]);
         if (lastClass?.config.activation === 'softmax') got = tf.softmax(got);
         if (lastClass?.config.activation === 'sigmoid') got = tf.sigmoid(got);
         const wantT = tf.tensor(want.data, want.shape);
         if (Math.min(...want.data) < 0 && want.data.every((v) => v <= 0) && lastClass?.class === 'Activation') got = tf.logSoftmax(got);
+        // extra's per-pixel outputs are [N,H,W,C]; PyTorch's N×C×H×W
+        if (want.shape.length === 4) got = tf.transpose(got, [0, 3, 1, 2]);
         expect(got.shape).toEqual(want.shape);
         expect(tf.max(tf.abs(tf.sub(got, wantT))).dataSync()[0]).toBeLessThan(1e-5);
       });

@@ -587,6 +587,11 @@ const softmaxLike = (name: 'softmax' | 'log_softmax'): OnnxOp => (b, node, [x]) 
     return [b.add(node, 'Activation', { activation: name === 'softmax' ? 'softmax' : 'linear' }, [b.asLogical(v)], { shape: v.shape, layout: 'logical', physical: v.shape })];
   }
   const img = v.layout === 'nhwc' && v.shape.length === 3;
+  if (v.shape.length === 3 && axis === 1 && (name === 'softmax' || finalOutput)) {
+    // the same over the channels of a per-pixel output (dim=1): a segmentation's loss reads the logits
+    const im = b.asImage(node, v);
+    return [b.add(node, 'Activation', { activation: name === 'softmax' ? 'softmax' : 'linear' }, [im], { shape: v.shape, layout: 'nhwc', physical: im.physical, nonNegative: name === 'softmax' })];
+  }
   const x0 = img ? v : b.asLogical(v);
   const kerasAxis = img ? [3, 1, 2][axis - 1] : axis;
   return [b.add(node, 'Softmax', { axis: kerasAxis, log: name === 'log_softmax' }, [x0], { shape: v.shape, layout: x0.layout, physical: x0.physical, nonNegative: name === 'softmax' })];
@@ -701,6 +706,17 @@ function reduce(op: 'mean' | 'sum' | 'max' | 'min'): OnnxOp {
     return [b.add(node, 'Reduce', { op, axes, keepdims: keep }, [x], { shape, layout: outImg ? 'nhwc' : 'logical', physical, nonNegative: v.nonNegative && op !== 'min' })];
   };
 }
+
+/**
+ * ReduceL2 (torch.norm(x, p=2, dim, keepdim), the normalization of a surface-normal head): √Σx² as
+ * x·x, a sum over the axes, and a square root.
+ */
+const reduceL2: OnnxOp = (b, node, inputs) => {
+  const v = tensorIn(b, node, inputs[0]);
+  const sq = b.add(null, 'Multiply', {}, [v, v], { shape: v.shape, layout: v.layout, physical: v.physical, nonNegative: true }, undefined, `${node.name || node.output[0]}_sq`);
+  const [sum] = reduce('sum')(b, { ...node, name: `${node.name || node.output[0]}_sum` }, [sq, ...inputs.slice(1)]);
+  return pointwiseOp('sqrt', () => ({}), true)(b, node, [sum]);
+};
 
 /** The product of two activations (attention's q·kᵀ and ·v): batched over the leading axes, broadcast. */
 const matMulOp: OnnxOp = (b, node, [a, w]) => {
@@ -833,6 +849,7 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   },
   ReduceMean: reduceMean,
   ReduceSum: reduce('sum'),
+  ReduceL2: reduceL2,
   ReduceMax: reduce('max'),
   ReduceMin: reduce('min'),
   Slice: sliceOp,
