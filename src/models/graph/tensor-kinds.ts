@@ -78,21 +78,30 @@ const groupConvConfig = z.object({
   use_bias: z.boolean().default(true),
 });
 type GroupConvConfig = z.infer<typeof groupConvConfig>;
-function groupConv(c: GroupConvConfig, x: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor {
-  const dilated = c.dilation_rate[0] > 1 || c.dilation_rate[1] > 1;
-  // tfjs convolves with dilations at stride 1 only: a strided dilated convolution is the stride-1 one subsampled
-  const st: [number, number] = dilated ? [1, 1] : c.strides;
-  const cin = x.shape[3];
-  const [kh, kw] = c.kernel_size;
-  let y: tf.Tensor4D;
-  if (c.group === 1) y = tf.conv2d(x, k, st, 'valid', 'NHWC', c.dilation_rate);
-  else if (cin === c.group) y = tf.depthwiseConv2d(x, k.reshape([kh, kw, cin, c.filters / cin]) as tf.Tensor4D, st, 'valid', 'NHWC', c.dilation_rate);
-  else {
-    const xs = tf.split(x, c.group, 3) as tf.Tensor4D[];
-    const ks = tf.split(k, c.group, 3);
-    y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ks[i] as tf.Tensor4D, st, 'valid', 'NHWC', c.dilation_rate)), 3);
+/** A kernel [kh, kw, …] dilated by zeros between its taps: [(kh − 1)·dh + 1, (kw − 1)·dw + 1, …] (tfjs has no gradient for dilated convolutions). */
+function dilateKernel(k: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
+  let r: tf.Tensor = k;
+  for (const [ax, d] of [[0, dh], [1, dw]] as const) {
+    if (d === 1) continue;
+    const s = r.shape;
+    const n = s[ax] as number;
+    // each tap followed by d − 1 zeros, the zeros after the last one cut off
+    const taps = r.expandDims(ax + 1);
+    const zeros = tf.zeros(taps.shape.map((v, i) => (i === ax + 1 ? d - 1 : v)));
+    const spread = tf.concat([taps, zeros], ax + 1).reshape(s.map((v, i) => (i === ax ? n * d : v)));
+    r = tf.slice(spread, s.map(() => 0), s.map((v, i) => (i === ax ? (n - 1) * d + 1 : v)));
   }
-  return dilated ? subsample(y, c.strides) : y;
+  return r as tf.Tensor4D;
+}
+function groupConv(c: GroupConvConfig, x: tf.Tensor4D, k0: tf.Tensor4D): tf.Tensor {
+  const k = dilateKernel(k0, c.dilation_rate);
+  const cin = x.shape[3];
+  const [kh, kw] = k.shape;
+  if (c.group === 1) return tf.conv2d(x, k, c.strides, 'valid');
+  if (cin === c.group) return tf.depthwiseConv2d(x, k.reshape([kh, kw, cin, c.filters / cin]) as tf.Tensor4D, c.strides, 'valid');
+  const xs = tf.split(x, c.group, 3) as tf.Tensor4D[];
+  const ks = tf.split(k, c.group, 3);
+  return tf.concat(xs.map((xi, i) => tf.conv2d(xi, ks[i] as tf.Tensor4D, c.strides, 'valid')), 3);
 }
 
 // ---- pooling with explicit, ceil-mode and dilated windows ----------------------------------------
@@ -163,14 +172,20 @@ function arith(op: ArithmeticOp, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
       return tf.mul(a, b);
     case 'div':
       return tf.div(a, b);
+    // tfjs' Maximum / Minimum gradients do not sum over broadcast axes: broadcast first
     case 'max':
-      return tf.maximum(a, b);
+      return tf.maximum(...broadcastBoth(a, b));
     case 'min':
-      return tf.minimum(a, b);
+      return tf.minimum(...broadcastBoth(a, b));
     case 'prelu':
       // PRelu(x, slope): x where x ≥ 0, slope·x below (the slope broadcast)
       return tf.add(tf.relu(a), tf.mul(b, tf.minimum(a, 0)));
   }
+}
+function broadcastBoth(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const out = broadcastShapes(a.shape, b.shape) ?? a.shape;
+  const to = (t: tf.Tensor) => (t.shape.join(',') === out.join(',') ? t : tf.broadcastTo(t, out));
+  return [to(a), to(b)];
 }
 const withConfig = z.object({
   op: z.enum(arithmeticOps),
@@ -208,7 +223,7 @@ function pointwise(c: PointwiseConfig, x: tf.Tensor): tf.Tensor {
       return tf.softplus(x);
     case 'selu':
       // γ·x for x > 0, γ·α·(eˣ − 1) below (ONNX's attributes, PyTorch's constants)
-      return tf.mul(tf.where(tf.greater(x, 0), x, tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), c.alpha)), c.gamma);
+      return tf.mul(tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), c.alpha)), c.gamma);
     case 'mish':
       return tf.mul(x, tf.tanh(tf.softplus(x)));
     case 'exp':
