@@ -3,7 +3,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildModel, paramsToPytorchStateDict, valuesFromStateDict } from '../../src/models/index.js';
+import { buildModel, loadLayersModelFromDir, paramsToPytorchStateDict, saveLayersModel, valuesFromStateDict } from '../../src/models/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { importOnnx, onnxModelSpec } from '../../src/models/onnx/import.js';
 import { replaceInitializers, transposed2d } from '../../src/models/onnx/proto.js';
 import { graphToOnnx } from '../../src/models/onnx/export.js';
@@ -74,4 +76,20 @@ describe('torchvision families and a ViT from torch.onnx.export (scripts/onnx_zo
       }
     });
   }
+
+  it('a checkpoint of every new layer class is a tfjs layers model that loads back with the same weights and outputs', async () => {
+    for (const file of ['ops-op13.onnx', 'vit-op13.onnx', 'mobilenet-v3-op17.onnx', 'regnet-op13.onnx', 'googlenet-op13.onnx']) {
+      const { model, r, x, spec } = load(file);
+      const dir = mkdtempSync(path.join(tmpdir(), 'extra-zoo-ckpt-'));
+      await saveLayersModel(dir, spec, r.params, {}, r.statistics);
+      const back = await loadLayersModelFromDir(dir);
+      expect(back.values.map((v) => Array.from(v.dataSync()))).toEqual(r.params.map((v) => Array.from(v.dataSync())));
+      const img = tf.transpose(x, [0, 2, 3, 1]);
+      const a = model.forward(r.params, img, r.statistics);
+      // tfjs' own predict of the loaded layers model (inference: BatchNorm with the statistics) equals extra's forward
+      const b = back.model.predict(img) as tf.Tensor[];
+      a.forEach((y, k) => expect(tf.max(tf.abs(tf.sub(y, b[k]))).dataSync()[0], `${file} output ${k}`).toBeLessThan(1e-5));
+      back.model.dispose();
+    }
+  });
 });

@@ -22,6 +22,15 @@ const perSample = (s: ShapeArg): number[][] => {
   return list.map((x) => x.slice(1).map((d) => d ?? -1));
 };
 
+/** Keras' snake_case back from tfjs' camelCase deserialization (keys and string values, nested). */
+function snakeCase(v: unknown): unknown {
+  const snake = (t: string) => t.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+  if (typeof v === 'string') return snake(v);
+  if (Array.isArray(v)) return v.map(snakeCase);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [snake(k), snakeCase(x)]));
+  return v;
+}
+
 /** The tfjs layer class of one table entry, registered for deserialization under `className`. */
 export function tableLayerClass<C>(className: string, entry: TableLayerEntry<C>): (cfg: C, name: string) => tf.layers.Layer {
   class TableLayer extends tf.layers.Layer {
@@ -30,7 +39,8 @@ export function tableLayerClass<C>(className: string, entry: TableLayerEntry<C>)
 
     constructor(args: LayerArgs & Record<string, unknown>) {
       super(args);
-      this.cfg = entry.config.parse(args);
+      // tf.loadLayersModel hands a config over with its keys and string values camelCased: the table reads snake_case
+      this.cfg = entry.config.parse(snakeCase(args));
     }
 
     override build(inputShape: ShapeArg): void {
