@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsConstants, writeFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
+import { promises as fsp, constants as fsConstants, writeFileSync, renameSync, mkdirSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ExtraInputError } from '../errors.js';
@@ -83,6 +83,29 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw explainSystemError(namingTarget(e, tmp, file), file);
+  }
+}
+
+/**
+ * writeFileAtomicSync for data in pieces, written one after another and never joined: a cache of
+ * several GiB is more than one Buffer can hold (4 GiB) or one write call can take (2 GiB).
+ */
+export function writeChunksAtomicSync(file: string, chunks: readonly Uint8Array[]): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const c of chunks) {
+        for (let off = 0; off < c.byteLength; ) off += writeSync(fd, c, off, Math.min(c.byteLength - off, 1 << 30));
+      }
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
