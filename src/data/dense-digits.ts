@@ -49,7 +49,7 @@ export function denseDigitsRecipe(opts: DatasetOptions): DenseDigitsRecipe {
 /** Float32/Int32 values per sample: image, class, depth and 3 normal components per pixel. */
 const VALUES_PER_PIXEL = 6;
 
-/** Refuse sizes that could not be held (the arrays, plus the cache's copy while it is read or written) before any allocation. */
+/** Refuse sizes that could not be held before any allocation: the arrays, counted twice to leave room for what training builds from them. */
 function assertFits(r: DenseDigitsRecipe): void {
   for (const [k, n] of [['train', r.trainSize], ['val', r.valSize], ['test', r.testSize]] as const) {
     if (!Number.isSafeInteger(n) || n < 1) throw new ExtraInputError(`data set ${NAME}: ${k} size must be a positive integer, got ${n}`);

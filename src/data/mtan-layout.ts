@@ -124,7 +124,7 @@ async function plan(def: LayoutDefinition, dir: string, opts: DatasetOptions): P
   return { picks, H, W, C, h, w: resizedWidth(H, W, h) };
 }
 
-/** Refuse a set that would not fit at the requested resolution (its arrays plus the cache's copy), before reading it. */
+/** Refuse a set that would not fit at the requested resolution before reading it: its arrays, counted twice to leave room for what training builds from them. */
 function assertFits(def: LayoutDefinition, p: Plan, dir: string): void {
   const samples = p.picks.train.idx.length + p.picks.val.idx.length + p.picks.test.idx.length;
   const perPixel = p.C + def.tasks.reduce((a, t) => a + channelsOf(t.kind), 0);
