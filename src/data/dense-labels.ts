@@ -90,7 +90,7 @@ function firstBad(kind: DenseKind, data: ArrayLike<number>, { numClasses, ignore
 
 /** What is wrong with the value at i (found by firstBad). */
 function problem(kind: DenseKind, data: ArrayLike<number>, i: number, { numClasses, ignoreLabel }: LabelRules): string {
-  const ignore = ignoreLabel === undefined ? 'the ignore label −1' : `the ignore label ${ignoreLabel} (--ignore-label)`;
+  const ignore = ignoreLabel === undefined ? 'the ignore label −1; --ignore-label L where another value marks ignored pixels' : `the ignore label ${ignoreLabel} (--ignore-label)`;
   const v = data[i];
   if (kind === 'seg') {
     if (!Number.isInteger(v) || v < -1) return `holds ${v}; seg labels are class indices 0, 1, ... or ${ignore}`;

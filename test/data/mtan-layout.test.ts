@@ -190,7 +190,7 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
       const lab = new Float32Array(H * W).fill(2);
       lab[W + 3] = 13;
       put('val/label/0.npy', '<f4', [H, W], lab);
-      await refuses(/val\/label\/0\.npy: sample 0 pixel \(1, 3\) holds class 13, out of range for 13 classes \(0\.\.12, or the ignore label −1\)/);
+      await refuses(/val\/label\/0\.npy: sample 0 pixel \(1, 3\) holds class 13, out of range for 13 classes \(0\.\.12, or the ignore label −1; --ignore-label L where another value marks ignored pixels\)/);
       lab[W + 3] = 255;
       put('val/label/0.npy', '<f4', [H, W], lab);
       await refuses(/holds class 255, out of range/);
