@@ -155,9 +155,9 @@ async function build(def: LayoutDefinition, p: Plan, opts: DatasetOptions, log: 
       const file = path.join(folder, 'image', `${idx[k]}.npy`);
       const img = await readSample(file, H, W, C, first, hash);
       const scale = img instanceof Uint8Array ? 1 / 255 : 1;
-      for (let i = 0; i < img.length; i++) {
-        if (!Number.isFinite(img[i])) throw new FileFormatError(`${file} holds a non-finite value (${img[i]}) at ${i}`);
-      }
+      let bad = 0;
+      while (bad < img.length && Number.isFinite(img[bad])) bad++;
+      if (bad < img.length) throw new FileFormatError(`${file}: pixel (${Math.floor(bad / C / W)}, ${Math.floor(bad / C) % W}) holds ${img[bad]}; images are finite numbers`);
       const small = h === H ? Float32Array.from(img) : areaResize(img, H, W, C, h, w);
       for (let i = 0; i < small.length; i++) x[k * small.length + i] = small[i] * scale;
       for (const [j, t] of def.tasks.entries()) {

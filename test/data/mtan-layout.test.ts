@@ -183,6 +183,10 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
       put('train/label/2.npy', '<f4', [H, W], new Float32Array(H * W));
       put('val/image/1.npy', '<f4', [H + 1, W, 3], new Float32Array((H + 1) * W * 3));
       await refuses(/val\/image\/1\.npy has shape \[7,8,3\], expected \[6,8,3\]/);
+      const img = new Float32Array(H * W * 3);
+      img[(2 * W + 5) * 3 + 1] = NaN;
+      put('val/image/1.npy', '<f4', [H, W, 3], img);
+      await refuses(/val\/image\/1\.npy: pixel \(2, 5\) holds NaN; images are finite numbers/);
     });
 
     it('class indices out of range, and --ignore-label', async () => {
