@@ -115,12 +115,15 @@ export async function createOrOpenRun(a: CreateRunRequest, backend: string): Pro
         throw new ExtraInputError(`run ${a.run} was made with another model than ${a.modelJson}; use another --run`);
       }
     } else if (a.arch !== undefined && a.arch !== existing.model.arch) throw new ExtraInputError(`run ${a.run} uses model ${existing.model.arch}, not ${a.arch}`);
-    // data sizes given for an existing run must be the run's own: they are never silently ignored
+    // data options given for an existing run (sizes, resolution, ...) must be the run's own: they are never silently ignored
     const d = existing.dataset;
     const asked: [string, number | undefined, number | undefined][] = [
       ['--train-size', a.dataset.trainSize, d.trainSize],
       ['--val-size', a.dataset.valSize, d.valSize],
       ['--test-size', a.dataset.testSize, d.testSize],
+      ['--resolution', a.dataset.resolution, d.resolution],
+      ['--val-fraction', a.dataset.valFraction, d.valFraction],
+      ['--ignore-label', a.dataset.ignoreLabel, d.ignoreLabel],
     ];
     const differ = asked.filter(([, given, had]) => given !== undefined && had !== undefined && given !== had);
     if (differ.length) {

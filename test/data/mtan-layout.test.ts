@@ -139,6 +139,8 @@ describe('nyuv2 and cityscapes: the MTAN/LibMTL per-sample layout', () => {
       expect([again.train.n, again.val.n, again.test.n]).toEqual([4, 2, 2]);
       expect(again.test.y[0]).toContain(-1);
       expect(again.test.y[0]).not.toContain(255);
+      // the run's data options are its own: another resolution for it is refused, not ignored
+      await expect(trainEndpoints({ run, dataset: { name: 'nyuv2', dataDir: dir, resolution: 16, ignoreLabel: 255 }, prefs: ['1,1,1'], epochs: 1, workers: 1, threads: 1, quiet: true, backend: 'cpu' })).rejects.toThrow(/was made with --resolution 8, not --resolution 16/);
     } finally {
       if (before === undefined) delete process.env.EXTRA_CACHE_DIR;
       else process.env.EXTRA_CACHE_DIR = before;
