@@ -27,6 +27,13 @@ export function orientationFrom(a: EndpointInfo, b: EndpointInfo, taskNames: str
     if (d > diff[taskA]) taskA = k;
     if (d < diff[taskB]) taskB = k;
   });
+  // with three or more objectives on different scales (a depth L1 beside a cross-entropy), the loss
+  // differences say little: the objectives the preferences separate most come first
+  const prefA = objectives.members.map((m) => m.reduce((s, k) => s + (a.preference[k] ?? 0), 0));
+  const prefB = objectives.members.map((m) => m.reduce((s, k) => s + (b.preference[k] ?? 0), 0));
+  const prefDiff = prefA.map((v, k) => v - prefB[k]);
+  const byPref = [prefDiff.indexOf(Math.max(...prefDiff)), prefDiff.indexOf(Math.min(...prefDiff))];
+  if (objectives.names.length >= 3 && byPref[0] !== byPref[1] && prefDiff.every(Number.isFinite)) return { taskA: byPref[0], taskB: byPref[1] };
   if (taskA === taskB || diff.some((d) => !Number.isFinite(d))) {
     // no clear difference in validation loss: fall back to the preferences
     const pa = objectives.members.map((m) => m.reduce((s, k) => s + (a.preference[k] ?? 0), 0));
@@ -130,8 +137,16 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   const backend = await useBackend(a.backend, a.quiet);
   const ds = await loadRunDataset(run.info, a.quiet);
   const objectives = grouping?.groups ?? identityObjectives(ds.taskNames);
-  const orientation: CurveOrientation = { ...orientationFrom(ea, eb, ds.taskNames, objectives), aligned: grouping?.roles.aligned ?? null };
+  const ends0 = orientationFrom(ea, eb, ds.taskNames, objectives);
+  // three tasks and two endpoints (NYUv2's shape): the curve trades the two the endpoints separate, and the
+  // third gets the alignment term that holds it best at the middle, as the grouped path's third group does
+  const third = !grouping && objectives.names.length === 3 ? [0, 1, 2].find((k) => k !== ends0.taskA && k !== ends0.taskB) ?? null : null;
+  const orientation: CurveOrientation = { ...ends0, aligned: grouping?.roles.aligned ?? third };
   const beta = a.beta ?? (orientation.aligned !== null ? 0.5 : 0);
+  log(
+    `the curve trades ${objectives.names[orientation.taskA]} (best at t = 0, ${ea.id}) against ${objectives.names[orientation.taskB]} (best at t = 1, ${eb.id})` +
+      (orientation.aligned !== null && orientation.aligned !== undefined ? `; ${objectives.names[orientation.aligned]} is held best at t = ½ (alignment term, β = ${beta})` : ''),
+  );
   const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
   const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
   const dir = curveDirOf(a.run, a.curve);

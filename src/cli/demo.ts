@@ -7,6 +7,7 @@ import { stdio, type Io } from './context.js';
 import { trainEndpoints, fitRunCurve, evaluateRunCurve, query, runLayout } from '../app/index.js';
 import { fitText, type TaskMetrics } from '../train/index.js';
 import { writeReport } from '../report/index.js';
+import { denseDemo, denseDemoDefaults } from './demo-dense.js';
 
 /**
  * Demo budget, chosen so the whole pipeline finishes in about five minutes on a 2-core machine with
@@ -27,14 +28,19 @@ export const demoDefaults = {
   points: 31,
 };
 
-export const demoHelp = `extra demo [--out DIR] [--backend B] [--warm-start N] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
+export const demoHelp = `extra demo [--dense] [--out DIR] [--backend B] [--warm-start N] [--endpoint-epochs N] [--curve-epochs N] [--points N] [--json]
 
 The whole pipeline on the embedded Multi-MNIST: two ls endpoints ((0.8,0.2) and (0.2,0.8)) branched from a
 shared warm start (default 14 epochs at (0.5,0.5), then 7 each, in parallel), a NURBS curve fitted with the
-order-aware loss, its profile, a query at (0.5,0.5), and a summary. Output goes to DIR (default runs/demo).`;
+order-aware loss, its profile, a query at (0.5,0.5), and a summary. Output goes to DIR (default runs/demo).
+
+--dense: the same on the built-in per-pixel set (dense-digits: segmentation, depth, normals) with segnet-mtl:
+two ls endpoints (${denseDemoDefaults.prefs.join(') and (')}), three single-task models, the curve (seg against depth,
+normals held best at t = ½), its profile with Δm% along t, queries at (⅓,⅓,⅓) and at the best Δm%, and the paper's
+table (nine metrics, Δm%, mean rank). Output goes to DIR (default runs/demo-dense).`;
 
 export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'warm-start', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet'] }));
+  const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'warm-start', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet', 'dense'] }));
   if (v.help) {
     io.out(demoHelp);
     return 0;
@@ -48,6 +54,22 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   const trainSize = optNumber('demo', v, 'train-size', { integer: true, positive: true }) ?? demoDefaults.trainSize;
   const backend = optString(v, 'backend');
   const quiet = v.quiet === true;
+  if (v.dense === true) {
+    if (optString(v, 'warm-start') !== undefined) throw new ExtraInputError('demo --dense: --warm-start is for the Multi-MNIST demo');
+    return denseDemo(
+      {
+        out: optString(v, 'out') ?? 'runs/demo-dense',
+        backend,
+        endpointEpochs: optNumber('demo', v, 'endpoint-epochs', { integer: true, positive: true, max: 1000 }),
+        curveEpochs: optNumber('demo', v, 'curve-epochs', { integer: true, positive: true, max: 1000 }),
+        points: optNumber('demo', v, 'points', { integer: true, min: 2, max: 1001 }),
+        trainSize: optNumber('demo', v, 'train-size', { integer: true, positive: true }),
+        quiet,
+        json: v.json === true,
+      },
+      io,
+    );
+  }
   const t0 = performance.now();
   // start from a clean run directory, but only ever delete one that extra itself made
   const prev = await readRun(out).catch(() => null);

@@ -19,7 +19,7 @@ import { importCommand } from './import.js';
 type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
-  demo: { run: demoCommand, summary: 'the whole pipeline on the embedded Multi-MNIST' },
+  demo: { run: demoCommand, summary: 'the whole pipeline on the embedded Multi-MNIST (--dense: per-pixel segmentation, depth, normals)' },
   train: { run: trainCommand, summary: 'train endpoint models with scalarized or MTL objectives' },
   curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },

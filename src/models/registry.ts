@@ -54,10 +54,24 @@ function lossesOf(spec: ModelSpec, g: CompiledGraph): TaskLoss[] {
   return spec.losses ?? spec.numClasses.map((c) => (c === 1 ? 'mse' : 'ce'));
 }
 
+/** Why a built-in's outputs cannot answer its tasks' kinds (a per-sample head for a per-pixel task), or null. */
+function outputsProblem(spec: ModelSpec, g: CompiledGraph, losses: TaskLoss[]): string | null {
+  for (let k = 0; k < losses.length; k++) {
+    const bad = taskKind(losses[k]).checkOutput(g.outputShapes[k], { classes: spec.numClasses[k] });
+    if (bad) return `${spec.arch} cannot answer task ${spec.taskNames[k]} (${losses[k]}): ${bad}${taskKind(losses[k]).perPixel ? ' (per-pixel tasks: --arch segnet-mtl, or your own model)' : ''}`;
+  }
+  return null;
+}
+
 /** The functional model of a spec: its graph's parameters, statistics and pure forward. */
 export function buildModel(spec: ModelSpec): FunctionalModel {
   const g = modelGraph(spec);
-  return functionalModelOf(spec, g, lossesOf(spec, g));
+  const losses = lossesOf(spec, g);
+  if (spec.arch !== GRAPH_ARCH) {
+    const bad = outputsProblem(spec, g, losses);
+    if (bad) throw new ExtraInputError(bad);
+  }
+  return functionalModelOf(spec, g, losses);
 }
 
 /** The tfjs model's name in checkpoints. */
