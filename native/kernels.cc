@@ -65,6 +65,18 @@ void chooseInstructionSet() {
 #endif
 }
 
+/**
+ * The kernel set of the sums that run across the lanes (the one-input-channel filter gradient): the
+ * lane count decides their order, so the AVX-512 path uses AVX2's 8 lanes there and gives the same
+ * bits as the AVX2 path (tested on one epoch of training and a curve fit, test/reliability/isa-bits.test.ts).
+ */
+const KernelSet* pixelSumSet() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (chosen == &avx512::kernelSet) return &avx2::kernelSet;
+#endif
+  return chosen;
+}
+
 // ---- a small thread pool -------------------------------------------------------------------------
 
 /**
@@ -274,11 +286,14 @@ napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
   if (b * oh * ow == 0) return undefinedValue(env);
   // one input channel, stride 1 along rows, a channel count that leaves lanes empty: pixels across
   // the lanes (dy has co = dyStride channels here: the caller pads it only near the memory's end)
-  if (ci == 1 && sw == 1 && dyStride % chosen->lanes != 0 && dyStride < 3 * chosen->lanes) {
+  // (AVX2's 8 lanes on the AVX-512 path too: each lane sums its own pixels, so the lane count is the
+  // order of the sum, and both paths must give the same bits; the channel path below sums in pixel order)
+  const KernelSet* px = pixelSumSet();
+  if (ci == 1 && sw == 1 && dyStride % px->lanes != 0 && dyStride < 3 * px->lanes) {
     bool ok = true;
     parallelRanges(long(kh) * ((kw + 2) / 3) * ((dyStride + 3) / 4), [&](long b0, long b1) {
       try {
-        chosen->conv2dFilterGradPixelBlocks(x, dy, dw, b, h, wd, oh, ow, dyStride, coP, dyStride, kw, sh, int(b0), int(b1));
+        px->conv2dFilterGradPixelBlocks(x, dy, dw, b, h, wd, oh, ow, dyStride, coP, dyStride, kw, sh, int(b0), int(b1));
       } catch (const std::bad_alloc&) {
         ok = false;
       }

@@ -191,21 +191,24 @@ async function importInto(req: ImportRequest, info: RunInfo, backend: string, lo
     const test = byTaskName(ds.taskNames, evaluateSplit(model, params, ds.test, 1000, statistics));
     const dir = endpointDir(req.run, e.name);
     const source = { path: path.resolve(e.path), format };
-    await saveLayersModel(dir, info.model, params, { endpoint: { id: e.name, method: 'imported', preference, source } }, statistics);
-    tf.dispose([...params, ...statistics]);
-    // metrics.json last: an endpoint is listed only once it is complete
-    await writeJsonAtomic(metricsFile(dir), {
-      id: e.name,
-      method: 'imported',
-      preference,
-      source,
-      val,
-      test,
-      seconds: (performance.now() - t0) / 1000,
-      backend,
-      dataset: info.dataset.name,
-      dataFingerprint: info.dataset.fingerprint,
-      ...(model.statistics.length ? { batchNorm: own ? `the file's own BatchNormalization running statistics (${format})` : describeStatistics(model, ds.train) } : {}),
+    // an endpoint folder this import makes goes again when its files cannot be written (a full disk)
+    await removeCreatedOnFailure(dir, async () => {
+      await saveLayersModel(dir, info.model, params, { endpoint: { id: e.name, method: 'imported', preference, source } }, statistics);
+      tf.dispose([...params, ...statistics]);
+      // metrics.json last: an endpoint is listed only once it is complete
+      await writeJsonAtomic(metricsFile(dir), {
+        id: e.name,
+        method: 'imported',
+        preference,
+        source,
+        val,
+        test,
+        seconds: (performance.now() - t0) / 1000,
+        backend,
+        dataset: info.dataset.name,
+        dataFingerprint: info.dataset.fingerprint,
+        ...(model.statistics.length ? { batchNorm: own ? `the file's own BatchNormalization running statistics (${format})` : describeStatistics(model, ds.train) } : {}),
+      });
     });
     const measured = model.statistics.length ? (own ? ", with the file's own BatchNorm statistics" : ', BatchNorm statistics recomputed on training rows') : '';
     log(`${e.name}: measured by extra on the run's data${measured}: ${ds.taskNames.map((n) => `test ${n} ${fitText(test[n])} (loss ${test[n].loss.toFixed(4)})`).join(', ')} → ${dir}`);

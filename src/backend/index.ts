@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { registerMissingWasmKernels, kernelEngine, nativeKernelsDecision } from './wasm-kernels.js';
+import { assertNativeSettings } from './wasm/native.js';
 
 export { registerMissingWasmKernels, simdKernelsActive, kernelEngine, setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm-kernels.js';
 
@@ -65,6 +66,7 @@ export async function selectBackend(opts: { prefer?: string; quiet?: boolean } =
   // PROD silences tfjs's console warnings (e.g. its advert for tfjs-node on the cpu backend), which
   // would break our "one line on stderr" contract for errors; we report the backend ourselves
   tf.env().set('PROD', true);
+  assertNativeSettings();
   const forced = opts.prefer ?? process.env.EXTRA_BACKEND ?? undefined;
   let order: BackendName[];
   if (forced) {

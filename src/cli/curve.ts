@@ -2,6 +2,7 @@ import { ExtraInputError } from '../errors.js';
 import { curveKinds } from '../curves/index.js';
 import { evaluateRunCurve, fitRunCurve, type CurveFitRequest } from '../app/index.js';
 import { flagTable, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
+import { assertRunWritable } from '../run/index.js';
 import { stdio, type Io } from './context.js';
 
 export const curveFitOptions: OptionSpec = flagTable({ values: ['run', 'kind', 'controls', 'degree', 'alpha', 'beta', 'samples', 'l2', 'noise', 'weight-lr', 'weight-init', 'epochs', 'batch-size', 'lr', 'schedule', 'seed', 'endpoints', 'curve', 'eval-points', 'threads', 'backend'], switches: ['split-batch', 'shared-batch', 'ungrouped', 'resume', 'json', 'quiet'] });
@@ -96,6 +97,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       io.out(curveHelp);
       return 0;
     }
+    await assertRunWritable(a.run);
     const r = await fitRunCurve(a, io.err);
     if (rest.includes('--json')) io.out(JSON.stringify(r));
     else io.out(`curve fitted: ${r.dir} (${r.epochs} epochs, ${r.secondsPerEpoch.toFixed(1)} s/epoch)`);
@@ -108,6 +110,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       return 0;
     }
     if (positionals.length) throw new ExtraInputError(`curve eval: unexpected argument '${positionals[0]}'`);
+    await assertRunWritable(reqString('curve eval', v, 'run'));
     const prof = await evaluateRunCurve(
       {
         run: reqString('curve eval', v, 'run'),

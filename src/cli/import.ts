@@ -3,6 +3,7 @@ import { importEndpoints, type ImportedEndpoint } from '../app/import.js';
 import { modelArchs } from '../models/index.js';
 import { datasetNames } from '../data/index.js';
 import { optList, optString, parseFlags, reqString } from './args.js';
+import { assertRunWritable } from '../run/index.js';
 import { stdio, type Io } from './context.js';
 import { parseTrainArgs, trainOptions } from './train.js';
 
@@ -43,6 +44,7 @@ export async function importCommand(argv: string[], io: Io = stdio): Promise<num
   }
   if (positionals.length) throw new ExtraInputError(`import: unexpected argument '${positionals[0]}'`);
   const run = reqString('import', v, 'run');
+  await assertRunWritable(run);
   const prefs = optList(v, 'pref');
   const specs = optList(v, 'endpoint');
   if (!specs.length) throw new ExtraInputError('import: give at least one --endpoint NAME=PATH');

@@ -1,6 +1,7 @@
 import { ExtraInputError } from '../errors.js';
 import { computePlane, planeDefaults, planePath } from '../app/plane.js';
 import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
+import { assertRunWritable } from '../run/index.js';
 import { stdio, type Io } from './context.js';
 
 export const planeHelp = `extra plane --run DIR [--grid ${planeDefaults.grid}] [--margin ${planeDefaults.margin}] [--split train|val|test] [--points A,B,C] [--curve NAME] [--threads N] [--resume] [--json]
@@ -25,6 +26,7 @@ export async function planeCommand(argv: string[], io: Io = stdio): Promise<numb
   const split = optString(v, 'split') ?? 'test';
   if (split !== 'train' && split !== 'val' && split !== 'test') throw new ExtraInputError(`plane: --split must be train, val or test, got '${split}'`);
   const run = reqString('plane', v, 'run');
+  await assertRunWritable(run);
   const p = await computePlane({
     run,
     curve: optString(v, 'curve'),

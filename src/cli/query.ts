@@ -2,6 +2,7 @@ import { ExtraInputError } from '../errors.js';
 import { assertRealOutputPath } from '../util/fs.js';
 import { query, querySurface, exportModel, type ExportRequest } from '../app/index.js';
 import { checkExportTarget } from '../app/query.js';
+import { assertRunWritable } from '../run/index.js';
 import { exportTuned, tuneAt, tuneDefaults } from '../app/tune.js';
 import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { fitPhrase } from '../train/index.js';
@@ -44,6 +45,7 @@ export async function queryCommand(argv: string[], io: Io = stdio): Promise<numb
   if (tune === undefined && (optString(v, 'tune-lr') !== undefined || optString(v, 'batch-size') !== undefined)) throw new ExtraInputError('query: --tune-lr and --batch-size are for --tune STEPS');
   if (tune !== undefined) {
     if (v.surface || v['no-refine'] || v.golden) throw new ExtraInputError('query: --tune starts from the curve\'s evaluated point (no --surface, --no-refine or --golden)');
+    await assertRunWritable(reqString('query', v, 'run'));
     const r = await tuneAt({ run: reqString('query', v, 'run'), pref: reqString('query', v, 'pref'), method: optString(v, 'method'), curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('query', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('query', v, 'batch-size', { integer: true, positive: true }), quiet: v.quiet === true || v.json === true });
     if (v.json) io.out(JSON.stringify(r));
     else {
@@ -110,6 +112,7 @@ export async function exportCommand(argv: string[], io: Io = stdio): Promise<num
   if (tune !== undefined) {
     if (!('pref' in at) || bestDm) throw new ExtraInputError('export: --tune needs --pref (it tunes the point at that preference)');
     await checkExportTarget(runDir, format, out);
+    await assertRunWritable(runDir);
     const tuned = await tuneAt({ run: runDir, pref: at.pref, method: at.method, curve: optString(v, 'curve'), backend: optString(v, 'backend'), steps: tune, lr: optNumber('export', v, 'tune-lr', { positive: true, max: 10 }), batchSize: optNumber('export', v, 'batch-size', { integer: true, positive: true }), quiet: v.json === true });
     const files = await exportTuned(runDir, tuned, format, out);
     if (v.json) io.out(JSON.stringify({ t: tuned.t, format, files, tuned }));

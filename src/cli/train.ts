@@ -8,6 +8,7 @@ import { stdio, type Io } from './context.js';
 import { withJobClient } from './queue.js';
 import { fitText } from '../train/index.js';
 import { trainEndpointsQueued } from '../queue/train.js';
+import { assertRunWritable } from '../run/index.js';
 
 export const trainOptions: OptionSpec = flagTable({ values: ['run', 'dataset', 'method', 'epochs', 'batch-size', 'lr', 'optimizer', 'schedule', 'milestones', 'gamma', 'arch', 'hidden', 'model-json', 'model-onnx', 'losses', 'tasks', 'seed', 'train-size', 'val-size', 'test-size', 'data-dir', 'data', 'val-fraction', 'resolution', 'attributes', 'ignore-label', 'backend', 'workers', 'threads', 'warm-start', 'queue', 'store'], lists: ['pref'], switches: ['resume', 'json', 'quiet', 'single-task'] });
 
@@ -155,6 +156,8 @@ export async function trainCommand(argv: string[], io: Io = stdio, json = false)
   const { values: v } = parseFlags('train', argv, trainOptions);
   const queue = optString(v, 'queue');
   if (optString(v, 'store') !== undefined && queue === undefined) throw new ExtraInputError('train: --store is only used with --queue');
+  // a run that is there must be writable (not read-only, not on a full disk) before any work or any status line
+  if (!queue) await assertRunWritable(a.run);
   const r = queue ? await withJobClient(queue, io, (c) => trainEndpointsQueued(a, c, optString(v, 'store') ?? '.')) : await trainEndpoints(a, io.err);
   if (json || argv.includes('--json')) {
     io.out(JSON.stringify({ run: a.run, backend: r.backend, endpoints: r.endpoints }));

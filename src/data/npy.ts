@@ -109,6 +109,31 @@ const tasksSchema = z
   .min(1)
   .refine((tasks) => new Set(tasks.map(nameOf)).size === tasks.length, 'the task names must differ');
 
+/**
+ * tasks.json beside per-task label files (y_<split>_<task>.npy) is matched to them by name, never by
+ * position: every split's columns are put in tasks.json's order, and a name in one but not the other
+ * is refused. (With one y_<split>.npy of K columns, tasks.json names the columns in their order.)
+ */
+function matchTasksToFiles(wanted: string[], read: Partial<Record<SplitName, { split: Split; names: string[] | null; files: string[]; pixelShapes: (number[] | null)[] }>>, tasksFile: string): void {
+  for (const s of SPLITS) {
+    const r = read[s];
+    if (!r?.names) continue;
+    const files = r.names;
+    const missing = wanted.filter((n) => !files.includes(n));
+    const unnamed = files.filter((n) => !wanted.includes(n));
+    if (missing.length || unnamed.length) {
+      const why = [missing.length ? `no y_${s}_<task>.npy for ${missing.map((n) => `'${n}'`).join(', ')}` : '', unnamed.length ? `y_${s}_${unnamed[0]}.npy${unnamed.length > 1 ? ` (and ${unnamed.length - 1} more)` : ''} is not named in it` : ''].filter(Boolean).join('; ');
+      throw new FileFormatError(`${tasksFile} does not match the label files (${why}); tasks.json names the tasks of y_<split>_<task>.npy by their <task>`);
+    }
+    if (r.split.y.length !== files.length) continue;
+    const order = wanted.map((n) => files.indexOf(n));
+    r.split.y = order.map((i) => r.split.y[i]);
+    r.files = order.map((i) => r.files[i]);
+    r.pixelShapes = order.map((i) => r.pixelShapes[i]);
+    r.names = [...wanted];
+  }
+}
+
 /** The y files of a split, with the task names their layout implies. */
 async function labelFiles(dir: string, split: SplitName): Promise<{ files: string[]; names: string[] | null } | null> {
   const whole = path.join(dir, `y_${split}.npy`);
@@ -238,6 +263,7 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
     if (!r) continue;
     if (r.shape.join(',') !== shape.join(',')) throw new FileFormatError(`${path.join(dir, `x_${s}.npy`)} has rows of shape [${r.shape.join(',')}], x_train.npy [${shape.join(',')}]`);
     if (r.split.y.length !== K) throw new FileFormatError(`${dir}: ${s} has ${r.split.y.length} label columns, train ${K}`);
+    if (r.names && read.train.names && r.names.join('\0') !== read.train.names.join('\0')) throw new FileFormatError(`${dir}: the ${s} labels are for tasks ${r.names.join(', ')}, the train labels for ${read.train.names.join(', ')}; give every split the same y_<split>_<task>.npy files`);
     r.pixelShapes.forEach((p, k) => {
       const t = read.train!.pixelShapes[k];
       if (JSON.stringify(p) !== JSON.stringify(t)) throw new FileFormatError(`${r.files[k]} has labels of shape [${p?.join(',') ?? ''}] per sample, ${read.train!.files[k]} [${t?.join(',') ?? ''}]`);
@@ -250,6 +276,7 @@ export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDat
   }
   const tasksFile = path.join(dir, 'tasks.json');
   const fromTasksFile = (await exists(tasksFile)) ? await readJsonWith(tasksSchema, tasksFile, ' (a JSON list of task names, one per label file)') : null;
+  if (fromTasksFile) matchTasksToFiles(fromTasksFile.map(nameOf), read, tasksFile);
   const names = fromTasksFile?.map(nameOf) ?? read.train.names ?? Array.from({ length: K }, (_, k) => `task${k}`);
   if (names.length !== K) throw new FileFormatError(`${path.join(dir, 'tasks.json')} names ${names.length} tasks, the labels have ${K}`);
   // each task's kind (given by tasks.json or implied by its files); per-pixel values checked for it

@@ -101,15 +101,26 @@ export function endpointId(method: string, preference: number[]): string {
   return `${method}-${preference.map((p) => +p.toFixed(4)).join('_')}`;
 }
 
+/** A run that exists must be writable (not read-only, not on a full disk) before a command that writes into it starts any work. */
+export async function assertRunWritable(dir: string): Promise<void> {
+  if (await exists(runFile(dir))) await assertWritableDir(dir);
+}
+
 export async function assertWritableDir(dir: string): Promise<void> {
   assertRealOutputPath(dir, 'run directory');
   try {
     await fsp.mkdir(dir, { recursive: true });
+    // a few bytes, not an empty file: a disk with no space left refuses them
     const probe = path.join(dir, `.write-test-${process.pid}`);
-    await fsp.writeFile(probe, '');
-    await fsp.rm(probe);
+    try {
+      await fsp.writeFile(probe, 'extra write test\n');
+    } finally {
+      await fsp.rm(probe, { force: true }).catch(() => undefined);
+    }
   } catch (e) {
-    throw new ExtraInputError(`run directory ${describeSystemError(e) ?? `${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
+    const err = e as NodeJS.ErrnoException;
+    if (err.path?.includes('.write-test-')) err.path = dir;
+    throw new ExtraInputError(describeSystemError(e, dir) ?? `run directory ${dir} is not writable (${err.code ?? 'error'})`);
   }
 }
 export { readBaseline, readBaselineArgument, writeBaseline, type StoredBaseline } from './baseline.js';

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { SimdKernels } from './kernel-table.js';
+import { ExtraInputError } from '../../errors.js';
 
 /**
  * The native kernels (native/*.cc, built by `npm install` with node-gyp into build/Release): the same
@@ -77,12 +78,33 @@ export function nativeAddon(): NativeLoad {
   return loaded;
 }
 
+const kernelSettings = ['0', '1'];
+const isaSettings: Record<string, NativeDescription['isa']> = { avx512: 'avx512', avx2: 'avx2-fma', 'avx2-fma': 'avx2-fma', portable: 'portable' };
+
+/**
+ * EXTRA_NATIVE_KERNELS and EXTRA_NATIVE_ISA are checked like flags: an unknown value, or an ISA this
+ * CPU does not run (the addon would silently take another), is a one-line refusal (exit 2).
+ */
+export function assertNativeSettings(): void {
+  const kernels = process.env.EXTRA_NATIVE_KERNELS;
+  if (kernels !== undefined && kernels !== '' && !kernelSettings.includes(kernels)) {
+    throw new ExtraInputError(`EXTRA_NATIVE_KERNELS=${kernels} is not a setting (0: the wasm SIMD kernels, 1: insist on the native ones; unset: native where they run)`);
+  }
+  const isa = process.env.EXTRA_NATIVE_ISA;
+  if (isa === undefined || isa === '') return;
+  const want = isaSettings[isa];
+  if (!want) throw new ExtraInputError(`EXTRA_NATIVE_ISA=${isa} is not an instruction set of the native kernels (known: avx512, avx2, portable)`);
+  const l = nativeAddon();
+  if (l.addon && kernels !== '0' && l.description.isa !== want) throw new ExtraInputError(`EXTRA_NATIVE_ISA=${isa}: this CPU does not run it (the native kernels would use ${l.description.isa})`);
+}
+
 /**
  * Whether the native kernels run, and why not: EXTRA_NATIVE_KERNELS=0 turns them off, =1 insists on
  * them (also on the portable path); by default they run where the build succeeded and the CPU has
  * AVX2 + FMA (the portable path is no faster than the wasm SIMD kernels).
  */
 export function nativeKernelsDecision(): { use: true; description: NativeDescription } | { use: false; reason: string } {
+  assertNativeSettings();
   const setting = process.env.EXTRA_NATIVE_KERNELS;
   if (setting === '0') return { use: false, reason: 'switched off (EXTRA_NATIVE_KERNELS=0)' };
   const l = nativeAddon();

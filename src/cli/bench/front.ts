@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../util/fs.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { ExtraInputError } from '../../errors.js';
@@ -56,7 +57,9 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     if (optString(v, 'store') !== undefined && queue === undefined) throw new ExtraInputError('bench front: --store is only used with --queue');
     const backend = optString(v, 'backend');
     const workers = optNumber(cmd, v, 'workers', { integer: true, positive: true }) ?? 2;
-    io.out(JSON.stringify({ ...machineInfo(), backend: backend ?? process.env.EXTRA_BACKEND ?? 'auto', ...(queue ? { queue } : {}) }));
+    const machine = { ...machineInfo(), backend: backend ?? process.env.EXTRA_BACKEND ?? 'auto', ...(queue ? { queue } : {}) };
+    // with --json the machine goes into the one JSON object printed at the end
+    if (!v.json) io.out(JSON.stringify(machine));
 
     const grid = async (runner: FrontRunner): Promise<{ dataset: string; rows: FrontRow[][] }[]> => {
       const cells = datasets.flatMap((dataset) => Array.from({ length: seeds }, (_, seed) => ({ dataset, seed })));
@@ -81,9 +84,7 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
           }
         }
         const rows = await frontCell(opts, runner);
-        mkdirSync(out, { recursive: true });
-        writeFileSync(saved + '.tmp', JSON.stringify({ key, rows }));
-        renameSync(saved + '.tmp', saved);
+        writeFileAtomicSync(saved, JSON.stringify({ key, rows }));
         return rows;
       };
       const all = runner.parallel ? await Promise.all(cells.map(runCell)) : await cells.reduce<Promise<FrontRow[][]>>(async (acc, c) => [...(await acc), await runCell(c)], Promise.resolve([]));
@@ -92,7 +93,7 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     const results = queue ? await withJobClient(queue, io, (c) => grid(queuedFrontRunner(c, optString(v, 'store') ?? '.'))) : await grid(localFrontRunner(io.err));
 
     if (v.json) {
-      io.out(JSON.stringify({ results }));
+      io.out(JSON.stringify({ machine, results }));
       return 0;
     }
     for (const { dataset, rows: all } of results) {
