@@ -219,5 +219,26 @@ def main(out, names=()):
             print(stem, os.path.getsize(path), 'bytes', sum(p.numel() for p in model.parameters()), 'parameters')
 
 
+def check(name, file, index=None):
+    """`--check NAME FILE.safetensors [OPSET]`: load_state_dict(strict=True) into the PyTorch network, as a user
+    does; with OPSET, also how far the loaded tensors are from the fixture's own (an export at an end of a curve
+    gives them back)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from torch_load_check import read_safetensors  # noqa: E402
+    model = NETS[name]()
+    sd = read_safetensors(file)
+    model.load_state_dict(sd, strict=True)
+    report = {'loaded': True, 'tensors': len(sd)}
+    if index is not None:
+        ref = prepared(name, 200 + list(NETS).index(name)).state_dict()
+        diffs = {k: float((v.float() - sd[k].float()).abs().max()) for k, v in ref.items() if not k.endswith('num_batches_tracked')}
+        report['maxDiff'] = max(diffs.values())
+        report['worst'] = max(diffs, key=diffs.get)
+    print(json.dumps(report))
+
+
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'test/fixtures/onnx-zoo', tuple(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == '--check':
+        check(*sys.argv[2:])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else 'test/fixtures/onnx-zoo', tuple(sys.argv[2:]))

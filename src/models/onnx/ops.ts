@@ -384,6 +384,15 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOp {
   };
 }
 
+/** The PyTorch module a node came from, by torch.onnx.export's scoped node name ('/layer2/layer2.0/bn1/BatchNormalization' → layer2.0.bn1). */
+function modulePath(node: OnnxNode): string | null {
+  if (!node.name.startsWith('/')) return null;
+  const parts = node.name.split('/').slice(1, -1);
+  let path = '';
+  for (const p of parts) path = path && !p.startsWith(`${path}.`) ? `${path}.${p}` : p;
+  return path || null;
+}
+
 /** An exporter's constant (folded arithmetic) rather than a trained weight: named onnx::… or by a node path. */
 const exporterConstant = (name: string) => name.startsWith('onnx::') || name.startsWith('/') || name.includes('_output_');
 
@@ -392,7 +401,7 @@ const exporterConstant = (name: string) => name.startsWith('onnx::') || name.sta
  * tensor and a constant; a float initializer that is not the exporter's own becomes a trained weight
  * under its name (layer scale, positional embedding, PRelu's slope).
  */
-export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'prelu', p: TensorValue | ConstValue, q: TensorValue | ConstValue): TensorValue {
+export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'prelu', p: TensorValue | (ConstValue & { trained?: boolean }), q: TensorValue | (ConstValue & { trained?: boolean })): TensorValue {
   if (p.kind === 'tensor' && q.kind === 'tensor') {
     if (p.shape.length !== q.shape.length) return b.fail(node, `${op} of [N,${p.shape.join(',')}] and [N,${q.shape.join(',')}] would broadcast the batch axis against an axis of a sample`);
     const out = broadcastShapes(p.shape, q.shape);
@@ -403,7 +412,7 @@ export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' |
     const physical = img ? [out[1], out[2], out[0]] : out;
     return b.add(node, 'Arithmetic', { op }, [x, y], { shape: out, layout: img ? 'nhwc' : 'logical', physical, nonNegative: (op === 'mul' || op === 'add' || op === 'max') && p.nonNegative && q.nonNegative });
   }
-  const [t, k, reverse] = p.kind === 'tensor' ? [p, q as ConstValue, false] : [q as TensorValue, p as ConstValue, true];
+  const [t, k, reverse] = p.kind === 'tensor' ? [p, q as ConstValue & { trained?: boolean }, false] : [q as TensorValue, p as ConstValue & { trained?: boolean }, true];
   if (k.kind !== 'const' || t.kind !== 'tensor') return b.fail(node, `${op} of two constants that extra cannot fold`);
   if (!k.float && !k.ints) return b.fail(node, 'reads a constant without values');
   if (k.batch?.some(Boolean)) return b.fail(node, 'computes with the batch size as a number');
@@ -417,10 +426,12 @@ export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' |
   const img = t.layout === 'nhwc' && r === 3;
   const x = img ? t : b.asLogical(t);
   const values = Array.from(k.float ?? k.ints ?? []);
-  const trained = k.float !== undefined && k.initializer !== undefined && !exporterConstant(k.initializer) && values.length > 1;
+  const trained = k.float !== undefined && k.initializer !== undefined && (k.trained === true || (!exporterConstant(k.initializer) && values.length > 1));
+  // a trained operand keeps its state_dict shape (the file may hold it unsqueezed)
+  const stored = trained ? (b.values.get(k.initializer!) as ConstValue | undefined)?.shape ?? k.shape : k.shape;
   const config = {
     op,
-    operand_shape: k.shape,
+    operand_shape: stored,
     broadcast_shape: img ? [aligned[1], aligned[2], aligned[0]] : aligned,
     ...(img ? { perm: [1, 2, 0] } : {}),
     reverse,
@@ -868,8 +879,17 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   Reciprocal: pointwiseOp('reciprocal'),
   PRelu: (b, node, [x, slope]) => {
     const v = tensorIn(b, node, x);
-    if (!slope || slope.kind !== 'const' || !slope.float) return b.fail(node, 'its slope must be a float32 initializer');
-    return [broadcastArithmetic(b, node, 'prelu', v, slope)];
+    if (!slope || slope.kind !== 'const' || !slope.float || !slope.initializer) return b.fail(node, 'its slope must be a float32 initializer');
+    // nn.PReLU's weight [C] is written as an unsqueezed copy [C,1,1] (onnx::PRelu_…): a trained weight under the module's name
+    const module = modulePath(node);
+    const own = module && exporterConstant(slope.initializer) ? `${module}.weight` : null;
+    if (own && !b.initializers.has(own) && !b.weightOwner.has(own)) {
+      const squeezed = slope.shape.filter((d) => d !== 1);
+      b.values.set(own, { ...slope, shape: squeezed.length ? squeezed : [1], initializer: own });
+      b.renamed.set(own, slope.initializer);
+      return [broadcastArithmetic(b, node, 'prelu', v, { ...slope, shape: slope.shape, initializer: own, trained: true })];
+    }
+    return [broadcastArithmetic(b, node, 'prelu', v, { ...slope, trained: true })];
   },
   Max: (b, node, inputs) => elementwiseN(b, node, inputs, 'max'),
   Min: (b, node, inputs) => elementwiseN(b, node, inputs, 'min'),
