@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
 import { containsFile, removeCreatedOnFailure } from '../util/fs.js';
 import { getObjective } from '../objectives/index.js';
-import { trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
+import { assertResumable, trainEndpoint, trainEndpointsInWorkers, workersAvailable, type EndpointConfig, type EndpointSummary } from '../train/index.js';
 import { baselineFile, endpointDir, endpointId, endpointsDir, metricsFile, singleTaskDir, sourceOnnxFile, trainingFileNames, trainingFiles, warmStartDir, writeBaseline, type DatasetRecipe } from '../run/index.js';
 import { baselineOf } from '../tasks/index.js';
 import { buildModel, type TaskLoss } from '../models/index.js';
@@ -155,6 +155,11 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
     const threads = a.threads ?? defaultThreads(concurrent);
     cfgs.forEach((c) => (c.threads = threads));
     if (req.warmStart !== undefined && !(Number.isInteger(req.warmStart) && req.warmStart >= 0)) throw new ExtraInputError(`--warm-start must be a whole number of epochs, got ${req.warmStart}`);
+    // what --resume continues (the warm start's checkpoint too) is checked before any work or status line
+    if (a.resume) {
+      for (const c of cfgs) await assertResumable({ ...c, label: c.id });
+      if (req.warmStart) await assertResumable({ ...cfgs[0], ...trainingFiles(warmStartDir(a.run)), label: 'warm-start' });
+    }
     if (req.warmStart) {
       // one training at the preferences' mean; every endpoint branches from its weights (one basin, so a
       // low barrier between them, and endpoints that need fewer epochs of their own)

@@ -17,6 +17,20 @@ export interface TrainingCheckpoint<S> {
 
 const STATE_KEY = 'extra.state';
 
+/** The training state a checkpoint holds (null without a checkpoint), read and checked without loading its tensors' values. */
+export async function checkpointState(file: string): Promise<{ recipe?: unknown } | null> {
+  if (!(await exists(file))) return null;
+  const raw = (await readSafetensors(file)).metadata[STATE_KEY];
+  if (!raw) throw new FileFormatError(`${file} is not an extra training checkpoint (no state)`);
+  try {
+    const m = JSON.parse(raw) as { state?: unknown };
+    if (m && typeof m === 'object' && m.state && typeof m.state === 'object') return m.state as { recipe?: unknown };
+  } catch {
+    // refused below
+  }
+  throw new FileFormatError(`${file}: its training state is not valid (truncated or foreign file)`);
+}
+
 export async function saveTrainingCheckpoint<S>(
   file: string,
   names: string[],

@@ -1,7 +1,7 @@
 export { trainEndpoint } from './endpoint.js';
 export { perTaskGradients } from './per-task-gradients.js';
 export type { EndpointConfig, EndpointData, EndpointResult } from './endpoint.js';
-export { runTrainingLoop } from './loop.js';
+export { runTrainingLoop, assertResumable } from './loop.js';
 export type { LoopConfig, Trainable, StepResult, EpochRecord, LoopResult } from './loop.js';
 export { evaluateSplit, evaluateSplits, byTaskName } from './evaluate.js';
 export { recomputeStatistics, describeStatistics, statisticsRows, STATISTICS_ROWS } from './statistics.js';

@@ -4,7 +4,7 @@ import { appendLine, writeFileAtomic } from '../util/fs.js';
 import { epochBatches, batchesPerEpoch, disposeBatch, type Batch, type LabelledSplit } from './batches.js';
 import { optimizerInit, optimizerStep, disposeOptimizer, type OptimizerConfig } from './optimizer/index.js';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
-import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
+import { saveTrainingCheckpoint, loadTrainingCheckpoint, checkpointState } from './checkpoint.js';
 import { makeProgress } from './progress.js';
 import { fitText, type TaskMetrics } from './metrics.js';
 import { ExtraInputError, FileFormatError } from '../errors.js';
@@ -81,11 +81,29 @@ interface CheckpointState<S> {
 }
 
 /** The loop settings a resumed run must share with its checkpoint (epochs may grow). */
-function recipeOf(cfg: LoopConfig): Record<string, unknown> {
+function recipeOf(cfg: Pick<LoopConfig, 'lr' | 'batchSize' | 'seed' | 'optimizer' | 'schedule'>): Record<string, unknown> {
   return { lr: cfg.lr, batchSize: cfg.batchSize, seed: cfg.seed, optimizer: cfg.optimizer, schedule: cfg.schedule };
 }
 
 const flagOf: Record<string, string> = { lr: '--lr', batchSize: '--batch-size', seed: '--seed', optimizer: '--optimizer', schedule: '--schedule' };
+
+function recipeDifference(cfg: Pick<LoopConfig, 'label' | 'lr' | 'batchSize' | 'seed' | 'optimizer' | 'schedule'>, recipe: unknown): string | null {
+  if (!recipe || typeof recipe !== 'object') return null;
+  const now = recipeOf(cfg);
+  const was = recipe as Record<string, unknown>;
+  const diff = Object.keys(now).filter((k) => k in was && JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+  if (!diff.length) return null;
+  return `${cfg.label}: --resume with settings that differ from the checkpoint's (${diff.map((k) => `${flagOf[k] ?? k} ${JSON.stringify(was[k])} → ${JSON.stringify(now[k])}`).join(', ')}); pass the original values, or start again without --resume`;
+}
+
+/**
+ * The check `--resume` makes, made before any work: the checkpoint it would continue reads as one and
+ * was made with the same settings (a refusal never follows a status or progress line).
+ */
+export async function assertResumable(cfg: Pick<LoopConfig, 'checkpointFile' | 'label' | 'lr' | 'batchSize' | 'seed' | 'optimizer' | 'schedule'>): Promise<void> {
+  const differs = recipeDifference(cfg, (await checkpointState(cfg.checkpointFile))?.recipe);
+  if (differs) throw new ExtraInputError(differs);
+}
 
 export async function runTrainingLoop<S>(
   cfg: LoopConfig,
@@ -103,16 +121,10 @@ export async function runTrainingLoop<S>(
     if (!Number.isSafeInteger(st.epochsDone) || (st.epochsDone as number) < 0 || !Array.isArray(st.history)) {
       throw new FileFormatError(`${cfg.checkpointFile}: its training state has no valid epochsDone/history`);
     }
-    if (st.recipe && typeof st.recipe === 'object') {
-      const now = recipeOf(cfg);
-      const was = st.recipe as Record<string, unknown>;
-      const diff = Object.keys(now).filter((k) => k in was && JSON.stringify(was[k]) !== JSON.stringify(now[k]));
-      if (diff.length) {
-        ck.tensors.forEach((t) => t.dispose());
-        throw new ExtraInputError(
-          `${cfg.label}: --resume with settings that differ from the checkpoint's (${diff.map((k) => `${flagOf[k] ?? k} ${JSON.stringify(was[k])} → ${JSON.stringify(now[k])}`).join(', ')}); pass the original values, or start again without --resume`,
-        );
-      }
+    const differs = recipeDifference(cfg, st.recipe);
+    if (differs) {
+      ck.tensors.forEach((t) => t.dispose());
+      throw new ExtraInputError(differs);
     }
     tensors = ck.tensors;
     opt = ck.optimizer;
