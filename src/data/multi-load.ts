@@ -40,7 +40,7 @@ export async function loadMultiDataset(name: MultiRecipe['name'], opts: DatasetO
   const def = multiDefinitions[recipe.name];
   assertFitsInMemory(recipe);
   // an option the data set does not use is refused rather than silently ignored
-  if (opts.resolution !== undefined || opts.attributes !== undefined) throw new ExtraInputError(`--resolution and --attributes are for celeba; ${recipe.name} is 36×36 with its own tasks`);
+  if (opts.resolution !== undefined || opts.attributes !== undefined) throw new ExtraInputError(`--resolution is for celeba, dense-digits, nyuv2 and cityscapes, --attributes for celeba; ${recipe.name} is 36×36 with its own tasks`);
   if (opts.valFraction !== undefined) throw new ExtraInputError(`--val-fraction is for your own data (--data DIR); ${recipe.name} has its own validation split`);
   if (opts.ignoreLabel !== undefined) throw new ExtraInputError(`--ignore-label is for per-pixel class maps; ${recipe.name} has one label per image`);
   if (opts.dataDir !== undefined && recipe.name === 'multi-mnist') {

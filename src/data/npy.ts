@@ -240,7 +240,7 @@ function firstRows(s: Split, n: number | undefined, what: string, dir: string): 
 /** Load `--data DIR` (see the comment at the top of this file). */
 export async function loadNpyDataset(opts: DatasetOptions): Promise<MultiTaskDataset> {
   const dir = opts.dataDir;
-  if (opts.resolution !== undefined || opts.attributes !== undefined) throw new ExtraInputError('--resolution and --attributes are for celeba; your arrays are used as they are');
+  if (opts.resolution !== undefined || opts.attributes !== undefined) throw new ExtraInputError('--resolution is for celeba, dense-digits, nyuv2 and cityscapes, --attributes for celeba; your arrays are used as they are');
   if (!dir) throw new ExtraInputError('the npy data set needs --data DIR (x_train.npy, y_train.npy, x_test.npy, y_test.npy, ...)');
   const st = await fsp.stat(dir).catch(() => null);
   if (!st) throw new ExtraInputError(`data directory ${dir} does not exist`);
