@@ -158,7 +158,7 @@ export async function trainCommand(argv: string[], io: Io = stdio, json = false)
   if (optString(v, 'store') !== undefined && queue === undefined) throw new ExtraInputError('train: --store is only used with --queue');
   // a run that is there must be writable (not read-only, not on a full disk) before any work or any status line
   if (!queue) await assertRunWritable(a.run);
-  const r = queue ? await withJobClient(queue, io, (c) => trainEndpointsQueued(a, c, optString(v, 'store') ?? '.')) : await trainEndpoints(a, io.err);
+  const r = queue ? await withJobClient(queue, io, (c) => trainEndpointsQueued(a, c, optString(v, 'store') ?? '.')) : await trainEndpoints(a, a.quiet ? () => undefined : io.err);
   if (json || argv.includes('--json')) {
     io.out(JSON.stringify({ run: a.run, backend: r.backend, endpoints: r.endpoints }));
   } else {
