@@ -237,7 +237,7 @@ export async function trainEndpoint(cfg: EndpointConfig, data: EndpointData): Pr
             mode: objective.needsGradients ? ('per-task' as const) : ('scalar' as const),
           },
         };
-  return withPool(pool, (p) => withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, p, t0)));
+  return withPool(pool, (p) => withLock(cfg.dir, `endpoint ${cfg.id}`, () => trainWith(cfg, data, model, objective, evalBs, p, t0), { keepIfAny: [cfg.checkpointFile, cfg.metricsFile] }));
 }
 
 /** The parameters an ONNX file holds, for the model made from it. */

@@ -9,15 +9,21 @@ import { explainSystemError } from './system-errors.js';
  * and is taken over. Hand-written rather than proper-lockfile: the refusal must name the PID that
  * holds the lock, and staleness is decided by that PID's liveness, not by mtime refresh timers.
  */
-export async function withLock<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(dir: string, what: string, fn: () => Promise<T>, opts: { keepIfAny?: string[] } = {}): Promise<T> {
   // the directories this lock makes: removed again, when still empty, if fn fails (no empty folders left)
   const made: string[] = [];
   for (let d = path.resolve(dir); path.dirname(d) !== d && !(await fsp.stat(d).then(() => true, () => false)); d = path.dirname(d)) made.push(d);
   await fsp.mkdir(dir, { recursive: true }).catch((e: unknown) => {
     throw explainSystemError(e, dir);
   });
+  // empty ones always; with `keepIfAny`, also what fn wrote there when none of those files exists (a
+  // training that failed before its first checkpoint leaves no half-made folder)
   const removeMade = async (): Promise<void> => {
-    for (const d of made) if (!(await fsp.rmdir(d).then(() => true, () => false))) break;
+    if (made.length && opts.keepIfAny) {
+      const kept = await Promise.all(opts.keepIfAny.map((f) => fsp.stat(f).then(() => true, () => false)));
+      if (!kept.includes(true)) await fsp.rm(made[0], { recursive: true, force: true }).catch(() => undefined);
+    }
+    for (const d of made) if (!(await fsp.rmdir(d).then(() => true, (e: NodeJS.ErrnoException) => e.code === 'ENOENT'))) break;
   };
   const file = path.join(dir, '.lock');
   for (let attempt = 0; ; attempt++) {
