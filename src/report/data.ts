@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { DEFAULT_CURVE, curveDir, isListedCurve, listEndpoints, profileFile, requireRun, surfaceProfileFile, trainLogFile, type EndpointInfo, type RunInfo } from '../run/index.js';
+import { DEFAULT_CURVE, curveDir, isListedCurve, listEndpoints, profileFile, readBaseline, requireRun, surfaceProfileFile, trainLogFile, type EndpointInfo, type RunInfo, type StoredBaseline } from '../run/index.js';
 import type { StoredProfile } from '../curves/index.js';
 import type { SurfaceProfile } from '../surfaces/index.js';
 import { readProfile } from '../app/curve.js';
@@ -23,6 +23,8 @@ export interface ReportData {
   surface?: SurfaceProfile;
   /** the default curve's loss landscape plane, when `extra plane` has run */
   plane?: PlaneFile;
+  /** the single-task numbers Δm% compares against (RUN/baseline.json), when the run has them */
+  baseline?: StoredBaseline;
 }
 
 /** What the figures read of a train.jsonl line. */
@@ -69,5 +71,6 @@ export async function gatherReportData(runDir: string): Promise<ReportData> {
   // no surface is fine; a malformed one is an error like any other run file
   if (surfaceText !== null) surface = await checkedSurfaceProfile(runDir, surfaceText, surfaceFile);
   const plane = (await readPlane(runDir)) ?? undefined;
-  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface, ...(plane ? { plane } : {}) };
+  const baseline = (await readBaseline(runDir)) ?? undefined;
+  return { run: runDir, info, taskNames: info.dataset.taskNames, endpoints, curves, surface, ...(plane ? { plane } : {}), ...(baseline ? { baseline } : {}) };
 }

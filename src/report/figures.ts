@@ -2,6 +2,7 @@ import type { ReportData } from './data.js';
 import { identityObjectives, objectiveMetrics } from '../curves/index.js';
 import type { PlaneFile } from '../landscape/store.js';
 import { headlineFit, type TaskMetrics } from '../train/metrics.js';
+import { deltaMFigure, denseMetricFigures } from './dense-figures.js';
 
 /**
  * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
@@ -282,7 +283,10 @@ export function planeFigures(plane: PlaneFile, preference?: number[], markT?: nu
 }
 
 export function reportFigures(d: ReportData, preference?: number[]): Figure[] {
-  const figs = [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), alongTFigure(d, 'accuracy'), trainingFigure(d)];
+  const dense = denseMetricFigures(d);
+  const dm = deltaMFigure(d);
+  // a per-pixel run shows each task's own metrics along t instead of one "accuracy" panel mixing their units
+  const figs = [frontFigure(d, 'loss'), frontFigure(d, 'accuracy'), alongTFigure(d, 'loss'), ...(dense.length ? dense : [alongTFigure(d, 'accuracy')]), ...(dm ? [dm] : []), trainingFigure(d)];
   const s = surfaceFigure(d);
   if (s) figs.push(s);
   if (d.plane) figs.push(...planeFigures(d.plane, preference));

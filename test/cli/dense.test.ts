@@ -95,6 +95,15 @@ describe('a dense run end to end (dense-digits, segnet-mtl)', () => {
     expect(head?.shape).toEqual([11, 16, 3, 3]);
   }, 300_000);
 
+  it('the report has the dense page: each task\'s metrics along t and Δm% along t', () => {
+    const out = path.join(run, 'report-x');
+    ok(['report', '--run', run, '--out', out]);
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    for (const id of ['fig-dense-0', 'fig-dense-1', 'fig-dense-2', 'fig-delta-m']) expect(html).toContain(id);
+    // the classification "accuracy along t" panel would mix the tasks' units: it is not there
+    expect(html).not.toContain('fig-along-t-accuracy');
+  }, 300_000);
+
   it('bad input: a per-sample architecture for per-pixel tasks, Δm without a baseline, a baseline naming a task the run lacks', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'extra-dense-bad-'));
     refused(['train', '--run', path.join(fresh, 'r'), '--arch', 'lenet-mtl', '--pref', '1,1,1', ...tiny], /lenet-mtl cannot answer task seg \(seg\): a per-pixel segmentation output must be \[H,W,C\]/);
