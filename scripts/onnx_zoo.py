@@ -166,11 +166,35 @@ class Ops(nn.Module):
         return tuple(h(torch.cat([s.mean((2, 3)), pick, x.sum((2, 3)) * 0.1 + F.elu(x).min(3)[0].mean(2)], 1)) for h in self.heads)
 
 
+class Norms(nn.Module):
+    """normalizations written by hand: RMSNorm (x², rsqrt), a channels-first LayerNorm (mean over C), LayerNorm's primitive
+    form with its variance read again elsewhere, erf alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 4, stride=4)
+        self.g = nn.Parameter(torch.ones(8))
+        self.heads = nn.ModuleList([nn.Linear(8 * 4 + 1, 10), nn.Linear(8 * 4 + 1, 3)])
+
+    def forward(self, x):
+        x = self.conv(x)
+        u = x.mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt((x - u).pow(2).mean(1, keepdim=True) + 1e-6)
+        t = x.flatten(2).transpose(1, 2)
+        rms = t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-6) * self.g
+        c = t - t.mean(-1, keepdim=True)
+        var = c.pow(2).mean(-1, keepdim=True)
+        ln = c / torch.sqrt(var + 1e-5)
+        z = torch.cat([rms.mean(1), ln.mean(1), torch.erf(t).mean(1), torch.exp(-t).mean(1), var.squeeze(-1).mean(1, keepdim=True)], 1)
+        return tuple(h(z) for h in self.heads)
+
+
 NETS = {
     'squeezenet': squeeze, 'shufflenet': Shuffle, 'efficientnet': efficient, 'mobilenet-v3': mobile3, 'regnet': reg,
     'resnext': resnext, 'resnet-tied': resnet_tied, 'densenet': dense, 'googlenet': google, 'convnext': convnx, 'vit': Vit, 'ops': Ops,
+    'norms': Norms,
 }
-OPSETS = {'vit': (11, 13, 17), 'mobilenet-v3': (13, 17), 'ops': (11, 13, 17), 'convnext': (13, 17), 'shufflenet': (11, 13)}
+OPSETS = {'norms': (11, 17), 'vit': (11, 13, 17), 'mobilenet-v3': (13, 17), 'ops': (11, 13, 17), 'convnext': (13, 17), 'shufflenet': (11, 13)}
 
 
 def input_for(shape):

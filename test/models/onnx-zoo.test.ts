@@ -43,7 +43,7 @@ function load(file: string) {
 }
 
 describe('torchvision families and a ViT from torch.onnx.export (scripts/onnx_zoo.py, torch 1.13, torchvision 0.14)', () => {
-  it('the fixtures are there', () => expect(fixtures.length).toBeGreaterThanOrEqual(19));
+  it('the fixtures are there', () => expect(fixtures.length).toBeGreaterThanOrEqual(21));
   for (const file of fixtures) {
     it(`${file}: extra's forward equals PyTorch's to 1e-5, every weight under its state_dict name; the ONNX export runs in onnxruntime to extra's outputs`, async () => {
       const { fx, bytes, imp, model, r, x } = load(file);

@@ -254,7 +254,7 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
       }
       case 'Pointwise': {
         const fn = c.fn as string;
-        const simple: Record<string, string> = { softplus: 'Softplus', exp: 'Exp', log: 'Log', abs: 'Abs', neg: 'Neg', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softsign: 'Softsign', hard_swish: 'HardSwish' };
+        const simple: Record<string, string> = { softplus: 'Softplus', exp: 'Exp', log: 'Log', abs: 'Abs', neg: 'Neg', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softsign: 'Softsign', hard_swish: 'HardSwish', erf: 'Erf' };
         out = elementwise(xs[0], (x) => {
           if (simple[fn]) return emit(simple[fn], [x]);
           if (fn === 'hard_sigmoid') return emit('HardSigmoid', [x], [float('alpha', c.alpha as number), float('beta', c.beta as number)]);

@@ -848,11 +848,19 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
   },
   Erf: (b, node, [x]) => {
     if (x?.kind === 'affine' && x.offset === 0 && Math.abs(x.scale - Math.SQRT1_2) < 1e-6) return [{ kind: 'erf', of: x.of }];
-    return b.fail(node, 'is supported only inside GELU (erf(x/√2)); export nn.GELU as it is');
+    return pointwiseOp('erf')(b, node, [x]);
   },
   Pow: (b, node, [x, e]) => {
     if (x?.kind === 'centered' && scalarOf(e) === 2) return [{ kind: 'squared', of: x.of }];
-    return b.fail(node, 'is supported only inside LayerNorm ((x − mean)²)');
+    // x² (RMSNorm's mean of squares), √x, 1/x: exact as a product, a square root, a reciprocal
+    const p = scalarOf(e);
+    if (!x || x.kind === 'const') return b.fail(node, 'raises a constant to a power: extra folds only integer shape arithmetic');
+    const v = b.asLogical(tensorIn(b, node, x));
+    if (p === 1) return [v];
+    if (p === 2) return [b.add(node, 'Multiply', {}, [v, v], { shape: v.shape, layout: 'logical', physical: v.physical, nonNegative: true })];
+    if (p === 0.5) return pointwiseOp('sqrt', () => ({}), true)(b, node, [v]);
+    if (p === -1) return pointwiseOp('reciprocal')(b, node, [v]);
+    return b.fail(node, `a power ${p === null ? 'that is not one number' : p} is not supported (x², √x and 1/x are)`);
   },
   Sqrt: (b, node, [x]) => {
     if (x?.kind === 'varianceEps') return [{ kind: 'std', of: x.of, eps: x.eps }];

@@ -140,7 +140,39 @@ export class GraphBuilder {
       const shape = [...v.of.shape.slice(0, -1), 1];
       return this.add(null, 'Reduce', { op: 'mean', axes: [v.of.shape.length], keepdims: true }, [x], { shape, layout: 'logical', physical: shape, nonNegative: v.of.nonNegative }, undefined, `${v.of.layer}_mean`);
     }
-    return this.fail(node, `reads a partial ${v.kind === 'centered' || v.kind === 'squared' || v.kind === 'variance' || v.kind === 'varianceEps' || v.kind === 'std' ? 'LayerNorm' : 'GELU'} computation (${v.kind}) in a way extra cannot evaluate; export with a newer opset (LayerNormalization: 17, Gelu: 20) or use nn.LayerNorm / nn.GELU as they are`);
+    // the other pieces of LayerNorm's and GELU's primitive forms, when something else reads them: layers of their own
+    const lg = (u: TensorValue) => this.asLogical(u);
+    const out = (u: TensorValue, shape = u.shape) => ({ shape, layout: 'logical' as const, physical: shape });
+    const last = [...v.of.shape.slice(0, -1), 1];
+    switch (v.kind) {
+      case 'centered':
+        return this.add(null, 'Arithmetic', { op: 'sub' }, [lg(v.of), this.materialize(node, { kind: 'mean', of: v.of }) as TensorValue], out(v.of), undefined, `${v.of.layer}_centered`);
+      case 'squared': {
+        const c = lg(this.materialize(node, { kind: 'centered', of: v.of }) as TensorValue);
+        return this.add(null, 'Multiply', {}, [c, c], { ...out(v.of), nonNegative: true }, undefined, `${v.of.layer}_squared`);
+      }
+      case 'variance': {
+        const sq = this.materialize(node, { kind: 'squared', of: v.of }) as TensorValue;
+        return this.add(null, 'Reduce', { op: 'mean', axes: [v.of.shape.length], keepdims: true }, [sq], { ...out(v.of, last), nonNegative: true }, undefined, `${v.of.layer}_variance`);
+      }
+      case 'varianceEps':
+        return this.add(null, 'Rescaling', { scale: 1, offset: v.eps }, [this.materialize(node, { kind: 'variance', of: v.of }) as TensorValue], { ...out(v.of, last), nonNegative: true }, undefined, `${v.of.layer}_variance_eps`);
+      case 'std':
+        return this.add(null, 'Pointwise', { fn: 'sqrt' }, [this.materialize(node, { kind: 'varianceEps', of: v.of, eps: v.eps }) as TensorValue], { ...out(v.of, last), nonNegative: true }, undefined, `${v.of.layer}_std`);
+      case 'erf': {
+        const scaled = this.add(null, 'Rescaling', { scale: Math.SQRT1_2, offset: 0 }, [v.of], { shape: v.of.shape, layout: v.of.layout, physical: v.of.physical }, undefined, `${v.of.layer}_scaled`);
+        return this.add(null, 'Pointwise', { fn: 'erf' }, [scaled], { shape: v.of.shape, layout: v.of.layout, physical: v.of.physical }, undefined, `${v.of.layer}_erf`);
+      }
+      case 'onePlusErf': {
+        const e = this.materialize(node, { kind: 'erf', of: v.of }) as TensorValue;
+        return this.add(null, 'Rescaling', { scale: 1, offset: 1 }, [e], { shape: e.shape, layout: e.layout, physical: e.physical, nonNegative: true }, undefined, `${v.of.layer}_one_plus_erf`);
+      }
+      case 'xOnePlusErf': {
+        const e = this.materialize(node, { kind: 'onePlusErf', of: v.of }) as TensorValue;
+        return this.add(null, 'Multiply', {}, [v.of, e], { shape: e.shape, layout: e.layout, physical: e.physical }, undefined, `${v.of.layer}_x_one_plus_erf`);
+      }
+    }
+    return v satisfies never;
   }
 
   /** A LayerNormalization over the last ONNX axis (its elements in ONNX order). */
