@@ -98,7 +98,8 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
       return 0;
     }
     await assertRunWritable(a.run);
-    const r = await fitRunCurve(a, io.err);
+    // --quiet: no status lines either (a refusal is then the only line on stderr)
+    const r = await fitRunCurve(a, a.quiet ? () => undefined : io.err);
     if (rest.includes('--json')) io.out(JSON.stringify(r));
     else io.out(`curve fitted: ${r.dir} (${r.epochs} epochs, ${r.secondsPerEpoch.toFixed(1)} s/epoch)`);
     return 0;
@@ -121,7 +122,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
         ...(optString(v, 'baseline') !== undefined ? { baseline: optString(v, 'baseline') } : {}),
         quiet: v.quiet === true,
       },
-      io.err,
+      v.quiet === true ? () => undefined : io.err,
     );
     if (v.json) io.out(JSON.stringify({ hypervolume: prof.hypervolume, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length, ...(prof.deltaM ? { deltaM: prof.deltaM } : {}) }));
     else {

@@ -227,6 +227,23 @@ describe('files that are not what they should be, absurd values, unknown setting
     expect(existsSync(path.join(base, 'tuned'))).toBe(false);
   });
 
+  it('train --resume with a changed flag, or from a damaged warm start, is refused before any status or progress line', () => {
+    const only = (err: string) => err.trim().split('\n').filter((l) => !l.startsWith('[backend]'));
+    const run = copy('resume-checks');
+    const changed = extra(['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '2', '--batch-size', '64', '--lr', '0.5', '--resume']);
+    expect(changed.code).toBe(2);
+    expect(only(changed.err)).toEqual([expect.stringMatching(/^extra train: ls-0\.8_0\.2: --resume with settings that differ from the checkpoint's \(--lr 0\.001 → 0\.5\)/)]);
+    const warm = path.join(root, 'runs', 'warm-damaged');
+    ok(['train', '--run', warm, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--warm-start', '1', '--train-size', '256', '--val-size', '64', '--test-size', '64', '--batch-size', '64', '--quiet']);
+    const ck = path.join(warm, 'warm-start', 'checkpoint.safetensors');
+    writeFileSync(ck, readFileSync(ck).subarray(0, 2000));
+    const before = tree(warm);
+    const damaged = extra(['train', '--run', warm, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '2', '--warm-start', '2', '--batch-size', '64', '--resume']);
+    expect(damaged.code).toBe(2);
+    expect(only(damaged.err)).toEqual([expect.stringMatching(/warm-start\/checkpoint\.safetensors is truncated or not safetensors/)]);
+    expect(tree(warm)).toEqual(before);
+  });
+
   it('an export checks its --out before any work (a file, under a file) and clears what an earlier killed export left', () => {
     const run = copy('out-checks');
     const file = path.join(root, 'a-file');
