@@ -27,7 +27,7 @@ export function explorerHtml(opts: {
 <style>${pageStyle}
 #controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0}#t{width:28rem}
 table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}
-.strip{display:flex;flex-wrap:wrap;gap:.6rem}.ex{border:1px solid #ddd;padding:.3rem;font-size:.8rem;text-align:center}
+.strip{display:flex;flex-wrap:wrap;gap:.6rem}.maps{display:flex;gap:2px;justify-content:center}.ex{border:1px solid #ddd;padding:.3rem;font-size:.8rem;text-align:center}
 .ex canvas{width:72px;height:72px;image-rendering:pixelated;display:block;margin:0 auto}.ok{color:#2a7}.bad{color:#d22}
 .planes{display:flex;flex-wrap:wrap;gap:.5rem}</style>
 <script src="/plotly.js"></script></head>
@@ -49,7 +49,7 @@ table.nums td,table.nums th{border:1px solid #ccc;padding:.2rem .5rem;text-align
 <p class="muted">Test examples with each task's predicted label and confidence at the current t (✓ correct, ✗ wrong).</p>
 <div class="strip" id="strip"></div>
 <h2>Where the curve disagrees with itself</h2>
-<p class="muted">The test examples whose predicted labels change most along the curve, at the current t.</p>
+<p class="muted">The test examples whose predicted labels change most along the curve (per-pixel tasks: by the share of pixels whose class changes), at the current t.</p>
 <div class="strip" id="disagree"></div>
 ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${opts.plane.figures.map((f) => `<div class="plane" id="${escapeHtml(f.id)}"></div>`).join('')}</div>` : ''}
 <script id="extra-data" type="application/json">${scriptJson({ front: opts.front, points: opts.points, taskNames: opts.taskNames, axes: opts.axes ?? [0, 1], plane: opts.plane ?? null })}</script>
@@ -127,6 +127,26 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
       return fetch('/api/predictions?set=' + set + '&t=' + t).then(function (r) { return r.json(); }).then(function (r) { if (!r.error) drawStrip(set === 'strip' ? 'strip' : 'disagree', r); });
     })).finally(function () { predBusy = false; window.__extraPredT = t; pumpPredictions(); });
   }
+  // colours of classes (the ignore label −1 black), depth as grey scaled to the target's range, normals as (n + 1) / 2
+  var classColours = [[31,119,180],[214,39,40],[44,160,44],[148,103,189],[255,127,14],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127],[230,230,230],[174,199,232],[255,152,150],[152,223,138],[197,176,213]];
+  function pixelCanvas(p, values, title) {
+    var cv = document.createElement('canvas');
+    cv.width = p.width; cv.height = p.height; cv.title = title;
+    cv.style.width = (2 * p.width) + 'px';
+    cv.style.imageRendering = 'pixelated';
+    var ctx = cv.getContext('2d'), img = ctx.createImageData(p.width, p.height);
+    var lo = Infinity, hi = -Infinity;
+    if (p.kind === 'depth') p.target.forEach(function (v) { if (v !== 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    for (var i = 0; i < p.width * p.height; i++) {
+      var rgb;
+      if (p.kind === 'seg') rgb = values[i] < 0 ? [0, 0, 0] : classColours[values[i] % classColours.length];
+      else if (p.kind === 'depth') { var g = hi > lo ? 255 * (1 - (values[i] - lo) / (hi - lo)) : 128; g = Math.max(0, Math.min(255, g)); rgb = [g, g, g]; }
+      else rgb = [0, 1, 2].map(function (c) { return 127.5 * (values[3 * i + c] + 1); });
+      img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1]; img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return cv;
+  }
   function drawStrip(id, r) {
     var el = document.getElementById(id);
     el.innerHTML = '';
@@ -143,6 +163,18 @@ ${opts.plane ? `<h2>Loss landscape around the curve</h2><div class="planes">${op
       box.appendChild(cv);
       e.tasks.forEach(function (p, k) {
         var line = document.createElement('div');
+        if (p.kind) {
+          // a per-pixel task: its predicted map beside the target (seg in colour, depth grey, normals as RGB)
+          var pair = document.createElement('div');
+          pair.className = 'maps';
+          pair.appendChild(pixelCanvas(p, p.predicted, 'predicted'));
+          pair.appendChild(pixelCanvas(p, p.target, 'target'));
+          box.appendChild(pair);
+          line.className = 'pred';
+          line.textContent = r.taskNames[k] + ': ' + (p.kind === 'seg' ? (100 * p.score).toFixed(0) + '% of pixels right' : p.kind === 'depth' ? 'abs err ' + p.score.toFixed(3) : 'mean angle ' + p.score.toFixed(1) + '°');
+          box.appendChild(line);
+          return;
+        }
         if (p.confidence === null) {
           // a regression task: the predicted value next to the target
           line.className = 'pred';
