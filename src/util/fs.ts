@@ -238,7 +238,7 @@ export async function assertOutputDir(dir: string, what: string): Promise<void> 
     if (l) {
       const st = await fsp.stat(d).catch(() => null);
       if (!st) throw new ExtraInputError(`${what} ${dir}: ${d} is a symbolic link to something that does not exist`);
-      if (!st.isDirectory()) throw new ExtraInputError(d === path.resolve(dir) ? `${what} ${dir} is a file, not a directory` : `${what} ${dir} lies under ${d}, which is a file`);
+      if (!st.isDirectory()) throw new ExtraInputError(d === path.resolve(dir) ? `${what} ${dir} already exists and is a file, not a directory` : `${what} ${dir} is not a directory: it lies under ${d}, which is a file`);
       try {
         await fsp.access(d, fsConstants.W_OK);
       } catch (e) {

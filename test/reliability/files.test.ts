@@ -248,8 +248,8 @@ describe('files that are not what they should be, absurd values, unknown setting
     const run = copy('out-checks');
     const file = path.join(root, 'a-file');
     writeFileSync(file, 'x');
-    refused(['export', '--run', run, '--pref', '0.5,0.5', '--tune', '3', '--format', 'tfjs', '--out', file], /--out .*a-file is a file, not a directory/);
-    refused(['export', '--run', run, '--pref', '0.5,0.5', '--tune', '3', '--format', 'tfjs', '--out', path.join(file, 'sub')], /lies under .*a-file, which is a file/);
+    refused(['export', '--run', run, '--pref', '0.5,0.5', '--tune', '3', '--format', 'tfjs', '--out', file], /--out .*a-file already exists and is a file, not a directory/);
+    refused(['export', '--run', run, '--pref', '0.5,0.5', '--tune', '3', '--format', 'tfjs', '--out', path.join(file, 'sub')], /a-file\/sub is not a directory: it lies under .*a-file, which is a file/);
     expect(existsSync(path.join(run, 'tuned'))).toBe(false);
     // the temporary files of an export that was killed as it wrote go with the next export there
     const out = path.join(root, 'killed-out');
