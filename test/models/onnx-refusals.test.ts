@@ -100,5 +100,10 @@ describe('ONNX attributes are checked against the shapes, one writer per value, 
     // a [1,4] weight is broadcast over the batch: a parameter under its own name
     const ok = importOnnx(add([1, 4]), 'm.onnx');
     expect(ok.graph.layers.find((l) => l.class === 'ArithmeticWith')?.weightNames).toEqual(['P']);
+    // so is a one-number weight (a learned temperature); an exporter's own number stays a fixed scale
+    const scalar = (name: string) => importOnnx(onnx([{ op_type: 'Mul', input: ['x', name], output: ['h'], name: 'mul' }, ...h.nodes], [...h.inits, { name, dims: [1] }], [4]), 'm.onnx');
+    expect(scalar('temperature').weights.get('temperature')?.shape).toEqual([1]);
+    expect(scalar('onnx::Mul_7').graph.layers.some((l) => l.class === 'Rescaling')).toBe(true);
+    expect(scalar('onnx::Mul_7').weights.has('onnx::Mul_7')).toBe(false);
   });
 });

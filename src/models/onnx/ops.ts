@@ -304,8 +304,9 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOp {
     if (!p || !q) return b.fail(node, 'needs two inputs');
     // constant folding (shape arithmetic)
     if (p.kind === 'const' && q.kind === 'const') return [foldBinary(b, node, op, p, q)];
-    const sp = scalarOf(p);
-    const sq = scalarOf(q);
+    // a named one-number initializer (a learned temperature) is a trained weight, not a fixed number
+    const sp = trainedInitializer(p) ? null : scalarOf(p);
+    const sq = trainedInitializer(q) ? null : scalarOf(q);
     // patterns first: GELU (erf form) and LayerNorm (primitive form)
     if (op === 'Add' && p.kind === 'erf' && sq === 1) return [{ kind: 'onePlusErf', of: p.of }];
     if (op === 'Add' && q.kind === 'erf' && sp === 1) return [{ kind: 'onePlusErf', of: q.of }];
@@ -395,6 +396,8 @@ function modulePath(node: OnnxNode): string | null {
 
 /** An exporter's constant (folded arithmetic) rather than a trained weight: named onnx::… or by a node path. */
 const exporterConstant = (name: string) => name.startsWith('onnx::') || name.startsWith('/') || name.includes('_output_');
+/** A float initializer under a name of the model's (a state_dict entry): a trained weight wherever arithmetic reads it. */
+const trainedInitializer = (v: Value | undefined): boolean => v?.kind === 'const' && v.float !== undefined && v.initializer !== undefined && !exporterConstant(v.initializer);
 
 /**
  * Elementwise arithmetic with NumPy broadcasting: two tensors (of one rank, the batch axes aligned), or a
@@ -426,7 +429,7 @@ export function broadcastArithmetic(b: GraphBuilder, node: OnnxNode, op: 'add' |
   const img = t.layout === 'nhwc' && r === 3;
   const x = img ? t : b.asLogical(t);
   const values = Array.from(k.float ?? k.ints ?? []);
-  const trained = k.float !== undefined && k.initializer !== undefined && (k.trained === true || (!exporterConstant(k.initializer) && values.length > 1));
+  const trained = k.float !== undefined && k.initializer !== undefined && (k.trained === true || !exporterConstant(k.initializer));
   // a trained operand keeps its state_dict shape (the file may hold it unsqueezed)
   const stored = trained ? (b.values.get(k.initializer!) as ConstValue | undefined)?.shape ?? k.shape : k.shape;
   const config = {
