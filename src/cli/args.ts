@@ -105,6 +105,8 @@ const flagMax: Record<string, number> = {
   'curve-epochs': 100_000,
   'warmup-epochs': 10_000,
   'warm-start': 100_000,
+  milestones: 100_000,
+  steps: 1_000_000,
   batches: 1_000_000,
   'batch-size': 65_536,
   'train-size': 10_000_000,
