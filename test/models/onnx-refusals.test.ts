@@ -1,4 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect } from 'vitest';
+import { buildModel, valuesFromStateDict } from '../../src/models/index.js';
+import { onnxModelSpec } from '../../src/models/onnx/import.js';
 import { ExtraInputError } from '../../src/errors.js';
 import { encodeOnnx } from '../../src/models/onnx/proto.js';
 import { importOnnx, OnnxRefusal } from '../../src/models/onnx/import.js';
@@ -105,5 +108,20 @@ describe('ONNX attributes are checked against the shapes, one writer per value, 
     expect(scalar('temperature').weights.get('temperature')?.shape).toEqual([1]);
     expect(scalar('onnx::Mul_7').graph.layers.some((l) => l.class === 'Rescaling')).toBe(true);
     expect(scalar('onnx::Mul_7').weights.has('onnx::Mul_7')).toBe(false);
+  });
+
+  it("Softmax before opset 13 normalizes the axes from its axis on together (the op's own semantics then)", async () => {
+    await tf.setBackend('cpu');
+    const h = heads('f', 12);
+    const nodes = [{ op_type: 'Reshape', input: ['x', 'shp'], output: ['x3'], name: 'view' }, { op_type: 'Softmax', input: ['x3'], output: ['s'], name: 'sm', attribute: [attrInt('axis', 1)] }, { op_type: 'Flatten', input: ['s'], output: ['f'], name: 'flat' }, ...h.nodes];
+    const file = onnx(nodes, [...h.inits, { name: 'shp', dims: [3], ints: [0, 3, 4] }], [12], 11);
+    const imp = importOnnx(file, 'm.onnx');
+    const model = buildModel(onnxModelSpec(imp, 'm.onnx', { inputShape: [12], numClasses: [2, 3], taskNames: ['a', 'b'] }));
+    const r = valuesFromStateDict(model, imp.weights);
+    const x = tf.randomNormal([2, 12], 0, 1, 'float32', 3);
+    const got = model.forward(r.params, x)[1];
+    // head 1 on softmax over all twelve values of a sample
+    const want = tf.add(tf.matMul(tf.softmax(x.reshape([2, 12])), r.params[2], false, false), r.params[3]);
+    expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-6);
   });
 });

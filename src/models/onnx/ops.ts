@@ -594,7 +594,13 @@ const softmaxLike = (name: 'softmax' | 'log_softmax'): OnnxOp => (b, node, [x]) 
   if (axis < 0) axis += rank;
   if (axis <= 0 || axis >= rank) return b.fail(node, `axis ${intAttr(node, 'axis', -1)} is not an axis of a sample of [N,${v.shape.join(',')}]`);
   // before opset 13 the op flattens the axes from `axis` on and normalizes over all of them together
-  if (b.opset < 13 && axis !== rank - 1) return b.fail(node, `over axes ${axis}… together (opset ${b.opset} semantics) is not supported; export with opset 13 or later`);
+  if (b.opset < 13 && axis !== rank - 1) {
+    // softmax of the axes from `axis` on as one: on their flattening, then the shape back
+    const flat = [...v.shape.slice(0, axis - 1), size(v.shape.slice(axis - 1))];
+    const x0 = b.asLogical(v, flat);
+    const y = b.add(node, 'Softmax', { axis: -1, log: name === 'log_softmax' }, [x0], { shape: flat, layout: 'logical', physical: flat, nonNegative: name === 'softmax' });
+    return [reshapeTo(b, { ...y, shape: flat }, v.shape)];
+  }
   const finalOutput = (b.uses.get(node.output[0]) ?? 0) === 0;
   if (v.shape.length === 1 && (name === 'softmax' || finalOutput)) {
     // log-softmax differs from its logits by a constant per sample: the cross-entropy and argmax of an output are those of the logits
@@ -980,7 +986,7 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     const v = tensorIn(b, node, x);
     const rank = v.shape.length + 1;
     const perm = intsAttr(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-    if (perm[0] !== 0) return b.fail(node, 'moves the batch axis');
+    if (perm[0] !== 0) return b.fail(node, `moves the batch axis (perm [${perm.join(',')}]): extra keeps the batch first; nn.MultiheadAttention's own forward does this, write the attention batch-first with matmuls (scripts/onnx_zoo.py, Attention)`);
     const logical = b.asLogical(v);
     const shape = perm.slice(1).map((p) => v.shape[p - 1]);
     return [b.add(node, 'Permute', { dims: perm.slice(1) }, [logical], { shape, layout: 'logical', physical: shape, nonNegative: v.nonNegative })];
