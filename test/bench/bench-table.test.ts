@@ -19,7 +19,7 @@ describe('extra bench: one table of benchmarks', () => {
     const c = capture();
     expect(await benchCommand(['--help'], c.io)).toBe(0);
     for (const [name, b] of Object.entries(benchmarks)) expect(c.out.join('\n')).toContain(`  ${name.padEnd(13)} ${b.summary}`);
-    expect(Object.keys(benchmarks)).toEqual(['front', 'kernels', 'train', 'curves', 'grouping', 'groups-front', 'queue', 'published', 'tune']);
+    expect(Object.keys(benchmarks)).toEqual(['front', 'kernels', 'train', 'curves', 'grouping', 'groups-front', 'queue', 'published', 'tune', 'dense']);
   });
 
   it("each benchmark's --help is its own usage", async () => {
@@ -38,7 +38,7 @@ describe('extra bench: one table of benchmarks', () => {
     const c = capture();
     expect(await main(['bench', 'nope'], c.io)).toBe(2);
     expect(c.err).toHaveLength(1);
-    expect(c.err[0]).toMatch(/^extra bench: unknown benchmark 'nope' \(known: .*published, tune\)$/);
+    expect(c.err[0]).toMatch(/^extra bench: unknown benchmark 'nope' \(known: .*published, tune, dense\)$/);
   });
 });
 

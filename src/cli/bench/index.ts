@@ -11,6 +11,7 @@ import { groupsFrontBench } from './groups-front.js';
 import { queueBench } from './queue.js';
 import { publishedBench } from './published.js';
 import { tuneBench } from './tune.js';
+import { denseBench } from './dense.js';
 
 /** The benchmarks of `extra bench NAME`: one file each (its front end here, its measurement in src/bench). */
 export const benchmarks: Record<string, BenchmarkEntry> = {
@@ -23,6 +24,7 @@ export const benchmarks: Record<string, BenchmarkEntry> = {
   queue: queueBench,
   published: publishedBench,
   tune: tuneBench,
+  dense: denseBench,
 };
 
 export function benchHelp(): string {

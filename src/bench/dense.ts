@@ -1,0 +1,236 @@
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { ExtraInputError } from '../errors.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, query, openRun, type TrainedEndpoint } from '../app/index.js';
+import { deltaMPercent, meanRanks, type BaselineNumbers, type TaskMetrics } from '../tasks/index.js';
+import { getObjective } from '../objectives/index.js';
+import { meanSd, median } from './stats.js';
+
+/**
+ * `extra bench dense`: the EXTRA paper's NYUv2 protocol (Table 2) in small, on the built-in dense set
+ * (dense-digits: seg, depth, normal) with segnet-mtl. Per seed, in OUT/seed-S (one run): the single-task
+ * models (the Independent row, RUN/baseline.json), each method at the balanced preference, and EXTRA-L /
+ * EXTRA-F: NURBS curves between LS (FairGrad) endpoints at two preferences, read at t = ½ and at the grid
+ * point of best validation Δm%. Every row's numbers are on the test split; Δm% against that seed's
+ * single-task models.
+ */
+export const denseBenchDefaults = {
+  seeds: 1,
+  trainSize: 500,
+  valSize: 200,
+  testSize: 200,
+  epochs: 3,
+  curveEpochs: 2,
+  points: 11,
+  batchSize: 64,
+  lr: 3e-3,
+  methods: ['ls', 'fairgrad'],
+  prefs: ['0.7,0.15,0.15', '0.15,0.7,0.15'] as [string, string],
+  balanced: '1,1,1',
+};
+
+export interface DenseBenchOptions {
+  out: string;
+  seeds?: number;
+  trainSize?: number;
+  epochs?: number;
+  curveEpochs?: number;
+  points?: number;
+  /** the methods trained at the balanced preference (ls and fairgrad are always among them: their endpoints make the curves) */
+  methods?: string[];
+  backend?: string;
+}
+
+/** One row of the table on one seed: per-task test metrics in task order. */
+export interface DenseSeedRow {
+  name: string;
+  test: TaskMetrics[];
+  /** Δm% against the seed's single-task models (0 for the single-task row) */
+  deltaM: number | null;
+  /** where on its curve a curve row was read */
+  t?: number;
+}
+
+export interface DenseSeedResult {
+  seed: number;
+  run: string;
+  seconds: number;
+  taskNames: string[];
+  baseline: BaselineNumbers;
+  rows: DenseSeedRow[];
+  /** mean rank of each row among this seed's rows (all nine metrics) */
+  ranks: number[];
+  /** Δm% of the curves' endpoints themselves (not rows of the table) */
+  endpoints: { name: string; deltaM: number | null }[];
+}
+
+/** A row over the seeds: mean metrics, and Δm% / mean rank per seed with their mean, sd and median. */
+export interface DenseRow {
+  name: string;
+  test: TaskMetrics[];
+  deltaM: { perSeed: (number | null)[]; mean: number; sd: number; median: number };
+  rank: { perSeed: number[]; mean: number };
+  t: number[];
+}
+
+export interface DenseBenchResult {
+  taskNames: string[];
+  seeds: number[];
+  recipe: { trainSize: number; valSize: number; testSize: number; epochs: number; curveEpochs: number; points: number; batchSize: number; lr: number; prefs: [string, string]; methods: string[] };
+  seconds: number;
+  /** the mean over seeds of the single-task numbers (the baseline of the mean table) */
+  baseline: BaselineNumbers;
+  rows: DenseRow[];
+  perSeed: DenseSeedResult[];
+}
+
+const label: Record<string, string> = { ls: 'LS', fairgrad: 'FairGrad', chebyshev: 'Chebyshev', mgda: 'MGDA', cagrad: 'CAGrad', pcgrad: 'PCGrad', famo: 'FAMO' };
+const methodLabel = (m: string): string => label[m] ?? m;
+
+function metricsOf(taskNames: readonly string[], m: Record<string, TaskMetrics>): TaskMetrics[] {
+  return taskNames.map((n) => m[n]);
+}
+
+/** The mean of each numeric field over the seeds' metrics of one task (fields missing from any seed are left out). */
+function meanMetrics(xs: readonly TaskMetrics[]): TaskMetrics {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(xs[0]) as (keyof TaskMetrics)[]) {
+    const vs = xs.map((x) => x[key]);
+    if (vs.every((v): v is number => typeof v === 'number')) out[key] = vs.reduce((a, b) => a + b, 0) / vs.length;
+  }
+  return out as unknown as TaskMetrics;
+}
+
+/** The out folder: new, empty, or one this benchmark made before (its seed runs are then replaced). */
+async function prepareOut(out: string): Promise<void> {
+  const marker = path.join(out, 'bench-dense.json');
+  const entries = await fsp.readdir(out).catch(() => null);
+  if (entries && entries.length) {
+    const mine = await fsp.stat(marker).then(() => true, () => false);
+    if (!mine) throw new ExtraInputError(`bench dense: ${out} exists and was not made by 'extra bench dense'; choose another --out`);
+    for (const e of entries) if (/^seed-\d+$/.test(e)) await fsp.rm(path.join(out, e), { recursive: true, force: true });
+  }
+  await fsp.mkdir(out, { recursive: true });
+  await fsp.writeFile(marker, JSON.stringify({ format: 'extra-bench-dense', started: new Date().toISOString() }) + '\n');
+}
+
+/** One seed of the protocol in OUT/seed-S. */
+export async function denseSeed(o: Required<Omit<DenseBenchOptions, 'backend' | 'seeds'>> & { seed: number; backend?: string }, log: (line: string) => void): Promise<DenseSeedResult> {
+  const d = denseBenchDefaults;
+  const run = path.join(o.out, `seed-${o.seed}`);
+  const t0 = performance.now();
+  const stage = (s: string) => log(`seed ${o.seed}: ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const common = { run, batchSize: d.batchSize, lr: d.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: 2, resume: false, quiet: true, epochs: o.epochs };
+  const dataset = { name: 'dense-digits', seed: o.seed, trainSize: o.trainSize, valSize: d.valSize, testSize: d.testSize };
+  // the curves' endpoint methods first (both preferences and the balanced one), then the others at the balanced one
+  const endpoints: Record<string, TrainedEndpoint[]> = {};
+  const balanced: Record<string, TrainedEndpoint> = {};
+  for (const m of ['ls', 'fairgrad']) {
+    stage(`${m} at (${d.prefs.join('), (')}) and balanced`);
+    const tr = await trainEndpoints({ ...common, dataset, arch: 'segnet-mtl', method: m, prefs: [...d.prefs, d.balanced] });
+    endpoints[m] = tr.endpoints.slice(0, 2);
+    balanced[m] = tr.endpoints[2];
+  }
+  const others = o.methods.filter((m) => m !== 'ls' && m !== 'fairgrad');
+  for (const m of others) {
+    stage(`${m} at balanced`);
+    balanced[m] = (await trainEndpoints({ ...common, method: m, prefs: [d.balanced] })).endpoints[0];
+  }
+  stage('single-task models');
+  const stl = await trainEndpoints({ ...common, prefs: [], singleTask: true });
+  const taskNames = (await openRun(run)).info.dataset.taskNames;
+  const baseline: BaselineNumbers = Object.fromEntries(taskNames.map((n, k) => [n, stl.endpoints[k].test[n]]));
+  const curveRows: DenseSeedRow[] = [];
+  for (const [m, name] of [['ls', 'EXTRA-L'], ['fairgrad', 'EXTRA-F']] as const) {
+    const curve = `extra-${m}`;
+    stage(`${name}: NURBS curve between the ${methodLabel(m)} endpoints`);
+    await fitRunCurve({ run, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, epochs: o.curveEpochs, batchSize: d.batchSize, lr: 1e-3, seed: o.seed, curve, endpoints: endpoints[m].map((e) => e.id), evalPoints: 0, backend: o.backend, resume: false, quiet: true });
+    const prof = await evaluateRunCurve({ run, points: o.points, curve, backend: o.backend, quiet: true });
+    let half = 0;
+    prof.points.forEach((p, i) => {
+      if (Math.abs(p.t - 0.5) < Math.abs(prof.points[half].t - 0.5)) half = i;
+    });
+    const ph = prof.points[half];
+    curveRows.push({ name: `${name} (t=½)`, test: ph.test, deltaM: deltaMPercent(taskNames, ph.test, baseline), t: ph.t });
+    const best = await query({ run, pref: 'best-dm', curve, backend: o.backend });
+    const bt = metricsOf(taskNames, best.predicted);
+    curveRows.push({ name: `${name} (best Δm)`, test: bt, deltaM: deltaMPercent(taskNames, bt, baseline), t: best.t });
+  }
+  const stlTest = taskNames.map((n, k) => stl.endpoints[k].test[n]);
+  const rows: DenseSeedRow[] = [
+    { name: 'Independent (single-task)', test: stlTest, deltaM: deltaMPercent(taskNames, stlTest, baseline) },
+    ...o.methods.map((m) => {
+      const test = metricsOf(taskNames, balanced[m].test);
+      return { name: `${methodLabel(m)} (balanced)`, test, deltaM: deltaMPercent(taskNames, test, baseline) };
+    }),
+    ...curveRows,
+  ];
+  const ranks = meanRanks(taskNames, rows.map((r) => r.test));
+  const ends = (['ls', 'fairgrad'] as const).flatMap((m) => endpoints[m].map((e, i) => ({ name: `${methodLabel(m)} (${d.prefs[i]})`, deltaM: deltaMPercent(taskNames, metricsOf(taskNames, e.test), baseline) })));
+  stage('done');
+  return { seed: o.seed, run, seconds: (performance.now() - t0) / 1000, taskNames, baseline, rows, ranks, endpoints: ends };
+}
+
+/** The whole benchmark: every seed, then the rows over the seeds. */
+export async function measureDense(o: DenseBenchOptions, log: (line: string) => void, onSeed: (r: DenseSeedResult) => void = () => {}): Promise<DenseBenchResult> {
+  const d = denseBenchDefaults;
+  const methods = [...new Set(['ls', 'fairgrad', ...(o.methods ?? d.methods)])];
+  methods.forEach((m) => getObjective(m)); // unknown methods refused before any work
+  const nSeeds = o.seeds ?? d.seeds;
+  const cfg = { out: o.out, trainSize: o.trainSize ?? d.trainSize, epochs: o.epochs ?? d.epochs, curveEpochs: o.curveEpochs ?? d.curveEpochs, points: o.points ?? d.points, methods, backend: o.backend };
+  await prepareOut(o.out);
+  const t0 = performance.now();
+  const perSeed: DenseSeedResult[] = [];
+  for (let s = 0; s < nSeeds; s++) {
+    const r = await denseSeed({ ...cfg, seed: s }, log);
+    perSeed.push(r);
+    onSeed(r);
+  }
+  const taskNames = perSeed[0].taskNames;
+  const rows: DenseRow[] = perSeed[0].rows.map((r0, i) => {
+    const dms = perSeed.map((s) => s.rows[i].deltaM);
+    const finite = dms.filter((v): v is number => v !== null);
+    const { m, sd } = finite.length ? meanSd(finite) : { m: NaN, sd: NaN };
+    const ranks = perSeed.map((s) => s.ranks[i]);
+    return {
+      name: r0.name,
+      test: taskNames.map((_, k) => meanMetrics(perSeed.map((s) => s.rows[i].test[k]))),
+      deltaM: { perSeed: dms, mean: m, sd, median: finite.length ? median(finite) : NaN },
+      rank: { perSeed: ranks, mean: meanSd(ranks).m },
+      t: perSeed.map((s) => s.rows[i].t).filter((t): t is number => t !== undefined),
+    };
+  });
+  const baseline: BaselineNumbers = Object.fromEntries(
+    taskNames.map((n) => {
+      const keys = Object.keys(perSeed[0].baseline[n]) as (keyof BaselineNumbers[string])[];
+      return [n, Object.fromEntries(keys.map((k) => [k, perSeed.reduce((a, s) => a + (s.baseline[n][k] ?? NaN), 0) / perSeed.length]))];
+    }),
+  );
+  const result: DenseBenchResult = {
+    taskNames,
+    seeds: perSeed.map((s) => s.seed),
+    recipe: { trainSize: cfg.trainSize, valSize: d.valSize, testSize: d.testSize, epochs: cfg.epochs, curveEpochs: cfg.curveEpochs, points: cfg.points, batchSize: d.batchSize, lr: d.lr, prefs: d.prefs, methods },
+    seconds: (performance.now() - t0) / 1000,
+    baseline,
+    rows,
+    perSeed,
+  };
+  await fsp.writeFile(path.join(o.out, 'bench-dense.json'), JSON.stringify({ format: 'extra-bench-dense', ...result }) + '\n');
+  return result;
+}
+
+/** The curves' endpoints' Δm% per seed: one line each. */
+export function denseEndpointLines(perSeed: readonly DenseSeedResult[]): string[] {
+  const f = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
+  return perSeed[0].endpoints.map((e, i) => `endpoint ${e.name}: Δm% per seed ${perSeed.map((s) => f(s.endpoints[i].deltaM)).join(', ')}`);
+}
+
+/** Δm% over the seeds, one line per row: mean ± sd, median, the per-seed values, the mean rank and (curve rows) t. */
+export function denseDeltaTable(rows: readonly DenseRow[]): string[] {
+  const f = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
+  return [
+    '| row | Δm% mean ± sd | Δm% median | Δm% per seed | mean rank | t per seed |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${f(r.deltaM.mean)} ± ${Number.isFinite(r.deltaM.sd) ? r.deltaM.sd.toFixed(2) : '—'} | ${f(r.deltaM.median)} | ${r.deltaM.perSeed.map(f).join(', ')} | ${r.rank.mean.toFixed(2)} | ${r.t.length ? r.t.map((t) => t.toFixed(2)).join(', ') : ''} |`),
+  ];
+}

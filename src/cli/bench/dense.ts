@@ -1,0 +1,53 @@
+import { machineInfo } from '../../bench/machine.js';
+import { denseBenchDefaults, denseDeltaTable, denseEndpointLines, measureDense } from '../../bench/dense.js';
+import { denseTable } from '../demo-dense.js';
+import { optNumber, optString, reqString } from '../args.js';
+import type { BenchmarkEntry } from './entry.js';
+
+const d = denseBenchDefaults;
+
+export const denseBench: BenchmarkEntry = {
+  summary: "the EXTRA paper's NYUv2 Table 2 in small on dense-digits: single-task, LS, FairGrad, EXTRA-L/F (reports/BENCHMARKS.md)",
+  help: `extra bench dense --out DIR [--seeds ${d.seeds}] [--train-size ${d.trainSize}] [--epochs ${d.epochs}] [--curve-epochs ${d.curveEpochs}]
+   [--points ${d.points}] [--methods ${d.methods.join(',')}] [--backend NAME] [--json]
+
+The paper's NYUv2 protocol (Table 2) in small, on the built-in dense set (dense-digits: seg, depth, normal;
+${d.valSize} validation and ${d.testSize} test images) with segnet-mtl. For each seed, one run in DIR/seed-S:
+  - the single-task models (the Independent row; Δm% of every row is against them, 0 for this row)
+  - each of --methods at the balanced preference (ls and fairgrad always)
+  - EXTRA-L and EXTRA-F: NURBS curves between LS (FairGrad) endpoints at (${d.prefs.join(') and (')}),
+    read at t = ½ and at the grid point of best Δm% (chosen on validation)
+All numbers on the test split; the table has the mean over seeds of the nine metrics, Δm% and the mean rank
+of those means, then Δm% per seed (mean ± sd, median) and the mean of the per-seed ranks.
+Each seed trains ${3 * 2 + 3} models (+1 per extra method) for --epochs and two curves for --curve-epochs.
+The default run takes about 8 minutes on a 2-core machine with nothing else running (reports/BENCHMARKS.md).
+  --json            one JSON object (everything, per seed too) instead of the tables`,
+  flags: { values: ['out', 'seeds', 'train-size', 'epochs', 'curve-epochs', 'points', 'methods', 'backend'], switches: ['json'] },
+  run: async (v, io) => {
+    const cmd = 'bench dense';
+    const out = reqString(cmd, v, 'out');
+    const seeds = optNumber(cmd, v, 'seeds', { integer: true, positive: true, max: 100 });
+    const trainSize = optNumber(cmd, v, 'train-size', { integer: true, min: 16, max: 1_000_000 });
+    const epochs = optNumber(cmd, v, 'epochs', { integer: true, positive: true, max: 10_000 });
+    const curveEpochs = optNumber(cmd, v, 'curve-epochs', { integer: true, positive: true, max: 10_000 });
+    const points = optNumber(cmd, v, 'points', { integer: true, min: 3, max: 1001 });
+    const methods = optString(v, 'methods')?.split(',').map((m) => m.trim()).filter((m) => m);
+    const json = v.json === true;
+    const machine = machineInfo();
+    if (!json) io.out(JSON.stringify(machine));
+    const r = await measureDense({ out, seeds, trainSize, epochs, curveEpochs, points, methods, backend: optString(v, 'backend') }, json ? () => {} : io.err);
+    if (json) {
+      io.out(JSON.stringify({ machine, ...r }));
+      return 0;
+    }
+    const rc = r.recipe;
+    io.out(`dense-digits (${r.taskNames.join(', ')}) with segnet-mtl: ${r.seeds.length} seed(s), ${rc.trainSize} train / ${rc.valSize} val / ${rc.testSize} test images, ${rc.epochs} epochs per model, ${rc.curveEpochs} curve epochs, ${rc.points} points per curve; ${r.seconds.toFixed(0)} s in all`);
+    io.out(`mean over seeds (test split; Δm% and MR of these means, against the mean single-task numbers):`);
+    for (const l of denseTable(r.taskNames, r.rows, r.baseline)) io.out(`  ${l}`);
+    io.out('');
+    for (const l of denseDeltaTable(r.rows)) io.out(l);
+    io.out('');
+    for (const l of denseEndpointLines(r.perSeed)) io.out(l);
+    return 0;
+  },
+};

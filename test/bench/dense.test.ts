@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { benchCommand } from '../../src/cli/bench/index.js';
+import { isExtraInputError } from '../../src/errors.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s) }, out, err };
+}
+
+const rowNames = ['Independent (single-task)', 'LS (balanced)', 'FairGrad (balanced)', 'EXTRA-L (t=½)', 'EXTRA-L (best Δm)', 'EXTRA-F (t=½)', 'EXTRA-F (best Δm)'];
+const metricHeads = ['mIoU', 'PixAcc', 'AbsErr', 'RelErr', 'Mean°', 'Median°', '<11.25', '<22.5', '<30', 'Δm%', 'MR'];
+
+describe('extra bench dense', () => {
+  it('bad flags are one-line refusals before any work', async () => {
+    await expect(benchCommand(['dense'], capture().io)).rejects.toThrow(/bench dense: --out is required/);
+    await expect(benchCommand(['dense', '--out', '/tmp/x', '--seeds', '0'], capture().io)).rejects.toThrow(/bench dense: --seeds must be positive/);
+    await expect(benchCommand(['dense', '--out', '/tmp/x', '--epochs', 'two'], capture().io)).rejects.toSatisfy(isExtraInputError);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-dense-'));
+    await expect(benchCommand(['dense', '--out', dir, '--methods', 'ls,nope'], capture().io)).rejects.toThrow(/unknown method 'nope'/);
+    await fsp.writeFile(path.join(dir, 'mine.txt'), 'x');
+    await expect(benchCommand(['dense', '--out', dir], capture().io)).rejects.toThrow(/was not made by 'extra bench dense'/);
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('at tiny size: the table has the paper\'s columns and one row per method and curve reading; Δm of the single-task row is 0', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-dense-'));
+    try {
+      const c = capture();
+      expect(await benchCommand(['dense', '--out', dir, '--seeds', '1', '--train-size', '64', '--epochs', '1', '--curve-epochs', '1', '--points', '3'], c.io)).toBe(0);
+      const machine = JSON.parse(c.out[0]) as Record<string, unknown>;
+      expect(machine.cores).toBeGreaterThan(0);
+      const headAt = c.out.findIndex((l) => l.trim().startsWith('mIoU'));
+      expect(headAt).toBeGreaterThan(0);
+      expect(c.out[headAt].trim().split(/\s+/)).toEqual(metricHeads);
+      const body = c.out.slice(headAt + 1, headAt + 1 + rowNames.length);
+      body.forEach((l, i) => {
+        expect(l.trim().startsWith(rowNames[i])).toBe(true);
+        expect(l.trim().slice(rowNames[i].length).trim().split(/\s+/)).toHaveLength(metricHeads.length);
+      });
+      expect(body[0].trim().split(/\s+/).at(-2)).toBe('+0.00');
+      // everything, per seed too, is also in OUT/bench-dense.json (what --json prints, without the machine)
+      const r = JSON.parse(await fsp.readFile(path.join(dir, 'bench-dense.json'), 'utf8')) as { rows: { name: string; deltaM: { perSeed: (number | null)[] } }[]; taskNames: string[]; perSeed: { run: string }[] };
+      expect(r.taskNames).toEqual(['seg', 'depth', 'normal']);
+      expect(r.rows.map((x) => x.name)).toEqual(rowNames);
+      expect(r.rows[0].deltaM.perSeed).toEqual([0]);
+      expect(r.perSeed[0].run).toBe(path.join(dir, 'seed-0'));
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
+});
