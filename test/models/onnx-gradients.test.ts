@@ -38,7 +38,7 @@ const cases: Case[] = [
   { name: 'a trained weight times an image (layer scale, NHWC perm)', cls: 'ArithmeticWith', config: { op: 'mul', operand_shape: [3, 1, 1], broadcast_shape: [1, 1, 3], perm: [1, 2, 0] }, inputs: [[4, 5, 3]] },
   { name: 'PRelu slope per channel', cls: 'ArithmeticWith', config: { op: 'prelu', operand_shape: [3], broadcast_shape: [1, 1, 3] }, inputs: [[4, 5, 3]] },
   { name: 'a constant minus a tensor (reverse, fixed values)', cls: 'ArithmeticWith', config: { op: 'sub', operand_shape: [2], broadcast_shape: [1, 2], reverse: true, values: [0.5, -1] }, inputs: [[3, 2]] },
-  ...['hard_sigmoid', 'hard_swish', 'softplus', 'selu', 'mish', 'exp', 'abs', 'neg', 'softsign', 'erf'].map((fn) => ({ name: `Pointwise ${fn}`, cls: 'Pointwise', config: { fn, alpha: fn === 'selu' ? 1.6732632 : 0.2, beta: 0.5, gamma: 1.0507009 }, inputs: [[3, 4]] })),
+  ...['hard_sigmoid', 'hard_swish', 'softplus', 'selu', 'mish', 'exp', 'abs', 'neg', 'softsign', 'erf', 'square'].map((fn) => ({ name: `Pointwise ${fn}`, cls: 'Pointwise', config: { fn, alpha: fn === 'selu' ? 1.6732632 : 0.2, beta: 0.5, gamma: 1.0507009 }, inputs: [[3, 4]] })),
   ...['log', 'sqrt', 'reciprocal'].map((fn) => ({ name: `Pointwise ${fn}`, cls: 'Pointwise', config: { fn }, inputs: [[3, 4]], positive: true })),
   { name: 'Slice with a step', cls: 'Slice', config: { axis: 2, begin: 1, end: 7, step: 2 }, inputs: [[3, 8, 2]] },
   { name: 'Slice counting down', cls: 'Slice', config: { axis: 1, begin: 4, end: -1, step: -2 }, inputs: [[5, 3]] },

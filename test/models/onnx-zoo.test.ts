@@ -78,7 +78,7 @@ describe('torchvision families and a ViT from torch.onnx.export (scripts/onnx_zo
   }
 
   it('a checkpoint of every new layer class is a tfjs layers model that loads back with the same weights and outputs', async () => {
-    for (const file of ['ops-op13.onnx', 'vit-op13.onnx', 'mobilenet-v3-op17.onnx', 'regnet-op13.onnx', 'googlenet-op13.onnx']) {
+    for (const file of fixtures) {
       const { model, r, x, spec } = load(file);
       const dir = mkdtempSync(path.join(tmpdir(), 'extra-zoo-ckpt-'));
       await saveLayersModel(dir, spec, r.params, {}, r.statistics);

@@ -209,7 +209,7 @@ function operand(c: WithConfig, p: tf.Tensor[]): tf.Tensor {
 }
 
 // ---- pointwise functions -------------------------------------------------------------------------
-const pointwiseFns = ['hard_sigmoid', 'hard_swish', 'softplus', 'selu', 'mish', 'exp', 'log', 'abs', 'neg', 'sqrt', 'reciprocal', 'softsign', 'erf'] as const;
+const pointwiseFns = ['hard_sigmoid', 'hard_swish', 'softplus', 'selu', 'mish', 'exp', 'log', 'abs', 'neg', 'sqrt', 'reciprocal', 'softsign', 'erf', 'square'] as const;
 const pointwiseConfig = z.object({ fn: z.enum(pointwiseFns), alpha: z.number().default(0), beta: z.number().default(0), gamma: z.number().default(0) });
 type PointwiseConfig = z.infer<typeof pointwiseConfig>;
 function pointwise(c: PointwiseConfig, x: tf.Tensor): tf.Tensor {
@@ -242,6 +242,8 @@ function pointwise(c: PointwiseConfig, x: tf.Tensor): tf.Tensor {
       return tf.div(x, tf.add(tf.abs(x), 1));
     case 'erf':
       return tf.erf(x);
+    case 'square':
+      return tf.square(x);
   }
 }
 

@@ -260,6 +260,7 @@ export function graphToOnnx(model: FunctionalModel, stateDict: { name: string; s
           if (fn === 'hard_sigmoid') return emit('HardSigmoid', [x], [float('alpha', c.alpha as number), float('beta', c.beta as number)]);
           if (fn === 'selu') return emit('Selu', [x], [float('alpha', c.alpha as number), float('gamma', c.gamma as number)]);
           if (fn === 'mish') return emit('Mul', [x, emit('Tanh', [emit('Softplus', [x])])]);
+          if (fn === 'square') return emit('Mul', [x, x]);
           throw new ExtraInputError(`export --format onnx: Pointwise ${fn} has no ONNX form here`);
         });
         break;

@@ -729,11 +729,12 @@ function reduce(op: 'mean' | 'sum' | 'max' | 'min'): OnnxOp {
 
 /**
  * ReduceL2 (torch.norm(x, p=2, dim, keepdim), the normalization of a surface-normal head): √Σx² as
- * x·x, a sum over the axes, and a square root.
+ * x², a sum over the axes, and a square root.
  */
 const reduceL2: OnnxOp = (b, node, inputs) => {
   const v = tensorIn(b, node, inputs[0]);
-  const sq = b.add(null, 'Multiply', {}, [v, v], { shape: v.shape, layout: v.layout, physical: v.physical, nonNegative: true }, undefined, `${node.name || node.output[0]}_sq`);
+  // a square of its own: a layer that reads one tensor twice breaks tfjs-layers' predict of the checkpoint
+  const sq = b.add(null, 'Pointwise', { fn: 'square' }, [v], { shape: v.shape, layout: v.layout, physical: v.physical, nonNegative: true }, undefined, `${node.name || node.output[0]}_sq`);
   const [sum] = reduce('sum')(b, { ...node, name: `${node.name || node.output[0]}_sum` }, [sq, ...inputs.slice(1)]);
   return pointwiseOp('sqrt', () => ({}), true)(b, node, [sum]);
 };
@@ -866,7 +867,7 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     if (!x || x.kind === 'const') return b.fail(node, 'raises a constant to a power: extra folds only integer shape arithmetic');
     const v = b.asLogical(tensorIn(b, node, x));
     if (p === 1) return [v];
-    if (p === 2) return [b.add(node, 'Multiply', {}, [v, v], { shape: v.shape, layout: 'logical', physical: v.physical, nonNegative: true })];
+    if (p === 2) return pointwiseOp('square', () => ({}), true)(b, node, [v]);
     if (p === 0.5) return pointwiseOp('sqrt', () => ({}), true)(b, node, [v]);
     if (p === -1) return pointwiseOp('reciprocal')(b, node, [v]);
     return b.fail(node, `a power ${p === null ? 'that is not one number' : p} is not supported (x², √x and 1/x are)`);

@@ -148,8 +148,9 @@ export class GraphBuilder {
       case 'centered':
         return this.add(null, 'Arithmetic', { op: 'sub' }, [lg(v.of), this.materialize(node, { kind: 'mean', of: v.of }) as TensorValue], out(v.of), undefined, `${v.of.layer}_centered`);
       case 'squared': {
+        // (a layer reading one tensor twice breaks tfjs-layers' predict: a square of its own)
         const c = lg(this.materialize(node, { kind: 'centered', of: v.of }) as TensorValue);
-        return this.add(null, 'Multiply', {}, [c, c], { ...out(v.of), nonNegative: true }, undefined, `${v.of.layer}_squared`);
+        return this.add(null, 'Pointwise', { fn: 'square' }, [c], { ...out(v.of), nonNegative: true }, undefined, `${v.of.layer}_squared`);
       }
       case 'variance': {
         const sq = this.materialize(node, { kind: 'squared', of: v.of }) as TensorValue;
