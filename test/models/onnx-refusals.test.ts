@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect } from 'vitest';
-import { buildModel, valuesFromStateDict } from '../../src/models/index.js';
+import { buildModel, loadLayersModelFromDir, saveLayersModel, valuesFromStateDict } from '../../src/models/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { onnxModelSpec } from '../../src/models/onnx/import.js';
 import { ExtraInputError } from '../../src/errors.js';
 import { encodeOnnx } from '../../src/models/onnx/proto.js';
@@ -123,5 +126,33 @@ describe('ONNX attributes are checked against the shapes, one writer per value, 
     // head 1 on softmax over all twelve values of a sample
     const want = tf.add(tf.matMul(tf.softmax(x.reshape([2, 12])), r.params[2], false, false), r.params[3]);
     expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-6);
+  });
+
+  it('a node that reads one tensor twice ((x − p)², x + x, a concatenation of x with itself): the checkpoint predicts as extra computes', async () => {
+    await tf.setBackend('cpu');
+    const h = heads('c', 12);
+    const nodes = [
+      { op_type: 'Sub', input: ['x', 'P'], output: ['s'] },
+      { op_type: 'Mul', input: ['s', 's'], output: ['m'] },
+      { op_type: 'Add', input: ['m', 'm'], output: ['a'] },
+      { op_type: 'Concat', input: ['a', 'a', 'x'], output: ['c'], attribute: [attrInt('axis', 1)] },
+      ...h.nodes,
+    ];
+    const imp = importOnnx(onnx(nodes, [...h.inits, { name: 'P', dims: [1, 4] }], [4]), 'm.onnx');
+    const spec = onnxModelSpec(imp, 'm.onnx', { inputShape: [4], numClasses: [2, 3], taskNames: ['a', 'b'] });
+    const model = buildModel(spec);
+    const r = valuesFromStateDict(model, imp.weights);
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-twice-'));
+    await saveLayersModel(dir, spec, r.params);
+    const back = await loadLayersModelFromDir(dir);
+    const x = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
+    const ours = model.forward(r.params, x);
+    const theirs = back.model.predict(x) as tf.Tensor[];
+    ours.forEach((y, k) => expect(tf.max(tf.abs(tf.sub(y, theirs[k]))).dataSync()[0]).toBeLessThan(1e-6));
+    // and x·x + x·x concatenated twice with x, by hand
+    const d = tf.sub(x, r.params[0]);
+    const m = tf.mul(d, d);
+    const want = tf.add(tf.matMul(tf.concat([tf.add(m, m), tf.add(m, m), x], 1), r.params[3]), r.params[4]);
+    expect(tf.max(tf.abs(tf.sub(ours[1], want))).dataSync()[0]).toBeLessThan(1e-6);
   });
 });
