@@ -90,6 +90,7 @@ describe('files that are not what they should be, absurd values, unknown setting
     const f = path.join(run, 'curve', 'controls.safetensors');
     rmSync(f);
     mkdirSync(f);
+    writeFileSync(path.join(f, 'something'), '');
     const said = new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a directory where a file is needed`);
     for (const args of [
       ['query', '--run', run, '--pref', '0.5,0.5'],
