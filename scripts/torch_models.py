@@ -62,3 +62,22 @@ class ResidualBN(nn.Module):
         h = F.max_pool2d(F.relu(self.apply(self.down, h, 2)), 2)
         h = F.relu(self.fc(h.flatten(1)))
         return self.left(h), self.right(h)
+
+
+class SegNetMTL(nn.Module):
+    """extra's segnet-mtl (src/models/segnet.ts): 3×3 'same' convs 16, pool, 32, pool, 32, nearest ×2, 16,
+    nearest ×2, 16 (ReLU after each), then one 3×3 'same' conv head per task (default: seg 11, depth 1, normals 3)."""
+
+    def __init__(self, channels=(11, 1, 3), cin=1):
+        super().__init__()
+        self.enc = nn.ModuleList([nn.Conv2d(cin, 16, 3, padding=1), nn.Conv2d(16, 32, 3, padding=1), nn.Conv2d(32, 32, 3, padding=1)])
+        self.dec = nn.ModuleList([nn.Conv2d(32, 16, 3, padding=1), nn.Conv2d(16, 16, 3, padding=1)])
+        self.heads = nn.ModuleList([nn.Conv2d(16, c, 3, padding=1) for c in channels])
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.enc[0](x)), 2)
+        h = F.max_pool2d(F.relu(self.enc[1](h)), 2)
+        h = F.relu(self.enc[2](h))
+        h = F.relu(self.dec[0](F.interpolate(h, scale_factor=2, mode='nearest')))
+        h = F.relu(self.dec[1](F.interpolate(h, scale_factor=2, mode='nearest')))
+        return [head(h) for head in self.heads]

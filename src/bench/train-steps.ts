@@ -4,6 +4,7 @@ import { selectBackend } from '../backend/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildModel, defaultModelSpec, graphModelSpec, initParams, type ModelSpec } from '../models/index.js';
+import { taskKind } from '../tasks/index.js';
 import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig } from '../train/index.js';
 import { endpointProgramSpec } from '../train/endpoint-program.js';
 import { makeGeometry, initTrainable, curveLossFn, trainableShapes, curveObjectiveCoefficients, type WeightCurve } from '../curves/index.js';
@@ -17,7 +18,8 @@ import { median } from './stats.js';
  * worker threads (./train-worker.ts), so a job and its result cross a thread boundary: both have schemas.
  */
 export const stepJobSchema = z.object({
-  model: z.enum(['lenet', 'mlp', 'residual-bn']),
+  /** segnet: segnet-mtl on dense-digits-shaped data (32×32×1; seg 11 classes, depth, normals; the three per-pixel losses, ⅓ each) */
+  model: z.enum(['lenet', 'mlp', 'residual-bn', 'segnet']),
   /** 'endpoint' (Σ ½ L_k), 'curve' (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5), 'curve-split' (each t on half the batch) */
   kind: z.enum(['endpoint', 'curve', 'curve-split']).default('endpoint'),
   batch: z.number().int().positive().default(256),
@@ -42,7 +44,31 @@ export function specFor(model: StepJob['model']): ModelSpec {
       return defaultModelSpec('mlp-mtl', data.inputShape, data.numClasses, data.taskNames, [256, 256]);
     case 'residual-bn':
       return graphModelSpec(JSON.parse(readFileSync(residualBnFile, 'utf8')) as unknown, residualBnFile, data);
+    case 'segnet':
+      return defaultModelSpec('segnet-mtl', [32, 32, 1], [...segnetHeads.classes], [...segnetHeads.tasks], undefined, [...segnetHeads.tasks]);
   }
+}
+
+/** The dense-digits shape of the segnet row: three per-pixel tasks and their output channels. */
+const segnetHeads = { tasks: ['seg', 'depth', 'normal'] as const, classes: [11, 1, 3] as const };
+
+/** One segnet-mtl gradient step's closure: random 32×32×1 inputs, labels of each per-pixel kind, the three losses at ⅓ each. */
+function segnetGradient(batch: number): { grad: Gradient; dispose: () => void } {
+  const m = buildModel(specFor('segnet'));
+  const n = batch * 32 * 32;
+  const x = tf.randomUniform([batch, 32, 32, 1], 0, 1, 'float32', 1);
+  const seg = tf.tensor(Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 5)) % 11), [batch, 32, 32], 'int32');
+  const depth = tf.randomUniform([batch, 32, 32], 0.5, 5, 'float32', 2);
+  const normal = tf.tidy(() => {
+    const v = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 3);
+    return tf.div(v, tf.norm(v, 'euclidean', -1, true));
+  });
+  const labels = [seg, depth, normal];
+  const loss = (...p: tf.Tensor[]): tf.Tensor => {
+    const o = m.forward(p, x);
+    return tf.addN(segnetHeads.tasks.map((kind, k) => tf.mul(taskKind(kind).loss(o[k], labels[k], { classes: segnetHeads.classes[k] }), 1 / 3)));
+  };
+  return { grad: async (ts) => tf.tidy(() => tf.grads(loss)(ts)), dispose: () => [x, ...labels].forEach((t) => t.dispose()) };
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -69,6 +95,16 @@ export async function measureSteps(job: StepJob): Promise<StepResult> {
 
 async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepResult> {
   const { model, kind, batch, steps, backend, threads } = job;
+  if (model === 'segnet') {
+    // the data-parallel pool carries per-sample labels only; 2 threads here are the native kernels' own
+    if (kind !== 'endpoint' || threads > 1) throw new Error('bench train: the segnet row is an endpoint step, threads inside the native kernels');
+    const g = segnetGradient(batch);
+    try {
+      return await timeSteps(initParams(buildModel(specFor('segnet')).params, 1), g.grad, steps, batch);
+    } finally {
+      g.dispose();
+    }
+  }
   const spec = specFor(model);
   const m = buildModel(spec);
   const xv = Float32Array.from(tf.randomUniform([batch * 1296], 0, 1, 'float32', 1).dataSync());
@@ -118,6 +154,14 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
     };
   }
   if (!grad) throw new Error('bench train: no gradient for this job');
+  const r = await timeSteps(tensors, grad, steps, batch);
+  await pool?.close();
+  return r;
+}
+
+/** Median time of `steps` forward + gradient + Adam steps after 2 warm-ups (the tensors are consumed). */
+async function timeSteps(start: tf.Tensor[], grad: Gradient, steps: number, batch: number): Promise<StepResult> {
+  let tensors = start;
   const cfg: OptimizerConfig = { name: 'adam' };
   let opt = optimizerInit(cfg, tensors);
   const times: number[] = [];
@@ -132,6 +176,6 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
     opt = next.state;
     if (s >= 2) times.push(performance.now() - t0);
   }
-  await pool?.close();
+  tensors.forEach((t) => t.dispose());
   return { samplesPerSec: (batch * 1000) / median(times), msPerStep: median(times) };
 }

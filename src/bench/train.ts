@@ -25,7 +25,17 @@ export interface TrainBenchOptions {
   steps: number;
   repeats: number;
   epochs: number;
+  /** the step rows' models (default: all of benchModels) */
+  models?: StepJob['model'][];
+  /** the step rows only: no curve-step and no whole-process rows */
+  stepsOnly?: boolean;
 }
+
+/** The models of the step rows, in table order. */
+export const benchModels: readonly StepJob['model'][] = ['lenet', 'mlp', 'residual-bn', 'segnet'];
+
+/** Batch of a model's step rows: 256, and 64 dense-digits images for segnet-mtl (as bench_torch.py). */
+const batchOf = (model: StepJob['model']): number => (model === 'segnet' ? 64 : 256);
 
 export interface ModelRow {
   model: StepJob['model'];
@@ -67,7 +77,8 @@ export interface TrainBenchResult {
   engine: string;
   rows: ModelRow[];
   curveRows: CurveRow[];
-  whole: WholeProcess;
+  /** null with stepsOnly */
+  whole: WholeProcess | null;
 }
 
 const PY = '/usr/bin/python3';
@@ -116,8 +127,8 @@ function torchEnv(): NodeJS.ProcessEnv {
 
 const torchStepsSchema = z.object({ torch: z.string(), samplesPerSec: z.number() });
 
-function torch(model: string, threads: number, steps: number): z.infer<typeof torchStepsSchema> | null {
-  const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps)], { encoding: 'utf8', env: torchEnv() });
+function torch(model: string, threads: number, steps: number, batch: number): z.infer<typeof torchStepsSchema> | null {
+  const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps), String(batch)], { encoding: 'utf8', env: torchEnv() });
   if (r.status !== 0) return null;
   try {
     const p = torchStepsSchema.safeParse(JSON.parse(r.stdout.trim().split('\n').pop() ?? ''));
@@ -154,19 +165,22 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
   const native = kernels === 'native';
   log(JSON.stringify({ kernels: engine }));
   const rows: ModelRow[] = [];
-  for (const model of ['lenet', 'mlp', 'residual-bn'] as const) {
+  for (const model of o.models ?? benchModels) {
+    const batch = batchOf(model);
+    // segnet on 2 threads: inside the native kernels only (the data-parallel pool carries per-sample labels)
+    const pooled2 = model !== 'segnet';
     const r = { extra1: [] as number[], extra2: [] as number[], extraTwo: [] as number[], simd1: [] as number[], simd2: [] as number[], torch1: [] as number[], torch2: [] as number[] };
     let torchVersion: string | null = null;
     for (let i = 0; i < repeats; i++) {
-      r.extra1.push((await inWorker({ model, steps, threads: 1 })).samplesPerSec);
-      r.extra2.push((await inWorker({ model, steps, threads: 2 })).samplesPerSec);
-      r.extraTwo.push(await twoAtOnce({ model, steps, threads: 1 }));
+      r.extra1.push((await inWorker({ model, batch, steps, threads: 1 })).samplesPerSec);
+      if (native || pooled2) r.extra2.push((await inWorker({ model, batch, steps, threads: 2 })).samplesPerSec);
+      r.extraTwo.push(await twoAtOnce({ model, batch, steps, threads: 1 }));
       if (native) {
-        r.simd1.push((await inWorker({ model, steps, threads: 1 }, simdEnv())).samplesPerSec);
-        r.simd2.push((await inWorker({ model, steps, threads: 2 }, simdEnv())).samplesPerSec);
+        r.simd1.push((await inWorker({ model, batch, steps, threads: 1 }, simdEnv())).samplesPerSec);
+        if (pooled2) r.simd2.push((await inWorker({ model, batch, steps, threads: 2 }, simdEnv())).samplesPerSec);
       }
-      const a = hasTorch ? torch(model, 1, steps) : null;
-      const b = hasTorch ? torch(model, 2, steps) : null;
+      const a = hasTorch ? torch(model, 1, steps, batch) : null;
+      const b = hasTorch ? torch(model, 2, steps, batch) : null;
       if (a) {
         r.torch1.push(a.samplesPerSec);
         torchVersion = a.torch;
@@ -189,6 +203,7 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
   }
 
   const curveRows: CurveRow[] = [];
+  if (o.stepsOnly) return { options: o, hasTorch, engine, rows, curveRows, whole: null };
   for (const threads of [1, 2]) {
     const c: number[] = [];
     const cs: number[] = [];
@@ -240,23 +255,29 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
   return { options: o, hasTorch, engine, rows, curveRows, whole };
 }
 
-const modelLabel: Record<ModelRow['model'], string> = { lenet: 'lenet-mtl', mlp: 'MLP 1296→256→256→2×10', 'residual-bn': 'residual-bn (examples/, BatchNorm + residual block)' };
+const modelLabel: Record<ModelRow['model'], string> = {
+  lenet: 'lenet-mtl',
+  mlp: 'MLP 1296→256→256→2×10',
+  'residual-bn': 'residual-bn (examples/, BatchNorm + residual block)',
+  segnet: 'segnet-mtl, batch 64 (dense-digits shape 32×32×1; seg 11 + depth + normal heads and losses)',
+};
 const f = (x: number | null) => (x == null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a: number | null, b: number | null) => (a == null || b == null ? 'n/a' : `${(a / b).toFixed(2)}x`);
 const fixed = (x: number | null, d: number) => (x == null ? 'n/a' : x.toFixed(d));
 
 /** The markdown tables of reports/train.md. */
 export function trainTables(r: TrainBenchResult): string {
-  const { steps, repeats, epochs } = r.options;
+  const { steps, repeats } = r.options;
   const W = r.whole;
   return [
-    `\nbatch 256, forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
+    `\nbatch 256 (segnet-mtl 64), forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
     ...(r.hasTorch ? [] : ['PyTorch not found (/usr/bin/python3 with torch): apt-get install python3-torch to compare']),
     `kernels: ${r.engine}`,
     '\n| model | extra 1 thread | PyTorch 1 thread | ratio | extra, 1 training on 2 threads | PyTorch 2 threads | ratio | extra, 2 trainings at once (total) | ratio to PyTorch 2 threads |',
     '|---|---|---|---|---|---|---|---|---|',
     ...r.rows.map((m) => `| ${modelLabel[m.model]} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
     '(samples/s)\n',
+    ...(r.rows[0]?.torchVersion ? [`PyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs\n`] : []),
     ...(r.rows.some((m) => m.simd1 != null)
       ? [
           'Before → after: the same steps on the wasm SIMD kernels (EXTRA_NATIVE_KERNELS=0; 2 threads = the data-parallel pool), same run:',
@@ -266,6 +287,13 @@ export function trainTables(r: TrainBenchResult): string {
           '(samples/s)\n',
         ]
       : []),
+    ...(W ? wholeTables(r, W) : []),
+  ].join('\n');
+}
+
+function wholeTables(r: TrainBenchResult, W: WholeProcess): string[] {
+  const { repeats, epochs } = r.options;
+  return [
     '| threads | endpoint step (ms) | curve step, NURBS, m = 2, shared batch (default) | ratio | curve step, --split-batch | ratio |',
     '|---|---|---|---|---|---|',
     ...r.curveRows.map((c) => `| ${c.threads} | ${c.endpointMs.toFixed(1)} | ${c.curveMs.toFixed(1)} | ${ratio(c.curveMs, c.endpointMs)} | ${c.curveSplitMs.toFixed(1)} | ${ratio(c.curveSplitMs, c.endpointMs)} |`),
@@ -276,6 +304,5 @@ export function trainTables(r: TrainBenchResult): string {
     `| extra train --threads 2 | ${fixed(W.extra2, 1)} | ${fixed(W.rss2, 0)} | ${ratio(W.torch2, W.extra2)} |`,
     ...(W.simd2 != null ? [`| extra train --threads 2, wasm SIMD kernels (before) | ${W.simd2.toFixed(1)} | | ${ratio(W.torch2, W.simd2)} |`] : []),
     ...(W.torch2 != null ? [`| PyTorch script, 2 threads | ${W.torch2.toFixed(1)} | ${fixed(W.torchRss, 0)} | 1.00x |`] : []),
-    ...(r.rows[0]?.torchVersion ? [`\nPyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs`] : []),
-  ].join('\n');
+  ];
 }

@@ -94,4 +94,16 @@ describe('benchmark figures', () => {
     expect(r.msPerStep).toBeGreaterThan(0);
     expect(r.samplesPerSec).toBeCloseTo(16_000 / r.msPerStep, 6);
   });
+
+  it('the segnet row: a segnet-mtl step on dense-digits-shaped data (three per-pixel losses); --steps-only tables have no whole-process rows', async () => {
+    const r = await measureSteps({ model: 'segnet', batch: 4, steps: 1 });
+    expect(r.msPerStep).toBeGreaterThan(0);
+    expect(r.samplesPerSec).toBeCloseTo(4_000 / r.msPerStep, 6);
+    const row = { torchVersion: '1.13', extra1: 60, extra2: 90, extraTwo: 100, simd1: null, simd2: null, torch1: 40, torch2: 60 };
+    const t = trainTables({ options: { steps: 5, repeats: 3, epochs: 3, models: ['segnet'], stepsOnly: true }, hasTorch: true, engine: 'native', rows: [{ model: 'segnet', ...row }], curveRows: [], whole: null });
+    expect(t).toContain('| segnet-mtl, batch 64 (dense-digits shape 32×32×1; seg 11 + depth + normal heads and losses) | 60 | 40 | 1.50x | 90 | 60 | 1.50x | 100 | 1.67x |');
+    expect(t).not.toContain('Whole process');
+    expect(t).not.toContain('| threads |');
+    await expect(benchCommand(['train', '--models', 'segnet,resnet'], capture().io)).rejects.toThrow(/bench train: unknown --models resnet \(known: lenet, mlp, residual-bn, segnet\)/);
+  });
 });
