@@ -128,7 +128,8 @@ export async function trainEndpoints(req: TrainRequest, log: Log = silent): Prom
         ...trainingFiles(dir),
         metricsFile: metricsFile(dir),
         // an ONNX-made model starts from the file's own weights
-        ...(info.model.onnx ? { initialOnnx: sourceOnnxFile(a.run) } : {}),
+        // (a single-task model starts from scratch: from the file's trained weights it would be that endpoint fine-tuned, not independent)
+        ...(info.model.onnx && !req.singleTask ? { initialOnnx: sourceOnnxFile(a.run) } : {}),
         id,
         spec: info.model,
         method: a.method,

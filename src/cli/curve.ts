@@ -127,7 +127,7 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
     if (v.json) io.out(JSON.stringify({ hypervolume: prof.hypervolume, spearmanValLoss: prof.spearmanValLoss, points: prof.points.length, ...(prof.deltaM ? { deltaM: prof.deltaM } : {}) }));
     else {
       io.out(
-        `test-loss HV (ref ${prof.hypervolume.testLoss.ref.map((r) => +r.toFixed(4)).join(',')}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testLoss.endpoints.toFixed(4)}; ` +
+        `test-loss HV (ref ${prof.hypervolume.testLoss.ref.map((r) => +r.toFixed(4)).join(',')}${prof.hypervolume.testLoss.refFrom === 'run' ? ", the sweep's worst × 1.1: no point beat the fixed one" : ''}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testLoss.endpoints.toFixed(4)}; ` +
           (prof.hypervolume.testError ? `test-error HV: curve ${prof.hypervolume.testError.curve.toFixed(4)} vs endpoints ${prof.hypervolume.testError.endpoints.toFixed(4)}; ` : '') +
           `Spearman(val loss, t): ${Object.entries(prof.spearmanValLoss).map(([k, s]) => `${k} ${s.toFixed(3)}`).join(', ')}`,
       );

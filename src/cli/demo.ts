@@ -39,6 +39,9 @@ two ls endpoints (${denseDemoDefaults.prefs.join(') and (')}), three single-task
 normals held best at t = ½), its profile with Δm% along t, queries at (⅓,⅓,⅓) and at the best Δm%, and the paper's
 table (nine metrics, Δm%, mean rank). Output goes to DIR (default runs/demo-dense).`;
 
+/** A hypervolume's reference as a reader wants it: its values, and where it came from when not the fixed one. */
+const refText = (hv: { ref: number[]; refFrom?: 'run' }): string => `${hv.ref.map((r) => +r.toFixed(3)).join(',')}${hv.refFrom === 'run' ? ", the sweep's worst × 1.1: no point beat the fixed one" : ''}`;
+
 export async function demoCommand(argv: string[], io: Io = stdio): Promise<number> {
   const { values: v, positionals } = parseFlags('demo', argv, flagTable({ values: ['out', 'backend', 'warm-start', 'endpoint-epochs', 'curve-epochs', 'points', 'train-size'], switches: ['json', 'quiet', 'dense'] }));
   if (v.help) {
@@ -142,10 +145,10 @@ export async function demoCommand(argv: string[], io: Io = stdio): Promise<numbe
   for (const e of tr.endpoints) io.out(`  endpoint ${e.id.padEnd(14)} test accuracy: ${acc(e.test)}`);
   io.out(`  query (0.5,0.5) → t = ${q.t.toFixed(3)}    test accuracy: ${acc(q.predicted)}`);
   io.out(
-    `  test-loss HV (ref 2,2): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testLoss.endpoints.toFixed(4)}`,
+    `  test-loss HV (ref ${refText(prof.hypervolume.testLoss)}): curve ${prof.hypervolume.testLoss.curve.toFixed(4)} vs endpoints only ${prof.hypervolume.testLoss.endpoints.toFixed(4)}`,
   );
   const errorHv = prof.hypervolume.testError;
-  if (errorHv) io.out(`  test-error HV (ref 1,1): curve ${errorHv.curve.toFixed(4)} vs endpoints only ${errorHv.endpoints.toFixed(4)}`);
+  if (errorHv) io.out(`  test-error HV (ref ${refText(errorHv)}): curve ${errorHv.curve.toFixed(4)} vs endpoints only ${errorHv.endpoints.toFixed(4)}`);
   io.out(`  Spearman(val loss, t): ${names.map((n) => `${n} ${prof.spearmanValLoss[n].toFixed(3)}`).join(', ')}`);
   io.out(`  curve epoch ${fit.secondsPerEpoch.toFixed(1)} s vs endpoint epoch ${endpointEpochSeconds.toFixed(1)} s`);
   io.out(`  report: ${rep.html}${rep.pngs.length ? ` (+ ${rep.pngs.length} PNG figures)` : ''}   explorer: extra serve --run ${out}`);

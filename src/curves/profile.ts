@@ -29,9 +29,10 @@ export interface CurveProfile {
   /** empty when an objective is a regression (it has a loss and an MAE, no error rate) */
   nonDominatedTestError: number[];
   hypervolume: {
-    testLoss: { ref: number[]; curve: number; endpoints: number };
+    /** `refFrom: 'run'`: no point beat the fixed reference, so the reference is the sweep's worst value per objective × 1.1 */
+    testLoss: { ref: number[]; curve: number; endpoints: number; refFrom?: 'run' };
     /** null when an objective is a regression */
-    testError: { ref: number[]; curve: number; endpoints: number } | null;
+    testError: { ref: number[]; curve: number; endpoints: number; refFrom?: 'run' } | null;
   };
   /** Spearman rank correlation of each objective's validation loss with t */
   spearmanValLoss: Record<string, number>;
@@ -72,8 +73,8 @@ export const profileFileSchema = z
     nonDominatedTestLoss: z.array(count),
     nonDominatedTestError: z.array(count),
     hypervolume: z.object({
-      testLoss: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }),
-      testError: z.object({ ref: z.array(finite), curve: finite, endpoints: finite }).nullable(),
+      testLoss: z.object({ ref: z.array(finite), curve: finite, endpoints: finite, refFrom: z.literal('run').optional() }),
+      testError: z.object({ ref: z.array(finite), curve: finite, endpoints: finite, refFrom: z.literal('run').optional() }).nullable(),
     }),
     // NaN (an undefined rank correlation) is stored as null by JSON
     spearmanValLoss: z.record(z.number().nullable().transform((v) => v ?? NaN)),
@@ -153,6 +154,18 @@ export function lossReference(model: FunctionalModel, test: LabelledSplit, objec
   return map.members.map((m) => m.reduce((a, k) => a + perTask[k], 0) / m.length);
 }
 
+/**
+ * The hypervolume of the sweep and of its endpoints alone. Where no point beats the fixed reference (weak
+ * models: every cross-entropy above 2), both would be 0 and say nothing; the reference is then the sweep's own
+ * worst value per objective × 1.1 (a nadir point), marked `refFrom: 'run'`, so the two numbers still compare.
+ */
+function hypervolumes(values: number[][], fixed: number[], ends: number[]): { ref: number[]; curve: number; endpoints: number; refFrom?: 'run' } {
+  const curve = hypervolume(values, fixed);
+  if (curve > 0 || !values.length || values.some((v) => v.some((x) => !Number.isFinite(x)))) return { ref: fixed, curve, endpoints: hypervolume(ends.map((i) => values[i]), fixed) };
+  const ref = fixed.map((_, k) => 1.1 * Math.max(...values.map((v) => v[k])));
+  return { ref, curve: hypervolume(values, ref), endpoints: hypervolume(ends.map((i) => values[i]), ref), refFrom: 'run' };
+}
+
 /** Summary quantities of a sweep (pure function of the points; also used for baselines). */
 export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[], lossRef?: number[], errRef?: number[], objectives?: ObjectiveMap): CurveProfile {
   const map = objectives ?? identityObjectives(taskNames);
@@ -178,8 +191,8 @@ export function summarizeProfile(taskNames: string[], taskPoints: ProfilePoint[]
     nonDominatedTestLoss: nonDominated(testLoss),
     nonDominatedTestError: testErr ? nonDominated(testErr) : [],
     hypervolume: {
-      testLoss: { ref: lref, curve: hypervolume(testLoss, lref), endpoints: hypervolume(ends.map((i) => testLoss[i]), lref) },
-      testError: testErr && { ref: eref, curve: hypervolume(testErr, eref), endpoints: hypervolume(ends.map((i) => testErr[i]), eref) },
+      testLoss: hypervolumes(testLoss, lref, ends),
+      testError: testErr && hypervolumes(testErr, eref, ends),
     },
     spearmanValLoss: sp('val'),
     spearmanTestLoss: sp('test'),
