@@ -143,8 +143,8 @@ class Vit(nn.Module):
 
 
 class Ops(nn.Module):
-    """the single ops: hard and smooth activations, PRelu, dilated and grouped convolutions, pools with ceil_mode and
-    padding, a strided slice, a channel pick, softmax over channels, reductions."""
+    """the single ops: hard and smooth activations, PRelu, dilated and grouped convolutions, pools with ceil_mode,
+    padding and dilation, a strided slice, a channel pick, softmax over channels, reductions."""
 
     def __init__(self):
         super().__init__()
@@ -161,7 +161,7 @@ class Ops(nn.Module):
         x = F.selu(self.c3(F.mish(x)))
         x = F.avg_pool2d(self.prelu(x), 3, 2, padding=1, ceil_mode=True, count_include_pad=False)
         x = F.max_pool2d(self.c4(x), 2, 2, ceil_mode=True)
-        s = torch.softmax(x, dim=1)
+        s = torch.softmax(F.max_pool2d(x, 3, 1, padding=1, dilation=2), dim=1)
         pick = x[:, 1:5].amax(dim=(2, 3))
         return tuple(h(torch.cat([s.mean((2, 3)), pick, x.sum((2, 3)) * 0.1 + F.elu(x).min(3)[0].mean(2)], 1)) for h in self.heads)
 
