@@ -16,8 +16,8 @@ export const denseDemoDefaults = {
   trainSize: 1000,
   valSize: 300,
   testSize: 300,
+  // the single-task models get the endpoints' epochs: the same budget per model
   endpointEpochs: 5,
-  singleTaskEpochs: 5,
   curveEpochs: 3,
   lr: 3e-3,
   batchSize: 64,
@@ -84,7 +84,7 @@ export async function denseDemo(o: DenseDemoOptions, io: Io): Promise<number> {
     io.err,
   );
   stage('2/6 single-task models (the "Independent" rows Δm% compares against)');
-  const stl = await trainEndpoints({ ...common, prefs: [], singleTask: true, epochs: d.singleTaskEpochs }, io.err);
+  const stl = await trainEndpoints({ ...common, prefs: [], singleTask: true, epochs: E }, io.err);
   stage('3/6 NURBS curve with the order-aware loss');
   await fitRunCurve({ run: out, kind: 'nurbs', controls: 4, degree: 3, alpha: 0.5, samples: 2, epochs: C, batchSize: d.batchSize, lr: 1e-3, seed: 0, curve: 'curve', evalPoints: 0, backend, resume: false, quiet }, io.err);
   stage(`4/6 profile on ${points} points`);
@@ -125,7 +125,7 @@ export async function denseDemo(o: DenseDemoOptions, io: Io): Promise<number> {
   const kernels = kernelEngine();
   io.out('');
   io.out(`extra demo --dense — dense-digits (seg, depth, normal) with segnet-mtl, backend ${tr.backend}${tr.backend === 'wasm' ? `, kernels ${kernels.engine} (${kernels.detail})` : ''}, ${seconds.toFixed(0)} s in all`);
-  io.out(`  recipe: ${E} epochs per endpoint, ${d.singleTaskEpochs} per single-task model, ${C} NURBS curve epochs; test split, Δm% against the single-task models`);
+  io.out(`  recipe: ${E} epochs per endpoint and per single-task model, ${C} NURBS curve epochs; test split, Δm% against the single-task models`);
   for (const l of table) io.out(`  ${l}`);
   io.out(`  report: ${rep.html}${rep.pngs.length ? ` (+ ${rep.pngs.length} PNG figures)` : ''}   explorer: extra serve --run ${out}`);
   io.out(`  next: extra query --run ${out} --best-dm   |   extra export --run ${out} --best-dm --format onnx --out model/`);

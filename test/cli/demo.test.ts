@@ -24,6 +24,18 @@ describe('extra demo: the whole pipeline, its recipe printed', () => {
     expect(again.out).toMatch(/recipe: 2 shared epochs at \(0\.5,0\.5\), then 1 epochs per endpoint, 1 NURBS curve epochs \(6 passes over the data\)/);
   }, 300_000);
 
+  it('--dense: the per-pixel pipeline at a small size, with the paper-style table', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'extra-demo-dense-')), 'run');
+    const r = extra(['demo', '--dense', '--out', out, '--train-size', '64', '--endpoint-epochs', '1', '--curve-epochs', '1', '--points', '3']);
+    expect(r.code, r.err).toBe(0);
+    // the table: the nine metrics, Δm% and the mean rank, for the single-task models, both endpoints and two queried points
+    expect(r.out).toMatch(/mIoU\s+PixAcc\s+AbsErr\s+RelErr\s+Mean°\s+Median°\s+<11\.25\s+<22\.5\s+<30\s+Δm%\s+MR/);
+    expect(r.out).toMatch(/single-task \(each its own\).*\+0\.00/);
+    for (const row of ['endpoint A', 'endpoint B', 'query (⅓,⅓,⅓)', 'best Δm']) expect(r.out).toContain(row);
+    expect(existsSync(path.join(out, 'baseline.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'report', 'index.html'))).toBe(true);
+  }, 300_000);
+
   it('an unknown flag is one line and exit 2', () => {
     refused(['demo', '--bogus', '1'], /bogus/);
   });
