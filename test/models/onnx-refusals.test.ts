@@ -155,4 +155,19 @@ describe('ONNX attributes are checked against the shapes, one writer per value, 
     const want = tf.add(tf.matMul(tf.concat([tf.add(m, m), tf.add(m, m), x], 1), r.params[3]), r.params[4]);
     expect(tf.max(tf.abs(tf.sub(ours[1], want))).dataSync()[0]).toBeLessThan(1e-6);
   });
+
+  it("shape arithmetic with Mod (Python's sign rule unless fmod) is folded", () => {
+    const h = heads('f', 12);
+    const file = (fmod: number) => onnx([
+      { op_type: 'Mod', input: ['m3', 'five'], output: ['r'], attribute: [attrInt('fmod', fmod)] },
+      { op_type: 'Concat', input: ['zero', 'r', 'six'], output: ['shape'], attribute: [attrInt('axis', 0)] },
+      { op_type: 'Reshape', input: ['x', 'shape'], output: ['x3'] },
+      { op_type: 'Flatten', input: ['x3'], output: ['f'] },
+      ...h.nodes,
+    ], [...h.inits, { name: 'm3', dims: [1], ints: [-3] }, { name: 'five', dims: [1], ints: [5] }, { name: 'zero', dims: [1], ints: [0] }, { name: 'six', dims: [1], ints: [6] }], [12]);
+    // −3 mod 5 = 2 (Python, PyTorch's %): [N, 2, 6]
+    expect(importOnnx(file(0), 'm.onnx').graph.layers.some((l) => l.class === 'Reshape' && JSON.stringify(l.config.target_shape) === '[2,6]')).toBe(true);
+    // fmod: −3, not a shape
+    expect(refusal(file(1)).message).toMatch(/cannot reshape \[12\] per sample to \[-3,6\]/);
+  });
 });

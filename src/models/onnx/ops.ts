@@ -921,6 +921,11 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     return [fill.dtype === 'float32' ? { kind: 'const', shape: shape.ints, float: new Float32Array(n).fill(fill.data[0]) } : { kind: 'const', shape: shape.ints, ints: Array(n).fill(fill.data[0]) }];
   },
   Equal: (b, node, inputs) => [foldInts(b, node, inputs, (p, q) => (p === q ? 1 : 0))],
+  // shape arithmetic on integer constants (a window's padding: (w − h mod w) mod w); fmod 0 is Python's sign rule
+  Mod: (b, node, inputs) => {
+    const fmod = intAttr(node, 'fmod', 0) === 1;
+    return [foldInts(b, node, inputs, (p, q) => (fmod ? p % q : ((p % q) + q) % q))];
+  },
   Where: (b, node, inputs) => {
     // Expand's −1 → 1 rewrite of shape constants: where(size == −1, 1, size)
     const [c, p, q] = inputs.map((v, i) => constIn(b, node, v, `input ${i}`));

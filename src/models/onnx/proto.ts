@@ -235,6 +235,14 @@ export function tensorValues(t: OnnxTensor, where: string): { dtype: 'float32'; 
     }
     return { dtype: 'int', data: t.data_type === INT64 ? t.int64_data : t.int32_data };
   }
+  // BOOL constants (masks, Where conditions of shape arithmetic) as 0 / 1: one byte each, or int32_data
+  if (t.data_type === 9) {
+    if (t.raw_data.length) {
+      if (t.raw_data.length !== n) throw new FileFormatError(`${where}: tensor '${t.name}' holds ${t.raw_data.length} bytes for ${n} booleans`);
+      return { dtype: 'int', data: Array.from(t.raw_data, (v) => (v ? 1 : 0)) };
+    }
+    return { dtype: 'int', data: t.int32_data.map((v) => (v ? 1 : 0)) };
+  }
   throw new FileFormatError(`${where}: tensor '${t.name}' is ${onnxDataTypes[t.data_type] ?? `type ${t.data_type}`}; extra reads float32 weights (export the model in float32: model.float())`);
 }
 
