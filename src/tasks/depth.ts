@@ -9,10 +9,18 @@ function depthTerms(out: tf.Tensor, target: tf.Tensor): { abs: tf.Tensor; mask: 
   return { abs: tf.abs(tf.sub(pred, target)), mask };
 }
 
-/** The median of the non-zero values (the best constant predictor under L1), and their mean distance to it. */
+/**
+ * The median of the non-zero values (the best constant predictor under L1), and their mean distance to it;
+ * on a large split (NYUv2's test split has 72 M depths) from at most 2^20 evenly spaced measured values.
+ */
 function medianDeviation(y: ArrayLike<number>): number {
-  const v = Float64Array.from(Array.prototype.filter.call(y, (d: number) => d !== 0) as number[]).sort();
-  if (!v.length) return 1;
+  let measured = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] !== 0) measured++;
+  if (!measured) return 1;
+  const step = Math.max(1, Math.ceil(measured / 2 ** 20));
+  const v = new Float64Array(Math.ceil(measured / step));
+  for (let i = 0, seen = 0, n = 0; i < y.length && n < v.length; i++) if (y[i] !== 0 && seen++ % step === 0) v[n++] = y[i];
+  v.sort();
   const m = v[Math.floor(v.length / 2)];
   let s = 0;
   for (const d of v) s += Math.abs(d - m);

@@ -97,6 +97,9 @@ describe('per-pixel task kinds against PyTorch (LibMTL definitions, pixel-weight
     expect(taskKinds.seg.error({ loss: 1, miou: 0.25, pixelAccuracy: 0.5 })).toBe(0.75);
     expect(taskKinds.normal.error({ loss: 1, meanAngle: 45, medianAngle: 40, within11_25: 0, within22_5: 0, within30: 0 })).toBe(0.25);
     expect(taskKinds.mse.error({ loss: 1, mae: 1 })).toBeNull();
+    // depth: the L1 of the median measured depth (unmeasured zeros left out): median 2 of (1, 2, 3) → 2/3
+    expect(taskKinds.depth.lossReference(Float32Array.from([0, 3, 1, 0, 2]), { classes: 1 })).toBeCloseTo(2 / 3, 12);
+    expect(taskKinds.seg.lossReference(Int32Array.from([0]), { classes: 11 })).toBeCloseTo(Math.log(11), 12);
   });
 });
 
