@@ -120,7 +120,8 @@ export async function assertWritableDir(dir: string): Promise<void> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.path?.includes('.write-test-')) err.path = dir;
-    throw new ExtraInputError(describeSystemError(e, dir) ?? `run directory ${dir} is not writable (${err.code ?? 'error'})`);
+    const said = describeSystemError(e, dir);
+    throw new ExtraInputError(said?.startsWith('the disk is full') ? said : `run directory ${dir} is not writable${said ? `: ${said}` : ` (${err.code ?? 'error'})`}`);
   }
 }
 export { readBaseline, readBaselineArgument, writeBaseline, type StoredBaseline } from './baseline.js';
