@@ -20,7 +20,8 @@ ${d.valSize} validation and ${d.testSize} test images) with segnet-mtl. For each
 All numbers on the test split; the table has the mean over seeds of the nine metrics, Δm% and the mean rank
 of those means, then Δm% per seed (mean ± sd, median) and the mean of the per-seed ranks.
 Each seed trains ${3 * 2 + 3} models (+1 per extra method) for --epochs and two curves for --curve-epochs.
-The default run takes about 8 minutes on a 2-core machine with nothing else running (reports/BENCHMARKS.md).
+One seed at the defaults took 3–5 minutes on a 2-core machine shared with other work (load 8–12;
+reports/BENCHMARKS.md, 'The dense benchmark').
   --json            one JSON object (everything, per seed too) instead of the tables`,
   flags: { values: ['out', 'seeds', 'train-size', 'epochs', 'curve-epochs', 'points', 'methods', 'backend'], switches: ['json'] },
   run: async (v, io) => {
