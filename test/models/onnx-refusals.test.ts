@@ -64,6 +64,8 @@ describe('ONNX attributes are checked against the shapes, one writer per value, 
     expect(refusal(conv([attrInts('dilations', [5, 5])])).message).toMatch(/its 11×11 window does not fit the padded 8×8 input/);
     const pool = onnx([{ op_type: 'MaxPool', input: ['x'], output: ['c'], name: 'pool', attribute: [attrInts('kernel_shape', [2, 2]), attrInt('ceil_mode', 2)] }, ...gap('c', 'h'), ...heads('h', 10).nodes], heads('h', 10).inits, [10, 8, 8]);
     expect(refusal(pool).message).toMatch(/ceil_mode 2 must be 0 or 1/);
+    const perm = onnx([{ op_type: 'Transpose', input: ['x'], output: ['t'], name: 'tr', attribute: [attrInts('perm', [0, 2, 2, 1])] }, ...gap('t', 'h'), ...heads('h', 10).nodes], heads('h', 10).inits, [10, 8, 8]);
+    expect(refusal(perm).message).toMatch(/node 'tr' \(Transpose\): perm \[0,2,2,1\] is not a permutation of the 4 axes of \[N,10,8,8\]/);
   });
 
   it('two nodes that write one name are refused (#42 item 12), and a node that writes the input or an initializer', () => {

@@ -992,6 +992,7 @@ export const onnxOps: Readonly<Record<string, OnnxOp>> = {
     const v = tensorIn(b, node, x);
     const rank = v.shape.length + 1;
     const perm = intsAttr(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    if (perm.length !== rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) return b.fail(node, `perm [${perm.join(',')}] is not a permutation of the ${rank} axes of [N,${v.shape.join(',')}]`);
     if (perm[0] !== 0) return b.fail(node, `moves the batch axis (perm [${perm.join(',')}]): extra keeps the batch first; nn.MultiheadAttention's own forward does this, write the attention batch-first with matmuls (scripts/onnx_zoo.py, Attention)`);
     const logical = b.asLogical(v);
     const shape = perm.slice(1).map((p) => v.shape[p - 1]);
