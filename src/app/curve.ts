@@ -143,10 +143,6 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
   const third = !grouping && objectives.names.length === 3 ? [0, 1, 2].find((k) => k !== ends0.taskA && k !== ends0.taskB) ?? null : null;
   const orientation: CurveOrientation = { ...ends0, aligned: grouping?.roles.aligned ?? third };
   const beta = a.beta ?? (orientation.aligned !== null ? 0.5 : 0);
-  log(
-    `the curve trades ${objectives.names[orientation.taskA]} (best at t = 0, ${ea.id}) against ${objectives.names[orientation.taskB]} (best at t = 1, ${eb.id})` +
-      (orientation.aligned !== null && orientation.aligned !== undefined ? `; ${objectives.names[orientation.aligned]} is held best at t = ½ (alignment term, β = ${beta})` : ''),
-  );
   const ends: [tf.Tensor[], tf.Tensor[]] = [await loadEndpointParams(ea), await loadEndpointParams(eb)];
   const curve: WeightCurve = { geometry, paramNames: run.model.params.map((p) => p.name), ends };
   const dir = curveDirOf(a.run, a.curve);
@@ -198,6 +194,11 @@ export async function fitRunCurve(req: CurveFitRequest, log: Log = silent): Prom
     res.trainable.forEach((t) => t.dispose());
     ends.flat().forEach((t) => t.dispose());
     const last = res.history[res.history.length - 1] as Record<string, unknown> | undefined;
+    // said once the fit is done: a refusal (bad endpoint files, divergence) stays the only line on stderr
+    log(
+      `the curve trades ${objectives.names[orientation.taskA]} (best at t = 0, ${ea.id}) against ${objectives.names[orientation.taskB]} (best at t = 1, ${eb.id})` +
+        (orientation.aligned !== null && orientation.aligned !== undefined ? `; ${objectives.names[orientation.aligned]} is held best at t = ½ (alignment term, β = ${beta})` : ''),
+    );
     log(`curve (${kind}) fitted between ${ea.id} (t=0) and ${eb.id} (t=1) in ${seconds.toFixed(1)} s → ${dir}`);
     return { dir, endpoints: [ea.id, eb.id], orientation, epochs: a.epochs, seconds, secondsPerEpoch: trainSeconds / Math.max(1, res.history.length), lastEpoch: last };
   }), () => exists(checkpointFile(dir)));
