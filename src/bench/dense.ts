@@ -8,7 +8,7 @@ import { meanSd, median } from './stats.js';
 
 /**
  * `extra bench dense`: the EXTRA paper's NYUv2 protocol (Table 2) in small, on the built-in dense set
- * (dense-digits: seg, depth, normal) with segnet-mtl. Per seed, in OUT/seed-S (one run): the single-task
+ * (dense-digits: seg, depth, normal; or nyuv2 / cityscapes from files) with segnet-mtl. Per seed, in OUT/seed-S (one run): the single-task
  * models (the Independent row, RUN/baseline.json), each method at the balanced preference, and EXTRA-L /
  * EXTRA-F: NURBS curves between LS (FairGrad) endpoints at two preferences, read at t = ½ and at the grid
  * point of best validation Δm%. Every row's numbers are on the test split; Δm% against that seed's
@@ -25,13 +25,28 @@ export const denseBenchDefaults = {
   batchSize: 64,
   lr: 3e-3,
   methods: ['ls', 'fairgrad'],
-  prefs: ['0.7,0.15,0.15', '0.15,0.7,0.15'] as [string, string],
-  balanced: '1,1,1',
+  dataset: 'dense-digits',
 };
+
+/** The two endpoint preferences of the curves: 0.7 on the first (second) task, the rest shared (3 tasks: (0.7, 0.15, 0.15), (0.15, 0.7, 0.15)). */
+export function endpointPrefs(tasks: number): [string, string] {
+  const rest = +(0.3 / (tasks - 1)).toFixed(6);
+  const at = (k: number) => Array.from({ length: tasks }, (_, j) => (j === k ? 0.7 : rest)).join(',');
+  return [at(0), at(1)];
+}
+
+/** The data set of the benchmark: the built-in dense-digits, or a per-pixel set from files (nyuv2, cityscapes: --data-dir). */
+export interface DenseDataset {
+  name: string;
+  dataDir?: string;
+  resolution?: number;
+}
 
 export interface DenseBenchOptions {
   out: string;
+  dataset?: DenseDataset;
   seeds?: number;
+  /** dense-digits: default 500; a set from files: all of its train split */
   trainSize?: number;
   epochs?: number;
   curveEpochs?: number;
@@ -56,6 +71,8 @@ export interface DenseSeedResult {
   run: string;
   seconds: number;
   taskNames: string[];
+  /** the curves' endpoint preferences */
+  prefs: [string, string];
   baseline: BaselineNumbers;
   rows: DenseSeedRow[];
   /** mean rank of each row among this seed's rows (all nine metrics) */
@@ -76,7 +93,7 @@ export interface DenseRow {
 export interface DenseBenchResult {
   taskNames: string[];
   seeds: number[];
-  recipe: { trainSize: number; valSize: number; testSize: number; epochs: number; curveEpochs: number; points: number; batchSize: number; lr: number; prefs: [string, string]; methods: string[] };
+  recipe: { dataset: DenseDataset; trainSize: number | null; valSize: number | null; testSize: number | null; epochs: number; curveEpochs: number; points: number; batchSize: number; lr: number; prefs: [string, string]; methods: string[] };
   seconds: number;
   /** the mean over seeds of the single-task numbers (the baseline of the mean table) */
   baseline: BaselineNumbers;
@@ -115,30 +132,36 @@ async function prepareOut(out: string): Promise<void> {
 }
 
 /** One seed of the protocol in OUT/seed-S. */
-export async function denseSeed(o: Required<Omit<DenseBenchOptions, 'backend' | 'seeds'>> & { seed: number; backend?: string }, log: (line: string) => void): Promise<DenseSeedResult> {
+export async function denseSeed(o: Required<Omit<DenseBenchOptions, 'backend' | 'seeds' | 'trainSize' | 'dataset'>> & { dataset: DenseDataset; trainSize?: number; seed: number; backend?: string }, log: (line: string) => void): Promise<DenseSeedResult> {
   const d = denseBenchDefaults;
   const run = path.join(o.out, `seed-${o.seed}`);
   const t0 = performance.now();
   const stage = (s: string) => log(`seed ${o.seed}: ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const common = { run, batchSize: d.batchSize, lr: d.lr, optimizer: 'adam' as const, schedule: 'constant' as const, seed: o.seed, backend: o.backend, workers: 2, resume: false, quiet: true, epochs: o.epochs };
-  const dataset = { name: 'dense-digits', seed: o.seed, trainSize: o.trainSize, valSize: d.valSize, testSize: d.testSize };
-  // the curves' endpoint methods first (both preferences and the balanced one), then the others at the balanced one
+  const builtIn = o.dataset.name === 'dense-digits';
+  const dataset = builtIn
+    ? { name: o.dataset.name, seed: o.seed, trainSize: o.trainSize, valSize: d.valSize, testSize: d.testSize }
+    : { name: o.dataset.name, seed: o.seed, dataDir: o.dataset.dataDir, ...(o.trainSize !== undefined ? { trainSize: o.trainSize } : {}), ...(o.dataset.resolution !== undefined ? { resolution: o.dataset.resolution } : {}) };
+  // the single-task models first: they make the run, whose tasks then give the preferences
+  stage('single-task models');
+  const stl = await trainEndpoints({ ...common, dataset, arch: 'segnet-mtl', prefs: [], singleTask: true });
+  const taskNames = (await openRun(run)).info.dataset.taskNames;
+  const prefs = endpointPrefs(taskNames.length);
+  const balancedPref = taskNames.map(() => 1).join(',');
+  // the curves' endpoint methods (both preferences and the balanced one), then the others at the balanced one
   const endpoints: Record<string, TrainedEndpoint[]> = {};
   const balanced: Record<string, TrainedEndpoint> = {};
   for (const m of ['ls', 'fairgrad']) {
-    stage(`${m} at (${d.prefs.join('), (')}) and balanced`);
-    const tr = await trainEndpoints({ ...common, dataset, arch: 'segnet-mtl', method: m, prefs: [...d.prefs, d.balanced] });
+    stage(`${m} at (${prefs.join('), (')}) and balanced`);
+    const tr = await trainEndpoints({ ...common, method: m, prefs: [...prefs, balancedPref] });
     endpoints[m] = tr.endpoints.slice(0, 2);
     balanced[m] = tr.endpoints[2];
   }
   const others = o.methods.filter((m) => m !== 'ls' && m !== 'fairgrad');
   for (const m of others) {
     stage(`${m} at balanced`);
-    balanced[m] = (await trainEndpoints({ ...common, method: m, prefs: [d.balanced] })).endpoints[0];
+    balanced[m] = (await trainEndpoints({ ...common, method: m, prefs: [balancedPref] })).endpoints[0];
   }
-  stage('single-task models');
-  const stl = await trainEndpoints({ ...common, prefs: [], singleTask: true });
-  const taskNames = (await openRun(run)).info.dataset.taskNames;
   const baseline: BaselineNumbers = Object.fromEntries(taskNames.map((n, k) => [n, stl.endpoints[k].test[n]]));
   const curveRows: DenseSeedRow[] = [];
   for (const [m, name] of [['ls', 'EXTRA-L'], ['fairgrad', 'EXTRA-F']] as const) {
@@ -166,9 +189,9 @@ export async function denseSeed(o: Required<Omit<DenseBenchOptions, 'backend' | 
     ...curveRows,
   ];
   const ranks = meanRanks(taskNames, rows.map((r) => r.test));
-  const ends = (['ls', 'fairgrad'] as const).flatMap((m) => endpoints[m].map((e, i) => ({ name: `${methodLabel(m)} (${d.prefs[i]})`, deltaM: deltaMPercent(taskNames, metricsOf(taskNames, e.test), baseline) })));
+  const ends = (['ls', 'fairgrad'] as const).flatMap((m) => endpoints[m].map((e, i) => ({ name: `${methodLabel(m)} (${prefs[i]})`, deltaM: deltaMPercent(taskNames, metricsOf(taskNames, e.test), baseline) })));
   stage('done');
-  return { seed: o.seed, run, seconds: (performance.now() - t0) / 1000, taskNames, baseline, rows, ranks, endpoints: ends };
+  return { seed: o.seed, run, seconds: (performance.now() - t0) / 1000, taskNames, prefs, baseline, rows, ranks, endpoints: ends };
 }
 
 /** The whole benchmark: every seed, then the rows over the seeds. */
@@ -177,7 +200,11 @@ export async function measureDense(o: DenseBenchOptions, log: (line: string) => 
   const methods = [...new Set(['ls', 'fairgrad', ...(o.methods ?? d.methods)])];
   methods.forEach((m) => getObjective(m)); // unknown methods refused before any work
   const nSeeds = o.seeds ?? d.seeds;
-  const cfg = { out: o.out, trainSize: o.trainSize ?? d.trainSize, epochs: o.epochs ?? d.epochs, curveEpochs: o.curveEpochs ?? d.curveEpochs, points: o.points ?? d.points, methods, backend: o.backend };
+  const dataset = o.dataset ?? { name: d.dataset };
+  const builtIn = dataset.name === d.dataset;
+  if (!builtIn && !dataset.dataDir) throw new ExtraInputError(`bench dense: --dataset ${dataset.name} reads its files from --data-dir DIR`);
+  if (builtIn && (dataset.dataDir !== undefined || dataset.resolution !== undefined)) throw new ExtraInputError('bench dense: --data-dir and --resolution are for a data set from files (nyuv2, cityscapes), not dense-digits');
+  const cfg = { out: o.out, dataset, trainSize: o.trainSize ?? (builtIn ? d.trainSize : undefined), epochs: o.epochs ?? d.epochs, curveEpochs: o.curveEpochs ?? d.curveEpochs, points: o.points ?? d.points, methods, backend: o.backend };
   await prepareOut(o.out);
   const t0 = performance.now();
   const perSeed: DenseSeedResult[] = [];
@@ -209,7 +236,7 @@ export async function measureDense(o: DenseBenchOptions, log: (line: string) => 
   const result: DenseBenchResult = {
     taskNames,
     seeds: perSeed.map((s) => s.seed),
-    recipe: { trainSize: cfg.trainSize, valSize: d.valSize, testSize: d.testSize, epochs: cfg.epochs, curveEpochs: cfg.curveEpochs, points: cfg.points, batchSize: d.batchSize, lr: d.lr, prefs: d.prefs, methods },
+    recipe: { dataset, trainSize: cfg.trainSize ?? null, valSize: builtIn ? d.valSize : null, testSize: builtIn ? d.testSize : null, epochs: cfg.epochs, curveEpochs: cfg.curveEpochs, points: cfg.points, batchSize: d.batchSize, lr: d.lr, prefs: perSeed[0].prefs, methods },
     seconds: (performance.now() - t0) / 1000,
     baseline,
     rows,

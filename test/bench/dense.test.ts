@@ -4,6 +4,8 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { benchCommand } from '../../src/cli/bench/index.js';
 import { isExtraInputError } from '../../src/errors.js';
+import { endpointPrefs } from '../../src/bench/dense.js';
+import { writeLayout } from '../nyu-layout.js';
 
 function capture() {
   const out: string[] = [];
@@ -21,6 +23,8 @@ describe('extra bench dense', () => {
     await expect(benchCommand(['dense', '--out', '/tmp/x', '--epochs', 'two'], capture().io)).rejects.toSatisfy(isExtraInputError);
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-dense-'));
     await expect(benchCommand(['dense', '--out', dir, '--methods', 'ls,nope'], capture().io)).rejects.toThrow(/unknown method 'nope'/);
+    await expect(benchCommand(['dense', '--out', dir, '--dataset', 'nyuv2'], capture().io)).rejects.toThrow(/--dataset nyuv2 reads its files from --data-dir DIR/);
+    await expect(benchCommand(['dense', '--out', dir, '--resolution', '16'], capture().io)).rejects.toThrow(/--data-dir and --resolution are for a data set from files/);
     await fsp.writeFile(path.join(dir, 'mine.txt'), 'x');
     await expect(benchCommand(['dense', '--out', dir], capture().io)).rejects.toThrow(/was not made by 'extra bench dense'/);
     await fsp.rm(dir, { recursive: true, force: true });
@@ -48,6 +52,27 @@ describe('extra bench dense', () => {
       expect(r.rows.map((x) => x.name)).toEqual(rowNames);
       expect(r.rows[0].deltaM.perSeed).toEqual([0]);
       expect(r.perSeed[0].run).toBe(path.join(dir, 'seed-0'));
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
+
+  it('the endpoint preferences: 0.7 on the first (second) task, the rest shared', () => {
+    expect(endpointPrefs(3)).toEqual(['0.7,0.15,0.15', '0.15,0.7,0.15']);
+    expect(endpointPrefs(2)).toEqual(['0.7,0.3', '0.3,0.7']);
+  });
+
+  it('--dataset nyuv2 --data-dir: the same rows on a set in the MTAN layout (its own task names)', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-dense-nyu-'));
+    try {
+      writeLayout(path.join(dir, 'data'), 16, 16, { train: 10, val: 4 });
+      const c = capture();
+      expect(await benchCommand(['dense', '--out', path.join(dir, 'out'), '--dataset', 'nyuv2', '--data-dir', path.join(dir, 'data'), '--epochs', '1', '--curve-epochs', '1', '--points', '3'], c.io)).toBe(0);
+      expect(c.out[1]).toMatch(/^nyuv2 \(segmentation, depth, normal\) with segnet-mtl: 1 seed\(s\), all train images/);
+      const r = JSON.parse(await fsp.readFile(path.join(dir, 'out', 'bench-dense.json'), 'utf8')) as { rows: { name: string; deltaM: { perSeed: (number | null)[] } }[]; recipe: { prefs: string[] } };
+      expect(r.rows.map((x) => x.name)).toEqual(rowNames);
+      expect(r.rows[0].deltaM.perSeed).toEqual([0]);
+      expect(r.recipe.prefs).toEqual(['0.7,0.15,0.15', '0.15,0.7,0.15']);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
