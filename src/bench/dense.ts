@@ -118,15 +118,32 @@ function meanMetrics(xs: readonly TaskMetrics[]): TaskMetrics {
   return out as unknown as TaskMetrics;
 }
 
+/** Refuse an out folder that holds anything this benchmark did not make; its entries otherwise. */
+async function checkOut(out: string): Promise<string[]> {
+  const entries = (await fsp.readdir(out).catch(() => null)) ?? [];
+  const mine = await fsp.stat(path.join(out, 'bench-dense.json')).then(() => true, () => false);
+  if (entries.length && !mine) throw new ExtraInputError(`bench dense: ${out} exists and was not made by 'extra bench dense'; choose another --out`);
+  return entries;
+}
+
+/** Every refusal of the options (methods, data set, out folder), before any work or output. */
+export async function checkDenseOptions(o: DenseBenchOptions): Promise<{ methods: string[]; dataset: DenseDataset; builtIn: boolean }> {
+  const d = denseBenchDefaults;
+  const methods = [...new Set(['ls', 'fairgrad', ...(o.methods ?? d.methods)])];
+  methods.forEach((m) => getObjective(m));
+  const dataset = o.dataset ?? { name: d.dataset };
+  const builtIn = dataset.name === d.dataset;
+  if (!builtIn && !dataset.dataDir) throw new ExtraInputError(`bench dense: --dataset ${dataset.name} reads its files from --data-dir DIR`);
+  if (builtIn && (dataset.dataDir !== undefined || dataset.resolution !== undefined)) throw new ExtraInputError('bench dense: --data-dir and --resolution are for a data set from files (nyuv2, cityscapes), not dense-digits');
+  await checkOut(o.out);
+  return { methods, dataset, builtIn };
+}
+
 /** The out folder: new, empty, or one this benchmark made before (its seed runs are then replaced). */
 async function prepareOut(out: string): Promise<void> {
   const marker = path.join(out, 'bench-dense.json');
-  const entries = await fsp.readdir(out).catch(() => null);
-  if (entries && entries.length) {
-    const mine = await fsp.stat(marker).then(() => true, () => false);
-    if (!mine) throw new ExtraInputError(`bench dense: ${out} exists and was not made by 'extra bench dense'; choose another --out`);
-    for (const e of entries) if (/^seed-\d+$/.test(e)) await fsp.rm(path.join(out, e), { recursive: true, force: true });
-  }
+  const entries = await checkOut(out);
+  for (const e of entries) if (/^seed-\d+$/.test(e)) await fsp.rm(path.join(out, e), { recursive: true, force: true });
   await fsp.mkdir(out, { recursive: true });
   await fsp.writeFile(marker, JSON.stringify({ format: 'extra-bench-dense', started: new Date().toISOString() }) + '\n');
 }
@@ -197,13 +214,8 @@ export async function denseSeed(o: Required<Omit<DenseBenchOptions, 'backend' | 
 /** The whole benchmark: every seed, then the rows over the seeds. */
 export async function measureDense(o: DenseBenchOptions, log: (line: string) => void, onSeed: (r: DenseSeedResult) => void = () => {}): Promise<DenseBenchResult> {
   const d = denseBenchDefaults;
-  const methods = [...new Set(['ls', 'fairgrad', ...(o.methods ?? d.methods)])];
-  methods.forEach((m) => getObjective(m)); // unknown methods refused before any work
+  const { methods, dataset, builtIn } = await checkDenseOptions(o); // refused before any work
   const nSeeds = o.seeds ?? d.seeds;
-  const dataset = o.dataset ?? { name: d.dataset };
-  const builtIn = dataset.name === d.dataset;
-  if (!builtIn && !dataset.dataDir) throw new ExtraInputError(`bench dense: --dataset ${dataset.name} reads its files from --data-dir DIR`);
-  if (builtIn && (dataset.dataDir !== undefined || dataset.resolution !== undefined)) throw new ExtraInputError('bench dense: --data-dir and --resolution are for a data set from files (nyuv2, cityscapes), not dense-digits');
   const cfg = { out: o.out, dataset, trainSize: o.trainSize ?? (builtIn ? d.trainSize : undefined), epochs: o.epochs ?? d.epochs, curveEpochs: o.curveEpochs ?? d.curveEpochs, points: o.points ?? d.points, methods, backend: o.backend };
   await prepareOut(o.out);
   const t0 = performance.now();

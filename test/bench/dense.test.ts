@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { benchCommand } from '../../src/cli/bench/index.js';
+import { main } from '../../src/cli/main.js';
 import { isExtraInputError } from '../../src/errors.js';
 import { endpointPrefs } from '../../src/bench/dense.js';
 import { writeLayout } from '../nyu-layout.js';
@@ -27,6 +28,11 @@ describe('extra bench dense', () => {
     await expect(benchCommand(['dense', '--out', dir, '--resolution', '16'], capture().io)).rejects.toThrow(/--data-dir and --resolution are for a data set from files/);
     await fsp.writeFile(path.join(dir, 'mine.txt'), 'x');
     await expect(benchCommand(['dense', '--out', dir], capture().io)).rejects.toThrow(/was not made by 'extra bench dense'/);
+    // one line and nothing else: no machine line before the refusal
+    const c = capture();
+    expect(await main(['bench', 'dense', '--out', dir, '--dataset', 'nyuv2'], c.io)).toBe(2);
+    expect(c.out).toEqual([]);
+    expect(c.err).toHaveLength(1);
     await fsp.rm(dir, { recursive: true, force: true });
   });
 

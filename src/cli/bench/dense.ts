@@ -1,5 +1,5 @@
 import { machineInfo } from '../../bench/machine.js';
-import { denseBenchDefaults, denseDeltaTable, denseEndpointLines, endpointPrefs, measureDense } from '../../bench/dense.js';
+import { checkDenseOptions, denseBenchDefaults, denseDeltaTable, denseEndpointLines, endpointPrefs, measureDense } from '../../bench/dense.js';
 import { denseTable } from '../demo-dense.js';
 import { optNumber, optString, reqString } from '../args.js';
 import type { BenchmarkEntry } from './entry.js';
@@ -41,9 +41,11 @@ reports/BENCHMARKS.md, 'The dense benchmark').
     const json = v.json === true;
     const resolution = optNumber(cmd, v, 'resolution', { integer: true, min: 8, max: 100_000 });
     const dataset = { name: optString(v, 'dataset') ?? d.dataset, ...(optString(v, 'data-dir') !== undefined ? { dataDir: optString(v, 'data-dir') } : {}), ...(resolution !== undefined ? { resolution } : {}) };
+    const opts = { out, dataset, seeds, trainSize, epochs, curveEpochs, points, methods, backend: optString(v, 'backend') };
+    await checkDenseOptions(opts); // a bad flag is one line, before the machine line
     const machine = machineInfo();
     if (!json) io.out(JSON.stringify(machine));
-    const r = await measureDense({ out, dataset, seeds, trainSize, epochs, curveEpochs, points, methods, backend: optString(v, 'backend') }, json ? () => {} : io.err);
+    const r = await measureDense(opts, json ? () => {} : io.err);
     if (json) {
       io.out(JSON.stringify({ machine, ...r }));
       return 0;
