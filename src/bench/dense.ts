@@ -101,7 +101,7 @@ export interface DenseBenchResult {
   perSeed: DenseSeedResult[];
 }
 
-const label: Record<string, string> = { ls: 'LS', fairgrad: 'FairGrad', chebyshev: 'Chebyshev', mgda: 'MGDA', cagrad: 'CAGrad', pcgrad: 'PCGrad', famo: 'FAMO' };
+const label: Record<string, string> = { ls: 'LS', fairgrad: 'FairGrad', chebyshev: 'Chebyshev', mgda: 'MGDA', cagrad: 'CAGrad', pcgrad: 'PCGrad', famo: 'FAMO', 'nash-mtl': 'Nash-MTL', 'dibs-mtl': 'DiBS-MTL' };
 const methodLabel = (m: string): string => label[m] ?? m;
 
 function metricsOf(taskNames: readonly string[], m: Record<string, TaskMetrics>): TaskMetrics[] {
