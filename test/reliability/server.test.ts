@@ -67,7 +67,8 @@ describe('the explorer: own origin only, big bodies, system errors without its p
     const { server, port } = await serve(run);
     servers.push(server);
     const body = JSON.stringify({ pref: [0.5, 0.5], steps: 1 });
-    for (const headers of [{ origin: `http://localhost:${port + 1}` }, { origin: `http://127.0.0.1:${port === 8080 ? 8081 : 8080}` }, { origin: 'null' }, { 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'cross-site' }]) {
+    const foreign: Record<string, string>[] = [{ origin: `http://localhost:${port + 1}` }, { origin: `http://127.0.0.1:${port === 8080 ? 8081 : 8080}` }, { origin: 'null' }, { 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'cross-site' }];
+    for (const headers of foreign) {
       const r = await request(port, 'POST', '/api/tune', body, headers);
       expect(r.status, JSON.stringify(headers)).toBe(403);
     }
