@@ -1,5 +1,5 @@
 import type { ReportData } from './data.js';
-import type { Figure } from './figures.js';
+import type { Figure } from './figure.js';
 import type { TaskMetrics } from '../train/metrics.js';
 
 /*

@@ -4,16 +4,8 @@ import type { PlaneFile } from '../landscape/store.js';
 import { headlineFit, type TaskMetrics } from '../train/metrics.js';
 import { deltaMFigure, denseMetricFigures } from './dense-figures.js';
 
-/**
- * Plotly figure specifications built in Node (data + layout as plain JSON); the browser only calls
- * Plotly.newPlot on them. Pure functions of the report data, so they are tested without a browser.
- */
-export interface Figure {
-  id: string;
-  title: string;
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+export type { Figure } from './figure.js';
+import type { Figure } from './figure.js';
 
 const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
