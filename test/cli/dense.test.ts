@@ -65,8 +65,6 @@ describe('a dense run end to end (dense-digits, segnet-mtl)', () => {
     expect(p2.deltaM.val).toBeNull();
     const q2 = JSON.parse(ok(['query', '--run', run, '--best-dm', '--json']));
     expect(q2.deltaM.chosenOn).toBe('test');
-    // the run's own baseline again (the single-task models' numbers are rewritten by --single-task only)
-    ok(['train', '--run', run, '--single-task', '--epochs', '1', '--batch-size', '32', '--quiet']);
   }, 300_000);
 
   it('exports at a point: the tfjs model (tf.loadLayersModel) and the ONNX file (onnxruntime) give the same per-pixel outputs', async () => {

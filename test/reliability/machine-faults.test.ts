@@ -55,7 +55,8 @@ describe.skipIf(mountSkipReason !== null)(`a full disk and a read-only run folde
     let refusedAtSome = 0;
     // nothing free at all, and a little (the lock and small files fit, the checkpoints do not)
     for (const free of [0, 300]) {
-      for (const [what, args] of writers(run, out, endpoint)) {
+      // with nothing free every writer is tried; with a little free, every other one (the suite's time)
+      for (const [what, args] of writers(run, out, endpoint).filter((_, i) => free === 0 || i % 2 === 0)) {
         for (const name of readdirSync(disk)) rmSync(path.join(disk, name), { recursive: true, force: true });
         cpSync(base, run, { recursive: true });
         fillDisk(disk, free);
