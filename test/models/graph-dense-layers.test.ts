@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { topologyOf } from './tfjs-topology.js';
 import { graphModelSpec, graphWeightsOf, compiledGraphOf, graphModel } from '../../src/models/graph/index.js';
 import { selectBackend } from '../../src/backend/index.js';
 
@@ -8,16 +9,6 @@ import { selectBackend } from '../../src/backend/index.js';
  * against tfjs-layers' own predict, and their gradients against tfjs' and central differences.
  */
 
-async function topologyOf(model: tf.LayersModel): Promise<unknown> {
-  let topology: unknown;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      topology = a.modelTopology;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return { modelTopology: topology };
-}
 
 function randomize(model: tf.LayersModel, seed: number): void {
   let s = seed;

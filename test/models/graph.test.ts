@@ -1,20 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { topologyOf } from './tfjs-topology.js';
 import { graphModelSpec, graphWeightsOf, compiledGraphOf, graphModel } from '../../src/models/graph/index.js';
 import { buildModel, defaultModelSpec, toLayersModel } from '../../src/models/index.js';
 import { initParams } from '../../src/models/init.js';
 
-/** The topology JSON tfjs itself writes for a model (what `model.save()` puts in model.json). */
-async function topologyOf(model: tf.LayersModel): Promise<unknown> {
-  let topology: unknown;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      topology = a.modelTopology;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return { modelTopology: topology };
-}
 
 /** Give every weight of a tfjs model random values (variances positive), so nothing is trivially 0 or 1. */
 function randomize(model: tf.LayersModel, seed: number): void {
