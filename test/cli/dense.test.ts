@@ -102,7 +102,7 @@ describe('a dense run end to end (dense-digits, segnet-mtl)', () => {
     expect(html).not.toContain('fig-along-t-accuracy');
   }, 300_000);
 
-  it('bad input: a per-sample architecture for per-pixel tasks, Δm without a baseline, a baseline naming a task the run lacks', () => {
+  it('bad input: a per-sample architecture for per-pixel tasks, a baseline naming a task the run lacks or holding a zero', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'extra-dense-bad-'));
     refused(['train', '--run', path.join(fresh, 'r'), '--arch', 'lenet-mtl', '--pref', '1,1,1', ...tiny], /lenet-mtl cannot answer task seg \(seg\): a per-pixel segmentation output must be \[H,W,C\]/);
     const file = path.join(fresh, 'b.json');
