@@ -22,4 +22,8 @@ export { tuneAt, exportTuned, tuneDefaults, trainAtPreference } from './tune.js'
 export type { TuneRequest, TuneResult, TunedNumbers } from './tune.js';
 export { predictionsAt, disagreementExamples, exampleImage } from './predictions.js';
 export type { ExamplePrediction } from './predictions.js';
+export { compareCurveStatistics, statisticsComparisonDefaults } from './curve-statistics.js';
+export type { StatisticsComparisonRequest, StatisticsComparisonRow, StatisticsComparison } from './curve-statistics.js';
+export { dumpRunData, parseSplits } from './data.js';
+export type { DataDumpRequest, DataDumpResult } from './data.js';
 export * as runLayout from '../run/layout.js';

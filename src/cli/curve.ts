@@ -1,6 +1,7 @@
 import { ExtraInputError } from '../errors.js';
 import { curveKinds } from '../curves/index.js';
-import { evaluateRunCurve, fitRunCurve, type CurveFitRequest } from '../app/index.js';
+import { compareCurveStatistics, evaluateRunCurve, fitRunCurve, statisticsComparisonDefaults, type CurveFitRequest, type StatisticsComparison } from '../app/index.js';
+import { fitText } from '../train/index.js';
 import { flagTable, optNumber, optString, parseFlags, reqString, type OptionSpec } from './args.js';
 import { assertRunWritable } from '../run/index.js';
 import { stdio, type Io } from './context.js';
@@ -9,6 +10,7 @@ export const curveFitOptions: OptionSpec = flagTable({ values: ['run', 'kind', '
 
 export const curveHelp = `extra curve fit  --run DIR [--kind ${curveKinds.join('|')}] [--controls N] [--degree P] [--alpha A] [options]
 extra curve eval --run DIR [--points 61] [--curve NAME]
+extra curve bn   --run DIR [--t ${statisticsComparisonDefaults.ts.join(',')}] [--curve NAME] [--json]
 
 fit: join two endpoints of the run by a curve in weight space and train its interior control points
 (and NURBS weights) with the order-aware trade-off loss: mean task loss + alpha * R_order.
@@ -39,7 +41,10 @@ eval: sweep the curve on a t grid (validation and test) and write profile.json
   --points N          grid size, endpoints included (default 61)
   --baseline FILE     single-task numbers for Δm% ({"task": {"miou": 0.38, ...}}, metric names as in profile.json),
                       kept as RUN/baseline.json (default: the run's own, from 'train --single-task')
-  --threads N         worker threads evaluating points (default: all cores; the profile is identical)`;
+  --threads N         worker threads evaluating points (default: all cores; the profile is identical)
+bn: a model with BatchNormalization: the test metrics at C(t) with the statistics recomputed at C(t) (what
+extra does), with the two endpoints' stored statistics interpolated, and with endpoint A's alone
+  --t T1,T2,...       points of the curve, each in [0, 1] (default ${statisticsComparisonDefaults.ts.join(',')})`;
 
 function weightInitFlag(w: string | undefined): 'ones' | 'random' | undefined {
   if (w !== undefined && w !== 'ones' && w !== 'random') throw new ExtraInputError(`curve fit: --weight-init must be ones or random, got '${w}'`);
@@ -134,9 +139,42 @@ export async function curveCommand(argv: string[], io: Io = stdio): Promise<numb
     }
     return 0;
   }
+  if (sub === 'bn') {
+    const { values: v, positionals } = parseFlags('curve bn', rest, flagTable({ values: ['run', 't', 'curve', 'backend'], switches: ['json'] }));
+    if (v.help) {
+      io.out(curveHelp);
+      return 0;
+    }
+    if (positionals.length) throw new ExtraInputError(`curve bn: unexpected argument '${positionals[0]}'`);
+    const r = await compareCurveStatistics({ run: reqString('curve bn', v, 'run'), curve: optString(v, 'curve'), ts: tList(optString(v, 't')), backend: optString(v, 'backend') });
+    if (v.json) io.out(JSON.stringify(r));
+    else for (const line of statisticsTable(r)) io.out(line);
+    return 0;
+  }
   if (sub === undefined || sub === '--help' || sub === '-h') {
     io.out(curveHelp);
     return 0;
   }
-  throw new ExtraInputError(`curve: unknown sub-command '${sub}' (known: fit, eval)`);
+  throw new ExtraInputError(`curve: unknown sub-command '${sub}' (known: fit, eval, bn)`);
+}
+
+/** `--t 0.25,0.5`: points of the curve, each a decimal number in [0, 1]. */
+function tList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((x) => {
+    const t = optNumber('curve bn', { t: x }, 't');
+    if (t === undefined || t < 0 || t > 1) throw new ExtraInputError(`curve bn: --t must be in [0, 1], got ${x === '' ? 'an empty entry' : x}`);
+    return t;
+  });
+}
+
+/** The comparison as a markdown table (reports/own-model.md): one row per t, the tasks' test fits in each cell. */
+function statisticsTable(r: StatisticsComparison): string[] {
+  const cell = (m: StatisticsComparison['rows'][number]['recomputed']) => m.map((x) => `${fitText(x)} (loss ${x.loss.toFixed(4)})`).join(' / ');
+  return [
+    `test ${r.taskNames.join(' / ')} at C(t), endpoints ${r.endpoints[0]} (t = 0) and ${r.endpoints[1]} (t = 1); ${r.recomputedOn}`,
+    "| t | recomputed at C(t) (extra) | endpoints' stored statistics, interpolated | endpoint A's statistics |",
+    '|---|---|---|---|',
+    ...r.rows.map((row) => `| ${row.t} | ${cell(row.recomputed)} | ${cell(row.interpolated)} | ${cell(row.endpointA)} |`),
+  ];
 }

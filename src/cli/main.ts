@@ -15,16 +15,18 @@ import { benchCommand, benchmarks } from './bench/index.js';
 import { workerCommand } from './worker.js';
 import { planeCommand } from './plane.js';
 import { importCommand } from './import.js';
+import { dataCommand } from './data.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
   demo: { run: demoCommand, summary: 'the whole pipeline on the embedded Multi-MNIST (--dense: per-pixel segmentation, depth, normals)' },
   train: { run: trainCommand, summary: 'train endpoint models with scalarized or MTL objectives' },
-  curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile" },
+  curve: { run: curveCommand, summary: "'curve fit' a NURBS/Bézier/PolyChain/line between endpoints; 'curve eval' its profile; 'curve bn' BatchNorm statistics" },
   query: { run: queryCommand, summary: 'preference vector → point t on the curve and its predicted numbers' },
   import: { run: importCommand, summary: 'make endpoints of a run from models trained elsewhere (tfjs directory or PyTorch safetensors)' },
   export: { run: exportCommand, summary: 'write the model at t (or a preference) as tfjs or safetensors' },
+  data: { run: dataCommand, summary: "'data dump': a run's data set as NumPy files (the --data DIR layout)" },
   group: { run: groupCommand, summary: 'many tasks: group them by gradient affinity (spectral clustering)' },
   surface: { run: surfaceCommand, summary: "'surface fit/eval': a triangular Bézier patch for preferences over three groups" },
   serve: { run: serveCommand, summary: 'explorer page: slider, preference, evaluate, export (loopback by default)' },

@@ -11,6 +11,7 @@ export { loadMnistPackageDigits, loadMnistFull, loadFashion, fashionDir } from '
 
 export { digitAttributes, attributeTaskNames } from './attributes.js';
 export { plantedClusters } from './planted.js';
+export { npyDumpFiles, splitNames, type SplitName, type DumpFile } from './npy-dump.js';
 export type { PlantedOptions } from './planted.js';
 
 /** Load a multi-task data set of the table (src/data/registry.ts) by name, building and caching it on first use. */

@@ -4,3 +4,4 @@ export { architectures, modelArchs, getArchitecture, buildModel, modelGraph, def
 export { graphModelSpec, parseTopology, taskLossKinds, type TaskLoss, type GraphSpec } from './graph/index.js';
 export { toLayersModel, saveLayersModel, loadLayersModelFromDir, paramsToPytorchStateDict } from './layers.js';
 export { valuesFromStateDict, type StateTensor } from './state-dict.js';
+export { shippedBuiltinModels, shippedBuiltinSpec, builtinModelJson, builtinModelJsonText, type BuiltinModelJson } from './builtin-json.js';

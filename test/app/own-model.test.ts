@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trainEndpoints, fitRunCurve, evaluateRunCurve, exportAt, openRun, importEndpoints, loadRunDataset } from '../../src/app/index.js';
+import { trainEndpoints, fitRunCurve, evaluateRunCurve, exportAt, openRun, importEndpoints, loadRunDataset, compareCurveStatistics } from '../../src/app/index.js';
 import { encodeSafetensors, readSafetensors } from '../../src/io/index.js';
 import { curvePoint } from '../../src/curves/index.js';
 import { openCurve, closeCurve } from '../../src/app/curve.js';
@@ -85,6 +85,25 @@ describe('your own model: --model-json with BatchNormalization, export and impor
       for (let i = 0; i < ds.test.n; i++) if (arg[i] === ds.test.y[k][i]) correct++;
       expect(correct / ds.test.n).toBe(mid.test[k].accuracy);
     });
+  });
+
+  it('compareCurveStatistics (extra curve bn): recomputed at C(t) is the profile; interpolated at t = 0 is endpoint A\'s own', async () => {
+    const r = await compareCurveStatistics({ run: run(), ts: [0, 0.5], backend: 'cpu' });
+    const profile = JSON.parse(readFileSync(path.join(run(), 'profile.json'), 'utf8'));
+    expect(r.endpoints).toEqual(profile.endpoints);
+    expect(r.recomputedOn).toMatch(/first 600 training rows/);
+    const [at0, mid] = r.rows;
+    const point = (t: number) => profile.points.find((p: { t: number }) => p.t === t);
+    // at t = ½ the profile recomputes the statistics as the comparison does
+    mid.recomputed.forEach((m, k) => expect(m.loss).toBeCloseTo(point(0.5).test[k].loss, 5));
+    // at t = 0 the interpolation is endpoint A's own statistics, which the profile uses there
+    at0.interpolated.forEach((m, k) => {
+      expect(m).toEqual(at0.endpointA[k]);
+      expect(m.loss).toBeCloseTo(point(0).test[k].loss, 5);
+    });
+    // in the middle the three choices give different models
+    expect(Math.abs(mid.recomputed[0].loss - mid.interpolated[0].loss)).toBeGreaterThan(1e-4);
+    expect(Math.abs(mid.interpolated[0].loss - mid.endpointA[0].loss)).toBeGreaterThan(1e-4);
   });
 
   it('import: two exported points as endpoints of a new run; the line between them is the original chord', async () => {
