@@ -5,8 +5,9 @@ import { getObjective, type Objective } from '../objectives/index.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { Batch, LabelledSplit } from './batches.js';
-import { evaluateSplit, evaluateSplits, byTaskName, type TaskMetrics } from './evaluate.js';
-import { recomputeStatistics } from './statistics.js';
+import { evaluateSplit, byTaskName, type TaskMetrics } from './evaluate.js';
+import { recomputeStatistics, STATISTICS_ROWS } from './statistics.js';
+import { makeProgress } from './progress.js';
 import { taskLoss } from './losses.js';
 import { perTaskGradients } from './per-task-gradients.js';
 import { runTrainingLoop, type LoopConfig, type StepResult, type Trainable, type EpochRecord } from './loop.js';
@@ -248,7 +249,15 @@ function onnxWeights(model: FunctionalModel, file: string): tf.Tensor[] {
   return r.params;
 }
 
+/** What an endpoint's evaluation does, for the progress output: BatchNormalization statistics first, where the model has them. */
+function evaluationNote(model: FunctionalModel, data: EndpointData): string {
+  const val = `${data.val.n} validation rows`;
+  return model.statistics.length ? `BatchNormalization statistics recomputed over ${Math.min(data.train.n, STATISTICS_ROWS)} training rows, then ${val}` : val;
+}
+
 async function trainWith(cfg: EndpointConfig, data: EndpointData, model: FunctionalModel, objective: Objective, evalBs: number, pool: GradientPool | null, t0: number): Promise<EndpointResult> {
+  // a holder, so the closure's writes are visible to the type checker after the loop
+  const kept: { last: { tensors: readonly tf.Tensor[]; statistics: tf.Tensor[]; val: Record<string, TaskMetrics> } | null } = { last: null };
   const trainable: Trainable<JsonState> = {
     names: model.params.map((p) => p.name),
     shapes: model.params.map((p) => p.shape),
@@ -268,7 +277,16 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
       if (pool) return pooledStep(pool, c);
       return (objective.needsGradients ? aggregatedStep : scalarizedStep)(c);
     },
-    evaluate: (tensors) => ({ val: byTaskName(data.taskNames, evaluateSplits(model, tensors, [data.val], data.train, evalBs)[0]) }),
+    evaluate: (tensors) => {
+      // kept for the end: the last epoch's evaluation is at the final weights, so its statistics and
+      // validation metrics are the endpoint's own (recomputing them costs a third of an epoch on a ResNet)
+      if (kept.last) tf.dispose(kept.last.statistics);
+      const statistics = recomputeStatistics(model, tensors, data.train);
+      const val = byTaskName(data.taskNames, evaluateSplit(model, tensors, data.val, evalBs, statistics));
+      kept.last = { tensors, statistics, val };
+      return { val };
+    },
+    evaluationNote: evaluationNote(model, data),
   };
   const after = objective.afterStep;
   if (after) {
@@ -290,13 +308,20 @@ async function trainWith(cfg: EndpointConfig, data: EndpointData, model: Functio
     data.inputShape,
     trainable,
   );
-  // a BatchNormalization model is evaluated and saved with the statistics of its final weights
-  const statistics = recomputeStatistics(model, loop.tensors, data.train);
-  const val = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.val, evalBs, statistics));
+  // a BatchNormalization model is evaluated and saved with the statistics of its final weights: those
+  // of the last epoch's evaluation when it ran at them (not after a --resume of a finished training)
+  const f0 = performance.now();
+  const reuse = kept.last?.tensors === loop.tensors ? kept.last : null;
+  if (kept.last && !reuse) tf.dispose(kept.last.statistics);
+  const statistics = reuse ? reuse.statistics : recomputeStatistics(model, loop.tensors, data.train);
+  const val = reuse ? reuse.val : byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.val, evalBs, statistics));
   const test = byTaskName(data.taskNames, evaluateSplit(model, loop.tensors, data.test, evalBs, statistics));
-  const seconds = (performance.now() - t0) / 1000;
+  const f1 = performance.now();
   await saveLayersModel(cfg.dir, cfg.spec, loop.tensors, { endpoint: { id: cfg.id, method: cfg.method, preference: cfg.preference } }, statistics);
   tf.dispose(statistics);
+  const seconds = (performance.now() - t0) / 1000;
+  const finalWork = reuse ? `test split (${data.test.n} rows) ${((f1 - f0) / 1000).toFixed(1)} s with the last epoch's ${model.statistics.length ? 'statistics and ' : ''}validation` : `${evaluationNote(model, data)} and ${data.test.n} test rows ${((f1 - f0) / 1000).toFixed(1)} s`;
+  makeProgress(cfg.id, cfg.progress).done(`final evaluation: ${finalWork}; model saved in ${((performance.now() - f1) / 1000).toFixed(1)} s`);
   await writeJsonAtomic(cfg.metricsFile, {
     id: cfg.id,
     method: cfg.method,

@@ -52,6 +52,8 @@ export interface Trainable<S> {
   /** after the optimizer's update, on the same batch (e.g. FAMO learns from the losses it moved) */
   afterUpdate?(tensors: readonly tf.Tensor[], batch: Batch, state: S, before: number[], ctx: { epoch: number; step: number }): void;
   evaluate(tensors: readonly tf.Tensor[]): Record<string, unknown>;
+  /** what the evaluation after each epoch does, for its progress line (e.g. the statistics it recomputes) */
+  evaluationNote?: string;
   /** per-tensor learning-rate multipliers (default 1 each) */
   lrScale?: readonly number[];
 }
@@ -181,7 +183,9 @@ export async function runTrainingLoop<S>(
       if (enough()) break;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const e0 = performance.now();
     const evalRecord = trainable.evaluate(tensors);
+    const evalSeconds = (performance.now() - e0) / 1000;
     const rec: EpochRecord = {
       epoch: epoch + 1,
       lr,
@@ -195,7 +199,9 @@ export async function runTrainingLoop<S>(
     // log first, checkpoint second: on resume, log lines past the checkpoint are dropped
     await appendLine(cfg.logFile, JSON.stringify(rec));
     await saveTrainingCheckpoint(cfg.checkpointFile, trainable.names, tensors, opt, state);
-    progress.done(`epoch ${epoch + 1}/${cfg.epochs} done in ${seconds.toFixed(1)} s, ${summarize(rec)}`);
+    // the epoch's time is its steps; the evaluation after it is timed on its own, saying what it does
+    const evaluation = `evaluated in ${evalSeconds.toFixed(1)} s${trainable.evaluationNote ? ` (${trainable.evaluationNote})` : ''}`;
+    progress.done(`epoch ${epoch + 1}/${cfg.epochs} done in ${seconds.toFixed(1)} s, ${summarize(rec)}; ${evaluation}`);
   }
   disposeOptimizer(opt);
   return { tensors, history: state.history, state: state.user, resumedFromEpoch };

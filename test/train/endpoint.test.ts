@@ -3,8 +3,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { trainEndpoint, type EndpointConfig } from '../../src/train/index.js';
-import { loadLayersModelFromDir, defaultModelSpec } from '../../src/models/index.js';
+import { trainEndpoint, recomputeStatistics, evaluateSplit, byTaskName, setProgressSink, type EndpointConfig } from '../../src/train/index.js';
+import { loadLayersModelFromDir, defaultModelSpec, graphModelSpec, buildModel, type ModelSpec } from '../../src/models/index.js';
+import { topologyOf } from '../models/tfjs-topology.js';
 import { syntheticData } from '../helpers.js';
 import { decodeSafetensors } from '../../src/io/index.js';
 import { metricsFile, trainingFiles } from '../../src/run/layout.js';
@@ -132,5 +133,57 @@ describe('endpoint training', () => {
     const r = await trainEndpoint(config(dir, 2, { method: 'mgda' }), data);
     expect(r.history[1].trainLoss[0]).toBeLessThan(Math.log(3));
     expect(r.history[1].trainLoss[1]).toBeLessThan(Math.log(3));
+  });
+});
+
+describe('endpoint training of a BatchNormalization model: the final evaluation', () => {
+  const bnData = syntheticData();
+  // conv → BatchNormalization → relu → pool → two heads, small enough for the cpu backend
+  let spec: ModelSpec;
+  beforeAll(async () => {
+    const x = tf.input({ shape: bnData.inputShape });
+    const z = tf.layers.globalAveragePooling2d({}).apply(tf.layers.reLU().apply(tf.layers.batchNormalization().apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x)))) as tf.SymbolicTensor;
+    const heads = bnData.taskNames.map((name) => tf.layers.dense({ units: 3, name }).apply(z) as tf.SymbolicTensor);
+    spec = graphModelSpec(await topologyOf(tf.model({ inputs: x, outputs: heads })), 'bn.json', { inputShape: bnData.inputShape, numClasses: bnData.numClasses, taskNames: bnData.taskNames });
+  });
+  const bnConfig = (dir: string, extra: Partial<EndpointConfig> = {}) => config(dir, 1, { spec, ...extra });
+
+  it('reuses the last epoch’s statistics and validation (what a fresh recomputation at the saved weights gives) and says what it did', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-bn-'));
+    const lines: string[] = [];
+    setProgressSink((l) => lines.push(l));
+    try {
+      await trainEndpoint(bnConfig(dir, { progress: true }), bnData);
+    } finally {
+      setProgressSink(null);
+    }
+    // the oracle: statistics and metrics recomputed from the saved checkpoint, independently of the training
+    const saved = await loadLayersModelFromDir(dir);
+    const model = buildModel(spec);
+    const statistics = recomputeStatistics(model, saved.values, bnData.train);
+    saved.statistics.forEach((s, i) => expect(Array.from(s.dataSync())).toEqual(Array.from(statistics[i].dataSync())));
+    const [val, test] = [bnData.val, bnData.test].map((s) => byTaskName(bnData.taskNames, evaluateSplit(model, saved.values, s, 1000, statistics)));
+    const metrics = JSON.parse(readFileSync(metricsFile(dir), 'utf8'));
+    expect(metrics.val).toEqual(JSON.parse(JSON.stringify(val)));
+    expect(metrics.test).toEqual(JSON.parse(JSON.stringify(test)));
+    expect(lines.find((l) => l.includes('epoch 1/1 done'))).toMatch(/evaluated in [\d.]+ s \(BatchNormalization statistics recomputed over 384 training rows, then 128 validation rows\)/);
+    expect(lines.find((l) => l.includes('final evaluation'))).toMatch(/test split \(128 rows\) [\d.]+ s with the last epoch's statistics and validation; model saved in/);
+  });
+
+  it('after --resume of a finished training (no epoch run) it recomputes them, to the same numbers', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-ep-bn-resume-'));
+    await trainEndpoint(bnConfig(dir), bnData);
+    const first = readFileSync(metricsFile(dir), 'utf8');
+    const lines: string[] = [];
+    setProgressSink((l) => lines.push(l));
+    try {
+      await trainEndpoint(bnConfig(dir, { resume: true, progress: true }), bnData);
+    } finally {
+      setProgressSink(null);
+    }
+    const again = JSON.parse(readFileSync(metricsFile(dir), 'utf8'));
+    expect(again.val).toEqual(JSON.parse(first).val);
+    expect(again.test).toEqual(JSON.parse(first).test);
+    expect(lines.find((l) => l.includes('final evaluation'))).toMatch(/BatchNormalization statistics recomputed over 384 training rows, then 128 validation rows and 128 test rows/);
   });
 });
