@@ -13,6 +13,8 @@ import { npy } from '../npy-writer.js';
 
 const tiny = ['--train-size', '256', '--val-size', '64', '--test-size', '64'];
 const quick = ['--epochs', '1', '--batch-size', '64'];
+/** Trainings one endpoint at a time: how a run was trained is not what these tests look at (see reopenWithEveryCommand). */
+const oneWorker = ['--workers', '1'];
 
 function ok(args: string[]): string {
   const r = extra(args);
@@ -60,15 +62,19 @@ async function writeThreeLossModel(file: string): Promise<void> {
   );
 }
 
-/** Reopen a run with every command: curve fit, curve eval, query, export, plane, report, train --resume. */
+/**
+ * Reopen a run with every command: curve fit, curve eval, query, export, plane, report, train --resume.
+ * One worker thread each (`--threads 1`, `--workers 1`): the same worker code, and the suite's two test
+ * files already keep both cores busy, so a second thread per command only adds its start-up.
+ */
 function reopenWithEveryCommand(run: string, pref: string, resumePrefs: string[], format: 'tfjs' | 'safetensors' | 'onnx', report = true): void {
-  ok(['curve', 'fit', '--run', run, ...quick, '--eval-points', '0', '--quiet']);
-  ok(['curve', 'eval', '--run', run, '--points', '3', '--quiet']);
+  ok(['curve', 'fit', '--run', run, ...quick, '--eval-points', '0', '--threads', '1', '--quiet']);
+  ok(['curve', 'eval', '--run', run, '--points', '3', '--threads', '1', '--quiet']);
   const q = JSON.parse(ok(['query', '--run', run, '--pref', pref, '--json']));
   expect(q.t).toBeGreaterThanOrEqual(0);
   ok(['export', '--run', run, '--pref', pref, '--format', format, '--out', path.join(run, 'out')]);
   expect(existsSync(path.join(run, 'out', format === 'tfjs' ? 'model.json' : `model.${format}`))).toBe(true);
-  ok(['plane', '--run', run, '--grid', '3', '--quiet']);
+  ok(['plane', '--run', run, '--grid', '3', '--threads', '1', '--quiet']);
   if (report) ok(['report', '--run', run, '--no-png']);
   ok(['train', '--run', run, ...resumePrefs.flatMap((p) => ['--pref', p]), ...quick, '--resume', '--workers', '1', '--quiet']);
 }
@@ -87,7 +93,7 @@ describe('round trip: every kind of run reopens with every command', () => {
 
   it('a built-in model on a built-in data set', () => {
     const run = path.join(root, 'builtin');
-    ok(['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', ...quick, ...tiny, '--quiet']);
+    ok(['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', ...quick, ...oneWorker, ...tiny, '--quiet']);
     reopenWithEveryCommand(run, '0.3,0.7', ['0.8,0.2', '0.2,0.8'], 'tfjs');
     // and an import of its endpoints (PyTorch layout) makes a run that reopens too
     for (const [t, name] of [['0', 'a'], ['1', 'b']]) ok(['export', '--run', run, '--t', t, '--format', 'safetensors', '--out', path.join(root, `ep-${name}`)]);
@@ -99,11 +105,11 @@ describe('round trip: every kind of run reopens with every command', () => {
   it('a graph model with a ce, a bce and an mse task (losses inferred, and given with --losses)', () => {
     const info = (run: string) => JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
     const inferred = path.join(root, 'graph');
-    ok(['train', '--run', inferred, '--data', data, '--model-json', path.join(root, 'three.json'), '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, '--quiet']);
+    ok(['train', '--run', inferred, '--data', data, '--model-json', path.join(root, 'three.json'), '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, ...oneWorker, '--quiet']);
     expect(info(inferred).model.losses).toEqual(['bce', 'ce', 'mse']);
     reopenWithEveryCommand(inferred, '0.3,0.3,0.4', ['0.6,0.2,0.2', '0.2,0.2,0.6'], 'safetensors');
     const given = path.join(root, 'graph-given');
-    ok(['train', '--run', given, '--data', data, '--model-json', path.join(root, 'three.json'), '--losses', 'bce,ce,mse', '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, '--quiet']);
+    ok(['train', '--run', given, '--data', data, '--model-json', path.join(root, 'three.json'), '--losses', 'bce,ce,mse', '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, ...oneWorker, '--quiet']);
     expect(info(given).model.losses).toEqual(['bce', 'ce', 'mse']);
     ok(['curve', 'fit', '--run', given, ...quick, '--eval-points', '0', '--quiet']);
   }, 300_000);
@@ -117,7 +123,7 @@ describe('round trip: every kind of run reopens with every command', () => {
 
   it('a built-in model on your own arrays with a regression task', () => {
     const run = path.join(root, 'regression');
-    ok(['train', '--run', run, '--data', data, '--arch', 'mlp-mtl', '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, '--quiet']);
+    ok(['train', '--run', run, '--data', data, '--arch', 'mlp-mtl', '--pref', '0.6,0.2,0.2', '--pref', '0.2,0.2,0.6', ...quick, ...oneWorker, '--quiet']);
     reopenWithEveryCommand(run, '0.2,0.4,0.4', ['0.6,0.2,0.2'], 'tfjs', false);
   }, 300_000);
 
@@ -125,7 +131,7 @@ describe('round trip: every kind of run reopens with every command', () => {
     const run = path.join(root, 'grouped');
     ok(['group', '--run', run, '--train-size', '320', '--val-size', '64', '--test-size', '64', '--warmup-epochs', '1', '--batches', '2', '--batch-size', '64', '--quiet']);
     const prefs = ['0.8,0.1,0.1', '0.1,0.8,0.1', '0.1,0.1,0.8'];
-    ok(['train', '--run', run, ...prefs.flatMap((p) => ['--pref', p]), ...quick, '--quiet']);
+    ok(['train', '--run', run, ...prefs.flatMap((p) => ['--pref', p]), ...quick, ...oneWorker, '--quiet']);
     reopenWithEveryCommand(run, '0.4,0.3,0.3', prefs, 'safetensors', false);
     ok(['surface', 'fit', '--run', run, ...quick, '--quiet']);
     ok(['surface', 'eval', '--run', run, '--resolution', '2', '--quiet']);
