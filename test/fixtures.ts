@@ -18,13 +18,18 @@ export function extra(args: string[], env: Record<string, string> = {}) {
 
 export const tinyData = ['--train-size', '512', '--val-size', '128', '--test-size', '128'];
 
-/** A small but complete run: two endpoints, a fitted NURBS curve, a 5-point profile. */
+/**
+ * A small but complete run: two endpoints, a fitted NURBS curve, a 5-point profile. One worker thread
+ * per command: the tests that use it look at the run, not at how it was made (the default of one
+ * thread per core is tested by the pipeline in test/cli/cli.test.ts), and with the suite's two test
+ * files on two cores a second thread only adds its start-up.
+ */
 export function makeTinyRun(prefix = 'extra-run-'): string {
   const run = mkdtempSync(path.join(tmpdir(), prefix));
   const steps: string[][] = [
-    ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', ...tinyData],
-    ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0'],
-    ['curve', 'eval', '--run', run, '--points', '5'],
+    ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', '--workers', '1', ...tinyData],
+    ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0', '--threads', '1'],
+    ['curve', 'eval', '--run', run, '--points', '5', '--threads', '1'],
   ];
   for (const s of steps) {
     const r = extra(s);

@@ -110,18 +110,22 @@ export function attempt(args: string[], env: Record<string, string> = {}): Outco
   return { code: r.code, line: r.code === 0 ? '' : lines[0] };
 }
 
-/** Every command on a run, as the reopen check runs them (each must succeed). */
+/**
+ * Every command on a run, as the reopen check runs them (each must succeed). One worker thread each:
+ * the check is that the run reopens, and with the suite's two test files on two cores a second thread
+ * per command only adds its start-up.
+ */
 export function reopenCommands(run: string, out: string): string[][] {
   return [
     ['query', '--run', run, '--pref', '0.5,0.5', '--json'],
-    ['curve', 'eval', '--run', run, '--points', '3', '--quiet'],
+    ['curve', 'eval', '--run', run, '--points', '3', '--threads', '1', '--quiet'],
     ['export', '--run', run, '--pref', '0.5,0.5', '--format', 'tfjs', '--out', path.join(out, 'tfjs')],
     ['export', '--run', run, '--pref', '0.5,0.5', '--format', 'safetensors', '--out', path.join(out, 'st')],
     ['export', '--run', run, '--pref', '0.5,0.5', '--format', 'onnx', '--out', path.join(out, 'onnx')],
-    ['plane', '--run', run, '--grid', '3', '--quiet'],
+    ['plane', '--run', run, '--grid', '3', '--threads', '1', '--quiet'],
     ['report', '--run', run, '--no-png'],
     ['query', '--run', run, '--pref', '0.5,0.5', '--tune', '2', '--quiet'],
-    ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0', '--quiet'],
+    ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0', '--threads', '1', '--quiet'],
     ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', '--resume', '--workers', '1', '--quiet'],
   ];
 }
