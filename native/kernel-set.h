@@ -5,8 +5,12 @@
 struct KernelSet {
   // the vector width, which is also the channel padding callers apply to operands read vector-wise
   int lanes;
+  // accumulator registers of a block: output pixels per block × channel vectors; also the images of a conv2dImageTiles tile
+  int acc;
   void (*conv2dValidRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int oh, int ow, int co, int coP, int kh,
                           int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int r0, int r1);
+  void (*conv2dImageTiles)(const float* x, const float* w, const float* bias, float* y, int b, int h, int wd, int ci, int oh, int ow, int co, int coP,
+                           int kh, int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int t0, int t1);
   void (*conv2dFilterGradBlocks)(const float* x, const float* dy, float* dw, int b, int h, int wd, int ci, int oh, int ow, int coP, int dyStride,
                                  int kh, int kw, int sh, int sw, int tapGroup, int b0, int b1);
   void (*columnSumsRange)(const float* x, float* out, int rows, int cols, int c0, int c1);

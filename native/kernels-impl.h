@@ -13,22 +13,26 @@ constexpr int W = Vec::W;
 constexpr int ACC = Vec::ACC;
 
 /**
- * One block of a 'valid' convolution: P neighbouring output pixels × NV channel vectors of output
- * row (n, yy), starting at pixel x0 and channel o. Kernel rows/columns that only read the zero
- * padding of every pixel of the block are skipped (which adds exactly what the zeros would: nothing).
+ * One block of a 'valid' convolution: P output pixels × NV channel vectors, starting at pixel (n, yy,
+ * x0) and channel o. The pixels are neighbours along the row (pixelStep 1: columns x0 … x0 + P − 1),
+ * or the same pixel of P consecutive images (pixelStep 0: images n … n + P − 1), for maps narrower
+ * than a block. Kernel rows/columns that only read the zero padding of every pixel of the block are
+ * skipped (which adds exactly what the zeros would: nothing). Each output's sum runs over the same
+ * taps in the same order either way.
  */
 template <int P, int NV>
 inline void convBlock(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int co, int coP, int kh, int kw,
-                      int sh, int sw, int n, int oh, int ow, int yy, int x0, int o, int rowLo, int rowHi, int colLo, int colHi) {
+                      int sh, int sw, int n, int oh, int ow, int yy, int x0, int o, int rowLo, int rowHi, int colLo, int colHi, int pixelStep = 1) {
   typename Vec::V acc[P][NV];
   for (int p = 0; p < P; p++)
     for (int v = 0; v < NV; v++) acc[p][v] = Vec::zero();
   const int rowLen = kw * ci;
   const int i0 = std::max(0, rowLo - yy * sh);
   const int i1 = std::min(kh, rowHi - yy * sh);
-  const int q0 = std::max(0, colLo - (x0 + P - 1) * sw) * ci;
+  const int q0 = std::max(0, colLo - (x0 + (P - 1) * pixelStep) * sw) * ci;
   const int q1 = std::min(kw, colHi - x0 * sw) * ci;
-  const std::ptrdiff_t xStep = static_cast<std::ptrdiff_t>(sw) * ci;
+  const std::ptrdiff_t xStep = pixelStep ? static_cast<std::ptrdiff_t>(sw) * ci : static_cast<std::ptrdiff_t>(h) * wd * ci;
+  const std::ptrdiff_t yStep = pixelStep ? static_cast<std::ptrdiff_t>(co) : static_cast<std::ptrdiff_t>(oh) * ow * co;
   for (int i = i0; i < i1; i++) {
     const float* xp = x + (static_cast<std::ptrdiff_t>((n * h + yy * sh + i)) * wd + static_cast<std::ptrdiff_t>(x0) * sw) * ci + q0;
     const float* wp = w + static_cast<std::ptrdiff_t>(i * rowLen + q0) * coP + o;
@@ -58,7 +62,7 @@ inline void convBlock(const float* x, const float* w, const float* bias, float* 
       if (lanes >= W) Vec::store(yp + v * W, acc[p][v]);
       else if (lanes > 0) Vec::storeFirst(yp + v * W, acc[p][v], lanes);
     }
-    yp += co;
+    yp += yStep;
   }
 }
 
@@ -87,17 +91,51 @@ void conv2dValidRows(const float* x, const float* w, const float* bias, float* y
   }
 }
 
+/** The columns of output row yy of images [n0, n1) (all images of a tile), in blocks of P images. */
+template <int NV>
+inline void convImages(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int co, int coP, int kh, int kw, int sh,
+                       int sw, int n0, int n1, int oh, int ow, int yy, int o, int rowLo, int rowHi, int colLo, int colHi) {
+  constexpr int P = ACC / NV;
+  for (int xx = 0; xx < ow; xx++) {
+    int n = n0;
+    for (; n + P <= n1; n += P) convBlock<P, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, xx, o, rowLo, rowHi, colLo, colHi, 0);
+    for (; n < n1; n++) convBlock<1, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, xx, o, rowLo, rowHi, colLo, colHi, 0);
+  }
+}
+
+/**
+ * Tiles [t0, t1) of a 'valid' convolution whose output rows are narrower than a block of pixels (a
+ * ResNet's last stages at 64×64: 4 and 2 columns): tile t is output row t % oh of the ACC
+ * images from (t / oh)·ACC, each block the same pixel of several images, so every block is
+ * full and shares the kernel-row and column skips of its pixel.
+ */
+void conv2dImageTiles(const float* x, const float* w, const float* bias, float* y, int b, int h, int wd, int ci, int oh, int ow, int co, int coP,
+                      int kh, int kw, int sh, int sw, int rowLo, int rowHi, int colLo, int colHi, int t0, int t1) {
+  for (int t = t0; t < t1; t++) {
+    const int n0 = (t / oh) * ACC;
+    const int n1 = std::min(b, n0 + ACC);
+    const int yy = t % oh;
+    for (int o = 0; o < coP; o += 3 * W) {
+      const int nv = std::min(3, (coP - o) / W);
+      if (nv == 3) convImages<3>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+      else if (nv == 2) convImages<2>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+      else convImages<1>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
+    }
+  }
+}
+
 /**
  * One block of the filter gradient for image n and kernel row i: T neighbouring taps of that row
  * × NV channel vectors, summed over every output pixel of the image and then added into dw.
  */
 template <int T, int NV>
-inline void filterGradBlock(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n,
-                            int oh, int ow, int i, int q0, int o) {
+inline void filterGradBlock(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n0,
+                            int n1, int oh, int ow, int i, int q0, int o) {
   typename Vec::V acc[T][NV];
   for (int t = 0; t < T; t++)
     for (int v = 0; v < NV; v++) acc[t][v] = Vec::zero();
   const std::ptrdiff_t xStep = static_cast<std::ptrdiff_t>(sw) * ci;
+  for (int n = n0; n < n1; n++)
   for (int yy = 0; yy < oh; yy++) {
     const float* xp = x + static_cast<std::ptrdiff_t>(n * h + yy * sh + i) * wd * ci + q0;
     const float* dp = dy + static_cast<std::ptrdiff_t>(n * oh + yy) * ow * dyStride + o;
@@ -118,18 +156,23 @@ inline void filterGradBlock(const float* x, const float* dy, float* dw, int h, i
 }
 
 template <int NV>
-inline void filterGradTaps(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n,
-                           int oh, int ow, int i, int o, int qa, int qb) {
+inline void filterGradTaps(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n0,
+                           int n1, int oh, int ow, int i, int o, int qa, int qb) {
   constexpr int T = ACC / NV;
   int q0 = qa;
-  for (; q0 + T <= qb; q0 += T) filterGradBlock<T, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o);
-  for (; q0 < qb; q0++) filterGradBlock<1, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, q0, o);
+  for (; q0 + T <= qb; q0 += T) filterGradBlock<T, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n0, n1, oh, ow, i, q0, o);
+  for (; q0 < qb; q0++) filterGradBlock<1, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n0, n1, oh, ow, i, q0, o);
 }
+
+// the pixels one filter-gradient sum runs over before it is added into dw: whole images, as many as
+// reach this count (one image when it has as many pixels): small maps (a ResNet's 4×4 and 2×2 stages)
+// would otherwise read and write all of dw once per image
+constexpr int FILTER_GRAD_PIXELS = 256;
 
 /**
  * dw += Σ_n Σ_pixels patch ⊗ dy over the blocks [b0, b1) of the (kernel row, tap group, channel
- * group of 3 vectors) list; images are added in order n = 0, 1, … for every dw entry, so the result
- * does not depend on how blocks are split between threads.
+ * group of 3 vectors) list; images are summed in chunks of FILTER_GRAD_PIXELS pixels, chunks added in
+ * order n = 0, 1, … for every dw entry, so the result does not depend on how blocks are split between threads.
  */
 void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, int h, int wd, int ci, int oh, int ow, int coP, int dyStride, int kh,
                             int kw, int sh, int sw, int tapGroup, int b0, int b1) {
@@ -137,7 +180,9 @@ void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, i
   const int tapGroups = (rowLen + tapGroup - 1) / tapGroup;
   const int chanGroups = (coP + 3 * W - 1) / (3 * W);
   (void)kh;
-  for (int n = 0; n < b; n++) {
+  const int perChunk = std::max(1, FILTER_GRAD_PIXELS / std::max(1, oh * ow));
+  for (int n = 0; n < b; n += perChunk) {
+    const int n1 = std::min(b, n + perChunk);
     for (int blk = b0; blk < b1; blk++) {
       const int i = blk / (tapGroups * chanGroups);
       const int rest = blk % (tapGroups * chanGroups);
@@ -145,9 +190,9 @@ void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, i
       const int qb = std::min(rowLen, qa + tapGroup);
       const int o = (rest % chanGroups) * 3 * W;
       const int nv = std::min(3, (coP - o) / W);
-      if (nv == 3) filterGradTaps<3>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
-      else if (nv == 2) filterGradTaps<2>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
-      else filterGradTaps<1>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, oh, ow, i, o, qa, qb);
+      if (nv == 3) filterGradTaps<3>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
+      else if (nv == 2) filterGradTaps<2>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
+      else filterGradTaps<1>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
     }
   }
 }
@@ -470,7 +515,9 @@ void maxPoolImages(const float* x, float* y, int h, int w, int c, int oh, int ow
 // The table this instruction set hands to kernels.cc.
 const KernelSet kernelSet = {
   W,
+  ACC,
   conv2dValidRows,
+  conv2dImageTiles,
   conv2dFilterGradBlocks,
   columnSumsRange,
   addBiasRows,

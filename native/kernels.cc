@@ -261,6 +261,14 @@ napi_value conv2dValid(napi_env env, napi_callback_info info) {
     }, double(b) * oh * ow * co * kh * kw);
     return undefinedValue(env);
   }
+  // rows narrower than a block of pixels (at 3 channel vectors): blocks of the same pixel of several images
+  if (ow < chosen->acc / 3 && b > 1) {
+    const long tiles = long((b + chosen->acc - 1) / chosen->acc) * oh;
+    parallelRanges(tiles, [&](long t0, long t1) {
+      chosen->conv2dImageTiles(x, w, bias, y, b, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(t0), int(t1));
+    }, double(b) * oh * ow * coP * kh * kw * ci);
+    return undefinedValue(env);
+  }
   parallelRanges(long(b) * oh, [&](long r0, long r1) {
     chosen->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
   }, double(b) * oh * ow * coP * kh * kw * ci);

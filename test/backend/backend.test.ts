@@ -74,6 +74,11 @@ describe.runIf(available)(`compute backends, ${engine} kernels${available ? '' :
     { name: '1→13 channels, valid, 20 wide', x: [1, 10, 20, 1], w: [2, 3, 1, 13], stride: 1, pad: 'valid' },
     // stride 1 with little padding: the native input gradient takes the flipped-filter convolution
     { name: '3x3 same on 16x16, 5→9 channels', x: [2, 16, 16, 5], w: [3, 3, 5, 9], stride: 1, pad: 'same' },
+    // maps narrower than a block of pixels (a ResNet's last stages): blocks of one pixel of several images,
+    // 29 images (more than one tile, a remainder); the filter gradient sums several images at once (2×2: 64 per chunk)
+    { name: '3x3 same on 2x2, 29 images, 20→52 channels', x: [29, 2, 2, 20], w: [3, 3, 20, 52], stride: 1, pad: 'same' },
+    { name: '3x3 same on 4x3, stride 2, 70 images, 9→17 channels', x: [70, 4, 3, 9], w: [3, 3, 9, 17], stride: 2, pad: 'same' },
+    { name: '1x1 on 3x3, 67 images, 16→8 channels', x: [67, 3, 3, 16], w: [1, 1, 16, 8], stride: 1, pad: 'valid' },
   ];
   for (const c of simdCases) {
     it(`SIMD conv2d forward, filter and input gradients equal cpu (${c.name})`, async () => {

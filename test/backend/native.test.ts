@@ -155,6 +155,23 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     for (const r of results.slice(1)) r.forEach((g, i) => expect(Array.from(g), `tensor ${i}`).toEqual(Array.from(results[0][i])));
   });
 
+  it('on maps narrower than a block (blocks across images, filter-gradient sums across images) give bit-identical results for 1, 2 and 3 threads', async () => {
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const xv = randomArray(37 * 2 * 2 * 20, 21);
+    const wv = randomArray(3 * 3 * 20 * 52, 22, 0.3);
+    const results = [1, 2, 3].map((n) => {
+      setNativeThreads(n);
+      return tf.tidy(() => {
+        const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'))) as tf.Scalar;
+        const x = tf.tensor(xv, [37, 2, 2, 20]);
+        const w = tf.tensor(wv, [3, 3, 20, 52]);
+        return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), ...tf.grads(f)([x, w])].map((t) => Array.from(t.dataSync()));
+      });
+    });
+    setNativeThreads(1);
+    for (const r of results.slice(1)) r.forEach((g, i) => expect(g, `output ${i}`).toEqual(results[0][i]));
+  });
+
   it('refuse operands outside the memory with a RangeError (no crash)', () => {
     const l = nativeAddon();
     if (!l.addon) throw new Error(l.reason);
@@ -177,7 +194,11 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const w = tf.randomNormal([3, 3, 2, 21], 0, 1, 'float32', 2);
       const m = tf.randomNormal([37, 29], 0, 1, 'float32', 3);
       const g = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([x, w]);
-      const out = [...g.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync())];
+      // a map narrower than a block: blocks across images, filter-gradient sums across images
+      const xs = tf.randomNormal([29, 2, 2, 20], 0, 1, 'float32', 4);
+      const ws = tf.randomNormal([3, 3, 20, 52], 0, 1, 'float32', 5);
+      const gs = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([xs, ws]);
+      const out = [...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;
     const runWith = (isa: string) => {
