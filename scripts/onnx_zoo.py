@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torchvision.models import convnext, densenet, efficientnet, mobilenetv3, regnet, resnet, shufflenetv2, squeezenet
 from torchvision.models.googlenet import BasicConv2d, Inception
 
+from torch_models import Attention  # the batch-first attention extra imports (this script's folder is on sys.path)
+
 
 class TwoHeads(nn.Module):
     """features → global average pool → two Linear heads (10 classes, 1 unit)."""
@@ -100,23 +102,6 @@ def convnx():
     c = convnext.CNBlockConfig
     net = convnext.ConvNeXt([c(8, 16, 1), c(16, None, 1)], stochastic_depth_prob=0.1)
     return TwoHeads(net.features, 16)
-
-
-class Attention(nn.Module):
-    """multi-head self-attention written by hand, batch first: qkv, heads split and merged by reshape/transpose."""
-
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.heads, self.scale = heads, (dim // heads) ** -0.5
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        b, t, d = x.shape
-        q, k, v = self.qkv(x).chunk(3, dim=-1)
-        q, k, v = (y.reshape(b, t, self.heads, d // self.heads).transpose(1, 2) for y in (q, k, v))
-        a = (q @ k.transpose(-2, -1) * self.scale).softmax(dim=-1)
-        return self.proj((a @ v).transpose(1, 2).reshape(b, t, d))
 
 
 class Vit(nn.Module):

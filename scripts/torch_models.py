@@ -1,6 +1,7 @@
 # The PyTorch twins of extra's built-in models and of examples/residual-bn, shared by the comparison
 # scripts (bench_torch.py, bench_torch_train.py, torch_residual_check.py). Comparison only; never a
 # dependency of extra.
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -81,3 +82,69 @@ class SegNetMTL(nn.Module):
         h = F.relu(self.dec[0](F.interpolate(h, scale_factor=2, mode='nearest')))
         h = F.relu(self.dec[1](F.interpolate(h, scale_factor=2, mode='nearest')))
         return [head(h) for head in self.heads]
+
+
+class ResNet18MTL(nn.Module):
+    """torchvision's resnet18 (BatchNorm, residual blocks) on 3×64×64, its 512 pooled features to two 10-class heads:
+    the resnet18-sized row of `extra bench train`, which imports this very network from its ONNX export."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models import resnet18  # only this row needs torchvision
+        body = resnet18(num_classes=10)
+        body.fc = nn.Identity()
+        self.body = body
+        self.heads = nn.ModuleList([nn.Linear(512, 10), nn.Linear(512, 10)])
+
+    def forward(self, x):
+        z = self.body(x)
+        return [h(z) for h in self.heads]
+
+
+class Attention(nn.Module):
+    """multi-head self-attention, batch first (heads split and merged by reshape/transpose; what extra imports)."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads, self.scale = heads, (dim // heads) ** -0.5
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = (y.reshape(b, t, self.heads, d // self.heads).transpose(1, 2) for y in (q, k, v))
+        a = (q @ k.transpose(-2, -1) * self.scale).softmax(dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(b, t, d))
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class ViTMTL(nn.Module):
+    """a ViT-Tiny-wide vision transformer on 3×64×64: 8×8 patches (64 tokens and a class token), width 192, 3 heads,
+    6 pre-norm blocks, the class token's features to two 10-class heads: the ViT-sized row of `extra bench train`."""
+
+    def __init__(self, dim=192, heads=3, depth=6):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, 8, stride=8)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, 65, dim) * 0.02)
+        self.blocks = nn.Sequential(*[Block(dim, heads) for _ in range(depth)])
+        self.ln = nn.LayerNorm(dim)
+        self.heads = nn.ModuleList([nn.Linear(dim, 10), nn.Linear(dim, 10)])
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        z = self.ln(self.blocks(x))[:, 0]
+        return [h(z) for h in self.heads]

@@ -4,6 +4,7 @@ import { selectBackend } from '../backend/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildModel, defaultModelSpec, graphModelSpec, initParams, type ModelSpec } from '../models/index.js';
+import { importOnnx, onnxModelSpec } from '../models/onnx/import.js';
 import { taskKind } from '../tasks/index.js';
 import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig } from '../train/index.js';
 import { endpointProgramSpec } from '../train/endpoint-program.js';
@@ -19,7 +20,9 @@ import { median } from './stats.js';
  */
 export const stepJobSchema = z.object({
   /** segnet: segnet-mtl on dense-digits-shaped data (32×32×1; seg 11 classes, depth, normals; the three per-pixel losses, ⅓ each) */
-  model: z.enum(['lenet', 'mlp', 'residual-bn', 'segnet']),
+  /** resnet18 / vit: scripts/torch_models.py's two-task networks on 64×64×3, imported from the ONNX file PyTorch wrote (`onnx`) */
+  model: z.enum(['lenet', 'mlp', 'residual-bn', 'segnet', 'resnet18', 'vit']),
+  onnx: z.string().optional(),
   /** 'endpoint' (Σ ½ L_k), 'curve' (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5), 'curve-split' (each t on half the batch) */
   kind: z.enum(['endpoint', 'curve', 'curve-split']).default('endpoint'),
   batch: z.number().int().positive().default(256),
@@ -35,9 +38,17 @@ export type StepResult = z.infer<typeof stepResultSchema>;
 /** examples/residual-bn/model.json (a graph with BatchNormalization and a residual block), from src/ or dist/ */
 const residualBnFile = fileURLToPath(new URL('../../examples/residual-bn/model.json', import.meta.url));
 
-export function specFor(model: StepJob['model']): ModelSpec {
+/** The models read from an ONNX file PyTorch exported (their rows need PyTorch to exist). */
+export const onnxBenchModels: readonly StepJob['model'][] = ['resnet18', 'vit'];
+
+export function specFor(model: StepJob['model'], onnx?: string): ModelSpec {
   const data = { inputShape: [36, 36, 1], numClasses: [10, 10], taskNames: ['a', 'b'] };
   switch (model) {
+    case 'resnet18':
+    case 'vit': {
+      if (!onnx) throw new Error(`bench train: the ${model} row reads the ONNX file PyTorch exported, and none was given`);
+      return onnxModelSpec(importOnnx(new Uint8Array(readFileSync(onnx)), onnx), onnx, { ...data, inputShape: [64, 64, 3] });
+    }
     case 'lenet':
       return defaultModelSpec('lenet-mtl', data.inputShape, data.numClasses, data.taskNames);
     case 'mlp':
@@ -94,7 +105,7 @@ export async function measureSteps(job: StepJob): Promise<StepResult> {
 }
 
 async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepResult> {
-  const { model, kind, batch, steps, backend, threads } = job;
+  const { model, kind, batch, steps, backend, threads, onnx } = job;
   if (model === 'segnet') {
     // the data-parallel pool carries per-sample labels only; 2 threads here are the native kernels' own
     if (kind !== 'endpoint' || threads > 1) throw new Error('bench train: the segnet row is an endpoint step, threads inside the native kernels');
@@ -105,11 +116,12 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
       g.dispose();
     }
   }
-  const spec = specFor(model);
+  const spec = specFor(model, onnx);
   const m = buildModel(spec);
-  const xv = Float32Array.from(tf.randomUniform([batch * 1296], 0, 1, 'float32', 1).dataSync());
+  const rowSize = size(spec.inputShape);
+  const xv = Float32Array.from(tf.randomUniform([batch * rowSize], 0, 1, 'float32', 1).dataSync());
   const yv = [Int32Array.from({ length: batch }, (_, i) => i % 10), Int32Array.from({ length: batch }, (_, i) => (7 * i) % 10)];
-  const x = tf.tensor(xv, [batch, 36, 36, 1]);
+  const x = tf.tensor(xv, [batch, ...spec.inputShape]);
   const y = yv.map((v) => tf.tensor1d(v, 'int32'));
   const cfgLoss: CurveLossConfig = { alpha: 0.5, l2: 0, orientation: { taskA: 0, taskB: 1 }, splitBatch: kind === 'curve-split' };
   const tsAt = (u: number) => [0.25 + 0.1 * (u % 3), 0.7 + 0.05 * (u % 5)];
@@ -120,7 +132,7 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
   if (!isCurve) {
     tensors = initParams(m.params, 1);
     if (threads > 1) {
-      pool = await GradientPool.start(threads, backend, endpointProgramSpec(spec), { sizes: m.params.map((p) => size(p.shape)), rowSize: 1296, maxBatch: batch, numTasks: 2, numLosses: 2, mode: 'scalar' });
+      pool = await GradientPool.start(threads, backend, endpointProgramSpec(spec), { sizes: m.params.map((p) => size(p.shape)), rowSize, maxBatch: batch, numTasks: 2, numLosses: 2, mode: 'scalar' });
     } else {
       const loss = (...p: tf.Tensor[]): tf.Tensor => {
         const o = m.forward(p, x);
@@ -134,7 +146,7 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
     if (threads > 1) {
       pool = await GradientPool.start(threads, backend, curveProgramSpec(spec, curve, cfgLoss), {
         sizes: trainableShapes(curve).map(size),
-        rowSize: 1296,
+        rowSize,
         maxBatch: batch,
         numTasks: 2,
         numLosses: 4,

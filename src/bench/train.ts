@@ -11,7 +11,7 @@ import { compiledFile } from '../parallel/program.js';
 import { median } from './stats.js';
 import { selectBackend, kernelEngine } from '../backend/index.js';
 import { extraBin, scriptFile } from './paths.js';
-import { stepResultSchema, type StepJob, type StepResult } from './train-steps.js';
+import { stepResultSchema, onnxBenchModels, type StepJob, type StepResult } from './train-steps.js';
 
 /**
  * Training throughput (`extra bench train`), side by side with PyTorch-CPU when Debian's python3-torch
@@ -32,14 +32,16 @@ export interface TrainBenchOptions {
 }
 
 /** The models of the step rows, in table order. */
-export const benchModels: readonly StepJob['model'][] = ['lenet', 'mlp', 'residual-bn', 'segnet'];
+export const benchModels: readonly StepJob['model'][] = ['lenet', 'mlp', 'residual-bn', 'segnet', 'resnet18', 'vit'];
 
-/** Batch of a model's step rows: 256, and 64 dense-digits images for segnet-mtl (as bench_torch.py). */
-const batchOf = (model: StepJob['model']): number => (model === 'segnet' ? 64 : 256);
+/** Batch of a model's step rows: 256, and 64 images for segnet-mtl, resnet18 and the ViT (as bench_torch.py is told). */
+const batchOf = (model: StepJob['model']): number => (model === 'segnet' || onnxBenchModels.includes(model) ? 64 : 256);
 
 export interface ModelRow {
   model: StepJob['model'];
   torchVersion: string | null;
+  /** the BLAS library PyTorch loaded (Debian's reference BLAS makes its Linear layers several times slower) */
+  torchBlas: string | null;
   /** samples/s: extra on 1 thread, on 2 threads, two 1-thread trainings at once (total); PyTorch on 1 and 2 */
   extra1: number | null;
   extra2: number | null;
@@ -125,7 +127,12 @@ function torchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const torchStepsSchema = z.object({ torch: z.string(), samplesPerSec: z.number() });
+const torchStepsSchema = z.object({ torch: z.string(), blas: z.string().nullable().default(null), samplesPerSec: z.number() });
+
+/** PyTorch writes the network of a row that extra imports (bench_torch.py export); false where it cannot. */
+function exportTwin(model: string, file: string): boolean {
+  return spawnSync(PY, [scriptFile('bench_torch.py'), 'export', model, file], { encoding: 'utf8', env: torchEnv() }).status === 0 && existsSync(file);
+}
 
 function torch(model: string, threads: number, steps: number, batch: number): z.infer<typeof torchStepsSchema> | null {
   const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps), String(batch)], { encoding: 'utf8', env: torchEnv() });
@@ -165,17 +172,32 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
   const native = kernels === 'native';
   log(JSON.stringify({ kernels: engine }));
   const rows: ModelRow[] = [];
+  const onnxDir = mkdtempSync(path.join(os.tmpdir(), 'extra-bench-onnx-'));
+  try {
   for (const model of o.models ?? benchModels) {
     const batch = batchOf(model);
+    // resnet18 / vit: extra imports the very network PyTorch times, from PyTorch's own ONNX export
+    const fromOnnx = onnxBenchModels.includes(model);
+    let onnx: string | undefined;
+    if (fromOnnx) {
+      onnx = path.join(onnxDir, `${model}.onnx`);
+      if (!hasTorch || !exportTwin(model, onnx)) {
+        log(JSON.stringify({ model, skipped: hasTorch ? 'PyTorch could not export the network (torchvision missing?)' : 'needs PyTorch (/usr/bin/python3 with torch and torchvision) to write the network' }));
+        continue;
+      }
+    }
     // segnet on 2 threads: inside the native kernels only (the data-parallel pool carries per-sample labels)
     const pooled2 = model !== 'segnet';
+    // the large imported networks: 1 and 2 threads against PyTorch only (no two-at-once or wasm SIMD rows)
+    const full = !fromOnnx;
     const r = { extra1: [] as number[], extra2: [] as number[], extraTwo: [] as number[], simd1: [] as number[], simd2: [] as number[], torch1: [] as number[], torch2: [] as number[] };
     let torchVersion: string | null = null;
+    let torchBlas: string | null = null;
     for (let i = 0; i < repeats; i++) {
-      r.extra1.push((await inWorker({ model, batch, steps, threads: 1 })).samplesPerSec);
-      if (native || pooled2) r.extra2.push((await inWorker({ model, batch, steps, threads: 2 })).samplesPerSec);
-      r.extraTwo.push(await twoAtOnce({ model, batch, steps, threads: 1 }));
-      if (native) {
+      r.extra1.push((await inWorker({ model, onnx, batch, steps, threads: 1 })).samplesPerSec);
+      if (native || pooled2) r.extra2.push((await inWorker({ model, onnx, batch, steps, threads: 2 })).samplesPerSec);
+      if (full) r.extraTwo.push(await twoAtOnce({ model, batch, steps, threads: 1 }));
+      if (native && full) {
         r.simd1.push((await inWorker({ model, batch, steps, threads: 1 }, simdEnv())).samplesPerSec);
         if (pooled2) r.simd2.push((await inWorker({ model, batch, steps, threads: 2 }, simdEnv())).samplesPerSec);
       }
@@ -184,22 +206,27 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
       if (a) {
         r.torch1.push(a.samplesPerSec);
         torchVersion = a.torch;
+        torchBlas = a.blas;
       }
       if (b) r.torch2.push(b.samplesPerSec);
     }
     const row: ModelRow = {
       model,
       torchVersion,
+      torchBlas,
       extra1: medianOrNull(r.extra1),
       extra2: medianOrNull(r.extra2),
-      extraTwo: medianOrNull(r.extraTwo),
-      simd1: native ? medianOrNull(r.simd1) : null,
-      simd2: native ? medianOrNull(r.simd2) : null,
+      extraTwo: full ? medianOrNull(r.extraTwo) : null,
+      simd1: native && full ? medianOrNull(r.simd1) : null,
+      simd2: native && full ? medianOrNull(r.simd2) : null,
       torch1: medianOrNull(r.torch1),
       torch2: medianOrNull(r.torch2),
     };
     rows.push(row);
     log(JSON.stringify(row));
+  }
+  } finally {
+    rmSync(onnxDir, { recursive: true, force: true });
   }
 
   const curveRows: CurveRow[] = [];
@@ -260,24 +287,32 @@ const modelLabel: Record<ModelRow['model'], string> = {
   mlp: 'MLP 1296→256→256→2×10',
   'residual-bn': 'residual-bn (examples/, BatchNorm + residual block)',
   segnet: 'segnet-mtl, batch 64 (dense-digits shape 32×32×1; seg 11 + depth + normal heads and losses)',
+  resnet18: "resnet18, batch 64 (torchvision's, 3×64×64, two 10-class heads; imported from PyTorch's ONNX export)",
+  vit: 'ViT, batch 64 (8×8 patches of 3×64×64, width 192, 3 heads, 6 blocks, two 10-class heads; from its ONNX export)',
 };
 const f = (x: number | null) => (x == null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a: number | null, b: number | null) => (a == null || b == null ? 'n/a' : `${(a / b).toFixed(2)}x`);
 const fixed = (x: number | null, d: number) => (x == null ? 'n/a' : x.toFixed(d));
+
+/** Which BLAS PyTorch ran on, and a warning where it is the reference one (no fair baseline for Linear layers). */
+function blasText(lib: string | null): string {
+  if (!lib) return 'not seen';
+  return /openblas|mkl|blis/i.test(lib) ? lib : `${lib} — the reference BLAS: PyTorch's matrix products run several times slower than they can (apt-get install libopenblas0-pthread for a fair baseline)`;
+}
 
 /** The markdown tables of reports/train.md. */
 export function trainTables(r: TrainBenchResult): string {
   const { steps, repeats } = r.options;
   const W = r.whole;
   return [
-    `\nbatch 256 (segnet-mtl 64), forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
+    `\nbatch 256 (segnet-mtl, resnet18 and the ViT: 64), forward + backward + Adam; medians of ${repeats} runs of ${steps} steps (after 2 warm-up steps)`,
     ...(r.hasTorch ? [] : ['PyTorch not found (/usr/bin/python3 with torch): apt-get install python3-torch to compare']),
     `kernels: ${r.engine}`,
     '\n| model | extra 1 thread | PyTorch 1 thread | ratio | extra, 1 training on 2 threads | PyTorch 2 threads | ratio | extra, 2 trainings at once (total) | ratio to PyTorch 2 threads |',
     '|---|---|---|---|---|---|---|---|---|',
     ...r.rows.map((m) => `| ${modelLabel[m.model]} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
     '(samples/s)\n',
-    ...(r.rows[0]?.torchVersion ? [`PyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs\n`] : []),
+    ...(r.rows[0]?.torchVersion ? [`PyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs; BLAS: ${blasText(r.rows[0].torchBlas)}\n`] : []),
     ...(r.rows.some((m) => m.simd1 != null)
       ? [
           'Before → after: the same steps on the wasm SIMD kernels (EXTRA_NATIVE_KERNELS=0; 2 threads = the data-parallel pool), same run:',

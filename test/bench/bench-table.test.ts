@@ -7,6 +7,14 @@ import { kernelTable } from '../../src/bench/kernels.js';
 import { trainTables } from '../../src/bench/train.js';
 import { queueTable } from '../../src/bench/queue.js';
 import { measureSteps, stepJobSchema } from '../../src/bench/train-steps.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const PY = '/usr/bin/python3';
+const script = path.resolve(__dirname, '../../scripts/bench_torch.py');
+const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
 function capture() {
   const out: string[] = [];
@@ -67,7 +75,7 @@ describe('benchmark figures', () => {
     expect(k[6]).toBe('| whole step (forward + all gradients) | 100.0 | 50.0 | 25.0 | 20.0 | 2.00x |  |  |  |  |');
     const q = queueTable({ local: [10, 12, 11], '1 worker': [5.5], '2 workers': [4] }).split('\n');
     expect(q.slice(3)).toEqual(['| local | 11.0 | 1.00× |', '| 1 worker | 5.5 | 2.00× |', '| 2 workers | 4.0 | 2.75× |']);
-    const row = { torchVersion: null, extra1: 1000, extra2: 1500, extraTwo: 1800, simd1: null, simd2: null, torch1: null, torch2: null };
+    const row = { torchVersion: null, torchBlas: null, extra1: 1000, extra2: 1500, extraTwo: 1800, simd1: null, simd2: null, torch1: null, torch2: null };
     const t = trainTables({
       options: { steps: 10, repeats: 3, epochs: 3 },
       hasTorch: false,
@@ -99,11 +107,25 @@ describe('benchmark figures', () => {
     const r = await measureSteps({ model: 'segnet', batch: 4, steps: 1 });
     expect(r.msPerStep).toBeGreaterThan(0);
     expect(r.samplesPerSec).toBeCloseTo(4_000 / r.msPerStep, 6);
-    const row = { torchVersion: '1.13', extra1: 60, extra2: 90, extraTwo: 100, simd1: null, simd2: null, torch1: 40, torch2: 60 };
+    const row = { torchVersion: '1.13', torchBlas: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', extra1: 60, extra2: 90, extraTwo: 100, simd1: null, simd2: null, torch1: 40, torch2: 60 };
     const t = trainTables({ options: { steps: 5, repeats: 3, epochs: 3, models: ['segnet'], stepsOnly: true }, hasTorch: true, engine: 'native', rows: [{ model: 'segnet', ...row }], curveRows: [], whole: null });
     expect(t).toContain('| segnet-mtl, batch 64 (dense-digits shape 32×32×1; seg 11 + depth + normal heads and losses) | 60 | 40 | 1.50x | 90 | 60 | 1.50x | 100 | 1.67x |');
     expect(t).not.toContain('Whole process');
     expect(t).not.toContain('| threads |');
-    await expect(benchCommand(['train', '--models', 'segnet,resnet'], capture().io)).rejects.toThrow(/bench train: unknown --models resnet \(known: lenet, mlp, residual-bn, segnet\)/);
+    // a PyTorch on Debian's reference BLAS is said to be no fair baseline
+    expect(t).toMatch(/BLAS: \/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so\.3 — the reference BLAS: .*libopenblas0-pthread/);
+    await expect(benchCommand(['train', '--models', 'segnet,resnet'], capture().io)).rejects.toThrow(/bench train: unknown --models resnet \(known: lenet, mlp, residual-bn, segnet, resnet18, vit\)/);
+  });
+
+  it.skipIf(!hasTorch)('the ViT row: PyTorch exports its network, extra times a step of that very ONNX file, and PyTorch says which BLAS it ran on', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'extra-bench-vit-'));
+    const file = path.join(dir, 'vit.onnx');
+    expect(spawnSync(PY, [script, 'export', 'vit', file], { encoding: 'utf8' }).status).toBe(0);
+    const r = await measureSteps({ model: 'vit', onnx: file, batch: 2, steps: 1 });
+    expect(r.samplesPerSec).toBeCloseTo(2_000 / r.msPerStep, 6);
+    const t = spawnSync(PY, [script, 'vit', '1', '1', '2'], { encoding: 'utf8' });
+    expect(JSON.parse(t.stdout.trim())).toMatchObject({ model: 'vit', threads: 1, blas: expect.stringMatching(/blas/) });
+    await expect(measureSteps({ model: 'vit', batch: 2, steps: 1 })).rejects.toThrow(/the vit row reads the ONNX file PyTorch exported, and none was given/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

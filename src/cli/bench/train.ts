@@ -17,7 +17,11 @@ threads (data-parallel), two trainings at once, the curve step vs the endpoint s
   --repeats R       runs per median (default 3)
   --epochs E        epochs of the whole-process rows (default 3)
   --models LIST     the step rows' models (segnet: segnet-mtl at batch 64 on dense-digits-shaped data, 32×32×1
-                    with seg 11 / depth 1 / normal 3 heads and the three per-pixel losses)
+                    with seg 11 / depth 1 / normal 3 heads and the three per-pixel losses; resnet18 and vit:
+                    torchvision's resnet18 and a ViT (width 192, 6 blocks) on 3×64×64 with two 10-class heads,
+                    batch 64, which PyTorch exports and extra imports from that ONNX file: they need
+                    python3-torch (resnet18 also python3-torchvision), and a fair PyTorch needs an optimized
+                    BLAS (apt-get install libopenblas0-pthread; the table says which one it ran on))
   --steps-only      the step rows only (no curve-step or whole-process rows)`,
   flags: { values: ['steps', 'repeats', 'epochs', 'models'], switches: ['steps-only'] },
   run: async (v, io) => {
