@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ExtraInputError } from '../errors.js';
-import { startQueueWorker } from '../queue/worker.js';
 import { flagTable, optNumber, optString, parseFlags, reqString } from './args.js';
 import { stdio, type Io } from './context.js';
 
@@ -24,6 +23,8 @@ export async function workerCommand(argv: string[], io: Io = stdio): Promise<num
   if (positionals.length) throw new ExtraInputError(`worker: unexpected argument '${positionals[0]}'`);
   const url = reqString('worker', v, 'queue');
   const store = path.resolve(optString(v, 'store') ?? '.');
+  // loaded here, not at start-up: BullMQ and ioredis cost every other command ~0.15 s to import
+  const { startQueueWorker } = await import('../queue/worker.js');
   const w = await startQueueWorker({
     url,
     store,
