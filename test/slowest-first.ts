@@ -11,12 +11,15 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const slowFiles: Record<string, number> = {
   'test/cli/round-trip.test.ts': 63,
   'test/reliability/machine-faults.test.ts': 55,
+  'test/cli/demo.test.ts': 53,
   'test/cli/cli.test.ts': 50,
   'test/queue/queue.test.ts': 43,
   'test/cli/reliability.test.ts': 43,
   'test/cli/run-files.test.ts': 42,
   'test/bench/front.test.ts': 32,
   'test/reliability/files.test.ts': 30,
+  'test/reliability/isa-bits.test.ts': 29,
+  'test/cli/onnx-zoo.test.ts': 28,
   'test/cli/dense.test.ts': 17,
   'test/server/server.test.ts': 17,
 };
