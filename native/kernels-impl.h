@@ -13,6 +13,13 @@ constexpr int W = Vec::W;
 constexpr int ACC = Vec::ACC;
 
 /**
+ * Channel vectors of the next block, `left` vectors remaining: 3, but 2 + 2 for the last 4 (3 + 1
+ * left a block of one vector, which reads as many operands as it multiplies: AVX-512's 64 channels).
+ * A channel's sum is the same whichever block holds it.
+ */
+inline int blockVectors(int left) { return left == 4 ? 2 : std::min(3, left); }
+
+/**
  * One block of a 'valid' convolution: P output pixels × NV channel vectors, starting at pixel (n, yy,
  * x0) and channel o. The pixels are neighbours along the row (pixelStep 1: columns x0 … x0 + P − 1),
  * or the same pixel of P consecutive images (pixelStep 0: images n … n + P − 1), for maps narrower
@@ -82,8 +89,8 @@ void conv2dValidRows(const float* x, const float* w, const float* bias, float* y
     const int n = r / oh;
     const int yy = r % oh;
     // channel groups of up to 3 vectors
-    for (int o = 0; o < coP; o += 3 * W) {
-      const int nv = std::min(3, (coP - o) / W);
+    for (int o = 0, nv = 0; o < coP; o += nv * W) {
+      nv = blockVectors((coP - o) / W);
       if (nv == 3) convRow<3>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
       else if (nv == 2) convRow<2>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
       else convRow<1>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
@@ -115,8 +122,8 @@ void conv2dImageTiles(const float* x, const float* w, const float* bias, float* 
     const int n0 = (t / oh) * ACC;
     const int n1 = std::min(b, n0 + ACC);
     const int yy = t % oh;
-    for (int o = 0; o < coP; o += 3 * W) {
-      const int nv = std::min(3, (coP - o) / W);
+    for (int o = 0, nv = 0; o < coP; o += nv * W) {
+      nv = blockVectors((coP - o) / W);
       if (nv == 3) convImages<3>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
       else if (nv == 2) convImages<2>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
       else convImages<1>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n0, n1, oh, ow, yy, o, rowLo, rowHi, colLo, colHi);
@@ -324,8 +331,8 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
 
 /** Rows [i0, i1) of C [M, N] = op(A)·B with B packed [K, Np]. */
 void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1) {
-  for (int j = 0; j < Np; j += 3 * W) {
-    const int nv = std::min(3, (Np - j) / W);
+  for (int j = 0, nv = 0; j < Np; j += nv * W) {
+    nv = blockVectors((Np - j) / W);
     if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
     else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
     else gemmColumns<1>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);

@@ -38,6 +38,9 @@ namespace {
 
 const KernelSet* chosen = &portable::kernelSet;
 const char* chosenName = "portable";
+// the set for products at least WIDE_COLUMNS wide whose width is a multiple of its lanes (see wideSet)
+const KernelSet* wide = &portable::kernelSet;
+constexpr int WIDE_COLUMNS = 64;
 
 /** The best path this CPU runs, or the one EXTRA_NATIVE_ISA asks for (when the CPU has it). */
 void chooseInstructionSet() {
@@ -49,21 +52,31 @@ void chooseInstructionSet() {
   const bool hasAvx512 = hasAvx2 && __builtin_cpu_supports("avx512f");
   if (want == "portable") return;
   if (hasAvx512 && want == "avx512") {
-    chosen = &avx512::kernelSet;
+    chosen = wide = &avx512::kernelSet;
     chosenName = "avx512";
     return;
   }
   // AVX2 is the default even where AVX-512F exists: lenet-sized layers (10–20 channels) waste more of
-  // a 16-lane vector than of an 8-lane one, and on this project's machines (AMD Zen 4, which runs
-  // 512-bit operations as two 256-bit halves) it measured faster; see reports/kernels.md.
+  // a 16-lane vector than of an 8-lane one, and on an AMD Zen 4 (which runs 512-bit operations as two
+  // 256-bit halves) it measured faster; see reports/kernels.md. Wide layers (64 channels and more: a
+  // ResNet's, a ViT's) take the AVX-512 kernels where the CPU has them: 32 registers hold larger blocks
+  // (resnet18 at 64×64 on an Intel Xeon: 50 → 63 samples/s; lenet-mtl 6845 on AVX2 against 5263).
+  // Both paths give the same bits (test/backend/native.test.ts), so the split changes no result.
   if (hasAvx2) {
-    chosen = &avx2::kernelSet;
+    chosen = wide = &avx2::kernelSet;
     chosenName = "avx2-fma";
+    if (hasAvx512 && want != "avx2" && want != "avx2-fma") {
+      wide = &avx512::kernelSet;
+      chosenName = "avx2-fma+avx512";
+    }
   }
 #else
   (void)want;
 #endif
 }
+
+/** The set for a product `columns` wide (output channels, or a matrix's columns), padded to `columns`. */
+const KernelSet* wideSet(int columns) { return columns >= WIDE_COLUMNS && columns % wide->lanes == 0 ? wide : chosen; }
 
 /**
  * The kernel set of the sums that run across the lanes (the one-input-channel filter gradient): the
@@ -72,7 +85,7 @@ void chooseInstructionSet() {
  */
 const KernelSet* pixelSumSet() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (chosen == &avx512::kernelSet) return &avx2::kernelSet;
+  if (chosen == &avx512::kernelSet || chosen == &avx2::kernelSet) return &avx2::kernelSet;
 #endif
   return chosen;
 }
@@ -262,15 +275,16 @@ napi_value conv2dValid(napi_env env, napi_callback_info info) {
     return undefinedValue(env);
   }
   // rows narrower than a block of pixels (at 3 channel vectors): blocks of the same pixel of several images
-  if (ow < chosen->acc / 3 && b > 1) {
-    const long tiles = long((b + chosen->acc - 1) / chosen->acc) * oh;
+  const KernelSet* ks = wideSet(coP);
+  if (ow < ks->acc / 3 && b > 1) {
+    const long tiles = long((b + ks->acc - 1) / ks->acc) * oh;
     parallelRanges(tiles, [&](long t0, long t1) {
-      chosen->conv2dImageTiles(x, w, bias, y, b, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(t0), int(t1));
+      ks->conv2dImageTiles(x, w, bias, y, b, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(t0), int(t1));
     }, double(b) * oh * ow * coP * kh * kw * ci);
     return undefinedValue(env);
   }
   parallelRanges(long(b) * oh, [&](long r0, long r1) {
-    chosen->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
+    ks->conv2dValidRows(x, w, bias, y, h, wd, ci, oh, ow, co, coP, kh, kw, sh, sw, rowLo, rowHi, colLo, colHi, int(r0), int(r1));
   }, double(b) * oh * ow * coP * kh * kw * ci);
   return undefinedValue(env);
 }
@@ -313,13 +327,14 @@ napi_value conv2dFilterGrad(napi_env env, napi_callback_info info) {
     return undefinedValue(env);
   }
   const int rowLen = kw * ci;
-  const int chanGroups = (coP + 3 * chosen->lanes - 1) / (3 * chosen->lanes);
+  const KernelSet* ks = wideSet(coP);
+  const int chanGroups = (coP + 3 * ks->lanes - 1) / (3 * ks->lanes);
   // whole kernel rows per block unless that leaves too few blocks to share between the threads
   int tapGroup = rowLen;
   while (tapGroup > 1 && long(kh) * chanGroups * ((rowLen + tapGroup - 1) / tapGroup) < 4L * pool->threads()) tapGroup = (tapGroup + 1) / 2;
   const long blocks = long(kh) * chanGroups * ((rowLen + tapGroup - 1) / tapGroup);
   parallelRanges(blocks, [&](long b0, long b1) {
-    chosen->conv2dFilterGradBlocks(x, dy, dw, b, h, wd, ci, oh, ow, coP, dyStride, kh, kw, sh, sw, tapGroup, int(b0), int(b1));
+    ks->conv2dFilterGradBlocks(x, dy, dw, b, h, wd, ci, oh, ow, coP, dyStride, kh, kw, sh, sw, tapGroup, int(b0), int(b1));
   }, double(b) * oh * ow * coP * kh * kw * ci);
   return undefinedValue(env);
 }
@@ -347,7 +362,8 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
   const int K = kh * kw * ci;
   const int pixels = oh * ow;
   if (K == 0 || pixels == 0 || co == 0) return undefinedValue(env);
-  const int lanes = chosen->lanes;
+  const KernelSet* ks = wideSet((K + wide->lanes - 1) / wide->lanes * wide->lanes);
+  const int lanes = ks->lanes;
   const int Kp = (K + lanes - 1) / lanes * lanes;
   std::vector<float> packed;
   try {
@@ -357,23 +373,36 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
     a.fail("conv2dInputGrad: no memory for the packed filter");
     return nullptr;
   }
-  for (int t = 0; t < K; t++)
-    for (int o = 0; o < co; o++) packed[std::size_t(o) * Kp + t] = w[std::size_t(t) * co + o];
+  // in 32×32 tiles (element by element, each write of a wide filter touched a new cache line)
+  constexpr int T = 32;
+  for (int t0 = 0; t0 < K; t0 += T)
+    for (int o0 = 0; o0 < co; o0 += T)
+      for (int t = t0; t < std::min(K, t0 + T); t++)
+        for (int o = o0; o < std::min(co, o0 + T); o++) packed[std::size_t(o) * Kp + t] = w[std::size_t(t) * co + o];
+  // images in groups of at least ~128 output pixels: one product per image of a small map (a ResNet's
+  // 2×2 stage: 4 rows) streamed the whole packed filter once per image. Each row of the product, and
+  // so each dx entry, is computed the same way whatever the grouping.
+  const int group = std::max(1, 128 / pixels);
+  const long groups = (long(b) + group - 1) / group;
   bool ok = true;
-  parallelRanges(b, [&](long n0, long n1) {
+  parallelRanges(groups, [&](long g0, long g1) {
     std::vector<float> cols;
     try {
-      cols.resize(std::size_t(pixels) * Kp);
+      cols.resize(std::size_t(pixels) * group * Kp);
     } catch (const std::bad_alloc&) {
       ok = false;
       return;
     }
-    for (long n = n0; n < n1; n++) {
-      chosen->gemmRows(dy + std::size_t(n) * pixels * co, packed.data(), cols.data(), pixels, Kp, Kp, co, false, 0, pixels);
+    for (long g = g0; g < g1; g++) {
+      const long nFirst = g * group;
+      const long nEnd = std::min<long>(b, nFirst + group);
+      const int rows = int((nEnd - nFirst) * pixels);
+      ks->gemmRows(dy + std::size_t(nFirst) * pixels * co, packed.data(), cols.data(), rows, Kp, Kp, co, false, 0, rows);
+      for (long n = nFirst; n < nEnd; n++) {
       float* dxn = dx + std::size_t(n) * h * wd * ci;
       for (int yy = 0; yy < oh; yy++)
         for (int xx = 0; xx < ow; xx++) {
-          const float* cr = cols.data() + std::size_t(yy * ow + xx) * Kp;
+          const float* cr = cols.data() + (std::size_t(n - nFirst) * pixels + std::size_t(yy * ow + xx)) * Kp;
           for (int i = 0; i < kh; i++) {
             const int row = yy * sh + i - top;
             if (row < 0 || row >= h) continue;
@@ -386,6 +415,7 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
             }
           }
         }
+      }
     }
   }, double(b) * pixels * Kp * co);
   if (!ok) {
@@ -434,11 +464,20 @@ napi_value flipFilter(napi_env env, napi_callback_info info) {
   float* dst = a.f(1, double(kh) * kw * co * ciP);
   if (!a.ok) return nullptr;
   std::memset(dst, 0, sizeof(float) * std::size_t(kh) * kw * co * ciP);
+  // each tap's [ci, co] block transposed in 32×32 tiles: element by element, every write of a wide
+  // layer's filter (512 channels: rows 2 KiB apart) touched a new cache line (40 ms for resnet18's last stage)
+  constexpr int T = 32;
   for (int i = 0; i < kh; i++)
-    for (int j = 0; j < kw; j++)
-      for (int c = 0; c < ci; c++)
-        for (int o = 0; o < co; o++)
-          dst[((std::size_t(kh - 1 - i) * kw + (kw - 1 - j)) * co + o) * ciP + c] = w[((std::size_t(i) * kw + j) * ci + c) * co + o];
+    for (int j = 0; j < kw; j++) {
+      const float* src = w + (std::size_t(i) * kw + j) * ci * co;
+      float* d = dst + (std::size_t(kh - 1 - i) * kw + (kw - 1 - j)) * co * ciP;
+      for (int c0 = 0; c0 < ci; c0 += T)
+        for (int o0 = 0; o0 < co; o0 += T) {
+          const int c1 = std::min(ci, c0 + T), o1 = std::min(co, o0 + T);
+          for (int c = c0; c < c1; c++)
+            for (int o = o0; o < o1; o++) d[std::size_t(o) * ciP + c] = src[std::size_t(c) * co + o];
+        }
+    }
   return undefinedValue(env);
 }
 
@@ -593,7 +632,8 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   float* C = a.f(2, double(batch) * M * N);
   if (!a.ok) return nullptr;
   if (M == 0 || N == 0) return undefinedValue(env);
-  const int lanes = chosen->lanes;
+  const KernelSet* ks = wideSet((N + wide->lanes - 1) / wide->lanes * wide->lanes);
+  const int lanes = ks->lanes;
   const int Np = (N + lanes - 1) / lanes * lanes;
   // B packed as [K, Np] per batch (transposed when transB): whole vectors, no reads past its end
   std::vector<float> packed;
@@ -615,7 +655,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       const int q = int(t / rowBlocks);
       const int i0 = int(t % rowBlocks) * 16;
       const int i1 = std::min(M, i0 + 16);
-      chosen->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed.data() + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
+      ks->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed.data() + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
                        Np, K, transA != 0, i0, i1);
     }
   }, double(batch) * M * Np * K / 16.0);  // compute-bound: helpers pay only on large products

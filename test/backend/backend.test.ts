@@ -79,6 +79,9 @@ describe.runIf(available)(`compute backends, ${engine} kernels${available ? '' :
     { name: '3x3 same on 2x2, 29 images, 20→52 channels', x: [29, 2, 2, 20], w: [3, 3, 20, 52], stride: 1, pad: 'same' },
     { name: '3x3 same on 4x3, stride 2, 70 images, 9→17 channels', x: [70, 4, 3, 9], w: [3, 3, 9, 17], stride: 2, pad: 'same' },
     { name: '1x1 on 3x3, 67 images, 16→8 channels', x: [67, 3, 3, 16], w: [1, 1, 16, 8], stride: 1, pad: 'valid' },
+    // wide layers (64 channels and more: the AVX-512 kernels where the CPU has them), rows and image tiles, 4 vectors as 2 + 2
+    { name: '3x3 same on 7x9, 24→64 channels', x: [3, 7, 9, 24], w: [3, 3, 24, 64], stride: 1, pad: 'same' },
+    { name: '3x3 same on 2x2, 29 images, 64→80 channels', x: [29, 2, 2, 64], w: [3, 3, 64, 80], stride: 1, pad: 'same' },
   ];
   for (const c of simdCases) {
     it(`SIMD conv2d forward, filter and input gradients equal cpu (${c.name})`, async () => {

@@ -56,6 +56,9 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       // k longer than one of the product's k blocks (256)
       { a: [9, 600], b: [600, 21], ta: false, tb: false },
       { a: [600, 9], b: [21, 600], ta: true, tb: true },
+      // wide products (64 columns and more): the AVX-512 kernels by default where the CPU has them
+      { a: [3, 65, 64], b: [3, 64, 65], ta: false, tb: false },
+      { a: [70, 300], b: [96, 300], ta: false, tb: true },
     ];
     const run = async (backend: string) => {
       await selectBackend({ prefer: backend, quiet: true });
@@ -183,7 +186,7 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     expect(() => l.addon!.addBias(memory.buffer, -4, 0, 0, 1, 1)).toThrow(/non-negative integer/);
   });
 
-  it('give the same bits on the AVX-512 and AVX2 paths, and close values on the portable one', () => {
+  it('give the same bits on the AVX-512 and AVX2 paths and on the default (AVX-512 for wide layers where the CPU has it), and close values on the portable one', () => {
     // each path in its own process: the instruction set is chosen when the addon loads
     const script = `
       import { selectBackend } from './dist/backend/index.js';
@@ -198,7 +201,12 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const xs = tf.randomNormal([29, 2, 2, 20], 0, 1, 'float32', 4);
       const ws = tf.randomNormal([3, 3, 20, 52], 0, 1, 'float32', 5);
       const gs = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([xs, ws]);
-      const out = [...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync())];
+      // wide layers (64 channels and more), which the default takes to the AVX-512 kernels where the CPU has them
+      const xw = tf.randomNormal([5, 6, 6, 24], 0, 1, 'float32', 6);
+      const ww = tf.randomNormal([3, 3, 24, 64], 0, 1, 'float32', 7);
+      const gw = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([xw, ww]);
+      const mw = tf.randomNormal([70, 96], 0, 1, 'float32', 8);
+      const out = [...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;
     const runWith = (isa: string) => {
@@ -208,6 +216,8 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     };
     const avx2 = runWith('avx2');
     const avx512 = runWith('avx512');
+    const byDefault = runWith('');
+    byDefault.out.forEach((v, i) => expect(v, `default, output ${i}`).toEqual(avx2.out[i]));
     const portable = runWith('portable');
     expect(portable.isa).toBe('portable');
     if (avx512.isa === 'avx512') avx512.out.forEach((v, i) => expect(v, `output ${i}`).toEqual(avx2.out[i]));

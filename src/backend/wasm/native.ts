@@ -36,7 +36,7 @@ interface NativeAddon {
 
 const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam'] as const;
 
-const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
+const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'avx2-fma+avx512', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;
 
 /** What `npm install` recorded when the build failed (scripts/build-native.js). */
