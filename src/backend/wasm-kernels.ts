@@ -7,6 +7,7 @@ import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
 export { setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm/native.js';
+export { nativeAdamTensors, type NativeAdamTensors } from './wasm/adam.js';
 
 /**
  * The wasm backend's kernel table: gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not

@@ -69,7 +69,7 @@ describe('optimizers', () => {
     }
   });
 
-  it('the fused Adam step gives the same bits on the native kernels as in TypeScript (weight decay, 3 steps, 1 and 2 threads)', async () => {
+  it('the fused Adam step gives the same bits on the native kernels (in place on the wasm memory) as in TypeScript (weight decay, 3 steps, 1 and 2 threads)', async () => {
     const { selectBackend, nativeKernelsDecision, setNativeThreads } = await import('../../src/backend/index.js');
     await selectBackend({ prefer: 'wasm', quiet: true });
     const available = nativeKernelsDecision().use;

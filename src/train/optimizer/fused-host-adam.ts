@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamHyper } from './scale-by-adam.js';
 import { slotOf, type Slots, type StepContext } from './transform.js';
-import { nativeAdam } from '../../backend/index.js';
+import { nativeAdam, nativeAdamTensors } from '../../backend/index.js';
 
 /**
  * chain(addDecayedWeights(wd), scaleByAdam(h), scaleByLearningRate()) in one pass per tensor over
@@ -10,7 +10,8 @@ import { nativeAdam } from '../../backend/index.js';
  * cost 3.8 ms per lenet-mtl step on wasm (per-op overhead), this 0.2 ms. It is the chain's own
  * arithmetic (test/train/optimizer.test.ts holds them side by side), in the order checkpoints were
  * always written with, so runs stay bit-identical. Where the native kernels run, the same loop runs
- * there (native/kernels.cc `adam`: the same double-precision operations, split between threads).
+ * there (native/kernels.cc `adam`: the same double-precision operations, split between threads), on the
+ * wasm backend in place on its memory.
  */
 export function fusedHostAdam(
   h: AdamHyper,
@@ -26,8 +27,17 @@ export function fusedHostAdam(
   const out: tf.Tensor[] = [];
   const newSlots = new Map<string, tf.Tensor>();
   const native = nativeAdam();
+  const inPlace = nativeAdamTensors();
   params.forEach((p, i) => {
     const lrI = lr * (lrScale?.[i] ?? 1);
+    if (inPlace) {
+      // on the wasm backend's memory: no copies out and back
+      const [np, nm, nv] = inPlace(p, grads[i], slotOf(slots, `m/${i}`), slotOf(slots, `v/${i}`), { beta1: b1, beta2: b2, c1, c2, lr: lrI, epsilon: eps, weightDecay });
+      out.push(np);
+      newSlots.set(`m/${i}`, nm);
+      newSlots.set(`v/${i}`, nv);
+      return;
+    }
     const pv = p.dataSync() as Float32Array;
     const gv = grads[i].dataSync() as Float32Array;
     const mv = slotOf(slots, `m/${i}`).dataSync() as Float32Array;
