@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <vector>
+#include <type_traits>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #ifdef __clang__
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)

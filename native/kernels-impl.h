@@ -73,13 +73,30 @@ inline void convBlock(const float* x, const float* w, const float* bias, float* 
   }
 }
 
+/** f(std::integral_constant<int, p>) for a run-time p in [1, P]: a block size chosen per row. */
+template <int P, typename F>
+inline void withBlock(int p, F&& f) {
+  if constexpr (P >= 1) {
+    if (p == P) f(std::integral_constant<int, P>{});
+    else withBlock<P - 1>(p, f);
+  }
+}
+
+/**
+ * A row of ow output pixels in blocks of nearly equal size, at most ACC / NV pixels each (16 pixels at
+ * 12 per block: 8 + 8, not 12 and four single pixels, which read as many operands as they multiply).
+ */
 template <int NV>
 inline void convRow(const float* x, const float* w, const float* bias, float* y, int h, int wd, int ci, int co, int coP, int kh, int kw, int sh,
                     int sw, int n, int oh, int ow, int yy, int o, int rowLo, int rowHi, int colLo, int colHi) {
-  constexpr int P = ACC / NV;
-  int x0 = 0;
-  for (; x0 + P <= ow; x0 += P) convBlock<P, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi);
-  for (; x0 < ow; x0++) convBlock<1, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi);
+  constexpr int PMAX = ACC / NV;
+  const int blocks = (ow + PMAX - 1) / PMAX;
+  for (int k = 0, x0 = 0; k < blocks; k++) {
+    // the first ow % blocks blocks take one pixel more
+    const int p = ow / blocks + (k < ow % blocks ? 1 : 0);
+    withBlock<PMAX>(p, [&](auto P) { convBlock<decltype(P)::value, NV>(x, w, bias, y, h, wd, ci, co, coP, kh, kw, sh, sw, n, oh, ow, yy, x0, o, rowLo, rowHi, colLo, colHi); });
+    x0 += p;
+  }
 }
 
 /** Output rows [r0, r1) of the flattened (n, yy) range of a 'valid' convolution (see kernels.cc). */

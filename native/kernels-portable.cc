@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <vector>
+#include <type_traits>
 namespace portable {
 struct Vec {
   typedef float V __attribute__((vector_size(16)));
