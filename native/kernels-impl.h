@@ -19,6 +19,15 @@ constexpr int ACC = Vec::ACC;
  */
 inline int blockVectors(int left) { return left == 4 ? 2 : std::min(3, left); }
 
+/** f(std::integral_constant<int, p>) for a run-time p in [1, P]: a block size chosen per row. */
+template <int P, typename F>
+inline void withBlock(int p, F&& f) {
+  if constexpr (P >= 1) {
+    if (p == P) f(std::integral_constant<int, P>{});
+    else withBlock<P - 1>(p, f);
+  }
+}
+
 /**
  * One block of a 'valid' convolution: P output pixels × NV channel vectors, starting at pixel (n, yy,
  * x0) and channel o. The pixels are neighbours along the row (pixelStep 1: columns x0 … x0 + P − 1),
@@ -70,15 +79,6 @@ inline void convBlock(const float* x, const float* w, const float* bias, float* 
       else if (lanes > 0) Vec::storeFirst(yp + v * W, acc[p][v], lanes);
     }
     yp += yStep;
-  }
-}
-
-/** f(std::integral_constant<int, p>) for a run-time p in [1, P]: a block size chosen per row. */
-template <int P, typename F>
-inline void withBlock(int p, F&& f) {
-  if constexpr (P >= 1) {
-    if (p == P) f(std::integral_constant<int, P>{});
-    else withBlock<P - 1>(p, f);
   }
 }
 
@@ -339,9 +339,14 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
   constexpr int KC = 256;
   for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
     const int k1 = std::min(K, k0 + KC);
-    int i = i0;
-    for (; i + R <= i1; i += R) gemmBlock<R, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1);
-    for (; i < i1; i++) gemmBlock<1, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1);
+    // rows in blocks of nearly equal size, at most R each (as convRow)
+    const int rows = i1 - i0;
+    const int blocks = (rows + R - 1) / R;
+    for (int q = 0, i = i0; q < blocks; q++) {
+      const int r = rows / blocks + (q < rows % blocks ? 1 : 0);
+      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1); });
+      i += r;
+    }
     if (K == 0) break;
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
+import { nativeBatchNormTraining } from '../../backend/index.js';
 import { tensorLayerKinds } from './tensor-kinds.js';
 import { nearestModes, resize2d, resizeCoordinates } from './resize.js';
 import { tableLayerClass } from './table-layer.js';
@@ -458,6 +459,17 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
       ];
     },
     forward: (c, [x], p, norm) => {
+      if (!norm.statistics && !norm.collect && x.dtype === 'float32') {
+        // training on the native kernels: the normalisation and its gradient in a few passes (src/backend/wasm/batch-norm.ts)
+        const fused = nativeBatchNormTraining();
+        if (fused) {
+          const n = x.shape[x.rank - 1];
+          let i = 0;
+          const gamma = c.scale ? p[i++] : tf.ones([n]);
+          const beta = c.center ? p[i] : tf.zeros([n]);
+          return fused(x, gamma, beta, c.epsilon);
+        }
+      }
       let mean: tf.Tensor;
       let variance: tf.Tensor;
       if (norm.statistics) [mean, variance] = norm.statistics;
