@@ -119,11 +119,17 @@ async function twoAtOnce(job: StepJob): Promise<number> {
   return r[0].samplesPerSec + r[1].samplesPerSec;
 }
 
-/** PyTorch runs without this machine's OpenBLAS tuning variables (they are extra's, not PyTorch's). */
-function torchEnv(): NodeJS.ProcessEnv {
+/**
+ * PyTorch runs without this machine's OpenBLAS tuning variables (they are extra's, not PyTorch's), and
+ * with OpenBLAS held to PyTorch's own thread count: Debian's python3-torch reaches OpenBLAS through the
+ * system's libblas.so.3 and does not set its threads, so a "1 thread" PyTorch ran its matrix products
+ * on every core (the ViT row: 142 samples/s against 102 on one thread).
+ */
+function torchEnv(threads?: number): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  if (threads !== undefined) env.OPENBLAS_NUM_THREADS = String(threads);
   return env;
 }
 
@@ -135,7 +141,7 @@ function exportTwin(model: string, file: string): boolean {
 }
 
 function torch(model: string, threads: number, steps: number, batch: number): z.infer<typeof torchStepsSchema> | null {
-  const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps), String(batch)], { encoding: 'utf8', env: torchEnv() });
+  const r = spawnSync(PY, [scriptFile('bench_torch.py'), model, String(threads), String(steps), String(batch)], { encoding: 'utf8', env: torchEnv(threads) });
   if (r.status !== 0) return null;
   try {
     const p = torchStepsSchema.safeParse(JSON.parse(r.stdout.trim().split('\n').pop() ?? ''));
@@ -263,7 +269,7 @@ export async function measureTraining(o: TrainBenchOptions, log: Log): Promise<T
     }
     if (native) runs.simd2.push(trainOnce(2, simdEnv()).seconds);
     if (hasTorch) {
-      const t = timed(PY, [scriptFile('bench_torch_train.py'), cache, '2', String(epochs)], torchEnv());
+      const t = timed(PY, [scriptFile('bench_torch_train.py'), cache, '2', String(epochs)], torchEnv(2));
       runs.torch2.push(t.seconds);
       runs.torchRss.push(t.rssMiB);
       if (i === 0) log(t.stdout.trim());
@@ -312,7 +318,7 @@ export function trainTables(r: TrainBenchResult): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...r.rows.map((m) => `| ${modelLabel[m.model]} | ${f(m.extra1)} | ${f(m.torch1)} | ${ratio(m.extra1, m.torch1)} | ${f(m.extra2)} | ${f(m.torch2)} | ${ratio(m.extra2, m.torch2)} | ${f(m.extraTwo)} | ${ratio(m.extraTwo, m.torch2)} |`),
     '(samples/s)\n',
-    ...(r.rows[0]?.torchVersion ? [`PyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for its runs; BLAS: ${blasText(r.rows[0].torchBlas)}\n`] : []),
+    ...(r.rows[0]?.torchVersion ? [`PyTorch ${r.rows[0].torchVersion} (Debian python3-torch), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset and OPENBLAS_NUM_THREADS = its threads for its runs; BLAS: ${blasText(r.rows[0].torchBlas)}\n`] : []),
     ...(r.rows.some((m) => m.simd1 != null)
       ? [
           'Before → after: the same steps on the wasm SIMD kernels (EXTRA_NATIVE_KERNELS=0; 2 threads = the data-parallel pool), same run:',
