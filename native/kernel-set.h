@@ -2,6 +2,35 @@
 // one table at load time and splits each call's work between threads by the ranges below.
 #pragma once
 
+/**
+ * Column vectors of the next block, `left` vectors remaining: 3, but 2 + 2 for the last 4 (3 + 1
+ * left a block of one vector, which reads as many operands as it multiplies: AVX-512's 64 channels).
+ * A column's sum is the same whichever block holds it.
+ */
+inline int blockVectors(int left) { return left == 4 ? 2 : (left < 3 ? left : 3); }
+
+/**
+ * B [K, N] (or, transposed, [N, K]) packed for gemmRows: per block of columns (blockVectors of
+ * `lanes`), one contiguous [K, width] panel at dst + K·j, zero past N. Read row after row by the
+ * product, a panel streams through the cache; in [K, Np] rows a panel's rows lay Np apart.
+ */
+inline void packedPanels(const float* B, float* dst, int K, int N, int Np, int lanes, bool transB) {
+  for (int j = 0, nv = 0; j < Np; j += nv * lanes) {
+    nv = blockVectors((Np - j) / lanes);
+    const int width = nv * lanes;
+    float* panel = dst + static_cast<long>(K) * j;
+    // in tiles of 32 rows of B, so that a transposed B is read a few cache lines at a time
+    for (int k0 = 0; k0 < K; k0 += 32) {
+      const int k1 = K < k0 + 32 ? K : k0 + 32;
+      for (int c = 0; c < width; c++) {
+        const int n = j + c;
+        for (int k = k0; k < k1; k++)
+          panel[static_cast<long>(k) * width + c] = n >= N ? 0.0f : transB ? B[static_cast<long>(n) * K + k] : B[static_cast<long>(k) * N + n];
+      }
+    }
+  }
+}
+
 struct KernelSet {
   // the vector width, which is also the channel padding callers apply to operands read vector-wise
   int lanes;

@@ -12,12 +12,6 @@ constexpr int W = Vec::W;
 // accumulator registers a block may hold (AVX2 and SSE have 16 vector registers, AVX-512 32)
 constexpr int ACC = Vec::ACC;
 
-/**
- * Channel vectors of the next block, `left` vectors remaining: 3, but 2 + 2 for the last 4 (3 + 1
- * left a block of one vector, which reads as many operands as it multiplies: AVX-512's 64 channels).
- * A channel's sum is the same whichever block holds it.
- */
-inline int blockVectors(int left) { return left == 4 ? 2 : std::min(3, left); }
 
 /** f(std::integral_constant<int, p>) for a run-time p in [1, P]: a block size chosen per row. */
 template <int P, typename F>
@@ -296,7 +290,8 @@ void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int
 
 /**
  * One block of C = op(A)·B over k in [k0, k1): R rows × NV column vectors, added to C unless this is
- * the first k block. B is packed [K, Np] (Np a multiple of W); A is [M, K] or, transposed, [K, M].
+ * the first k block. B is packed in panels (packedPanels, kernel-set.h): the NV·W columns from j as one
+ * contiguous [K, NV·W] block at Bp + K·j; A is [M, K] or, transposed, [K, M].
  */
 template <int R, int NV>
 inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i, int j, int k0, int k1) {
@@ -306,7 +301,8 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
   const std::ptrdiff_t aRow = transA ? 1 : K;
   const std::ptrdiff_t aCol = transA ? M : 1;
   const float* ap = A + i * aRow + k0 * aCol;
-  const float* bp = Bp + static_cast<std::ptrdiff_t>(k0) * Np + j;
+  (void)Np;
+  const float* bp = Bp + static_cast<std::ptrdiff_t>(K) * j + static_cast<std::ptrdiff_t>(k0) * NV * W;
   for (int k = k0; k < k1; k++) {
     typename Vec::V bv[NV];
     for (int v = 0; v < NV; v++) bv[v] = Vec::load(bp + v * W);
@@ -315,7 +311,7 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
       for (int v = 0; v < NV; v++) acc[r][v] = Vec::fma(s, bv[v], acc[r][v]);
     }
     ap += aCol;
-    bp += Np;
+    bp += NV * W;
   }
   const bool first = k0 == 0;
   for (int r = 0; r < R; r++) {
@@ -351,7 +347,7 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
   }
 }
 
-/** Rows [i0, i1) of C [M, N] = op(A)·B with B packed [K, Np]. */
+/** Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels). */
 void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1) {
   for (int j = 0, nv = 0; j < Np; j += nv * W) {
     nv = blockVectors((Np - j) / W);

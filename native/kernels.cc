@@ -373,12 +373,8 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
     a.fail("conv2dInputGrad: no memory for the packed filter");
     return nullptr;
   }
-  // in 32×32 tiles (element by element, each write of a wide filter touched a new cache line)
-  constexpr int T = 32;
-  for (int t0 = 0; t0 < K; t0 += T)
-    for (int o0 = 0; o0 < co; o0 += T)
-      for (int t = t0; t < std::min(K, t0 + T); t++)
-        for (int o = o0; o < std::min(co, o0 + T); o++) packed[std::size_t(o) * Kp + t] = w[std::size_t(t) * co + o];
+  // wᵀ [co, K] is w [K, co] transposed: the product's right operand, in panels
+  packedPanels(w, packed.data(), co, K, Kp, lanes, true);
   // images in groups of at least ~128 output pixels: one product per image of a small map (a ResNet's
   // 2×2 stage: 4 rows) streamed the whole packed filter once per image. Each row of the product, and
   // so each dx entry, is computed the same way whatever the grouping.
@@ -698,12 +694,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
     a.fail("matMul: no memory for the packed operand");
     return nullptr;
   }
-  for (int q = 0; q < batchB; q++) {
-    const float* bq = B + std::size_t(q) * K * N;
-    float* pq = packed.data() + std::size_t(q) * K * Np;
-    for (int k = 0; k < K; k++)
-      for (int n = 0; n < N; n++) pq[std::size_t(k) * Np + n] = transB ? bq[std::size_t(n) * K + k] : bq[std::size_t(k) * N + n];
-  }
+  for (int q = 0; q < batchB; q++) packedPanels(B + std::size_t(q) * K * N, packed.data() + std::size_t(q) * K * Np, K, N, Np, lanes, transB != 0);
   const long rowBlocks = (M + 15) / 16;
   parallelRanges(long(batch) * rowBlocks, [&](long t0, long t1) {
     for (long t = t0; t < t1; t++) {
