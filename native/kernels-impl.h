@@ -177,9 +177,14 @@ template <int NV>
 inline void filterGradTaps(const float* x, const float* dy, float* dw, int h, int wd, int ci, int coP, int dyStride, int kw, int sh, int sw, int n0,
                            int n1, int oh, int ow, int i, int o, int qa, int qb) {
   constexpr int T = ACC / NV;
-  int q0 = qa;
-  for (; q0 + T <= qb; q0 += T) filterGradBlock<T, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n0, n1, oh, ow, i, q0, o);
-  for (; q0 < qb; q0++) filterGradBlock<1, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n0, n1, oh, ow, i, q0, o);
+  // taps in blocks of nearly equal size (21 taps of a 7×7 RGB stem at 8 per block: 7 + 7 + 7, not 8 + 8 and five single taps)
+  const int taps = qb - qa;
+  const int blocks = (taps + T - 1) / T;
+  for (int k = 0, q0 = qa; k < blocks; k++) {
+    const int t = taps / blocks + (k < taps % blocks ? 1 : 0);
+    withBlock<T>(t, [&](auto TB) { filterGradBlock<decltype(TB)::value, NV>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n0, n1, oh, ow, i, q0, o); });
+    q0 += t;
+  }
 }
 
 // the pixels one filter-gradient sum runs over before it is added into dw: whole images, as many as
@@ -206,8 +211,12 @@ void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, i
       const int rest = blk % (tapGroups * chanGroups);
       const int qa = (rest / chanGroups) * tapGroup;
       const int qb = std::min(rowLen, qa + tapGroup);
-      const int o = (rest % chanGroups) * 3 * W;
-      const int nv = std::min(3, (coP - o) / W);
+      // channel group g: its first vector and width as the blocks of blockVectors lay them
+      int o = 0, nv = blockVectors(coP / W);
+      for (int g = rest % chanGroups; g > 0; g--) {
+        o += nv * W;
+        nv = blockVectors((coP - o) / W);
+      }
       if (nv == 3) filterGradTaps<3>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
       else if (nv == 2) filterGradTaps<2>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
       else filterGradTaps<1>(x, dy, dw, h, wd, ci, coP, dyStride, kw, sh, sw, n, n1, oh, ow, i, o, qa, qb);
