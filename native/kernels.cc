@@ -623,29 +623,33 @@ napi_value columnMoments(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// channelAffine(memory, a, s, b, t, u, out, rows, cols): out[r, c] = a[r, c]·s[c] + b[r, c]·t[c] + u[c], the b term
-// left out when b is 0 (BatchNormalization's normalisation and its input gradient, each in one pass)
+// channelAffine(memory, a, ca, s, b, cb, t, u, out, rows, cols): out[r, c] = (a[r, c] − ca[c])·s[c] + (b[r, c] − cb[c])·t[c]
+// + u[c], the b term left out when b is 0: BatchNormalization's normalisation and its input gradient, each in one
+// pass, centred before scaling (x·s − mean·s would cancel when the mean is large against the spread)
 napi_value channelAffine(napi_env env, napi_callback_info info) {
-  Args a(env, info, 8);
+  Args a(env, info, 10);
   if (!a.ok) return nullptr;
-  const int rows = a.i(6), cols = a.i(7);
+  const int rows = a.i(8), cols = a.i(9);
   if (!a.ok) return nullptr;
   const float* x = a.f(0, double(rows) * cols);
-  const float* s = a.f(1, cols);
-  const float* y = a.values[2] == 0 ? nullptr : a.f(2, double(rows) * cols);
-  const float* t = a.values[2] == 0 ? nullptr : a.f(3, cols);
-  const float* u = a.f(4, cols);
-  float* out = a.f(5, double(rows) * cols);
+  const float* cx = a.f(1, cols);
+  const float* s = a.f(2, cols);
+  const bool two = a.values[3] != 0;
+  const float* y = two ? a.f(3, double(rows) * cols) : nullptr;
+  const float* cy = two ? a.f(4, cols) : nullptr;
+  const float* t = two ? a.f(5, cols) : nullptr;
+  const float* u = a.f(6, cols);
+  float* out = a.f(7, double(rows) * cols);
   if (!a.ok) return nullptr;
   parallelRanges(rows, [&](long r0, long r1) {
     for (long r = r0; r < r1; r++) {
       const float* xr = x + std::size_t(r) * cols;
       float* o = out + std::size_t(r) * cols;
-      if (y) {
+      if (two) {
         const float* yr = y + std::size_t(r) * cols;
-        for (int c = 0; c < cols; c++) o[c] = xr[c] * s[c] + yr[c] * t[c] + u[c];
+        for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + (yr[c] - cy[c]) * t[c] + u[c];
       } else {
-        for (int c = 0; c < cols; c++) o[c] = xr[c] * s[c] + u[c];
+        for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + u[c];
       }
     }
   }, 3.0 * rows * cols);

@@ -41,6 +41,7 @@ describe.runIf(available)('BatchNormalization training on the native kernels', (
     { name: 'NHWC, 64 channels (a ResNet stage)', shape: [5, 6, 7, 64] },
     { name: 'odd channel count, one image', shape: [1, 9, 4, 13] },
     { name: 'a [N, C] feature batch', shape: [33, 21] },
+    { name: 'a 2×2 map of 512 channels (a ResNet last stage)', shape: [16, 2, 2, 512] },
   ];
   for (const c of cases) {
     it(`output and gradients (x, γ, β) equal the textbook ops on cpu: ${c.name}`, async () => {
@@ -58,6 +59,40 @@ describe.runIf(available)('BatchNormalization training on the native kernels', (
       ['output', 'dx', 'dγ', 'dβ'].forEach((what, i) => expect(maxRelErr(got[i], want[i]), what).toBeLessThan(1e-4));
     });
   }
+
+  it('a mean far from zero against its spread (ε 1e-5): within 1e-4 of the textbook in float64', async () => {
+    const [N, C, eps] = [64, 96, 1e-5];
+    const noise = randomArray(N * C, 51);
+    const x = Float32Array.from(noise, (v, i) => 3 + (i % C) * 0.01 + 0.05 * v);
+    const g = Float32Array.from(randomArray(C, 52), (v) => 1 + 0.1 * v);
+    const b = randomArray(C, 53);
+    const up = randomArray(N * C, 54);
+    const want = { y: new Float64Array(N * C), dx: new Float64Array(N * C), dg: new Float64Array(C), db: new Float64Array(C) };
+    for (let c = 0; c < C; c++) {
+      let m = 0;
+      for (let r = 0; r < N; r++) m += x[r * C + c] / N;
+      let v = 0;
+      for (let r = 0; r < N; r++) v += (x[r * C + c] - m) ** 2 / N;
+      const rs = 1 / Math.sqrt(v + eps);
+      let sdy = 0;
+      let sdyc = 0;
+      for (let r = 0; r < N; r++) {
+        sdy += up[r * C + c];
+        sdyc += up[r * C + c] * (x[r * C + c] - m);
+      }
+      want.db[c] = sdy;
+      want.dg[c] = rs * sdyc;
+      for (let r = 0; r < N; r++) {
+        const cc = x[r * C + c] - m;
+        want.y[r * C + c] = g[c] * rs * cc + b[c];
+        want.dx[r * C + c] = g[c] * rs * (up[r * C + c] - sdy / N - (cc * rs * rs * sdyc) / N);
+      }
+    }
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const got = fused(x, [N, C], g, b, up, eps);
+    const f32 = (a: Float64Array) => Float32Array.from(a);
+    [want.y, want.dx, want.dg, want.db].forEach((w, i) => expect(maxRelErr(got[i], f32(w)), ['output', 'dx', 'dγ', 'dβ'][i]).toBeLessThan(1e-4));
+  });
 
   it('gives the same bits on 1, 2 and 3 threads', async () => {
     await selectBackend({ prefer: 'wasm', quiet: true });

@@ -31,9 +31,11 @@ export function nativeBatchNormTraining(): BatchNormTraining | null {
     addon.columnMoments(memory(), ptr(backend, a), ptr(backend, ca), ptr(backend, b), ptr(backend, cb), ptr(backend, out), rows, cols);
     return tensorOf(out);
   };
-  const channelAffine = (a: tf.Tensor, s: tf.Tensor, b: [tf.Tensor, tf.Tensor] | null, u: tf.Tensor, rows: number, cols: number): tf.Tensor => {
+  /** (a − ca)·s + (b − cb)·t + u per channel, the b term optional (native/kernels.cc channelAffine) */
+  const channelAffine = (a: tf.Tensor, ca: tf.Tensor, s: tf.Tensor, b: [tf.Tensor, tf.Tensor, tf.Tensor] | null, u: tf.Tensor, rows: number, cols: number): tf.Tensor => {
     const out = backend.makeOutput(a.shape, 'float32');
-    addon.channelAffine(memory(), ptr(backend, a), ptr(backend, s), b ? ptr(backend, b[0]) : 0, b ? ptr(backend, b[1]) : 0, ptr(backend, u), ptr(backend, out), rows, cols);
+    const [pb, pcb, pt] = b ? b.map((t) => ptr(backend, t)) : [0, 0, 0];
+    addon.channelAffine(memory(), ptr(backend, a), ptr(backend, ca), ptr(backend, s), pb, pcb, pt, ptr(backend, u), ptr(backend, out), rows, cols);
     return tensorOf(out);
   };
   return (x, gamma, beta, epsilon) => {
@@ -46,12 +48,9 @@ export function nativeBatchNormTraining(): BatchNormTraining | null {
       if (!(xi instanceof tf.Tensor) || !(g instanceof tf.Tensor) || !(b instanceof tf.Tensor) || typeof save !== 'function') throw new Error('batch norm: customGrad called without (x, γ, β, save)');
       const mean = tf.div(columnSums(xi, rows, cols), rows);
       const rstd = tf.tidy(() => tf.rsqrt(tf.add(tf.div(columnMoments(xi, mean, xi, mean, rows, cols), rows), epsilon)));
-      const [s, u] = tf.tidy(() => {
-        const scale = tf.mul(g, rstd);
-        return [scale, tf.sub(b, tf.mul(mean, scale))];
-      });
-      const y = channelAffine(xi, s, null, u, rows, cols);
-      tf.dispose([s, u]);
+      const scale = tf.mul(g, rstd);
+      const y = channelAffine(xi, mean, scale, null, b, rows, cols);
+      scale.dispose();
       save([xi, mean, rstd, g]);
       return {
         value: y,
@@ -60,14 +59,14 @@ export function nativeBatchNormTraining(): BatchNormTraining | null {
           const zeros = tf.zeros([cols]);
           const sumDy = columnSums(dy, rows, cols);
           const sumDyC = columnMoments(dy, zeros, xs, m, rows, cols);
-          const [A, B, C] = tf.tidy(() => {
+          const [A, B, meanDy] = tf.tidy(() => {
             const a = tf.mul(gs, r);
-            const bCoef = tf.neg(tf.div(tf.mul(tf.mul(a, tf.square(r)), sumDyC), rows));
-            return [a, bCoef, tf.sub(tf.neg(tf.div(tf.mul(a, sumDy), rows)), tf.mul(bCoef, m))];
+            return [a, tf.neg(tf.div(tf.mul(tf.mul(a, tf.square(r)), sumDyC), rows)), tf.div(sumDy, rows)];
           });
-          const dx = channelAffine(dy, A, [xs, B], C, rows, cols);
+          // dx = A (dy − mean dy) + B (x − mean), each centred before it is scaled
+          const dx = channelAffine(dy, meanDy, A, [xs, m, B], zeros, rows, cols);
           const dGamma = tf.mul(r, sumDyC);
-          tf.dispose([zeros, sumDyC, A, B, C]);
+          tf.dispose([zeros, sumDyC, A, B, meanDy]);
           return [dx, dGamma, sumDy];
         },
       };
