@@ -96,9 +96,10 @@ describe.runIf(available)('BatchNormalization training on the native kernels', (
 
   it('gives the same bits on 1, 2 and 3 threads', async () => {
     await selectBackend({ prefer: 'wasm', quiet: true });
-    const shape = [16, 8, 8, 80];
+    // large enough for every kernel to split its work between threads (≥ 2M operations)
+    const shape = [40, 16, 16, 112];
     const n = shape.reduce((a, b) => a * b, 1);
-    const args = [randomArray(n, 41), Float32Array.from(randomArray(80, 42), (v) => 1 + v), randomArray(80, 43), randomArray(n, 44)] as const;
+    const args = [randomArray(n, 41), Float32Array.from(randomArray(112, 42), (v) => 1 + v), randomArray(112, 43), randomArray(n, 44)] as const;
     const runs = [1, 2, 3].map((t) => {
       setNativeThreads(t);
       return fused(args[0], shape, args[1], args[2], args[3], 1e-5).map((a) => Array.from(a));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ptr, type WasmBackendLike, type TensorInfo } from './memory.js';
+import type { WasmBackendLike } from './memory.js';
+import { nativeTensors } from './native-tensors.js';
 import { nativeAddon, nativeKernelsDecision } from './native.js';
 
 /** y = γ·(x − mean)/√(variance + ε) + β over the last axis, the moments the batch's own (training), with its gradient. */
@@ -18,25 +19,23 @@ export function nativeBatchNormTraining(): BatchNormTraining | null {
   const l = nativeAddon();
   if (!l.addon || !nativeKernelsDecision().use || tf.getBackend() !== 'wasm') return null;
   const addon = l.addon;
-  const backend = tf.backend() as WasmBackendLike;
-  const memory = () => (backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer as ArrayBuffer;
-  const tensorOf = (info: TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
+  const n = nativeTensors(tf.backend() as WasmBackendLike);
   const columnSums = (x: tf.Tensor, rows: number, cols: number): tf.Tensor => {
-    const out = backend.makeOutput([cols], 'float32');
-    addon.columnSums(memory(), ptr(backend, x), ptr(backend, out), rows, cols);
-    return tensorOf(out);
+    const out = n.output([cols]);
+    addon.columnSums(n.memory(), n.offset(x), n.offset(out), rows, cols);
+    return out;
   };
   const columnMoments = (a: tf.Tensor, ca: tf.Tensor, b: tf.Tensor, cb: tf.Tensor, rows: number, cols: number): tf.Tensor => {
-    const out = backend.makeOutput([cols], 'float32');
-    addon.columnMoments(memory(), ptr(backend, a), ptr(backend, ca), ptr(backend, b), ptr(backend, cb), ptr(backend, out), rows, cols);
-    return tensorOf(out);
+    const out = n.output([cols]);
+    addon.columnMoments(n.memory(), n.offset(a), n.offset(ca), n.offset(b), n.offset(cb), n.offset(out), rows, cols);
+    return out;
   };
   /** (a − ca)·s + (b − cb)·t + u per channel, the b term optional (native/kernels.cc channelAffine) */
   const channelAffine = (a: tf.Tensor, ca: tf.Tensor, s: tf.Tensor, b: [tf.Tensor, tf.Tensor, tf.Tensor] | null, u: tf.Tensor, rows: number, cols: number): tf.Tensor => {
-    const out = backend.makeOutput(a.shape, 'float32');
-    const [pb, pcb, pt] = b ? b.map((t) => ptr(backend, t)) : [0, 0, 0];
-    addon.channelAffine(memory(), ptr(backend, a), ptr(backend, ca), ptr(backend, s), pb, pcb, pt, ptr(backend, u), ptr(backend, out), rows, cols);
-    return tensorOf(out);
+    const out = n.output(a.shape);
+    const [pb, pcb, pt] = b ? b.map((t) => n.offset(t)) : [0, 0, 0];
+    addon.channelAffine(n.memory(), n.offset(a), n.offset(ca), n.offset(s), pb, pcb, pt, n.offset(u), n.offset(out), rows, cols);
+    return out;
   };
   return (x, gamma, beta, epsilon) => {
     const cols = x.shape[x.rank - 1];
