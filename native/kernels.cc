@@ -656,6 +656,27 @@ napi_value channelAffine(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// copyRows(memory, src, dst, rows, chunk, srcStride, dstStride): dst[r·dstStride + i] = src[r·srcStride + i] for i < chunk
+// (a Slice that keeps whole trailing axes: a channel split, a class token)
+napi_value copyRows(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(2), chunk = a.i(3), srcStride = a.i(4), dstStride = a.i(5);
+  if (!a.ok) return nullptr;
+  if (rows == 0 || chunk == 0) return undefinedValue(env);
+  if (chunk > srcStride || chunk > dstStride) {
+    a.fail("copyRows: a chunk longer than its stride");
+    return nullptr;
+  }
+  const float* src = a.f(0, double(rows - 1) * srcStride + chunk);
+  float* dst = a.f(1, double(rows - 1) * dstStride + chunk);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) std::memcpy(dst + std::size_t(r) * dstStride, src + std::size_t(r) * srcStride, sizeof(float) * std::size_t(chunk));
+  }, double(rows) * chunk);
+  return undefinedValue(env);
+}
+
 // addBias(memory, x, bias, out, rows, cols)
 napi_value addBias(napi_env env, napi_callback_info info) {
   Args a(env, info, 5);
@@ -904,6 +925,7 @@ NAPI_MODULE_INIT() {
     {"adam", nullptr, adam, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"columnMoments", nullptr, columnMoments, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelAffine", nullptr, channelAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"copyRows", nullptr, copyRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -175,6 +175,20 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     for (const r of results.slice(1)) r.forEach((g, i) => expect(g, `output ${i}`).toEqual(results[0][i]));
   });
 
+  it('Slice keeping whole trailing axes (a channel split, a class token) copies exactly what cpu does; other slices too', async () => {
+    const shape = [5, 7, 12];
+    const xv = randomArray(5 * 7 * 12, 61);
+    // last axis (q/k/v), a middle axis with the rest whole (x[:, 0]), the first axis, a size of -1, and ones the native path leaves to wasm
+    const cases: [number[], number[]][] = [[[0, 0, 4], [5, 7, 4]], [[0, 0, 0], [5, 1, 12]], [[0, 3, 0], [-1, 2, 12]], [[2, 0, 0], [3, 7, 12]], [[0, 0, 8], [-1, -1, -1]], [[1, 2, 3], [2, 3, 4]], [[0, 1, 0], [5, 5, 6]]];
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return tf.tidy(() => cases.map(([b, z]) => Array.from(tf.slice(tf.tensor(xv, shape), b, z).dataSync())));
+    };
+    const onWasm = await run('wasm');
+    const onCpu = await run('cpu');
+    onWasm.forEach((v, i) => expect(v, `case ${i}`).toEqual(onCpu[i]));
+  });
+
   it('refuse operands outside the memory with a RangeError (no crash)', () => {
     const l = nativeAddon();
     if (!l.addon) throw new Error(l.reason);
