@@ -45,7 +45,7 @@ export function nativeBatchNormTraining(): BatchNormTraining | null {
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xi, g, b, save] = args;
       if (!(xi instanceof tf.Tensor) || !(g instanceof tf.Tensor) || !(b instanceof tf.Tensor) || typeof save !== 'function') throw new Error('batch norm: customGrad called without (x, γ, β, save)');
-      const mean = tf.div(columnSums(xi, rows, cols), rows);
+      const mean = tf.tidy(() => tf.div(columnSums(xi, rows, cols), rows));
       const rstd = tf.tidy(() => tf.rsqrt(tf.add(tf.div(columnMoments(xi, mean, xi, mean, rows, cols), rows), epsilon)));
       const scale = tf.mul(g, rstd);
       const y = channelAffine(xi, mean, scale, null, b, rows, cols);
