@@ -85,7 +85,7 @@ const KernelSet* wideSet(int columns) { return columns >= WIDE_COLUMNS && column
  */
 const KernelSet* pixelSumSet() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (chosen == &avx512::kernelSet || chosen == &avx2::kernelSet) return &avx2::kernelSet;
+  if (chosen == &avx512::kernelSet) return &avx2::kernelSet;
 #endif
   return chosen;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ptr, type TensorInfo, type WasmBackendLike } from './memory.js';
 import { nativeAddon, nativeKernelsDecision } from './native.js';
+import { nativeTensors } from './native-tensors.js';
 
 /**
  * Slice on the native kernels where it keeps whole trailing axes: with k the first axis it narrows,
@@ -24,7 +25,7 @@ export function sliceNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
   const out = backend.makeOutput(size, 'float32');
   const chunk = size[k] * inner;
   if (rows * chunk === 0) return out;
-  const memory = (backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer as ArrayBuffer;
-  addon.copyRows(memory, ptr(backend, x) + 4 * begin[k] * inner, ptr(backend, out), rows, chunk, x.shape[k] * inner, chunk);
+  const n = nativeTensors(backend);
+  addon.copyRows(n.memory(), ptr(backend, x) + 4 * begin[k] * inner, ptr(backend, out), rows, chunk, x.shape[k] * inner, chunk);
   return out;
 }
