@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { selectBackend } from '../backend/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildModel, defaultModelSpec, graphModelSpec, initParams, type ModelSpec } from '../models/index.js';
+import { buildModel, defaultModelSpec, graphModelSpec, initParams, type ModelSpec, type ParamSpec } from '../models/index.js';
 import { importOnnx, onnxModelSpec } from '../models/onnx/import.js';
 import { taskKind } from '../tasks/index.js';
 import { softmaxCrossEntropy, optimizerInit, optimizerStep, type OptimizerConfig } from '../train/index.js';
@@ -19,8 +19,10 @@ import { median } from './stats.js';
  * worker threads (./train-worker.ts), so a job and its result cross a thread boundary: both have schemas.
  */
 export const stepJobSchema = z.object({
-  /** segnet: segnet-mtl on dense-digits-shaped data (32×32×1; seg 11 classes, depth, normals; the three per-pixel losses, ⅓ each) */
-  /** resnet18 / vit: scripts/torch_models.py's two-task networks on 64×64×3, imported from the ONNX file PyTorch wrote (`onnx`) */
+  /**
+   * segnet: segnet-mtl on dense-digits-shaped data (32×32×1; seg 11 classes, depth, normals; the three per-pixel losses, ⅓ each);
+   * resnet18 / vit: scripts/torch_models.py's two-task networks on 64×64×3, imported from the ONNX file PyTorch wrote (`onnx`)
+   */
   model: z.enum(['lenet', 'mlp', 'residual-bn', 'segnet', 'resnet18', 'vit']),
   onnx: z.string().optional(),
   /** 'endpoint' (Σ ½ L_k), 'curve' (NURBS, 4 control points, m = 2 values of t on the whole batch, α = 0.5), 'curve-split' (each t on half the batch) */
@@ -64,7 +66,7 @@ export function specFor(model: StepJob['model'], onnx?: string): ModelSpec {
 const segnetHeads = { tasks: ['seg', 'depth', 'normal'] as const, classes: [11, 1, 3] as const };
 
 /** One segnet-mtl gradient step's closure: random 32×32×1 inputs, labels of each per-pixel kind, the three losses at ⅓ each. */
-function segnetGradient(batch: number): { grad: Gradient; dispose: () => void } {
+function segnetGradient(batch: number): { params: ParamSpec[]; grad: Gradient; dispose: () => void } {
   const m = buildModel(specFor('segnet'));
   const n = batch * 32 * 32;
   const x = tf.randomUniform([batch, 32, 32, 1], 0, 1, 'float32', 1);
@@ -79,7 +81,7 @@ function segnetGradient(batch: number): { grad: Gradient; dispose: () => void } 
     const o = m.forward(p, x);
     return tf.addN(segnetHeads.tasks.map((kind, k) => tf.mul(taskKind(kind).loss(o[k], labels[k], { classes: segnetHeads.classes[k] }), 1 / 3)));
   };
-  return { grad: async (ts) => tf.tidy(() => tf.grads(loss)(ts)), dispose: () => [x, ...labels].forEach((t) => t.dispose()) };
+  return { params: m.params, grad: async (ts) => tf.tidy(() => tf.grads(loss)(ts)), dispose: () => [x, ...labels].forEach((t) => t.dispose()) };
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -111,7 +113,7 @@ async function measureStepsOn(job: z.infer<typeof stepJobSchema>): Promise<StepR
     if (kind !== 'endpoint' || threads > 1) throw new Error('bench train: the segnet row is an endpoint step, threads inside the native kernels');
     const g = segnetGradient(batch);
     try {
-      return await timeSteps(initParams(buildModel(specFor('segnet')).params, 1), g.grad, steps, batch);
+      return await timeSteps(initParams(g.params, 1), g.grad, steps, batch);
     } finally {
       g.dispose();
     }
