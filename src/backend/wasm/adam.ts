@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapView, type WasmBackendLike } from './memory.js';
 import { nativeAddon, nativeKernelsDecision } from './native.js';
+import { nativeTensors } from './native-tensors.js';
 
 /** Adam's hyper-parameters for one step, with the bias corrections c1 = 1 − β1^t and c2 = 1 − β2^t. */
 export interface AdamStepHyper {
@@ -27,13 +28,13 @@ export function nativeAdamTensors(): NativeAdamTensors | null {
   if (!l.addon || !nativeKernelsDecision().use || tf.getBackend() !== 'wasm') return null;
   const addon = l.addon;
   const backend = tf.backend() as WasmBackendLike;
+  const n = nativeTensors(backend);
   return (p, g, m, v, h) => {
     if ([p, g, m, v].some((t) => t.dtype !== 'float32' || t.size !== p.size)) throw new Error('adam: float32 tensors of one size expected');
-    const outs = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
+    const [a, b, c] = [0, 1, 2].map(() => n.output(p.shape));
     // views made after every allocation (an allocation may grow the memory and detach older views)
-    const [np, nm, nv] = outs.map((o) => heapView(backend, o, p.size));
-    addon.adam(heapView(backend, p, p.size), heapView(backend, g, p.size), heapView(backend, m, p.size), heapView(backend, v, p.size), np, nm, nv, [h.beta1, h.beta2, h.c1, h.c2, h.lr, h.epsilon, h.weightDecay]);
-    const [a, b, c] = outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
+    const view = (t: tf.Tensor) => heapView(backend, t, p.size);
+    addon.adam(view(p), view(g), view(m), view(v), view(a), view(b), view(c), [h.beta1, h.beta2, h.c1, h.c2, h.lr, h.epsilon, h.weightDecay]);
     return [a, b, c];
   };
 }
