@@ -3,7 +3,10 @@
 #include "kernel-set.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 #include <type_traits>

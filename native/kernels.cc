@@ -805,6 +805,26 @@ napi_value elementwise(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// unaryMath(memory, x, out, n, op): out[i] = e^x[i] (op 0) or erf(x[i]) (op 1), vectorised (tfjs-wasm 4.22
+// runs both through scalar libm calls: a ViT's erf GELU and its gradient spent a fifth of its step in them).
+// Each element on its own, so the thread count changes nothing; the widest vectors the CPU has.
+napi_value unaryMath(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  if (!a.ok) return nullptr;
+  const int op = a.i(3);
+  const double n = a.values[2];
+  if (!a.ok) return nullptr;
+  if (op != 0 && op != 1) {
+    a.fail("unaryMath: unknown operation");
+    return nullptr;
+  }
+  const float* x = a.f(0, n);
+  float* out = a.f(1, n);
+  if (!a.ok) return nullptr;
+  parallelRanges(long(n), [&](long i0, long i1) { wide->unaryMathRange(x, out, i0, i1, op); }, 16.0 * n);
+  return undefinedValue(env);
+}
+
 // adam(p, g, m, v, np, nm, nv, [b1, b2, c1, c2, lr, eps, weightDecay]): one fused Adam step over
 // Float32Arrays, per element in double precision exactly as the TypeScript loop it replaces
 // (src/train/optimizer/fused-host-adam.ts): with contraction off, every operation rounds the same,
@@ -926,6 +946,7 @@ NAPI_MODULE_INIT() {
     {"columnMoments", nullptr, columnMoments, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelAffine", nullptr, channelAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"copyRows", nullptr, copyRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"unaryMath", nullptr, unaryMath, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -5,6 +5,7 @@ import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
 import { sliceNative } from './wasm/slice.js';
+import { mathNative } from './wasm/math.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
 export { setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm/native.js';
@@ -76,7 +77,7 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       added.push('BatchMatMul');
     }
     // Conv2D / FusedConv2D / Sum / Mean / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
-    // same-type Cast / Relu, Step, Square / MaxPool / Slice keeping whole trailing axes:
+    // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice keeping whole trailing axes:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
     const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
@@ -92,6 +93,8 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['Relu', (a) => unaryNative('Relu', a)],
       ['Step', (a) => unaryNative('Step', a)],
       ['Square', (a) => unaryNative('Square', a)],
+      ['Exp', (a) => mathNative('Exp', a)],
+      ['Erf', (a) => mathNative('Erf', a)],
       ['MaxPool', maxPoolNative],
       ['Slice', sliceNative],
     ];

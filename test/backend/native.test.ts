@@ -220,7 +220,9 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const ww = tf.randomNormal([3, 3, 24, 64], 0, 1, 'float32', 7);
       const gw = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same'))))([xw, ww]);
       const mw = tf.randomNormal([70, 96], 0, 1, 'float32', 8);
-      const out = [...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
+      // exp and erf (vectorised polynomials: the same fused multiply-adds on every path)
+      const e = tf.concat([tf.randomNormal([4099], 0, 6, 'float32', 9), tf.tensor1d([-104, -95, 88.7, 89, NaN, Infinity, -Infinity, 0.99999994, 1, 3.9999998, 4])]);
+      const out = [Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;
     const runWith = (isa: string) => {
