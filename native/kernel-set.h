@@ -52,8 +52,8 @@ struct KernelSet {
   void (*conv2dFilterGradPixelBlocks)(const float* x, const float* dy, float* dw, int b, int h, int wd, int oh, int ow, int co, int coP, int dyStride,
                                       int kw, int sh, int b0, int b1);
   void (*maxPoolImages)(const float* x, float* y, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top, int left, int n0, int n1);
-  // e^x (op 0) or erf(x) (op 1) elementwise; the same bits on every path (see kernels-impl.h)
-  void (*unaryMathRange)(const float* x, float* out, long i0, long i1, int op);
+  // e^x, erf, GELU, GELU's gradient elementwise (ops 0–3; dy for op 3 only); the same bits on every path (see kernels-impl.h)
+  void (*unaryMathRange)(const float* x, const float* dy, float* out, long i0, long i1, int op);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

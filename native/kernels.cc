@@ -805,23 +805,26 @@ napi_value elementwise(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// unaryMath(memory, x, out, n, op): out[i] = e^x[i] (op 0) or erf(x[i]) (op 1), vectorised (tfjs-wasm 4.22
-// runs both through scalar libm calls: a ViT's erf GELU and its gradient spent a fifth of its step in them).
-// Each element on its own, so the thread count changes nothing; the widest vectors the CPU has.
+// unaryMath(memory, x, dy, out, n, op): out[i] = e^x[i] (op 0), erf(x[i]) (op 1), GELU(x[i]) (op 2), or
+// dy[i]·GELU′(x[i]) (op 3; dy is read by op 3 only), vectorised: tfjs-wasm 4.22 runs exp and erf through
+// scalar libm calls, and a ViT's erf GELU with its gradient took a fifth of its step in them and ~15
+// more passes over its widest activations. Each element on its own, so the thread count changes
+// nothing; the widest vectors the CPU has.
 napi_value unaryMath(napi_env env, napi_callback_info info) {
-  Args a(env, info, 4);
+  Args a(env, info, 5);
   if (!a.ok) return nullptr;
-  const int op = a.i(3);
-  const double n = a.values[2];
+  const int op = a.i(4);
+  const double n = a.values[3];
   if (!a.ok) return nullptr;
-  if (op != 0 && op != 1) {
+  if (op > 3) {
     a.fail("unaryMath: unknown operation");
     return nullptr;
   }
   const float* x = a.f(0, n);
-  float* out = a.f(1, n);
+  const float* dy = op == 3 ? a.f(1, n) : nullptr;
+  float* out = a.f(2, n);
   if (!a.ok) return nullptr;
-  parallelRanges(long(n), [&](long i0, long i1) { wide->unaryMathRange(x, out, i0, i1, op); }, 16.0 * n);
+  parallelRanges(long(n), [&](long i0, long i1) { wide->unaryMathRange(x, dy, out, i0, i1, op); }, 16.0 * n);
   return undefinedValue(env);
 }
 

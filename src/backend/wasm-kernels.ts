@@ -11,6 +11,7 @@ export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.
 export { setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm/native.js';
 export { nativeAdamTensors, type NativeAdamTensors } from './wasm/adam.js';
 export { nativeBatchNormTraining, type BatchNormTraining } from './wasm/batch-norm.js';
+export { nativeGelu } from './wasm/math.js';
 
 /**
  * The wasm backend's kernel table: gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeGelu } from '../backend/index.js';
 
 /** Pure tensor and shape helpers of the layer table (graph/kinds.ts), which every model — built-in, Keras or ONNX — compiles through. */
 
@@ -17,9 +18,11 @@ export function activate(x: tf.Tensor, fn: GraphActivation): tf.Tensor {
       return tf.sigmoid(x);
     case 'softmax':
       return tf.softmax(x);
-    case 'gelu':
-      // Keras' default gelu (approximate=False): x·Φ(x) = x·(1 + erf(x/√2))/2
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
+    case 'gelu': {
+      // Keras' default gelu (approximate=False): x·Φ(x) = x·(1 + erf(x/√2))/2, fused on the native kernels
+      const fused = nativeGelu();
+      return fused ? fused(x) : tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
+    }
     case 'linear':
       return x;
   }

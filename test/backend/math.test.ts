@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it, expect, afterAll } from 'vitest';
-import { selectBackend, nativeKernelsDecision, setNativeThreads } from '../../src/backend/index.js';
+import { selectBackend, nativeKernelsDecision, setNativeThreads, nativeGelu } from '../../src/backend/index.js';
 import { randomArray } from './values.js';
 
-// Exp and Erf on the native kernels (native/kernels-impl.h expOf, erfOf) against float64 oracles:
+// Exp, Erf and the fused erf GELU on the native kernels (native/kernels-impl.h expOf, erfOf,
+// unaryMathRange) against float64 oracles:
 // Math.exp, and erf from its textbook series and continued fraction (Abramowitz & Stegun 7.1.5 and
 // 7.1.14), in ulps of the float32 result.
 const native = nativeKernelsDecision();
@@ -125,5 +126,41 @@ describe.runIf(available)('Exp and Erf on the native kernels', () => {
       expect(Math.abs(one[0][i] - Math.exp(xv[i])) / ulpAt(Math.exp(xv[i]))).toBeLessThanOrEqual(1);
       expect(Math.abs(one[1][i] - erf64(xv[i]))).toBeLessThanOrEqual(1.5e-7);
     }
+  });
+
+  it('the fused GELU equals its five ops on the same kernels bit for bit, and its gradient is x·φ(x) + Φ(x) in float64 (and finite differences)', async () => {
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    const gelu = nativeGelu();
+    expect(gelu).not.toBeNull();
+    if (!gelu) return;
+    const xv = Float32Array.from([...inputs(-12, 12, [0, -0, 1e-30, 30, -30, Infinity, -Infinity]), ...randomArray(4000, 12, 2)]);
+    const up = randomArray(xv.length, 13);
+    const [fused, ops, grad] = tf.tidy(() => {
+      const x = tf.tensor1d(xv);
+      const f = (t: tf.Tensor) => tf.sum(tf.mul(gelu(t), tf.tensor1d(up))) as tf.Scalar;
+      return [gelu(x), tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))), tf.grad(f)(x)].map((t) => t.dataSync() as Float32Array);
+    });
+    const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bits(fused).equals(bits(ops))).toBe(true);
+    const phi = (v: number) => Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+    const Phi = (v: number) => 0.5 * (1 + erf64(v / Math.SQRT2));
+    let worst = 0;
+    for (let i = 0; i < xv.length; i++) {
+      const v = xv[i];
+      if (!Number.isFinite(v)) continue;
+      const want = up[i] * (Phi(v) + v * phi(v));
+      worst = Math.max(worst, Math.abs(grad[i] - want) / Math.max(1, Math.abs(want)));
+      expect(Math.abs(fused[i] - v * Phi(v)), `gelu(${v})`).toBeLessThanOrEqual(3e-7 * Math.max(1, Math.abs(v)));
+    }
+    expect(worst).toBeLessThan(6e-7);
+    // central differences of Σ up·gelu(x) in float64 terms, at points away from 0 where the step is resolvable
+    for (const v of [-3.1, -1.2, -0.4, 0.3, 0.9, 2.2, 4.5]) {
+      const h = 1e-2;
+      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(gelu(t)) as tf.Scalar)(tf.tensor1d([v])).dataSync()[0]);
+      const fd = ((v + h) * Phi(v + h) - (v - h) * Phi(v - h)) / (2 * h);
+      expect(Math.abs(g - fd)).toBeLessThan(5e-5);
+    }
+    // ±∞: gelu(+∞) = +∞, gelu(−∞) = −∞·0 is NaN in both forms
+    expect(Array.from(fused.slice(20001 + 5000 + 5, 20001 + 5000 + 7))).toEqual(Array.from(ops.slice(20001 + 5000 + 5, 20001 + 5000 + 7)));
   });
 });
