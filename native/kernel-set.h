@@ -12,19 +12,22 @@ inline int blockVectors(int left) { return left == 4 ? 2 : (left < 3 ? left : 3)
 /**
  * B [K, N] (or, transposed, [N, K]) packed for gemmRows: per block of columns (blockVectors of
  * `lanes`), one contiguous [K, width] panel at dst + K·j, zero past N. Read row after row by the
- * product, a panel streams through the cache; in [K, Np] rows a panel's rows lay Np apart.
+ * product, a panel streams through the cache; in [K, Np] rows a panel's rows lay Np apart. Rows
+ * [k0, k1) of every panel (all of them by default), so that threads can pack a large B together;
+ * every value of those rows is written (no need to clear dst first).
  */
-inline void packedPanels(const float* B, float* dst, int K, int N, int Np, int lanes, bool transB) {
+inline void packedPanels(const float* B, float* dst, int K, int N, int Np, int lanes, bool transB, int k0 = 0, int k1 = -1) {
+  if (k1 < 0) k1 = K;
   for (int j = 0, nv = 0; j < Np; j += nv * lanes) {
     nv = blockVectors((Np - j) / lanes);
     const int width = nv * lanes;
     float* panel = dst + static_cast<long>(K) * j;
     // in tiles of 32 rows of B, so that a transposed B is read a few cache lines at a time
-    for (int k0 = 0; k0 < K; k0 += 32) {
-      const int k1 = K < k0 + 32 ? K : k0 + 32;
+    for (int t0 = k0; t0 < k1; t0 += 32) {
+      const int t1 = k1 < t0 + 32 ? k1 : t0 + 32;
       for (int c = 0; c < width; c++) {
         const int n = j + c;
-        for (int k = k0; k < k1; k++)
+        for (int k = t0; k < t1; k++)
           panel[static_cast<long>(k) * width + c] = n >= N ? 0.0f : transB ? B[static_cast<long>(n) * K + k] : B[static_cast<long>(k) * N + n];
       }
     }
