@@ -59,6 +59,8 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       // wide products (64 columns and more): the AVX-512 kernels by default where the CPU has them
       { a: [3, 65, 64], b: [3, 64, 65], ta: false, tb: false },
       { a: [70, 300], b: [96, 300], ta: false, tb: true },
+      // a packed B over 1 MB (a weight gradient's): tasks of many rows
+      { a: [3000, 37], b: [3000, 100], ta: true, tb: false },
     ];
     const run = async (backend: string) => {
       await selectBackend({ prefer: backend, quiet: true });
@@ -156,6 +158,13 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     });
     setNativeThreads(1);
     for (const r of results.slice(1)) r.forEach((g, i) => expect(Array.from(g), `tensor ${i}`).toEqual(Array.from(results[0][i])));
+    // a product whose packed B outgrows the L2 cache: its row tasks depend on the thread count, its sums do not
+    const products = [1, 2, 3].map((n) => {
+      setNativeThreads(n);
+      return tf.tidy(() => Array.from(tf.matMul(tf.tensor(randomArray(3000 * 203, 70), [3000, 203]), tf.tensor(randomArray(3000 * 100, 71), [3000, 100]), true, false).dataSync()));
+    });
+    setNativeThreads(1);
+    for (const p of products.slice(1)) expect(p).toEqual(products[0]);
   });
 
   it('on maps narrower than a block (blocks across images, filter-gradient sums across images) give bit-identical results for 1, 2 and 3 threads', async () => {
