@@ -677,6 +677,37 @@ napi_value copyRows(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// rowSums(memory, x, out, rows, cols, mean): out[r] = Σ_c x[r, c] (divided by cols when mean is 1): a
+// reduction over the trailing axes (LayerNormalization's moments and their gradients, softmax's
+// gradient), which tfjs-wasm 4.22 runs at ~1 ns a value. In double, four partial sums in a fixed order
+// per row and each row on one thread, so the result depends on neither the thread count nor the ISA.
+napi_value rowSums(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(2), cols = a.i(3), mean = a.i(4);
+  if (!a.ok) return nullptr;
+  if (mean > 1) {
+    a.fail("rowSums: mean is 0 or 1");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(rows) * cols);
+  float* out = a.f(1, rows);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + std::size_t(r) * cols;
+      double s[4] = {0, 0, 0, 0};
+      int c = 0;
+      for (; c + 4 <= cols; c += 4)
+        for (int l = 0; l < 4; l++) s[l] += double(xr[c + l]);
+      for (; c < cols; c++) s[c % 4] += double(xr[c]);
+      const double total = (s[0] + s[1]) + (s[2] + s[3]);
+      out[r] = float(mean && cols > 0 ? total / cols : total);
+    }
+  }, double(rows) * cols);
+  return undefinedValue(env);
+}
+
 // addBias(memory, x, bias, out, rows, cols)
 napi_value addBias(napi_env env, napi_callback_info info) {
   Args a(env, info, 5);
@@ -968,6 +999,7 @@ NAPI_MODULE_INIT() {
     {"channelAffine", nullptr, channelAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"copyRows", nullptr, copyRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"unaryMath", nullptr, unaryMath, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"rowSums", nullptr, rowSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

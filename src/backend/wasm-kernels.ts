@@ -6,7 +6,7 @@ import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
 import { sliceNative } from './wasm/slice.js';
 import { mathNative } from './wasm/math.js';
-import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
+import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, trailingAxesReduceNative, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
 export { setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, type NativeAdam } from './wasm/native.js';
 export { nativeAdamTensors, type NativeAdamTensors } from './wasm/adam.js';
@@ -77,15 +77,15 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, setupFunc: nativeMatMul.setupFunc });
       added.push('BatchMatMul');
     }
-    // Conv2D / FusedConv2D / Sum / Mean / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
+    // Conv2D / FusedConv2D / Sum, Mean (over leading or trailing axes) / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
     // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice keeping whole trailing axes:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
     const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
       ['Conv2D', conv2dSimd],
       ['FusedConv2D', conv2dSimd],
-      ['Sum', leadingAxesSumSimd],
-      ['Mean', leadingAxesMeanSimd],
+      ['Sum', (a) => leadingAxesSumSimd(a) ?? trailingAxesReduceNative('Sum', a)],
+      ['Mean', (a) => leadingAxesMeanSimd(a) ?? trailingAxesReduceNative('Mean', a)],
       ['Add', (a) => channelBinarySimd('Add', a)],
       ['Sub', (a) => channelBinarySimd('Sub', a)],
       ['Multiply', (a) => channelBinarySimd('Multiply', a)],

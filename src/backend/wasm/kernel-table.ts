@@ -25,5 +25,7 @@ export interface SimdKernels {
   maxPool?(x: number, y: number, b: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   /** out[i] = e^x[i] (op 0), erf(x[i]) (op 1), GELU(x[i]) (op 2) or dy[i]·GELU′(x[i]) (op 3) (native kernels only) */
   unaryMath?(x: number, dy: number, out: number, n: number, op: number): void;
+  /** out[r] = Σ_c x[r, c], over cols when mean is 1 (native kernels only) */
+  rowSums?(x: number, out: number, rows: number, cols: number, mean: number): void;
   matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
 }

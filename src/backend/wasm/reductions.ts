@@ -96,6 +96,27 @@ export function biasAddSimd(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
 }
 
 /**
+ * Sum or Mean of a float32 tensor over its trailing axes (LayerNormalization's moments and their
+ * gradients, softmax's gradient) as one sum per row on the native kernels; null otherwise.
+ */
+export function trailingAxesReduceNative(op: 'Sum' | 'Mean', args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const k = simdKernels(backend);
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const r = x.shape.length;
+  if (!k?.rowSums || x.dtype !== 'float32' || r < 1) return null;
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
+  const first = r - axes.length;
+  if (axes.length === 0 || axes.some((a, i) => a !== first + i)) return null;
+  const rows = x.shape.slice(0, first).reduce((a, b) => a * b, 1);
+  const cols = x.shape.slice(first).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, first), ...axes.map(() => 1)] : x.shape.slice(0, first), 'float32');
+  if (rows > 0) k.rowSums(ptr(backend, x), ptr(backend, out), rows, cols, op === 'Mean' ? 1 : 0);
+  return out;
+}
+
+/**
  * Mean over every axis but the last (BatchNormalization's batch statistics) as column sums divided
  * by the row count; null for other reductions. tfjs-wasm first transposes the whole input.
  */
