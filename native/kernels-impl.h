@@ -301,18 +301,19 @@ void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int
 /**
  * One block of C = op(A)·B over k in [k0, k1): R rows × NV column vectors, added to C unless this is
  * the first k block. B is packed in panels (packedPanels, kernel-set.h): the NV·W columns from j as one
- * contiguous [K, NV·W] block at Bp + K·j; A is [M, K] or, transposed, [K, M].
+ * contiguous [K, NV·W] block at Bp + K·j; or, when ldb > 0, B as it lies, [K, N] with rows ldb apart
+ * (N a multiple of W). A is [M, K] or, transposed, [K, M].
  */
 template <int R, int NV>
-inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i, int j, int k0, int k1) {
+inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i, int j, int k0, int k1) {
   typename Vec::V acc[R][NV];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = Vec::zero();
   const std::ptrdiff_t aRow = transA ? 1 : K;
   const std::ptrdiff_t aCol = transA ? M : 1;
   const float* ap = A + i * aRow + k0 * aCol;
-  (void)Np;
-  const float* bp = Bp + static_cast<std::ptrdiff_t>(K) * j + static_cast<std::ptrdiff_t>(k0) * NV * W;
+  const std::ptrdiff_t bRow = ldb > 0 ? ldb : NV * W;
+  const float* bp = ldb > 0 ? Bp + j + static_cast<std::ptrdiff_t>(k0) * ldb : Bp + static_cast<std::ptrdiff_t>(K) * j + static_cast<std::ptrdiff_t>(k0) * NV * W;
   for (int k = k0; k < k1; k++) {
     typename Vec::V bv[NV];
     for (int v = 0; v < NV; v++) bv[v] = Vec::load(bp + v * W);
@@ -321,7 +322,7 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
       for (int v = 0; v < NV; v++) acc[r][v] = Vec::fma(s, bv[v], acc[r][v]);
     }
     ap += aCol;
-    bp += NV * W;
+    bp += bRow;
   }
   const bool first = k0 == 0;
   for (int r = 0; r < R; r++) {
@@ -339,7 +340,7 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
 }
 
 template <int NV>
-inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int j) {
+inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i0, int i1, int j) {
   constexpr int R = ACC / NV;
   // k in blocks whose slice of B (KC × 3 vectors) stays in the L1 cache across the rows
   constexpr int KC = 256;
@@ -350,20 +351,23 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
     const int blocks = (rows + R - 1) / R;
     for (int q = 0, i = i0; q < blocks; q++) {
       const int r = rows / blocks + (q < rows % blocks ? 1 : 0);
-      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, Np, K, transA, i, j, k0, k1); });
+      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, ldb, K, transA, i, j, k0, k1); });
       i += r;
     }
     if (K == 0) break;
   }
 }
 
-/** Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels). */
-void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1) {
+/**
+ * Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels), or,
+ * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W).
+ */
+void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb) {
   for (int j = 0, nv = 0; j < Np; j += nv * W) {
     nv = blockVectors((Np - j) / W);
-    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
-    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
-    else gemmColumns<1>(A, Bp, C, M, N, Np, K, transA, i0, i1, j);
+    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
+    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
+    else gemmColumns<1>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
   }
 }
 

@@ -393,7 +393,7 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
       const long nFirst = g * group;
       const long nEnd = std::min<long>(b, nFirst + group);
       const int rows = int((nEnd - nFirst) * pixels);
-      ks->gemmRows(dy + std::size_t(nFirst) * pixels * co, packed.data(), cols.data(), rows, Kp, Kp, co, false, 0, rows);
+      ks->gemmRows(dy + std::size_t(nFirst) * pixels * co, packed.data(), cols.data(), rows, Kp, Kp, co, false, 0, rows, 0);
       for (long n = nFirst; n < nEnd; n++) {
       float* dxn = dx + std::size_t(n) * h * wd * ci;
       for (int yy = 0; yy < oh; yy++)
@@ -742,33 +742,37 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   const KernelSet* ks = wideSet((N + wide->lanes - 1) / wide->lanes * wide->lanes);
   const int lanes = ks->lanes;
   const int Np = (N + lanes - 1) / lanes * lanes;
-  // B packed as [K, Np] per batch (transposed when transB): whole vectors, no reads past its end. Into
-  // this calling thread's scratch, kept between calls: a weight gradient's B (a ViT's [4160, 768]) is
-  // 13 MB, which a fresh zeroed allocation per call paid for in page faults and a clearing pass.
-  thread_local std::vector<float> scratch;
-  const std::size_t packedSize = std::size_t(batchB) * K * Np;
-  try {
-    if (scratch.size() < packedSize) scratch.resize(packedSize);
-  } catch (const std::bad_alloc&) {
-    a.fail("matMul: no memory for the packed operand");
-    return nullptr;
-  }
-  float* packed = scratch.data();
-  // in chunks of 64 rows of every batch, split between the threads (a copy: the result is the same)
-  const long chunks = (K + 63) / 64;
-  parallelRanges(long(batchB) * chunks, [&](long c0, long c1) {
-    for (long c = c0; c < c1; c++) {
-      const int q = int(c / chunks);
-      const int k0 = int(c % chunks) * 64;
-      packedPanels(B + std::size_t(q) * K * N, packed + std::size_t(q) * K * Np, K, N, Np, lanes, transB != 0, k0, std::min(K, k0 + 64));
-    }
-  }, double(packedSize));
   // Rows in tasks of 16, each streaming all of B past its block of A. A B larger than the L2 cache (a
   // weight gradient's, K = the batch's rows) would then come from L3 once per 16 rows: there, tasks of
   // up to 256 rows, one or a few per thread, read each k-block of a panel once for all their rows.
   // A row's sums run over the same k in the same order either way.
   const bool largeB = double(K) * Np * sizeof(float) > 1048576.0;
   const int taskRows = largeB ? std::min(256, std::max(16, int((M + 8L * pool->threads() - 1) / (8L * pool->threads())) * 8)) : 16;
+  // Such a B, untransposed and a whole number of vectors wide, is read as it lies: packing it (13 MB
+  // for a ViT's [4160, 768]) cost a quarter of the product, and the tasks' k-blocks reuse it anyway.
+  // Otherwise B is packed as [K, Np] per batch (transposed when transB): whole vectors, no reads past
+  // its end, into this calling thread's scratch, kept between calls (no page faults, no clearing).
+  const bool asItLies = largeB && transB == 0 && N == Np;
+  thread_local std::vector<float> scratch;
+  const std::size_t packedSize = asItLies ? 0 : std::size_t(batchB) * K * Np;
+  try {
+    if (scratch.size() < packedSize) scratch.resize(packedSize);
+  } catch (const std::bad_alloc&) {
+    a.fail("matMul: no memory for the packed operand");
+    return nullptr;
+  }
+  const float* packed = asItLies ? B : scratch.data();
+  if (!asItLies) {
+    // in chunks of 64 rows of every batch, split between the threads (a copy: the result is the same)
+    const long chunks = (K + 63) / 64;
+    parallelRanges(long(batchB) * chunks, [&](long c0, long c1) {
+      for (long c = c0; c < c1; c++) {
+        const int q = int(c / chunks);
+        const int k0 = int(c % chunks) * 64;
+        packedPanels(B + std::size_t(q) * K * N, scratch.data() + std::size_t(q) * K * Np, K, N, Np, lanes, transB != 0, k0, std::min(K, k0 + 64));
+      }
+    }, double(packedSize));
+  }
   const long rowBlocks = (M + taskRows - 1) / taskRows;
   parallelRanges(long(batch) * rowBlocks, [&](long t0, long t1) {
     for (long t = t0; t < t1; t++) {
@@ -776,7 +780,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       const int i0 = int(t % rowBlocks) * taskRows;
       const int i1 = std::min(M, i0 + taskRows);
       ks->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
-                       Np, K, transA != 0, i0, i1);
+                       Np, K, transA != 0, i0, i1, asItLies ? N : 0);
     }
   }, double(batch) * M * Np * K / 16.0);  // compute-bound: helpers pay only on large products
   return undefinedValue(env);

@@ -59,8 +59,10 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       // wide products (64 columns and more): the AVX-512 kernels by default where the CPU has them
       { a: [3, 65, 64], b: [3, 64, 65], ta: false, tb: false },
       { a: [70, 300], b: [96, 300], ta: false, tb: true },
-      // a packed B over 1 MB (a weight gradient's): tasks of many rows
+      // a B over 1 MB (a weight gradient's): tasks of many rows; B packed (100 columns), or read as it lies (96)
       { a: [3000, 37], b: [3000, 100], ta: true, tb: false },
+      { a: [3000, 37], b: [3000, 96], ta: true, tb: false },
+      { a: [3000, 37], b: [96, 3000], ta: true, tb: true },
     ];
     const run = async (backend: string) => {
       await selectBackend({ prefer: backend, quiet: true });
@@ -164,7 +166,7 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     // a product whose packed B outgrows the L2 cache: its row tasks depend on the thread count, its sums do not
     const products = [1, 2, 3].map((n) => {
       setNativeThreads(n);
-      return tf.tidy(() => Array.from(tf.matMul(tf.tensor(randomArray(3000 * 203, 70), [3000, 203]), tf.tensor(randomArray(3000 * 100, 71), [3000, 100]), true, false).dataSync()));
+      return tf.tidy(() => [100, 96].flatMap((n) => Array.from(tf.matMul(tf.tensor(randomArray(3000 * 203, 70), [3000, 203]), tf.tensor(randomArray(3000 * n, 71), [3000, n]), true, false).dataSync())));
     });
     setNativeThreads(1);
     for (const p of products.slice(1)) expect(p).toEqual(products[0]);
@@ -234,7 +236,9 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const mw = tf.randomNormal([70, 96], 0, 1, 'float32', 8);
       // exp and erf (vectorised polynomials: the same fused multiply-adds on every path)
       const e = tf.concat([tf.randomNormal([4099], 0, 6, 'float32', 9), tf.tensor1d([-104, -95, 88.7, 89, NaN, Infinity, -Infinity, 0.99999994, 1, 3.9999998, 4])]);
-      const out = [Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
+      // a weight gradient's product: B over 1 MB, read as it lies
+      const gb = tf.randomNormal([3000, 96], 0, 1, 'float32', 10);
+      const out = [Array.from(tf.matMul(tf.randomNormal([3000, 40], 0, 1, 'float32', 11), gb, true, false).dataSync()), Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;
     const runWith = (isa: string) => {
