@@ -747,7 +747,11 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   // up to 256 rows, one or a few per thread, read each k-block of a panel once for all their rows.
   // A row's sums run over the same k in the same order either way.
   const bool largeB = double(K) * Np * sizeof(float) > 1048576.0;
-  const int taskRows = largeB ? std::min(256, std::max(16, int((M + 8L * pool->threads() - 1) / (8L * pool->threads())) * 8)) : 16;
+  // A batch of small products (attention's 65 × 65 per head and image) takes each product whole: its
+  // row blocks then balance (65 rows: 8 + 8 + 7 × 7, not 4 × 16 and a block of 1).
+  const int taskRows = largeB ? std::min(256, std::max(16, int((M + 8L * pool->threads() - 1) / (8L * pool->threads())) * 8))
+                       : batch >= 2 * pool->threads() && M <= 128 ? M
+                       : 16;
   // Such a B, untransposed and a whole number of vectors wide, is read as it lies: packing it (13 MB
   // for a ViT's [4160, 768]) cost a quarter of the product, and the tasks' k-blocks reuse it anyway.
   // Otherwise B is packed as [K, Np] per batch (transposed when transB): whole vectors, no reads past
