@@ -58,6 +58,8 @@ struct KernelSet {
   void (*maxPoolImages)(const float* x, float* y, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top, int left, int n0, int n1);
   // e^x, erf, GELU, GELU's gradient elementwise (ops 0–3; dy for op 3 only); the same bits on every path (see kernels-impl.h)
   void (*unaryMathRange)(const float* x, const float* dy, float* out, long i0, long i1, int op);
+  void (*maxPoolGradImages)(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top,
+                            int left, int n0, int n1);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

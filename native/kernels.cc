@@ -504,7 +504,7 @@ napi_value padColumns(napi_env env, napi_callback_info info) { return columnsCop
 napi_value cropColumns(napi_env env, napi_callback_info info) { return columnsCopy(env, info, false); }
 
 // maxPoolGrad(memory, x, dy, dx, b, h, w, c, oh, ow, fh, fw, sh, sw, top, left): each dy entry goes to
-// the first maximum of its window (windows clipped at the borders); images are independent
+// the first maximum of its window (windows clipped at the borders); images are independent (kernels-impl.h)
 napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   Args a(env, info, 15);
   if (!a.ok) return nullptr;
@@ -517,29 +517,7 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   parallelRanges(b, [&](long n0, long n1) {
     std::memset(dx + std::size_t(n0) * h * w * c, 0, sizeof(float) * std::size_t(n1 - n0) * h * w * c);
-    for (long n = n0; n < n1; n++)
-      for (int yr = 0; yr < oh; yr++)
-        for (int yc = 0; yc < ow; yc++) {
-          const int r0 = std::max(0, yr * sh - top), r1 = std::min(h, yr * sh - top + fh);
-          const int c0 = std::max(0, yc * sw - left), c1 = std::min(w, yc * sw - left + fw);
-          if (r0 >= r1 || c0 >= c1) continue;
-          const std::size_t dyBase = ((std::size_t(n) * oh + yr) * ow + yc) * c;
-          for (int ch = 0; ch < c; ch++) {
-            float best = 0;
-            std::size_t arg = 0;
-            bool found = false;
-            for (int r = r0; r < r1; r++)
-              for (int q = c0; q < c1; q++) {
-                const std::size_t idx = ((std::size_t(n) * h + r) * w + q) * c + ch;
-                if (!found || x[idx] > best) {
-                  best = x[idx];
-                  arg = idx;
-                  found = true;
-                }
-              }
-            dx[arg] += dy[dyBase + ch];
-          }
-        }
+    wide->maxPoolGradImages(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, top, left, int(n0), int(n1));
   }, double(b) * oh * ow * c * fh * fw);
   return undefinedValue(env);
 }

@@ -132,6 +132,34 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     });
   });
 
+  it('max-pool gradients of any window (3×3/2 and 3×3/1 same, 2×2/1 valid) route ties to the first maximum as cpu does', async () => {
+    const rng = makeRng(23);
+    // small integers: many ties inside a window; 3, 16 and 21 channels (below, at and past a vector)
+    const inputs = [3, 16, 21].map((c) => ({ c, xv: Float32Array.from({ length: 2 * 9 * 11 * c }, () => rng.int(3)) }));
+    const cases: [number, number, 'valid' | 'same'][] = [[3, 2, 'same'], [3, 1, 'same'], [2, 1, 'valid'], [3, 2, 'valid']];
+    const run = async (backend: string) => {
+      await selectBackend({ prefer: backend, quiet: true });
+      return inputs.flatMap(({ c, xv }) =>
+        cases.map(([f, st, pad]) =>
+          tf.tidy(() => {
+            const g = (t: tf.Tensor) => {
+              const y = tf.maxPool(t as tf.Tensor4D, f, st, pad);
+              return tf.sum(tf.mul(y, tf.linspace(0.5, 2, y.size).reshape(y.shape))) as tf.Scalar;
+            };
+            return Array.from(tf.grad(g)(tf.tensor(xv, [2, 9, 11, c])).dataSync());
+          }),
+        ),
+      );
+    };
+    setNativeThreads(2);
+    const native = await run('wasm');
+    setNativeThreads(1);
+    const cpu = await run('cpu');
+    // the same entries receive the same dy values; where overlapping windows add several, cpu sums them
+    // per input pixel and the kernel per window in order, so the last bit may differ
+    native.forEach((v, i) => v.forEach((g, j) => expect(Math.abs(g - cpu[i][j]), `case ${i}, entry ${j}`).toBeLessThanOrEqual(1e-6 * Math.abs(cpu[i][j]))));
+  });
+
   it('max pooling (valid and same, strides 1 and 2, one and two vectors of channels, a NaN) equals cpu exactly', async () => {
     const xv = randomArray(2 * 9 * 11 * 13, 71);
     xv[5] = NaN;
