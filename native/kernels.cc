@@ -575,6 +575,23 @@ napi_value columnSums(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+/**
+ * out[c] = Σ_r term(r·cols + c, r, c) in double, rows in order, each column on one thread (columns in
+ * groups of 16 split between the threads): a result that depends on neither the thread count nor the ISA.
+ */
+template <typename F>
+void columnTotals(int rows, int cols, float* out, double work, F&& term) {
+  parallelRanges((cols + 15) / 16, [&](long g0, long g1) {
+    const int c0 = int(g0 * 16), c1 = int(std::min<long>(cols, g1 * 16));
+    std::vector<double> acc(std::size_t(c1 - c0), 0.0);
+    for (int r = 0; r < rows; r++) {
+      const std::size_t row = std::size_t(r) * cols;
+      for (int c = c0; c < c1; c++) acc[c - c0] += term(row + c, r, c);
+    }
+    for (int c = c0; c < c1; c++) out[c] = float(acc[c - c0]);
+  }, work);
+}
+
 // columnMoments(memory, a, ca, b, cb, out, rows, cols): out[c] = Σ_r (a[r, c] − ca[c]) · (b[r, c] − cb[c]), rows in
 // order, in double, each column on one thread (BatchNormalization's variance, and its gradient's Σ dy·(x − mean))
 napi_value columnMoments(napi_env env, napi_callback_info info) {
@@ -588,16 +605,7 @@ napi_value columnMoments(napi_env env, napi_callback_info info) {
   const float* cy = a.f(3, cols);
   float* out = a.f(4, cols);
   if (!a.ok) return nullptr;
-  parallelRanges((cols + 15) / 16, [&](long g0, long g1) {
-    const int c0 = int(g0 * 16), c1 = int(std::min<long>(cols, g1 * 16));
-    std::vector<double> acc(std::size_t(c1 - c0), 0.0);
-    for (int r = 0; r < rows; r++) {
-      const float* xr = x + std::size_t(r) * cols;
-      const float* yr = y + std::size_t(r) * cols;
-      for (int c = c0; c < c1; c++) acc[c - c0] += (double(xr[c]) - double(cx[c])) * (double(yr[c]) - double(cy[c]));
-    }
-    for (int c = c0; c < c1; c++) out[c] = float(acc[c - c0]);
-  }, 2.0 * rows * cols);
+  columnTotals(rows, cols, out, 2.0 * rows * cols, [&](std::size_t i, int, int c) { return (double(x[i]) - double(cx[c])) * (double(y[i]) - double(cy[c])); });
   return undefinedValue(env);
 }
 
@@ -655,6 +663,17 @@ napi_value copyRows(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+/** Σ of a row in double: four partial sums in a fixed order, then (s0 + s1) + (s2 + s3). */
+template <typename F>
+inline double rowTotal(int cols, F&& term) {
+  double s[4] = {0, 0, 0, 0};
+  int c = 0;
+  for (; c + 4 <= cols; c += 4)
+    for (int l = 0; l < 4; l++) s[l] += term(c + l);
+  for (; c < cols; c++) s[c % 4] += term(c);
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 // rowSums(memory, x, out, rows, cols, mean): out[r] = Σ_c x[r, c] (divided by cols when mean is 1): a
 // reduction over the trailing axes (LayerNormalization's moments and their gradients, softmax's
 // gradient), which tfjs-wasm 4.22 runs at ~1 ns a value. In double, four partial sums in a fixed order
@@ -674,15 +693,120 @@ napi_value rowSums(napi_env env, napi_callback_info info) {
   parallelRanges(rows, [&](long r0, long r1) {
     for (long r = r0; r < r1; r++) {
       const float* xr = x + std::size_t(r) * cols;
-      double s[4] = {0, 0, 0, 0};
-      int c = 0;
-      for (; c + 4 <= cols; c += 4)
-        for (int l = 0; l < 4; l++) s[l] += double(xr[c + l]);
-      for (; c < cols; c++) s[c % 4] += double(xr[c]);
-      const double total = (s[0] + s[1]) + (s[2] + s[3]);
+      const double total = rowTotal(cols, [&](int c) { return double(xr[c]); });
       out[r] = float(mean && cols > 0 ? total / cols : total);
     }
   }, double(rows) * cols);
+  return undefinedValue(env);
+}
+
+// ---- LayerNormalization over the last axis (src/backend/wasm/layer-norm.ts) ----------------------
+// Rows are split between threads and each row's sums run in a fixed order (four partial sums in double,
+// as rowSums), columns likewise for the parameter gradient: no result depends on the thread count.
+
+// rowMoments(memory, x, mean, variance, rows, cols): each row's mean and biased variance (centred, in double).
+// The mean as two floats, mean[r] + mean[rows + r] (its rounding error kept): a row whose mean is
+// thousands of times its spread is then centred as exactly as in double.
+napi_value rowMoments(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(3), cols = a.i(4);
+  if (!a.ok) return nullptr;
+  if (cols < 1) {
+    a.fail("rowMoments: rows of no values");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(rows) * cols);
+  float* mean = a.f(1, 2.0 * rows);
+  float* variance = a.f(2, rows);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + std::size_t(r) * cols;
+      const double m = rowTotal(cols, [&](int c) { return double(xr[c]); }) / cols;
+      const double v = rowTotal(cols, [&](int c) { return (double(xr[c]) - m) * (double(xr[c]) - m); }) / cols;
+      mean[r] = float(m);
+      mean[rows + r] = float(m - double(mean[r]));
+      variance[r] = float(v);
+    }
+  }, 3.0 * rows * cols);
+  return undefinedValue(env);
+}
+
+// rowAffine(memory, x, mean, rstd, gamma, beta, out, rows, cols): out[r, c] = (x[r, c] − mean)·rstd[r]·γ[c] + β[c], the
+// mean as rowMoments gives it (two floats, subtracted one after the other)
+napi_value rowAffine(napi_env env, napi_callback_info info) {
+  Args a(env, info, 8);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(6), cols = a.i(7);
+  if (!a.ok) return nullptr;
+  const float* x = a.f(0, double(rows) * cols);
+  const float* mean = a.f(1, 2.0 * rows);
+  const float* rstd = a.f(2, rows);
+  const float* gamma = a.f(3, cols);
+  const float* beta = a.f(4, cols);
+  float* out = a.f(5, double(rows) * cols);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + std::size_t(r) * cols;
+      float* o = out + std::size_t(r) * cols;
+      const float m = mean[r], lo = mean[rows + r], s = rstd[r];
+      for (int c = 0; c < cols; c++) o[c] = ((xr[c] - m) - lo) * s * gamma[c] + beta[c];
+    }
+  }, 3.0 * rows * cols);
+  return undefinedValue(env);
+}
+
+// layerNormGrad(memory, x, dy, mean, rstd, gamma, dx, rows, cols): with x̂ = (x − mean)·rstd and g = dy·γ,
+// dx = rstd·(g − Σg/C − x̂·Σ(g·x̂)/C) per row (the closed form; the sums in double)
+napi_value layerNormGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 8);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(6), cols = a.i(7);
+  if (!a.ok) return nullptr;
+  if (cols < 1) {
+    a.fail("layerNormGrad: rows of no values");
+    return nullptr;
+  }
+  const float* x = a.f(0, double(rows) * cols);
+  const float* dy = a.f(1, double(rows) * cols);
+  const float* mean = a.f(2, 2.0 * rows);
+  const float* rstd = a.f(3, rows);
+  const float* gamma = a.f(4, cols);
+  float* dx = a.f(5, double(rows) * cols);
+  if (!a.ok) return nullptr;
+  parallelRanges(rows, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + std::size_t(r) * cols;
+      const float* dr = dy + std::size_t(r) * cols;
+      float* o = dx + std::size_t(r) * cols;
+      const double m = double(mean[r]) + double(mean[rows + r]), s = rstd[r];
+      const double sumG = rowTotal(cols, [&](int c) { return double(dr[c]) * gamma[c]; });
+      const double sumGX = rowTotal(cols, [&](int c) { return double(dr[c]) * gamma[c] * ((double(xr[c]) - m) * s); });
+      const float a0 = float(sumG / cols), a1 = float(sumGX / cols), sf = float(s), mf = mean[r], lo = mean[rows + r];
+      for (int c = 0; c < cols; c++) o[c] = sf * (dr[c] * gamma[c] - a0 - ((xr[c] - mf) - lo) * sf * a1);
+    }
+  }, 6.0 * rows * cols);
+  return undefinedValue(env);
+}
+
+// normalizedColumnSums(memory, x, dy, mean, rstd, out, rows, cols): out[c] = Σ_r dy[r, c]·(x[r, c] − mean[r])·rstd[r],
+// rows in order, in double, each column on one thread (LayerNormalization's γ gradient)
+napi_value normalizedColumnSums(napi_env env, napi_callback_info info) {
+  Args a(env, info, 7);
+  if (!a.ok) return nullptr;
+  const int rows = a.i(5), cols = a.i(6);
+  if (!a.ok) return nullptr;
+  const float* x = a.f(0, double(rows) * cols);
+  const float* dy = a.f(1, double(rows) * cols);
+  const float* mean = a.f(2, 2.0 * rows);
+  const float* rstd = a.f(3, rows);
+  float* out = a.f(4, cols);
+  if (!a.ok) return nullptr;
+  columnTotals(rows, cols, out, 3.0 * rows * cols, [&](std::size_t i, int r, int) {
+    return double(dy[i]) * ((double(x[i]) - (double(mean[r]) + double(mean[rows + r]))) * double(rstd[r]));
+  });
   return undefinedValue(env);
 }
 
@@ -986,6 +1110,10 @@ NAPI_MODULE_INIT() {
     {"copyRows", nullptr, copyRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"unaryMath", nullptr, unaryMath, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"rowSums", nullptr, rowSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"rowMoments", nullptr, rowMoments, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"rowAffine", nullptr, rowAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"layerNormGrad", nullptr, layerNormGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"normalizedColumnSums", nullptr, normalizedColumnSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
-import { nativeBatchNormTraining } from '../../backend/index.js';
+import { nativeBatchNormTraining, nativeLayerNorm } from '../../backend/index.js';
 import { tensorLayerKinds } from './tensor-kinds.js';
 import { nearestModes, resize2d, resizeCoordinates } from './resize.js';
 import { tableLayerClass } from './table-layer.js';
@@ -149,6 +149,13 @@ function affine(c: { center: boolean; scale: boolean }, n: number): LayerWeight[
     ...(c.scale ? [{ keras: 'gamma', shape: [n], init: 'ones', torch: 'weight' } as LayerWeight] : []),
     ...(c.center ? [{ keras: 'beta', shape: [n], init: 'zeros', torch: 'bias' } as LayerWeight] : []),
   ];
+}
+
+/** [γ, β] for a fused normalisation over n channels: the parameters, or ones and zeros where a layer has none. */
+function affineOrIdentity(c: { center: boolean; scale: boolean }, p: tf.Tensor[], n: number): [tf.Tensor, tf.Tensor] {
+  let i = 0;
+  const gamma = c.scale ? p[i++] : tf.ones([n]);
+  return [gamma, c.center ? p[i] : tf.zeros([n])];
 }
 
 function applyAffine(c: { center: boolean; scale: boolean }, y: tf.Tensor, p: tf.Tensor[]): tf.Tensor {
@@ -462,13 +469,7 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
       if (!norm.statistics && !norm.collect && x.dtype === 'float32') {
         // training on the native kernels: the normalisation and its gradient in a few passes (src/backend/wasm/batch-norm.ts)
         const fused = nativeBatchNormTraining();
-        if (fused) {
-          const n = x.shape[x.rank - 1];
-          let i = 0;
-          const gamma = c.scale ? p[i++] : tf.ones([n]);
-          const beta = c.center ? p[i] : tf.zeros([n]);
-          return fused(x, gamma, beta, c.epsilon);
-        }
+        if (fused) return fused(x, ...affineOrIdentity(c, p, x.shape[x.rank - 1]), c.epsilon);
       }
       let mean: tf.Tensor;
       let variance: tf.Tensor;
@@ -493,6 +494,9 @@ export const layerKinds: Readonly<Record<string, LayerKind<never>>> = {
     },
     weights: (c, [s]) => affine(c, s[s.length - 1]),
     forward: (c, [x], p) => {
+      // on the native kernels: the normalisation and its gradient in a few passes (src/backend/wasm/layer-norm.ts)
+      const fused = x.dtype === 'float32' ? nativeLayerNorm() : null;
+      if (fused) return fused(x, ...affineOrIdentity(c, p, x.shape[x.rank - 1]), c.epsilon);
       const m = momentsWithGradient(x, [-1], true);
       return applyAffine(c, tf.div(tf.sub(x, m.mean), tf.sqrt(tf.add(m.variance, c.epsilon))), p);
     },
