@@ -642,27 +642,6 @@ napi_value channelAffine(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// copyRows(memory, src, dst, rows, chunk, srcStride, dstStride): dst[r·dstStride + i] = src[r·srcStride + i] for i < chunk
-// (a Slice that keeps whole trailing axes: a channel split, a class token)
-napi_value copyRows(napi_env env, napi_callback_info info) {
-  Args a(env, info, 6);
-  if (!a.ok) return nullptr;
-  const int rows = a.i(2), chunk = a.i(3), srcStride = a.i(4), dstStride = a.i(5);
-  if (!a.ok) return nullptr;
-  if (rows == 0 || chunk == 0) return undefinedValue(env);
-  if (chunk > srcStride || chunk > dstStride) {
-    a.fail("copyRows: a chunk longer than its stride");
-    return nullptr;
-  }
-  const float* src = a.f(0, double(rows - 1) * srcStride + chunk);
-  float* dst = a.f(1, double(rows - 1) * dstStride + chunk);
-  if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) std::memcpy(dst + std::size_t(r) * dstStride, src + std::size_t(r) * srcStride, sizeof(float) * std::size_t(chunk));
-  }, double(rows) * chunk);
-  return undefinedValue(env);
-}
-
 /** Σ of a row in double: four partial sums in a fixed order, then (s0 + s1) + (s2 + s3). */
 template <typename F>
 inline double rowTotal(int cols, F&& term) {
@@ -807,6 +786,42 @@ napi_value normalizedColumnSums(napi_env env, napi_callback_info info) {
   columnTotals(rows, cols, out, 3.0 * rows * cols, [&](std::size_t i, int r, int) {
     return double(dy[i]) * ((double(x[i]) - (double(mean[r]) + double(mean[rows + r]))) * double(rstd[r]));
   });
+  return undefinedValue(env);
+}
+
+// copyGrid(memory, src, dst, outer, rows, chunk, srcOuter, srcRow, dstOuter, dstRow, dstOffset, fillBits, fillCount): runs
+// of `chunk` floats on a two-level grid, dst[dstOffset + o·dstOuter + r·dstRow + i] = src[o·srcOuter + r·srcRow + i],
+// after dst[0 … fillCount) is set to the float whose bits are fillBits. A Slice that narrows up to two groups of
+// axes (a padded map's crop: the gradient of a pad), and a constant Pad (the map copied into the interior of
+// a filled one), which tfjs-wasm 4.22 runs on one thread, slowly for maps with few channels. A copy: the
+// thread count changes nothing.
+napi_value copyGrid(napi_env env, napi_callback_info info) {
+  Args a(env, info, 12);
+  if (!a.ok) return nullptr;
+  const int outer = a.i(2), rows = a.i(3), chunk = a.i(4), srcOuter = a.i(5), srcRow = a.i(6), dstOuter = a.i(7), dstRow = a.i(8);
+  const double dstOffset = a.values[9], bits = a.values[10], fillCount = a.values[11];
+  if (!a.ok) return nullptr;
+  if (bits >= 4294967296.0) {
+    a.fail("copyGrid: fill bits are a 32-bit pattern");
+    return nullptr;
+  }
+  const bool empty = outer == 0 || rows == 0 || chunk == 0;
+  const float* src = empty ? nullptr : a.f(0, double(outer - 1) * srcOuter + double(rows - 1) * srcRow + chunk);
+  float* dst = a.f(1, std::max(fillCount, empty ? 0.0 : dstOffset + double(outer - 1) * dstOuter + double(rows - 1) * dstRow + chunk));
+  if (!a.ok) return nullptr;
+  if (fillCount > 0) {
+    const std::uint32_t pattern = static_cast<std::uint32_t>(bits);
+    float value;
+    std::memcpy(&value, &pattern, sizeof value);
+    parallelRanges(long(fillCount), [&](long i0, long i1) { std::fill(dst + i0, dst + i1, value); }, fillCount);
+  }
+  if (empty) return undefinedValue(env);
+  parallelRanges(long(outer) * rows, [&](long t0, long t1) {
+    for (long t = t0; t < t1; t++) {
+      const std::size_t o = std::size_t(t / rows), r = std::size_t(t % rows);
+      std::memcpy(dst + std::size_t(dstOffset) + o * dstOuter + r * dstRow, src + o * srcOuter + r * srcRow, sizeof(float) * std::size_t(chunk));
+    }
+  }, double(outer) * rows * chunk);
   return undefinedValue(env);
 }
 
@@ -1107,9 +1122,9 @@ NAPI_MODULE_INIT() {
     {"adam", nullptr, adam, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"columnMoments", nullptr, columnMoments, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelAffine", nullptr, channelAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-    {"copyRows", nullptr, copyRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"unaryMath", nullptr, unaryMath, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"rowSums", nullptr, rowSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"copyGrid", nullptr, copyGrid, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"rowMoments", nullptr, rowMoments, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"rowAffine", nullptr, rowAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"layerNormGrad", nullptr, layerNormGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

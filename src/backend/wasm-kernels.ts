@@ -4,7 +4,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm/depthwis
 import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
-import { sliceNative } from './wasm/slice.js';
+import { sliceNative, padNative } from './wasm/slice.js';
 import { mathNative } from './wasm/math.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, trailingAxesReduceNative, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
@@ -79,7 +79,7 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       added.push('BatchMatMul');
     }
     // Conv2D / FusedConv2D / Sum, Mean (over leading or trailing axes) / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
-    // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice keeping whole trailing axes:
+    // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice and constant Pad of boxes of two levels of runs:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
     const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
@@ -99,6 +99,7 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['Erf', (a) => mathNative('Erf', a)],
       ['MaxPool', maxPoolNative],
       ['Slice', sliceNative],
+      ['PadV2', padNative],
     ];
     for (const [kernelName, ours] of wrapped) {
       const native = tf.getKernel(kernelName, 'wasm');

@@ -217,18 +217,32 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     for (const r of results.slice(1)) r.forEach((g, i) => expect(g, `output ${i}`).toEqual(results[0][i]));
   });
 
-  it('Slice keeping whole trailing axes (a channel split, a class token) copies exactly what cpu does; other slices too', async () => {
+  it('Slice (a channel split, a class token, a padded map\'s crop) and constant Pad copy exactly what cpu does, on 1 and 2 threads; boxes of more levels too', async () => {
     const shape = [5, 7, 12];
     const xv = randomArray(5 * 7 * 12, 61);
-    // last axis (q/k/v), a middle axis with the rest whole (x[:, 0]), the first axis, a size of -1, and ones the native path leaves to wasm
-    const cases: [number[], number[]][] = [[[0, 0, 4], [5, 7, 4]], [[0, 0, 0], [5, 1, 12]], [[0, 3, 0], [-1, 2, 12]], [[2, 0, 0], [3, 7, 12]], [[0, 0, 8], [-1, -1, -1]], [[1, 2, 3], [2, 3, 4]], [[0, 1, 0], [5, 5, 6]]];
-    const run = async (backend: string) => {
-      await selectBackend({ prefer: backend, quiet: true });
-      return tf.tidy(() => cases.map(([b, z]) => Array.from(tf.slice(tf.tensor(xv, shape), b, z).dataSync())));
-    };
+    // last axis (q/k/v), a middle axis with the rest whole (x[:, 0]), the first axis, a size of -1, two narrowed axes, three (wasm's own kernel)
+    const cases: [number[], number[]][] = [[[0, 0, 4], [5, 7, 4]], [[0, 0, 0], [5, 1, 12]], [[0, 3, 0], [-1, 2, 12]], [[2, 0, 0], [3, 7, 12]], [[0, 0, 8], [-1, -1, -1]], [[1, 2, 3], [2, 3, 4]], [[0, 1, 0], [5, 5, 6]], [[1, 1, 0], [3, 5, 12]], [[0, 0, 0], [0, 7, 12]]];
+    // an NHWC crop of a padded map (n, y and x narrowed, channels whole: two levels after merging), in a 4-D tensor
+    const map = randomArray(3 * 8 * 8 * 5, 62);
+    const crops: [number[], number[]][] = [[[0, 1, 1, 0], [3, 6, 6, 5]], [[1, 2, 0, 0], [2, 3, 8, 5]], [[0, 1, 1, 1], [3, 6, 6, 3]]];
+    const pads: [[number, number][], number][] = [[[[0, 0], [1, 1], [1, 1], [0, 0]], 0], [[[0, 0], [3, 3], [3, 3], [0, 0]], -Infinity], [[[0, 0], [0, 2], [1, 0], [0, 0]], 2.5], [[[1, 0], [0, 0], [0, 0], [0, 2]], 0]];
+    const run = async (backend: string) =>
+      tf.tidy(() => [
+        ...cases.map(([b, z]) => tf.slice(tf.tensor(xv, shape), b, z)),
+        ...crops.map(([b, z]) => tf.slice(tf.tensor(map, [3, 8, 8, 5]), b, z)),
+        ...pads.map(([p, v]) => tf.pad(tf.tensor(map, [3, 8, 8, 5]), p, v)),
+        // a pad's gradient is its crop
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.pad(t, [[0, 0], [2, 1], [1, 2], [0, 0]]), tf.linspace(0, 1, 3 * 11 * 11 * 5).reshape([3, 11, 11, 5]))) as tf.Scalar)(tf.tensor(map, [3, 8, 8, 5])),
+      ].map((t) => [t.shape.join('x'), Array.from(t.dataSync())] as const));
+    await selectBackend({ prefer: 'wasm', quiet: true });
+    setNativeThreads(2);
+    const onWasm2 = await run('wasm');
+    setNativeThreads(1);
     const onWasm = await run('wasm');
+    await selectBackend({ prefer: 'cpu', quiet: true });
     const onCpu = await run('cpu');
     onWasm.forEach((v, i) => expect(v, `case ${i}`).toEqual(onCpu[i]));
+    onWasm2.forEach((v, i) => expect(v, `case ${i}, 2 threads`).toEqual(onCpu[i]));
   });
 
   it('refuse operands outside the memory with a RangeError (no crash)', () => {

@@ -31,19 +31,19 @@ interface NativeAddon {
   maxPool: Kernel;
   columnMoments: Kernel;
   channelAffine: Kernel;
-  copyRows: Kernel;
   unaryMath: Kernel;
   rowSums: Kernel;
   rowMoments: Kernel;
   rowAffine: Kernel;
   layerNormGrad: Kernel;
   normalizedColumnSums: Kernel;
+  copyGrid: Kernel;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, np: Float32Array, nm: Float32Array, nv: Float32Array, hyper: number[]): void;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam', 'columnMoments', 'channelAffine', 'copyRows', 'unaryMath', 'rowSums', 'rowMoments', 'rowAffine', 'layerNormGrad', 'normalizedColumnSums'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam', 'columnMoments', 'channelAffine', 'unaryMath', 'rowSums', 'rowMoments', 'rowAffine', 'layerNormGrad', 'normalizedColumnSums', 'copyGrid'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'avx2-fma+avx512', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;

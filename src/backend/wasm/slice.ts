@@ -4,11 +4,53 @@ import { nativeAddon, nativeKernelsDecision } from './native.js';
 import { nativeTensors } from './native-tensors.js';
 
 /**
- * Slice on the native kernels where it keeps whole trailing axes: with k the first axis it narrows,
- * every axis after k whole and every axis before k taken whole, the result is one contiguous run per
- * index of the axes before k (a ViT's q/k/v split of the last axis, its class token x[:, 0]). tfjs-wasm
- * 4.22 copies such a slice element by element in JavaScript (a ViT step: 82 slices, 175 ms); this is one
- * memcpy per run. Other slices (null) go to wasm's own kernel.
+ * A box [begin, begin + size) of a row-major array of `shape`, as at most two levels of runs: `chunk`
+ * contiguous floats, repeated `rows` times `rowStride` apart, that `outer` times `outerStride` apart
+ * (strides in the array; `rowStep`, `outerStep` the same in the box's own contiguous layout). Adjacent
+ * axes merge where the inner one is whole; null where more than two levels remain.
+ */
+export interface Grid {
+  offset: number;
+  chunk: number;
+  rows: number;
+  rowStride: number;
+  rowStep: number;
+  outer: number;
+  outerStride: number;
+  outerStep: number;
+}
+
+export function boxGrid(shape: number[], begin: number[], size: number[]): Grid | null {
+  const r = shape.length;
+  const stride = new Array<number>(r).fill(1);
+  const step = new Array<number>(r).fill(1);
+  for (let i = r - 2; i >= 0; i--) {
+    stride[i] = stride[i + 1] * shape[i + 1];
+    step[i] = step[i + 1] * size[i + 1];
+  }
+  const offset = begin.reduce((s, b, i) => s + b * stride[i], 0);
+  let j = r - 1;
+  while (j >= 0 && size[j] === shape[j]) j--;
+  if (j < 0) return { offset, chunk: size.reduce((a, b) => a * b, 1), rows: 1, rowStride: 0, rowStep: 0, outer: 1, outerStride: 0, outerStep: 0 };
+  const chunk = size[j] * stride[j];
+  // levels, innermost first: [count, stride, step]
+  const levels: [number, number, number][] = [];
+  for (let i = j - 1; i >= 0; i--) {
+    if (size[i] === 1) continue;
+    const last = levels[levels.length - 1];
+    if (last && last[1] * last[0] === stride[i] && last[2] * last[0] === step[i]) last[0] *= size[i];
+    else levels.push([size[i], stride[i], step[i]]);
+  }
+  if (levels.length > 2) return null;
+  const [row = [1, 0, 0], out = [1, 0, 0]] = levels;
+  return { offset, chunk, rows: row[0], rowStride: row[1], rowStep: row[2], outer: out[0], outerStride: out[1], outerStep: out[2] };
+}
+
+/**
+ * Slice on the native kernels where the box is at most two levels of runs (boxGrid): a channel split, a
+ * class token, a padded map's crop (the gradient of a pad). tfjs-wasm 4.22 copies such slices on one
+ * thread, element by element in JavaScript for some (a ViT step: 82 slices, 175 ms); this is one memcpy
+ * per run, split between the threads. Other slices (null) go to wasm's own kernel.
  */
 export function sliceNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
@@ -18,14 +60,36 @@ export function sliceNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
   if (!addon) return null;
   const attrs = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
-  const k = x.shape.findIndex((d, i) => begin[i] !== 0 || size[i] !== d);
-  if (k < 0 || x.shape.slice(0, k).some((d, i) => size[i] !== d) || x.shape.slice(k + 1).some((d, i) => begin[k + 1 + i] !== 0 || size[k + 1 + i] !== d)) return null;
-  const inner = x.shape.slice(k + 1).reduce((a, b) => a * b, 1);
-  const rows = x.shape.slice(0, k).reduce((a, b) => a * b, 1);
+  const g = boxGrid(x.shape, begin, size);
+  if (!g) return null;
   const out = backend.makeOutput(size, 'float32');
-  const chunk = size[k] * inner;
-  if (rows * chunk === 0) return out;
+  if (size.some((d) => d === 0)) return out;
   const n = nativeTensors(backend);
-  addon.copyRows(n.memory(), ptr(backend, x) + 4 * begin[k] * inner, ptr(backend, out), rows, chunk, x.shape[k] * inner, chunk);
+  addon.copyGrid(n.memory(), ptr(backend, x) + 4 * g.offset, ptr(backend, out), g.outer, g.rows, g.chunk, g.outerStride, g.rowStride, g.outerStep, g.rowStep, 0, 0, 0);
+  return out;
+}
+
+/**
+ * A constant PadV2 of a float32 tensor on the native kernels: the output filled with the value, the
+ * input copied into its interior as a box of at most two levels of runs; null otherwise.
+ */
+export function padNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype !== 'float32' || !nativeKernelsDecision().use) return null;
+  const addon = nativeAddon().addon;
+  if (!addon) return null;
+  const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+  if (paddings.length !== x.shape.length || paddings.some(([a, b]) => a < 0 || b < 0)) return null;
+  const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const g = boxGrid(shape, paddings.map(([a]) => a), x.shape);
+  if (!g) return null;
+  const out = backend.makeOutput(shape, 'float32');
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (total === 0) return out;
+  const bits = new Uint32Array(Float32Array.of(constantValue).buffer)[0];
+  const n = nativeTensors(backend);
+  const empty = x.shape.some((d) => d === 0);
+  addon.copyGrid(n.memory(), ptr(backend, x), ptr(backend, out), empty ? 0 : g.outer, g.rows, g.chunk, g.outerStep, g.rowStep, g.outerStride, g.rowStride, g.offset, bits, total);
   return out;
 }
