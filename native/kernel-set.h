@@ -49,7 +49,7 @@ struct KernelSet {
   void (*addBiasRows)(const float* x, const float* bias, float* out, int cols, int r0, int r1);
   void (*maxPoolGrad2x2Images)(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int n0, int n1);
   // ldb 0: B packed (packedPanels); ldb > 0: B [K, N] as it lies, rows ldb apart (N a multiple of the lanes)
-  void (*gemmRows)(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb);
+  void (*gemmRows)(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb, const float* bias);
   // one input channel, horizontal stride 1: output pixels across the lanes (see kernels-impl.h)
   void (*conv2dPixelRows)(const float* x, const float* w, const float* bias, float* y, int h, int wd, int oh, int ow, int co, int coP, int kh, int kw,
                           int sh, int rowLo, int rowHi, int r0, int r1);

@@ -302,10 +302,12 @@ void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int
  * One block of C = op(A)·B over k in [k0, k1): R rows × NV column vectors, added to C unless this is
  * the first k block. B is packed in panels (packedPanels, kernel-set.h): the NV·W columns from j as one
  * contiguous [K, NV·W] block at Bp + K·j; or, when ldb > 0, B as it lies, [K, N] with rows ldb apart
- * (N a multiple of W). A is [M, K] or, transposed, [K, M].
+ * (N a multiple of W). A is [M, K] or, transposed, [K, M]. With a bias [N], the last k block adds it to
+ * the finished entry, C = (C + block) + bias, as a separate addition of the bias would round it.
  */
 template <int R, int NV>
-inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i, int j, int k0, int k1) {
+inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i, int j, int k0, int k1,
+                      const float* bias) {
   typename Vec::V acc[R][NV];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = Vec::zero();
@@ -325,22 +327,28 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
     bp += bRow;
   }
   const bool first = k0 == 0;
+  const float* b = k1 == K ? bias : nullptr;
   for (int r = 0; r < R; r++) {
     float* cp = C + static_cast<std::ptrdiff_t>(i + r) * N + j;
     for (int v = 0; v < NV; v++) {
       const int lanes = N - j - v * W;
-      if (lanes >= W) Vec::store(cp + v * W, first ? acc[r][v] : Vec::add(Vec::load(cp + v * W), acc[r][v]));
-      else if (lanes > 0) {
+      if (lanes >= W) {
+        const typename Vec::V sum = first ? acc[r][v] : Vec::add(Vec::load(cp + v * W), acc[r][v]);
+        Vec::store(cp + v * W, b ? Vec::add(sum, Vec::load(b + j + v * W)) : sum);
+      } else if (lanes > 0) {
         alignas(64) float t[W];
         Vec::store(t, acc[r][v]);
-        for (int l = 0; l < lanes; l++) cp[v * W + l] = first ? t[l] : cp[v * W + l] + t[l];
+        for (int l = 0; l < lanes; l++) {
+          const float sum = first ? t[l] : cp[v * W + l] + t[l];
+          cp[v * W + l] = b ? sum + b[j + v * W + l] : sum;
+        }
       }
     }
   }
 }
 
 template <int NV>
-inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i0, int i1, int j) {
+inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i0, int i1, int j, const float* bias) {
   constexpr int R = ACC / NV;
   // k in blocks whose slice of B (KC × 3 vectors) stays in the L1 cache across the rows
   constexpr int KC = 256;
@@ -351,7 +359,7 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
     const int blocks = (rows + R - 1) / R;
     for (int q = 0, i = i0; q < blocks; q++) {
       const int r = rows / blocks + (q < rows % blocks ? 1 : 0);
-      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, ldb, K, transA, i, j, k0, k1); });
+      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, ldb, K, transA, i, j, k0, k1, bias); });
       i += r;
     }
     if (K == 0) break;
@@ -360,14 +368,14 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
 
 /**
  * Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels), or,
- * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W).
+ * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W); plus bias [N] unless null.
  */
-void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb) {
+void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb, const float* bias) {
   for (int j = 0, nv = 0; j < Np; j += nv * W) {
     nv = blockVectors((Np - j) / W);
-    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
-    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
-    else gemmColumns<1>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j);
+    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
+    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
+    else gemmColumns<1>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
   }
 }
 

@@ -393,7 +393,7 @@ napi_value conv2dInputGrad(napi_env env, napi_callback_info info) {
       const long nFirst = g * group;
       const long nEnd = std::min<long>(b, nFirst + group);
       const int rows = int((nEnd - nFirst) * pixels);
-      ks->gemmRows(dy + std::size_t(nFirst) * pixels * co, packed.data(), cols.data(), rows, Kp, Kp, co, false, 0, rows, 0);
+      ks->gemmRows(dy + std::size_t(nFirst) * pixels * co, packed.data(), cols.data(), rows, Kp, Kp, co, false, 0, rows, 0, nullptr);
       for (long n = nFirst; n < nEnd; n++) {
       float* dxn = dx + std::size_t(n) * h * wd * ci;
       for (int yy = 0; yy < oh; yy++)
@@ -839,10 +839,11 @@ napi_value addBias(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// matMul(memory, a, b, c, batchA, batchB, M, N, K, transA, transB): c[q] = op(a[q])·op(b[q]) for
-// q < max(batchA, batchB), a batch of 1 broadcast; a [M, K] or [K, M], b [K, N] or [N, K], c [M, N]
+// matMul(memory, a, b, c, batchA, batchB, M, N, K, transA, transB, bias): c[q] = op(a[q])·op(b[q]) (+ bias [N]
+// where bias is not 0, added to each finished entry: a dense layer in one pass) for q < max(batchA, batchB),
+// a batch of 1 broadcast; a [M, K] or [K, M], b [K, N] or [N, K], c [M, N]
 napi_value matMul(napi_env env, napi_callback_info info) {
-  Args a(env, info, 10);
+  Args a(env, info, 11);
   if (!a.ok) return nullptr;
   const int batchA = a.i(3), batchB = a.i(4), M = a.i(5), N = a.i(6), K = a.i(7), transA = a.i(8), transB = a.i(9);
   if (!a.ok) return nullptr;
@@ -854,6 +855,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   const float* A = a.f(0, double(batchA) * M * K);
   const float* B = a.f(1, double(batchB) * K * N);
   float* C = a.f(2, double(batch) * M * N);
+  const float* bias = a.values[10] != 0 ? a.f(10, N) : nullptr;
   if (!a.ok) return nullptr;
   if (M == 0 || N == 0) return undefinedValue(env);
   const KernelSet* ks = wideSet((N + wide->lanes - 1) / wide->lanes * wide->lanes);
@@ -901,7 +903,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       const int i0 = int(t % rowBlocks) * taskRows;
       const int i1 = std::min(M, i0 + taskRows);
       ks->gemmRows(A + std::size_t(batchA == 1 ? 0 : q) * M * K, packed + std::size_t(batchB == 1 ? 0 : q) * K * Np, C + std::size_t(q) * M * N, M, N,
-                       Np, K, transA != 0, i0, i1, asItLies ? N : 0);
+                       Np, K, transA != 0, i0, i1, asItLies ? N : 0, bias);
     }
   }, double(batch) * M * Np * K / 16.0);  // compute-bound: helpers pay only on large products
   return undefinedValue(env);

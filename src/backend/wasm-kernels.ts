@@ -13,6 +13,7 @@ export { nativeAdamTensors, type NativeAdamTensors } from './wasm/adam.js';
 export { nativeBatchNormTraining, type BatchNormTraining } from './wasm/batch-norm.js';
 export { nativeGelu } from './wasm/math.js';
 export { nativeLayerNorm, type LayerNormRows } from './wasm/layer-norm.js';
+export { nativeDenseWithBias, type DenseWithBias } from './wasm/dense.js';
 
 /**
  * The wasm backend's kernel table: gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not

@@ -251,7 +251,11 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     const memory = new WebAssembly.Memory({ initial: 1 });
     // a 3×3 convolution of a 64 KiB memory's worth of input, placed past its end
     expect(() => l.addon!.conv2dValid(memory.buffer, 64000, 0, 0, 0, 1, 30, 30, 1, 28, 28, 1, 8, 3, 3, 1, 1, 0, 30, 0, 30)).toThrow(RangeError);
-    expect(() => l.addon!.matMul(memory.buffer, 0, 0, 0, 1, 1, 200, 200, 200, 0, 0)).toThrow(/outside the memory/);
+    expect(() => l.addon!.matMul(memory.buffer, 0, 0, 0, 1, 1, 200, 200, 200, 0, 0, 0)).toThrow(/outside the memory/);
+    // a bias past the memory's end
+    expect(() => l.addon!.matMul(memory.buffer, 0, 0, 0, 1, 1, 8, 8, 8, 0, 0, 65532)).toThrow(/outside the memory/);
+    // a pad whose fill runs past the memory's end
+    expect(() => l.addon!.copyGrid(memory.buffer, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 20000)).toThrow(/outside the memory/);
     expect(() => l.addon!.padNHWC(memory.buffer, 0, 0, 1, 4, 4, 1, 3, 3, 1, 0, 0)).toThrow(/does not fit/);
     expect(() => l.addon!.addBias(memory.buffer, -4, 0, 0, 1, 1)).toThrow(/non-negative integer/);
   });

@@ -14,7 +14,6 @@ export interface SimdKernels {
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number): void;
   columnSums(x: number, out: number, rows: number, cols: number): void;
   addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
-  /** c[q] = op(a[q])·op(b[q]), a batch of 1 broadcast (native kernels only) */
   /** dx of a convolution (any stride, padding top/left) as dy·wᵀ and a col2im, per image (native kernels only) */
   conv2dInputGrad?(dy: number, w: number, dx: number, b: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
   /** out[r, c] = x[r, c] ∘ v[c] (v[r] when perRow is 1), ∘ = + − (v−x) · / (v/x) for op 0…5 (native kernels only) */
@@ -27,5 +26,6 @@ export interface SimdKernels {
   unaryMath?(x: number, dy: number, out: number, n: number, op: number): void;
   /** out[r] = Σ_c x[r, c], over cols when mean is 1 (native kernels only) */
   rowSums?(x: number, out: number, rows: number, cols: number, mean: number): void;
-  matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
+  /** c[q] = op(a[q])·op(b[q]) (+ bias [n] unless 0), a batch of 1 broadcast (native kernels only) */
+  matMul?(a: number, b: number, c: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number, bias: number): void;
 }

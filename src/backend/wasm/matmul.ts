@@ -30,7 +30,7 @@ function nativeMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, tr
     new Float32Array((backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer, ptr(backend, out), size(out.shape)).fill(0);
     return out;
   }
-  k.matMul(ptr(backend, a), ptr(backend, b), ptr(backend, out), batchA, batchB, m, n, kA, transposeA ? 1 : 0, transposeB ? 1 : 0);
+  k.matMul(ptr(backend, a), ptr(backend, b), ptr(backend, out), batchA, batchB, m, n, kA, transposeA ? 1 : 0, transposeB ? 1 : 0, 0);
   return out;
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { InitKind } from '../types.js';
 import { activate, activations, spatialOut, type GraphActivation } from '../ops.js';
 import { momentsWithGradient } from './moments.js';
-import { nativeBatchNormTraining, nativeLayerNorm } from '../../backend/index.js';
+import { nativeBatchNormTraining, nativeLayerNorm, nativeDenseWithBias } from '../../backend/index.js';
 import { tensorLayerKinds } from './tensor-kinds.js';
 import { nearestModes, resize2d, resizeCoordinates } from './resize.js';
 import { tableLayerClass } from './table-layer.js';
@@ -91,8 +91,13 @@ type DenseConfig = z.infer<typeof denseConfig>;
 /** Dense on the last axis (Keras: a [.., in] input gives [.., units]); rank 2 is the plain product. */
 const denseLogits = (c: DenseConfig, [x]: tf.Tensor[], p: tf.Tensor[]) => {
   const flat = x.rank === 2 ? x : x.reshape([-1, x.shape[x.rank - 1]]);
-  const y0 = tf.matMul(flat as tf.Tensor2D, p[0] as tf.Tensor2D);
-  const y1 = c.use_bias ? tf.add(y0, p[1]) : y0;
+  // product and bias in one pass on the native kernels (src/backend/wasm/dense.ts), the same values
+  const fused = c.use_bias && flat.dtype === 'float32' && (flat.shape[1] ?? 0) > 0 ? nativeDenseWithBias() : null;
+  const y1 = fused
+    ? fused(flat as tf.Tensor2D, p[0] as tf.Tensor2D, p[1] as tf.Tensor1D)
+    : c.use_bias
+      ? tf.add(tf.matMul(flat as tf.Tensor2D, p[0] as tf.Tensor2D), p[1])
+      : tf.matMul(flat as tf.Tensor2D, p[0] as tf.Tensor2D);
   return x.rank === 2 ? y1 : y1.reshape([...x.shape.slice(0, -1), c.units]);
 };
 
