@@ -60,6 +60,9 @@ struct KernelSet {
   void (*unaryMathRange)(const float* x, const float* dy, float* out, long i0, long i1, int op);
   void (*maxPoolGradImages)(const float* x, const float* dy, float* dx, int h, int w, int c, int oh, int ow, int fh, int fw, int sh, int sw, int top,
                             int left, int n0, int n1);
+  void (*columnMomentsRange)(const float* x, const float* cx, const float* y, const float* cy, float* out, int rows, int cols, int c0, int c1);
+  void (*channelAffineRows)(const float* x, const float* cx, const float* s, const float* y, const float* cy, const float* t, const float* u, float* out,
+                            int cols, long r0, long r1);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

@@ -227,18 +227,66 @@ void conv2dFilterGradBlocks(const float* x, const float* dy, float* dw, int b, i
 
 /** out[c] = Σ_r x[r, c] (rows in order) for the columns [c0, c1), c0 a multiple of W. */
 void columnSumsRange(const float* x, float* out, int rows, int cols, int c0, int c1) {
+  // up to 8 vectors of columns held in registers while the rows stream past (one vector at a time
+  // swept the whole tensor once per vector); each column still summed in row order
   int c = c0;
-  for (; c + W <= c1; c += W) {
-    typename Vec::V acc = Vec::zero();
-    const float* p = x + c;
-    for (int r = 0; r < rows; r++, p += cols) acc = Vec::add(acc, Vec::load(p));
-    Vec::store(out + c, acc);
+  while (c + W <= c1) {
+    const int nv = std::min(8, (c1 - c) / W);
+    withBlock<8>(nv, [&](auto NVc) {
+      constexpr int NV = decltype(NVc)::value;
+      typename Vec::V acc[NV];
+      for (int v = 0; v < NV; v++) acc[v] = Vec::zero();
+      const float* p = x + c;
+      for (int r = 0; r < rows; r++, p += cols)
+        for (int v = 0; v < NV; v++) acc[v] = Vec::add(acc[v], Vec::load(p + v * W));
+      for (int v = 0; v < NV; v++) Vec::store(out + c + v * W, acc[v]);
+    });
+    c += nv * W;
   }
   for (; c < c1; c++) {
     float acc = 0;
     const float* p = x + c;
     for (int r = 0; r < rows; r++, p += cols) acc += *p;
     out[c] = acc;
+  }
+}
+
+/**
+ * out[c] = Σ_r (x[r, c] − cx[c])·(y[r, c] − cy[c]) for the columns [c0, c1), in double, rows in order
+ * (BatchNormalization's variance and its gradient's Σ dy·(x − mean)): blocks of 64 columns whose
+ * double sums the compiler keeps in vectors while the rows stream past.
+ */
+void columnMomentsRange(const float* x, const float* cx, const float* y, const float* cy, float* out, int rows, int cols, int c0, int c1) {
+  constexpr int B = 64;
+  double acc[B], ca[B], cb[B];
+  for (int b0 = c0; b0 < c1; b0 += B) {
+    const int n = std::min(B, c1 - b0);
+    for (int c = 0; c < n; c++) {
+      acc[c] = 0;
+      ca[c] = cx[b0 + c];
+      cb[c] = cy[b0 + c];
+    }
+    for (int r = 0; r < rows; r++) {
+      const float* xr = x + static_cast<std::ptrdiff_t>(r) * cols + b0;
+      const float* yr = y + static_cast<std::ptrdiff_t>(r) * cols + b0;
+      for (int c = 0; c < n; c++) acc[c] += (double(xr[c]) - ca[c]) * (double(yr[c]) - cb[c]);
+    }
+    for (int c = 0; c < n; c++) out[b0 + c] = float(acc[c]);
+  }
+}
+
+/** out[r, c] = (x[r, c] − cx[c])·s[c] + (y[r, c] − cy[c])·t[c] + u[c] (the y term left out when y is null) for the rows [r0, r1). */
+void channelAffineRows(const float* x, const float* cx, const float* s, const float* y, const float* cy, const float* t, const float* u, float* out, int cols,
+                       long r0, long r1) {
+  for (long r = r0; r < r1; r++) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(r) * cols;
+    float* o = out + static_cast<std::ptrdiff_t>(r) * cols;
+    if (y) {
+      const float* yr = y + static_cast<std::ptrdiff_t>(r) * cols;
+      for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + (yr[c] - cy[c]) * t[c] + u[c];
+    } else {
+      for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + u[c];
+    }
   }
 }
 
@@ -711,4 +759,6 @@ const KernelSet kernelSet = {
   maxPoolImages,
   unaryMathRange,
   maxPoolGradImages,
+  columnMomentsRange,
+  channelAffineRows,
 };

@@ -605,7 +605,8 @@ napi_value columnMoments(napi_env env, napi_callback_info info) {
   const float* cy = a.f(3, cols);
   float* out = a.f(4, cols);
   if (!a.ok) return nullptr;
-  columnTotals(rows, cols, out, 2.0 * rows * cols, [&](std::size_t i, int, int c) { return (double(x[i]) - double(cx[c])) * (double(y[i]) - double(cy[c])); });
+  // columns in one contiguous range per thread, so that each reads whole cache lines of every row
+  parallelRanges(cols, [&](long c0, long c1) { wide->columnMomentsRange(x, cx, y, cy, out, rows, cols, int(c0), int(c1)); }, 2.0 * rows * cols);
   return undefinedValue(env);
 }
 
@@ -627,18 +628,7 @@ napi_value channelAffine(napi_env env, napi_callback_info info) {
   const float* u = a.f(6, cols);
   float* out = a.f(7, double(rows) * cols);
   if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + std::size_t(r) * cols;
-      float* o = out + std::size_t(r) * cols;
-      if (two) {
-        const float* yr = y + std::size_t(r) * cols;
-        for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + (yr[c] - cy[c]) * t[c] + u[c];
-      } else {
-        for (int c = 0; c < cols; c++) o[c] = (xr[c] - cx[c]) * s[c] + u[c];
-      }
-    }
-  }, 3.0 * rows * cols);
+  parallelRanges(rows, [&](long r0, long r1) { wide->channelAffineRows(x, cx, s, y, cy, t, u, out, cols, r0, r1); }, 3.0 * rows * cols);
   return undefinedValue(env);
 }
 

@@ -263,7 +263,7 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
   it('give the same bits on the AVX-512 and AVX2 paths and on the default (AVX-512 for wide layers where the CPU has it), and close values on the portable one', () => {
     // each path in its own process: the instruction set is chosen when the addon loads
     const script = `
-      import { selectBackend } from './dist/backend/index.js';
+      import { selectBackend, nativeBatchNormTraining, nativeLayerNorm } from './dist/backend/index.js';
       import { nativeAddon } from './dist/backend/wasm/native.js';
       import * as tf from '@tensorflow/tfjs';
       await selectBackend({ prefer: 'wasm', quiet: true });
@@ -284,11 +284,15 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const e = tf.concat([tf.randomNormal([4099], 0, 6, 'float32', 9), tf.tensor1d([-104, -95, 88.7, 89, NaN, Infinity, -Infinity, 0.99999994, 1, 3.9999998, 4])]);
       // a weight gradient's product: B over 1 MB, read as it lies
       const gb = tf.randomNormal([3000, 96], 0, 1, 'float32', 10);
-      const out = [Array.from(tf.matMul(tf.randomNormal([3000, 40], 0, 1, 'float32', 11), gb, true, false).dataSync()), Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
+      // the fused normalisations, forward and gradients
+      const bn = nativeBatchNormTraining(), ln = nativeLayerNorm();
+      const nx = tf.randomNormal([3, 5, 5, 40], 2, 1, 'float32', 12), ng = tf.randomNormal([40], 1, 0.1, 'float32', 13), nb = tf.randomNormal([40], 0, 1, 'float32', 14), nu = tf.randomNormal([3, 5, 5, 40], 0, 1, 'float32', 15);
+      const norms = [bn, ln].flatMap((f) => [f(nx, ng, nb, 1e-5), ...tf.grads((p, q, r) => f(p, q, r, 1e-5))([nx, ng, nb], nu)]).map((t) => Array.from(t.dataSync()));
+      const out = [...norms, Array.from(tf.matMul(tf.randomNormal([3000, 40], 0, 1, 'float32', 11), gb, true, false).dataSync()), Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;
     const runWith = (isa: string) => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, EXTRA_NATIVE_ISA: isa, EXTRA_NATIVE_KERNELS: '1' } });
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, EXTRA_NATIVE_ISA: isa, EXTRA_NATIVE_KERNELS: '1' } });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { isa: string; out: number[][] };
     };
