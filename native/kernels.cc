@@ -874,7 +874,9 @@ napi_value matMul(napi_env env, napi_callback_info info) {
     a.fail("matMul: no memory for the packed operand");
     return nullptr;
   }
-  const float* packed = asItLies ? B : scratch.data();
+  // the calling thread's buffer, taken here: inside a helper thread `scratch` names that thread's own
+  float* const scratchData = scratch.data();
+  const float* packed = asItLies ? B : scratchData;
   if (!asItLies) {
     // in chunks of 64 rows of every batch, split between the threads (a copy: the result is the same)
     const long chunks = (K + 63) / 64;
@@ -882,7 +884,7 @@ napi_value matMul(napi_env env, napi_callback_info info) {
       for (long c = c0; c < c1; c++) {
         const int q = int(c / chunks);
         const int k0 = int(c % chunks) * 64;
-        packedPanels(B + std::size_t(q) * K * N, scratch.data() + std::size_t(q) * K * Np, K, N, Np, lanes, transB != 0, k0, std::min(K, k0 + 64));
+        packedPanels(B + std::size_t(q) * K * N, scratchData + std::size_t(q) * K * Np, K, N, Np, lanes, transB != 0, k0, std::min(K, k0 + 64));
       }
     }, double(packedSize));
   }

@@ -191,10 +191,14 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     });
     setNativeThreads(1);
     for (const r of results.slice(1)) r.forEach((g, i) => expect(Array.from(g), `tensor ${i}`).toEqual(Array.from(results[0][i])));
-    // a product whose packed B outgrows the L2 cache: its row tasks depend on the thread count, its sums do not
+    // a product whose packed B outgrows the L2 cache: its row tasks depend on the thread count, its sums do not;
+    // and one whose packing (over 2 M values) is itself split between the threads
     const products = [1, 2, 3].map((n) => {
       setNativeThreads(n);
-      return tf.tidy(() => [100, 96].flatMap((n) => Array.from(tf.matMul(tf.tensor(randomArray(3000 * 203, 70), [3000, 203]), tf.tensor(randomArray(3000 * n, 71), [3000, n]), true, false).dataSync())));
+      return tf.tidy(() => [
+        ...[100, 96].flatMap((n) => Array.from(tf.matMul(tf.tensor(randomArray(3000 * 203, 70), [3000, 203]), tf.tensor(randomArray(3000 * n, 71), [3000, n]), true, false).dataSync())),
+        ...Array.from(tf.matMul(tf.tensor(randomArray(7 * 2100, 72), [7, 2100]), tf.tensor(randomArray(1000 * 2100, 73), [1000, 2100]), false, true).dataSync()),
+      ]);
     });
     setNativeThreads(1);
     for (const p of products.slice(1)) expect(p).toEqual(products[0]);
