@@ -46,6 +46,11 @@ export function boxGrid(shape: number[], begin: number[], size: number[]): Grid 
   return { offset, chunk, rows: row[0], rowStride: row[1], rowStep: row[2], outer: out[0], outerStride: out[1], outerStep: out[2] };
 }
 
+/** The native addon where a float32 tensor's copy can run on it, else null. */
+function addonFor(x: TensorInfo) {
+  return x.dtype === 'float32' && nativeKernelsDecision().use ? nativeAddon().addon : null;
+}
+
 /**
  * Slice on the native kernels where the box is at most two levels of runs (boxGrid): a channel split, a
  * class token, a padded map's crop (the gradient of a pad). tfjs-wasm 4.22 copies such slices on one
@@ -55,8 +60,7 @@ export function boxGrid(shape: number[], begin: number[], size: number[]): Grid 
 export function sliceNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
-  if (x.dtype !== 'float32' || !nativeKernelsDecision().use) return null;
-  const addon = nativeAddon().addon;
+  const addon = addonFor(x);
   if (!addon) return null;
   const attrs = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
@@ -76,8 +80,7 @@ export function sliceNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
 export function padNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): TensorInfo | null {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
-  if (x.dtype !== 'float32' || !nativeKernelsDecision().use) return null;
-  const addon = nativeAddon().addon;
+  const addon = addonFor(x);
   if (!addon) return null;
   const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
   if (paddings.length !== x.shape.length || paddings.some(([a, b]) => a < 0 || b < 0)) return null;
