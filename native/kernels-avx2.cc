@@ -34,6 +34,7 @@ struct Vec {
   static inline V set1(float s) { return _mm256_set1_ps(s); }
   static inline V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static inline V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   // lane masks (all bits set where true) for branch-free selection
   static inline V ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static inline V band(V a, V b) { return _mm256_and_ps(a, b); }

@@ -30,6 +30,7 @@ struct Vec {
   static inline V set1(float s) { return _mm512_set1_ps(s); }
   static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   // lane masks (all bits set where true) for branch-free selection (AVX-512F has integer logic only)
   static inline V ge(V a, V b) { return _mm512_castsi512_ps(_mm512_maskz_set1_epi32(_mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), -1)); }
   static inline V band(V a, V b) { return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b))); }

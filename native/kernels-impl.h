@@ -350,17 +350,17 @@ void maxPoolGrad2x2Images(const float* x, const float* dy, float* dx, int h, int
  * One block of C = op(A)·B over k in [k0, k1): R rows × NV column vectors, added to C unless this is
  * the first k block. B is packed in panels (packedPanels, kernel-set.h): the NV·W columns from j as one
  * contiguous [K, NV·W] block at Bp + K·j; or, when ldb > 0, B as it lies, [K, N] with rows ldb apart
- * (N a multiple of W). A is [M, K] or, transposed, [K, M]. With a bias [N], the last k block adds it to
+ * (N a multiple of W). A is [M, K] or, transposed, [K, M], its rows lda apart; C's rows are ldc apart. With a bias [N], the last k block adds it to
  * the finished entry, C = (C + block) + bias, as a separate addition of the bias would round it.
  */
 template <int R, int NV>
-inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i, int j, int k0, int k1,
-                      const float* bias) {
+inline void gemmBlock(const float* A, const float* Bp, float* C, int N, int ldb, int K, bool transA, int lda, int ldc, int i, int j, int k0,
+                      int k1, const float* bias) {
   typename Vec::V acc[R][NV];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = Vec::zero();
-  const std::ptrdiff_t aRow = transA ? 1 : K;
-  const std::ptrdiff_t aCol = transA ? M : 1;
+  const std::ptrdiff_t aRow = transA ? 1 : lda;
+  const std::ptrdiff_t aCol = transA ? lda : 1;
   const float* ap = A + i * aRow + k0 * aCol;
   const std::ptrdiff_t bRow = ldb > 0 ? ldb : NV * W;
   const float* bp = ldb > 0 ? Bp + j + static_cast<std::ptrdiff_t>(k0) * ldb : Bp + static_cast<std::ptrdiff_t>(K) * j + static_cast<std::ptrdiff_t>(k0) * NV * W;
@@ -377,7 +377,7 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
   const bool first = k0 == 0;
   const float* b = k1 == K ? bias : nullptr;
   for (int r = 0; r < R; r++) {
-    float* cp = C + static_cast<std::ptrdiff_t>(i + r) * N + j;
+    float* cp = C + static_cast<std::ptrdiff_t>(i + r) * ldc + j;
     for (int v = 0; v < NV; v++) {
       const int lanes = N - j - v * W;
       if (lanes >= W) {
@@ -396,7 +396,8 @@ inline void gemmBlock(const float* A, const float* Bp, float* C, int M, int N, i
 }
 
 template <int NV>
-inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N, int ldb, int K, bool transA, int i0, int i1, int j, const float* bias) {
+inline void gemmColumns(const float* A, const float* Bp, float* C, int N, int ldb, int K, bool transA, int lda, int ldc, int i0, int i1, int j,
+                        const float* bias) {
   constexpr int R = ACC / NV;
   // k in blocks whose slice of B (KC × 3 vectors) stays in the L1 cache across the rows
   constexpr int KC = 256;
@@ -407,7 +408,7 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
     const int blocks = (rows + R - 1) / R;
     for (int q = 0, i = i0; q < blocks; q++) {
       const int r = rows / blocks + (q < rows % blocks ? 1 : 0);
-      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, M, N, ldb, K, transA, i, j, k0, k1, bias); });
+      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, N, ldb, K, transA, lda, ldc, i, j, k0, k1, bias); });
       i += r;
     }
     if (K == 0) break;
@@ -418,13 +419,22 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int M, int N,
  * Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels), or,
  * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W); plus bias [N] unless null.
  */
-void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb, const float* bias) {
+/**
+ * Rows [i0, i1) of C = op(A)·B, A's rows (or, transposed, its columns) lda apart and C's rows ldc apart:
+ * gemmRows on operands that lie inside wider rows (attention's heads inside a [T, 3·H·D] projection).
+ */
+inline void gemmStridedRows(const float* A, int lda, const float* Bp, float* C, int ldc, int N, int Np, int K, bool transA, int i0, int i1, int ldb,
+                            const float* bias) {
   for (int j = 0, nv = 0; j < Np; j += nv * W) {
     nv = blockVectors((Np - j) / W);
-    if (nv == 3) gemmColumns<3>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
-    else if (nv == 2) gemmColumns<2>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
-    else gemmColumns<1>(A, Bp, C, M, N, ldb, K, transA, i0, i1, j, bias);
+    if (nv == 3) gemmColumns<3>(A, Bp, C, N, ldb, K, transA, lda, ldc, i0, i1, j, bias);
+    else if (nv == 2) gemmColumns<2>(A, Bp, C, N, ldb, K, transA, lda, ldc, i0, i1, j, bias);
+    else gemmColumns<1>(A, Bp, C, N, ldb, K, transA, lda, ldc, i0, i1, j, bias);
   }
+}
+
+void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb, const float* bias) {
+  gemmStridedRows(A, transA ? M : K, Bp, C, N, N, Np, K, transA, i0, i1, ldb, bias);
 }
 
 /**
@@ -741,6 +751,122 @@ void unaryMathRange(const float* x, const float* dy, float* out, long i0, long i
   }
 }
 
+/**
+ * C [M, N] (rows ldc apart) = op(A)·B for a B [K, N] whose rows lie ldb apart: read as it lies where N
+ * is a whole number of vectors, else packed into `panels` (K·roundUp(N, W) floats) first; transB: B is
+ * given as [N, K] (rows ldb apart) and always packed. One thread's whole small product.
+ */
+inline void stridedProduct(const float* A, int lda, bool transA, const float* B, int ldb, bool transB, float* C, int ldc, int M, int N, int K,
+                           float* panels) {
+  const int Np = (N + W - 1) / W * W;
+  if (!transB && N == Np) {
+    gemmStridedRows(A, lda, B, C, ldc, N, N, K, transA, 0, M, ldb, nullptr);
+    return;
+  }
+  packedPanels(B, panels, K, N, Np, W, transB, 0, K, ldb);
+  gemmStridedRows(A, lda, panels, C, ldc, N, Np, K, transA, 0, M, 0, nullptr);
+}
+
+/**
+ * Σ a[s]·b[s] (or Σ a[s] when b is null) over s < n in double: eight partial sums, s mod 8, added in
+ * a fixed order at the end. Independent chains run several times faster than one, and the order does
+ * not depend on the vector width, so every path gives the same bits.
+ */
+inline double rowSum(const float* a, const float* b, int n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int s = 0;
+  for (; s + 8 <= n; s += 8)
+    for (int l = 0; l < 8; l++) part[l] += b ? static_cast<double>(a[s + l]) * b[s + l] : static_cast<double>(a[s + l]);
+  for (int l = 0; s < n; s++, l++) part[l] += b ? static_cast<double>(a[s]) * b[s] : static_cast<double>(a[s]);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+/** Scales a row by `scale` in place and returns its largest value (the order of a maximum changes nothing). */
+inline float scaledRowMax(float* row, int n, float scale) {
+  typename Vec::V m = Vec::set1(-std::numeric_limits<float>::infinity());
+  const typename Vec::V sv = Vec::set1(scale);
+  int s = 0;
+  for (; s + W <= n; s += W) {
+    const typename Vec::V v = Vec::mul(Vec::load(row + s), sv);
+    Vec::store(row + s, v);
+    m = Vec::max(v, m);
+  }
+  alignas(64) float lanes[W];
+  Vec::store(lanes, m);
+  float best = lanes[0];
+  for (int l = 1; l < W; l++) best = std::max(best, lanes[l]);
+  for (; s < n; s++) {
+    row[s] *= scale;
+    best = std::max(best, row[s]);
+  }
+  return best;
+}
+
+/**
+ * Scaled dot-product attention of heads [h0, h1) of a batch (head index = image · H + head): per head,
+ * P = softmax(scale · Q·Kᵀ) over each row, kept in p [T, T] for the gradient, and O = P·V. Head n of
+ * image b reads Q at q + b·T·qs + n·D (rows qs apart), likewise K and V, and writes O at out + b·T·os + n·D.
+ * The softmax is that of the ops it replaces: z = scale·s, e^(z − max) (expOf), the row's sum in
+ * double (rowSum), each entry e / sum. Each head is one thread's work: the thread count changes
+ * no bit, and the lane count neither (the products sum over k in order in every lane; the row sums are scalar).
+ */
+void attentionHeads(HeadOperands o, float* out, int os, float* p, int T, int D, int H, float scale, int h0, int h1) {
+  thread_local std::vector<float> panels;
+  const std::size_t need = static_cast<std::size_t>(std::max(T, D) + W) * static_cast<std::size_t>(std::max(T, D) + W);
+  if (panels.size() < need) panels.resize(need);
+  for (int n = h0; n < h1; n++) {
+    const int b = n / H, head = n % H;
+    const float* q = o.q + static_cast<std::ptrdiff_t>(b) * T * o.qs + head * D;
+    const float* k = o.k + static_cast<std::ptrdiff_t>(b) * T * o.ks + head * D;
+    const float* v = o.v + static_cast<std::ptrdiff_t>(b) * T * o.vs + head * D;
+    float* pn = p + static_cast<std::ptrdiff_t>(n) * T * T;
+    stridedProduct(q, o.qs, false, k, o.ks, true, pn, T, T, T, D, panels.data());
+    for (int t = 0; t < T; t++) {
+      float* row = pn + static_cast<std::ptrdiff_t>(t) * T;
+      const float m = scaledRowMax(row, T, scale);
+      for (int s = 0; s < T; s++) row[s] = expOf(row[s] - m);
+      const float total = static_cast<float>(rowSum(row, nullptr, T));
+      for (int s = 0; s < T; s++) row[s] /= total;
+    }
+    stridedProduct(pn, T, false, v, o.vs, false, out + static_cast<std::ptrdiff_t>(b) * T * os + head * D, os, T, D, T, panels.data());
+  }
+}
+
+/**
+ * The gradient of attentionHeads for heads [h0, h1): with dO (rows os apart) and the kept P,
+ *   dP = dO·Vᵀ,  dS = scale · P ∘ (dP − Σ_s P∘dP),  dV = Pᵀ·dO,  dQ = dS·K,  dK = dSᵀ·Q,
+ * each written (not added) at its head's place in dq, dk, dv (rows dqs, dks, dvs apart). Per head on one
+ * thread, the row sums in double (rowSum), as attentionHeads.
+ */
+void attentionGradHeads(HeadOperands o, const float* dout, int os, const float* p, float* dq, int dqs, float* dk, int dks, float* dv, int dvs, int T,
+                        int D, int H, float scale, int h0, int h1) {
+  thread_local std::vector<float> panels;
+  thread_local std::vector<float> ds;
+  const std::size_t need = static_cast<std::size_t>(std::max(T, D) + W) * static_cast<std::size_t>(std::max(T, D) + W);
+  if (panels.size() < need) panels.resize(need);
+  if (ds.size() < static_cast<std::size_t>(T) * T) ds.resize(static_cast<std::size_t>(T) * T);
+  for (int n = h0; n < h1; n++) {
+    const int b = n / H, head = n % H;
+    const std::ptrdiff_t at = head * D;
+    const float* q = o.q + static_cast<std::ptrdiff_t>(b) * T * o.qs + at;
+    const float* k = o.k + static_cast<std::ptrdiff_t>(b) * T * o.ks + at;
+    const float* v = o.v + static_cast<std::ptrdiff_t>(b) * T * o.vs + at;
+    const float* dO = dout + static_cast<std::ptrdiff_t>(b) * T * os + at;
+    const float* pn = p + static_cast<std::ptrdiff_t>(n) * T * T;
+    float* g = ds.data();
+    stridedProduct(dO, os, false, v, o.vs, true, g, T, T, T, D, panels.data());
+    for (int t = 0; t < T; t++) {
+      const float* pr = pn + static_cast<std::ptrdiff_t>(t) * T;
+      float* gr = g + static_cast<std::ptrdiff_t>(t) * T;
+      const float d = static_cast<float>(rowSum(pr, gr, T));
+      for (int s = 0; s < T; s++) gr[s] = (pr[s] * (gr[s] - d)) * scale;
+    }
+    stridedProduct(pn, T, true, dO, os, false, dv + static_cast<std::ptrdiff_t>(b) * T * dvs + at, dvs, T, D, T, panels.data());
+    stridedProduct(g, T, false, k, o.ks, false, dq + static_cast<std::ptrdiff_t>(b) * T * dqs + at, dqs, T, D, T, panels.data());
+    stridedProduct(g, T, true, q, o.qs, false, dk + static_cast<std::ptrdiff_t>(b) * T * dks + at, dks, T, D, T, panels.data());
+  }
+}
+
 }  // namespace
 
 // The table this instruction set hands to kernels.cc.
@@ -761,4 +887,6 @@ const KernelSet kernelSet = {
   maxPoolGradImages,
   columnMomentsRange,
   channelAffineRows,
+  attentionHeads,
+  attentionGradHeads,
 };

@@ -25,6 +25,7 @@ struct Vec {
   static inline V set1(float s) { return V{s, s, s, s}; }
   static inline V fma(V a, V b, V c) { return c + a * b; }
   static inline V add(V a, V b) { return a + b; }
+  static inline V mul(V a, V b) { return a * b; }
   // lane masks (all bits set where true) for branch-free selection
   typedef int I __attribute__((vector_size(16)));
   static inline V ge(V a, V b) { return reinterpret_cast<V>(a >= b); }

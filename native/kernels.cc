@@ -901,6 +901,95 @@ napi_value matMul(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+/** A float from its 32 bits, passed as an integer (Args takes non-negative integers only). */
+bool floatFromBits(Args& a, std::size_t k, float* out) {
+  if (a.values[k] >= 4294967296.0) {
+    a.fail("argument " + std::to_string(k + 1) + " is not a float's 32 bits");
+    return false;
+  }
+  const std::uint32_t bits = static_cast<std::uint32_t>(a.values[k]);
+  std::memcpy(out, &bits, sizeof *out);
+  return true;
+}
+
+/**
+ * The heads' operands of attention/attentionGrad: q, k, v at byte offsets arguments 0–2 and their row
+ * strides; each must hold batch·T rows of H·D values, rows at least H·D apart.
+ */
+bool headOperands(Args& a, int batch, int T, int H, int D, int qs, int ks, int vs, HeadOperands* o) {
+  const double rows = double(batch) * T;
+  if (qs < H * D || ks < H * D || vs < H * D) {
+    a.fail("attention: rows narrower than heads × head width");
+    return false;
+  }
+  o->q = a.f(0, (rows - 1) * qs + double(H) * D);
+  o->k = a.f(1, (rows - 1) * ks + double(H) * D);
+  o->v = a.f(2, (rows - 1) * vs + double(H) * D);
+  o->qs = qs;
+  o->ks = ks;
+  o->vs = vs;
+  return a.ok;
+}
+
+const KernelSet* attentionSet(int T, int D) { return wideSet((std::max(T, D) + wide->lanes - 1) / wide->lanes * wide->lanes); }
+
+// attention(memory, q, k, v, out, p, batch, H, T, D, qs, ks, vs, os, scaleBits): per image and head,
+// P = softmax(scale·Q·Kᵀ) into p [batch, H, T, T] and O = P·V into out (rows os apart, head n at n·D),
+// Q, K, V being [T, D] slices of rows qs, ks, vs apart (head n at n·D): a transformer's attention
+// read in place from its projection, without the split, transposes and merge its ops take.
+napi_value attention(napi_env env, napi_callback_info info) {
+  Args a(env, info, 14);
+  if (!a.ok) return nullptr;
+  const int batch = a.i(5), H = a.i(6), T = a.i(7), D = a.i(8), qs = a.i(9), ks = a.i(10), vs = a.i(11), os = a.i(12);
+  float scale = 0;
+  if (!a.ok || !floatFromBits(a, 13, &scale)) return nullptr;
+  if (batch * H * T * D == 0) return undefinedValue(env);
+  HeadOperands o{};
+  if (!headOperands(a, batch, T, H, D, qs, ks, vs, &o)) return nullptr;
+  if (os < H * D) {
+    a.fail("attention: output rows narrower than heads × head width");
+    return nullptr;
+  }
+  float* out = a.f(3, (double(batch) * T - 1) * os + double(H) * D);
+  float* p = a.f(4, double(batch) * H * T * T);
+  if (!a.ok) return nullptr;
+  const KernelSet* ks2 = attentionSet(T, D);
+  parallelRanges(long(batch) * H, [&](long h0, long h1) { ks2->attentionHeads(o, out, os, p, T, D, H, scale, int(h0), int(h1)); },
+                 4.0 * batch * H * T * T * D);
+  return undefinedValue(env);
+}
+
+// attentionGrad(memory, q, k, v, dout, p, dq, dk, dv, batch, H, T, D, qs, ks, vs, os, dqs, dks, dvs, scaleBits): the
+// gradient of attention for its output's gradient dout (rows os apart) and its P, written into each head's
+// place in dq, dk, dv (rows dqs, dks, dvs apart); their other values are left as they are.
+napi_value attentionGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 20);
+  if (!a.ok) return nullptr;
+  const int batch = a.i(8), H = a.i(9), T = a.i(10), D = a.i(11), qs = a.i(12), ks = a.i(13), vs = a.i(14), os = a.i(15), dqs = a.i(16),
+            dks = a.i(17), dvs = a.i(18);
+  float scale = 0;
+  if (!a.ok || !floatFromBits(a, 19, &scale)) return nullptr;
+  if (batch * H * T * D == 0) return undefinedValue(env);
+  HeadOperands o{};
+  if (!headOperands(a, batch, T, H, D, qs, ks, vs, &o)) return nullptr;
+  if (os < H * D || dqs < H * D || dks < H * D || dvs < H * D) {
+    a.fail("attentionGrad: rows narrower than heads × head width");
+    return nullptr;
+  }
+  const double rows = double(batch) * T - 1;
+  const float* dout = a.f(3, rows * os + double(H) * D);
+  const float* p = a.f(4, double(batch) * H * T * T);
+  float* dq = a.f(5, rows * dqs + double(H) * D);
+  float* dk = a.f(6, rows * dks + double(H) * D);
+  float* dv = a.f(7, rows * dvs + double(H) * D);
+  if (!a.ok) return nullptr;
+  const KernelSet* ks2 = attentionSet(T, D);
+  parallelRanges(long(batch) * H, [&](long h0, long h1) {
+    ks2->attentionGradHeads(o, dout, os, p, dq, dqs, dk, dks, dv, dvs, T, D, H, scale, int(h0), int(h1));
+  }, 8.0 * batch * H * T * T * D);
+  return undefinedValue(env);
+}
+
 // channelBinary(memory, x, v, out, rows, cols, op, perRow): out[r, c] = x[r, c] ∘ v[c] (or ∘ v[r] when
 // perRow: LayerNormalization's per-sample moments) with ∘ one of
 // 0 x + v, 1 x − v, 2 v − x, 3 x · v, 4 x / v, 5 v / x: the broadcasts of a per-channel vector that
@@ -1110,6 +1199,8 @@ NAPI_MODULE_INIT() {
     {"columnSums", nullptr, columnSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"addBias", nullptr, addBias, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"matMul", nullptr, matMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"attention", nullptr, attention, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    {"attentionGrad", nullptr, attentionGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"conv2dInputGrad", nullptr, conv2dInputGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"channelBinary", nullptr, channelBinary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
     {"elementwise", nullptr, elementwise, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -5,7 +5,7 @@ import { ExtraInputError } from '../errors.js';
 import { registerMissingWasmKernels, kernelEngine, nativeKernelsDecision } from './wasm-kernels.js';
 import { assertNativeSettings } from './wasm/native.js';
 
-export { registerMissingWasmKernels, simdKernelsActive, kernelEngine, setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, nativeAdamTensors, nativeBatchNormTraining, nativeGelu, nativeLayerNorm, nativeDenseWithBias, type NativeAdam } from './wasm-kernels.js';
+export { registerMissingWasmKernels, simdKernelsActive, kernelEngine, setNativeThreads, nativeThreads, nativeKernelsDecision, nativeAdam, nativeAdamTensors, nativeBatchNormTraining, nativeGelu, nativeLayerNorm, nativeDenseWithBias, nativeAttention, type AttentionHeads, type HeadLayout, type HeadPlace, type NativeAdam } from './wasm-kernels.js';
 
 /** Backends in order of preference. The native ones are optionalDependencies. */
 export const backendOrder = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;

@@ -14,6 +14,7 @@ export { nativeBatchNormTraining, type BatchNormTraining } from './wasm/batch-no
 export { nativeGelu } from './wasm/math.js';
 export { nativeLayerNorm, type LayerNormRows } from './wasm/layer-norm.js';
 export { nativeDenseWithBias, type DenseWithBias } from './wasm/dense.js';
+export { nativeAttention, type AttentionHeads, type HeadLayout, type HeadPlace } from './wasm/attention.js';
 
 /**
  * The wasm backend's kernel table: gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not

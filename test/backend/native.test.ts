@@ -262,12 +262,16 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     expect(() => l.addon!.copyGrid(memory.buffer, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 20000)).toThrow(/outside the memory/);
     expect(() => l.addon!.padNHWC(memory.buffer, 0, 0, 1, 4, 4, 1, 3, 3, 1, 0, 0)).toThrow(/does not fit/);
     expect(() => l.addon!.addBias(memory.buffer, -4, 0, 0, 1, 1)).toThrow(/non-negative integer/);
+    // attention's key rows reach past the memory's end; a scale that is not a float's bits
+    expect(() => l.addon!.attention(memory.buffer, 0, 65480, 0, 0, 0, 1, 1, 4, 4, 4, 4, 4, 4, 0)).toThrow(/outside the memory/);
+    expect(() => l.addon!.attention(memory.buffer, 0, 0, 0, 0, 0, 1, 2, 4, 4, 4, 4, 4, 8, 0)).toThrow(/narrower than heads/);
+    expect(() => l.addon!.attention(memory.buffer, 0, 0, 0, 0, 0, 1, 1, 4, 4, 4, 4, 4, 4, 2 ** 32)).toThrow(/float's 32 bits/);
   });
 
   it('give the same bits on the AVX-512 and AVX2 paths and on the default (AVX-512 for wide layers where the CPU has it), and close values on the portable one', () => {
     // each path in its own process: the instruction set is chosen when the addon loads
     const script = `
-      import { selectBackend, nativeBatchNormTraining, nativeLayerNorm } from './dist/backend/index.js';
+      import { selectBackend, nativeBatchNormTraining, nativeLayerNorm, nativeAttention } from './dist/backend/index.js';
       import { nativeAddon } from './dist/backend/wasm/native.js';
       import * as tf from '@tensorflow/tfjs';
       await selectBackend({ prefer: 'wasm', quiet: true });
@@ -292,6 +296,10 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
       const bn = nativeBatchNormTraining(), ln = nativeLayerNorm();
       const nx = tf.randomNormal([3, 5, 5, 40], 2, 1, 'float32', 12), ng = tf.randomNormal([40], 1, 0.1, 'float32', 13), nb = tf.randomNormal([40], 0, 1, 'float32', 14), nu = tf.randomNormal([3, 5, 5, 40], 0, 1, 'float32', 15);
       const norms = [bn, ln].flatMap((f) => [f(nx, ng, nb, 1e-5), ...tf.grads((p, q, r) => f(p, q, r, 1e-5))([nx, ng, nb], nu)]).map((t) => Array.from(t.dataSync()));
+      // attention: a head width of 24 (read as it lies on AVX2, packed on AVX-512), 70 tokens (partial vectors)
+      const at = nativeAttention(), ax = tf.randomNormal([3, 70, 150], 0, 1, 'float32', 16), au = tf.randomNormal([3, 70, 48], 0, 1, 'float32', 17);
+      const al = { heads: 2, dim: 24, scale: 0.2, q: { input: 0, column: 0 }, k: { input: 0, column: 50 }, v: { input: 0, column: 100 } };
+      norms.push(Array.from(at([ax], al).dataSync()), Array.from(tf.grad((a) => at([a], al))(ax, au).dataSync()));
       const out = [...norms, Array.from(tf.matMul(tf.randomNormal([3000, 40], 0, 1, 'float32', 11), gb, true, false).dataSync()), Array.from(tf.exp(e).dataSync()), Array.from(tf.erf(e).dataSync()), ...g.map((t) => Array.from(t.dataSync())), ...gs.map((t) => Array.from(t.dataSync())), ...gw.map((t) => Array.from(t.dataSync())), Array.from(tf.matMul(m, m, true, false).dataSync()), Array.from(tf.matMul(mw, mw, false, true).dataSync())];
       process.stdout.write(JSON.stringify({ isa: nativeAddon().description?.isa, out }));
     `;

@@ -38,12 +38,14 @@ interface NativeAddon {
   layerNormGrad: Kernel;
   normalizedColumnSums: Kernel;
   copyGrid: Kernel;
+  attention: Kernel;
+  attentionGrad: Kernel;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, np: Float32Array, nm: Float32Array, nv: Float32Array, hyper: number[]): void;
   setThreads(n: number): void;
   describe(): unknown;
 }
 
-const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam', 'columnMoments', 'channelAffine', 'unaryMath', 'rowSums', 'rowMoments', 'rowAffine', 'layerNormGrad', 'normalizedColumnSums', 'copyGrid'] as const;
+const kernelNames = ['conv2dValid', 'conv2dFilterGrad', 'padNHWC', 'flipFilter', 'padColumns', 'cropColumns', 'maxPoolGrad', 'maxPoolGrad2x2', 'columnSums', 'addBias', 'matMul', 'conv2dInputGrad', 'channelBinary', 'elementwise', 'maxPool', 'adam', 'columnMoments', 'channelAffine', 'unaryMath', 'rowSums', 'rowMoments', 'rowAffine', 'layerNormGrad', 'normalizedColumnSums', 'copyGrid', 'attention', 'attentionGrad'] as const;
 
 const descriptionSchema = z.object({ isa: z.enum(['avx512', 'avx2-fma', 'avx2-fma+avx512', 'portable']), lanes: z.number().int().positive(), threads: z.number().int().positive() });
 export type NativeDescription = z.infer<typeof descriptionSchema>;

@@ -4,6 +4,8 @@ import type { ParamSpec } from '../types.js';
 import { activate, layerKinds, type GraphActivation, type LayerKind, type LayerWeight, type NormContext } from './kinds.js';
 import type { GraphLayer, GraphSpec } from './topology.js';
 import { footprintOf, footprintProblem, type ModelFootprint } from '../footprint.js';
+import { nativeAttention } from '../../backend/index.js';
+import { attentionFusions, type AttentionFusion } from './attention.js';
 
 import { taskLossKinds, type StatisticSpec, type TaskLoss } from '../types.js';
 export { taskLossKinds, type StatisticSpec, type TaskLoss } from '../types.js';
@@ -38,6 +40,8 @@ export interface CompiledGraph {
   /** each output's shape without the batch axis: [units] per sample, [H,W,C] per pixel */
   outputShapes: number[][];
   footprint: ModelFootprint;
+  /** multi-head attention patterns the forward runs as one fused op where the native kernels do (attention.ts) */
+  attention: AttentionFusion[];
 }
 
 const regularizerFields = ['kernel', 'bias', 'activity', 'depthwise', 'pointwise', 'beta', 'gamma'].flatMap((w) => [`${w}_regularizer`, `${w}_constraint`]);
@@ -142,7 +146,8 @@ export function compileGraph(graph: GraphSpec, inputShape: number[], where = 'mo
     return s;
   });
   const outputUnits = outputShapes.map((s) => s[s.length - 1]);
-  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits, outputShapes, footprint };
+  const attention = attentionFusions(inputShape, nodes, outputs);
+  return { graph, inputShape, nodes, params, statistics, outputs, outputActivations, outputUnits, outputShapes, footprint, attention };
 }
 
 /**
@@ -171,11 +176,25 @@ export function graphForward(
   keepActivation?: readonly boolean[],
 ): tf.Tensor[] {
   const kept = new Set(g.outputs.filter((_, k) => keepActivation?.[k]));
-  const values: tf.Tensor[] = [x.rank === g.inputShape.length + 1 ? x : x.reshape([-1, ...g.inputShape])];
+  // values a fused attention replaces stay unset (nothing outside the pattern reads them)
+  const values: (tf.Tensor | null)[] = [x.rank === g.inputShape.length + 1 ? x : x.reshape([-1, ...g.inputShape])];
+  const value = (j: number): tf.Tensor => {
+    const v = values[j];
+    if (!v) throw new Error(`graph forward: value ${j} was fused away but is read`);
+    return v;
+  };
+  const attend = g.attention.length ? nativeAttention() : null;
+  const fusedAt = new Map(attend ? g.attention.map((f) => [f.node, f]) : []);
+  const skipped = new Set(attend ? g.attention.flatMap((f) => f.covered) : []);
   const logits = new Map<number, tf.Tensor>();
   const outputSet = new Set(g.outputs);
   g.nodes.forEach((n, i) => {
-    const xs = n.inputs.map((j) => values[j]);
+    const fusion = fusedAt.get(i);
+    if (skipped.has(i) || (attend && fusion)) {
+      values.push(attend && fusion ? attend(fusion.inputs.map(value), fusion.layout) : null);
+      return;
+    }
+    const xs = n.inputs.map(value);
     const p = n.weights.flatMap((w, q) => (w.statistic ? [] : [params[n.index[q]]]));
     const s = n.statistic;
     const norm: NormContext =
@@ -187,7 +206,7 @@ export function graphForward(
       values.push(activate(z, act));
     } else values.push(n.kind.forward(n.config, xs, p, norm));
   });
-  return g.outputs.map((o) => logits.get(o) ?? values[o + 1]);
+  return g.outputs.map((o) => logits.get(o) ?? value(o + 1));
 }
 
 /** The graph as a tfjs LayersModel (the tfjs layers of the table), its weights set per layer when given. */
