@@ -51,8 +51,10 @@ describe('front benchmark', () => {
   });
 
   it('--quick runs end to end (smoke test, so the benchmark cannot rot)', () => {
+    // smaller than --quick's own sizes, which it keeps when given (the suite's time)
+    const small = ['--train-size', '256', '--val-size', '64', '--test-size', '64'];
     const out = mkdtempSync(path.join(tmpdir(), 'extra-front-'));
-    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand'], {
+    const r = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', ...small, '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,
@@ -73,7 +75,7 @@ describe('front benchmark', () => {
     expect(passes('pamal')).toBe('4');
     expect(r.stdout).toMatch(/\| nurbs-rand \| (\d\.\d{3} ± 0\.000, ){3}\d\.\d{3} ± 0\.000 \|/);
     // an interrupted benchmark re-run with --reuse takes the finished seed from disk: same table, no training
-    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand', '--reuse'], {
+    const again = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', ...small, '--epochs', '1', '--out', out, '--methods', 'ls-sweep,line,nurbs,nurbs-rand,phn,pamal,phn@time', '--time-of', 'nurbs', '--against', 'nurbs-rand', '--reuse'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 60_000,
@@ -83,7 +85,7 @@ describe('front benchmark', () => {
     const table = (s: string) => s.split('\n').filter((l) => l.startsWith('| ls-sweep') || l.startsWith('| nurbs')).map((l) => l.split('|').slice(1, 8).join('|'));
     expect(table(again.stdout)).toEqual(table(r.stdout));
     // other options (here the methods) are a different benchmark: not reused
-    const other = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', '--out', out, '--methods', 'ls-sweep,line', '--reuse', '--epochs', '1'], {
+    const other = spawnSync(process.execPath, [path.resolve('bin/extra.js'), 'bench', 'front', '--quick', ...small, '--out', out, '--methods', 'ls-sweep,line', '--reuse', '--epochs', '1'], {
       encoding: 'utf8',
       env: { ...process.env, EXTRA_CACHE_DIR: cacheDir, EXTRA_BACKEND: 'wasm' },
       timeout: 300_000,

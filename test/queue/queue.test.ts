@@ -70,7 +70,7 @@ describe.runIf(REDIS)('queue: BullMQ workers on a real Redis', () => {
   });
 
   it('bench front --quick --queue on two workers gives the local run’s rows digit for digit; a rerun reuses the jobs', async () => {
-    const args = ['bench', 'front', '--quick', '--epochs', '1', '--methods', 'ls-sweep,line,nurbs', '--json'];
+    const args = ['bench', 'front', '--quick', '--train-size', '256', '--val-size', '64', '--test-size', '64', '--epochs', '1', '--methods', 'ls-sweep,line,nurbs', '--json'];
     const queued = await extraAsync([...args, '--out', 'runs/q', '--queue', url], store).done;
     expect(queued.code, queued.err).toBe(0);
     // per-job progress relayed from the workers through BullMQ's events

@@ -21,7 +21,8 @@ export const frontBench: BenchmarkEntry = {
 
 Equal-budget Pareto fronts: an LS sweep vs curves (line, Bézier, PolyChain, NURBS, each with and without the
 order term) between the sweep's extreme models, per data set and seed; markdown tables on stdout.
-  --quick           1 seed of multi-mnist on 1024 images, 2 epochs (a minutes-long smoke run)
+  --quick           1 seed of multi-mnist on 1024 images (256 val/test; sizes given with it are kept), 2 epochs
+                    (a minutes-long smoke run)
   --methods X@time  PHN or PaMaL at equal wall time: stopped when it has trained as many seconds as the reference
                     curve method (--time-of, default the first curve method in --methods) took in the same cell,
                     and never past its equal-passes budget (a method faster than the reference keeps that row)
@@ -50,9 +51,9 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
     const against = optString(v, 'against') ?? (methods.includes('nurbs') ? 'nurbs' : methods.find((m) => m in curveMethods));
     if (against !== undefined && !methods.includes(against) && optString(v, 'against') !== undefined) throw new ExtraInputError(`bench front: --against ${against} is not in --methods`);
     const out = optString(v, 'out') ?? 'runs/bench-front';
-    const sizes = quick
-      ? { trainSize: 1024, valSize: 256, testSize: 256 }
-      : { trainSize: optNumber(cmd, v, 'train-size', { integer: true, positive: true }), valSize: optNumber(cmd, v, 'val-size', { integer: true, positive: true }), testSize: optNumber(cmd, v, 'test-size', { integer: true, positive: true }) };
+    // --quick's sizes are defaults: sizes given with it are kept (a smaller smoke run), not dropped
+    const given = { trainSize: optNumber(cmd, v, 'train-size', { integer: true, positive: true }), valSize: optNumber(cmd, v, 'val-size', { integer: true, positive: true }), testSize: optNumber(cmd, v, 'test-size', { integer: true, positive: true }) };
+    const sizes = quick ? { trainSize: given.trainSize ?? 1024, valSize: given.valSize ?? 256, testSize: given.testSize ?? 256 } : given;
     const queue = optString(v, 'queue');
     if (optString(v, 'store') !== undefined && queue === undefined) throw new ExtraInputError('bench front: --store is only used with --queue');
     const backend = optString(v, 'backend');
@@ -97,7 +98,7 @@ order term) between the sweep's extreme models, per data set and seed; markdown 
       return 0;
     }
     for (const { dataset, rows: all } of results) {
-      io.out(`\n## ${dataset} — ${seeds} seed(s), LS sweep of ${sweep} × ${epochs} epochs; curves: 2 endpoints × ${epochs} epochs + equal-budget curve epochs${quick ? ' (quick mode: 1024 training images)' : ''}${sizes.trainSize ? ` (train/val/test sizes ${sizes.trainSize}/${sizes.valSize ?? 'default'}/${sizes.testSize ?? 'default'})` : ''}; endpoints: ${endpointMethod}\n`);
+      io.out(`\n## ${dataset} — ${seeds} seed(s), LS sweep of ${sweep} × ${epochs} epochs; curves: 2 endpoints × ${epochs} epochs + equal-budget curve epochs${quick ? ' (quick mode)' : ''}${sizes.trainSize ? ` (train/val/test sizes ${sizes.trainSize}/${sizes.valSize ?? 'default'}/${sizes.testSize ?? 'default'})` : ''}; endpoints: ${endpointMethod}\n`);
       io.out(summarizeRows(all));
       if (against && all[0].some((r) => r.method === against) && all[0].length > 1) {
         io.out(`\nPaired per seed, ${against} minus each other method (better = higher HV, lower Chebyshev and angle):\n`);
