@@ -399,16 +399,22 @@ template <int NV>
 inline void gemmColumns(const float* A, const float* Bp, float* C, int N, int ldb, int K, bool transA, int lda, int ldc, int i0, int i1, int j,
                         const float* bias) {
   constexpr int R = ACC / NV;
+  // an untransposed A is read from one row per block row, each at its own offset: more than 8 of them
+  // do not fit the general registers (12 rows spilled them: attention's 64-wide products ran at half
+  // speed); a transposed A's block rows are adjacent, one address
+  constexpr int RA = R > 8 ? 8 : R;
+  const int most = transA ? R : RA;
   // k in blocks whose slice of B (KC × 3 vectors) stays in the L1 cache across the rows
   constexpr int KC = 256;
   for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
     const int k1 = std::min(K, k0 + KC);
     // rows in blocks of nearly equal size, at most R each (as convRow)
     const int rows = i1 - i0;
-    const int blocks = (rows + R - 1) / R;
+    const int blocks = (rows + most - 1) / most;
     for (int q = 0, i = i0; q < blocks; q++) {
       const int r = rows / blocks + (q < rows % blocks ? 1 : 0);
-      withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, N, ldb, K, transA, lda, ldc, i, j, k0, k1, bias); });
+      if (transA) withBlock<R>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, N, ldb, K, true, lda, ldc, i, j, k0, k1, bias); });
+      else withBlock<RA>(r, [&](auto RB) { gemmBlock<decltype(RB)::value, NV>(A, Bp, C, N, ldb, K, false, lda, ldc, i, j, k0, k1, bias); });
       i += r;
     }
     if (K == 0) break;
@@ -772,14 +778,16 @@ inline void stridedProduct(const float* A, int lda, bool transA, const float* B,
  * a fixed order at the end. Independent chains run several times faster than one, and the order does
  * not depend on the vector width, so every path gives the same bits.
  */
-inline double rowSum(const float* a, const float* b, int n) {
+template <bool Product>
+inline double partialSums(const float* a, const float* b, int n) {
   double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int s = 0;
   for (; s + 8 <= n; s += 8)
-    for (int l = 0; l < 8; l++) part[l] += b ? static_cast<double>(a[s + l]) * b[s + l] : static_cast<double>(a[s + l]);
-  for (int l = 0; s < n; s++, l++) part[l] += b ? static_cast<double>(a[s]) * b[s] : static_cast<double>(a[s]);
+    for (int l = 0; l < 8; l++) part[l] += Product ? static_cast<double>(a[s + l]) * static_cast<double>(b[s + l]) : static_cast<double>(a[s + l]);
+  for (int l = 0; s < n; s++, l++) part[l] += Product ? static_cast<double>(a[s]) * static_cast<double>(b[s]) : static_cast<double>(a[s]);
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
+inline double rowSum(const float* a, const float* b, int n) { return b ? partialSums<true>(a, b, n) : partialSums<false>(a, nullptr, n); }
 
 /** Scales a row by `scale` in place and returns its largest value (the order of a maximum changes nothing). */
 inline float scaledRowMax(float* row, int n, float scale) {
