@@ -4,7 +4,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm/depthwis
 import { batchMatMulUntransposed } from './wasm/matmul.js';
 import { type TensorInfo } from './wasm/memory.js';
 import { maxPoolGrad, maxPoolNative } from './wasm/pool.js';
-import { sliceNative, padNative } from './wasm/slice.js';
+import { sliceNative, padNative, splitNative } from './wasm/slice.js';
 import { mathNative } from './wasm/math.js';
 import { unsortedSegmentSum, leadingAxesSumSimd, leadingAxesMeanSimd, trailingAxesReduceNative, channelBinarySimd, sameTypeCast, unaryNative } from './wasm/reductions.js';
 export { simdKernelsActive, kernelEngine, type KernelEngine } from './wasm/simd.js';
@@ -103,6 +103,14 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['Slice', sliceNative],
       ['PadV2', padNative],
     ];
+    // SplitV: several outputs
+    const split = tf.getKernel('SplitV', 'wasm');
+    if (split) {
+      tf.unregisterKernel('SplitV', 'wasm');
+      const kernelFunc: tf.KernelFunc = (args) => splitNative(args as Parameters<typeof splitNative>[0]) ?? split.kernelFunc(args);
+      tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc, setupFunc: split.setupFunc });
+      added.push('SplitV');
+    }
     for (const [kernelName, ours] of wrapped) {
       const native = tf.getKernel(kernelName, 'wasm');
       if (!native) continue;

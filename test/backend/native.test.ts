@@ -221,7 +221,7 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
     for (const r of results.slice(1)) r.forEach((g, i) => expect(g, `output ${i}`).toEqual(results[0][i]));
   });
 
-  it('Slice (a channel split, a class token, a padded map\'s crop) and constant Pad copy exactly what cpu does, on 1 and 2 threads; boxes of more levels too', async () => {
+  it('Slice (a channel split, a class token, a padded map\'s crop), SplitV and constant Pad copy exactly what cpu does, on 1 and 2 threads; boxes of more levels too', async () => {
     const shape = [5, 7, 12];
     const xv = randomArray(5 * 7 * 12, 61);
     // last axis (q/k/v), a middle axis with the rest whole (x[:, 0]), the first axis, a size of -1, two narrowed axes, three (wasm's own kernel)
@@ -237,6 +237,10 @@ describe.runIf(available)(`native kernels${available ? '' : ` (skipped: ${native
         ...pads.map(([p, v]) => tf.pad(tf.tensor(map, [3, 8, 8, 5]), p, v)),
         // a pad's gradient is its crop
         tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.pad(t, [[0, 0], [2, 1], [1, 2], [0, 0]]), tf.linspace(0, 1, 3 * 11 * 11 * 5).reshape([3, 11, 11, 5]))) as tf.Scalar)(tf.tensor(map, [3, 8, 8, 5])),
+        // SplitV (a concatenation's gradient: a class token and the patches; q, k, v; sizes of -1)
+        ...tf.split(tf.tensor(xv, shape), [1, 6], 1),
+        ...tf.split(tf.tensor(xv, shape), 3, 2),
+        ...tf.split(tf.tensor(xv, shape), [2, -1, 1], 0),
       ].map((t) => [t.shape.join('x'), Array.from(t.dataSync())] as const));
     await selectBackend({ prefer: 'wasm', quiet: true });
     setNativeThreads(2);

@@ -49,6 +49,22 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   }
   return out;
 }
+/**
+ * tf.broadcastTo with the gradient of a broadcast: one sum over the broadcast axes. tf.broadcastTo runs
+ * a Tile, whose gradient is a slice and an addition per copy (a class token expanded over a batch of 64:
+ * 128 ops a step).
+ */
+export function broadcastTo(x: tf.Tensor, shape: number[]): tf.Tensor {
+  if (x.shape.join(',') === shape.join(',')) return x;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [t] = args;
+    if (!(t instanceof tf.Tensor)) throw new Error('broadcastTo: customGrad called without its input');
+    const lead = shape.length - t.rank;
+    const axes = shape.map((_, i) => i).filter((i) => i < lead || (t.shape[i - lead] === 1 && shape[i] !== 1));
+    return { value: tf.broadcastTo(t, shape), gradFunc: (dy: tf.Tensor) => tf.sum(dy, axes, true).reshape(t.shape) };
+  });
+  return f(x);
+}
 /** The indices start, start + step, … before end (ONNX Slice after clamping). */
 export function sliceIndices(begin: number, end: number, step: number): number[] {
   const out: number[] = [];
@@ -184,7 +200,7 @@ function arith(op: ArithmeticOp, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 function broadcastBoth(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const out = broadcastShapes(a.shape, b.shape) ?? a.shape;
-  const to = (t: tf.Tensor) => (t.shape.join(',') === out.join(',') ? t : tf.broadcastTo(t, out));
+  const to = (t: tf.Tensor) => broadcastTo(t, out);
   return [to(a), to(b)];
 }
 const withConfig = z.object({
@@ -347,7 +363,7 @@ export const tensorLayerKinds: Readonly<Record<string, TensorKind<never>>> = {
         const s = c.weight_shape.length > c.shape.length ? c.weight_shape.slice(1) : c.weight_shape;
         return [...Array(c.shape.length - s.length).fill(1), ...s];
       })();
-      return tf.broadcastTo(w.reshape([1, ...per]), [x.shape[0], ...c.shape]);
+      return broadcastTo(w.reshape([1, ...per]), [x.shape[0], ...c.shape]);
     },
   }),
   // a tensor broadcast to a larger shape (ONNX Expand)
@@ -360,7 +376,7 @@ export const tensorLayerKinds: Readonly<Record<string, TensorKind<never>>> = {
       return c.shape;
     },
     weights: noWeights,
-    forward: (c, [x]) => tf.broadcastTo(x, [x.shape[0], ...c.shape]),
+    forward: (c, [x]) => broadcastTo(x, [x.shape[0], ...c.shape]),
   }),
   // hard_sigmoid max(0, min(1, αx + β)), hard_swish x·relu6(x + 3)/6, softplus, selu (α, γ), mish and a few more
   Pointwise: entry<PointwiseConfig>('Pointwise', {
@@ -457,8 +473,8 @@ export const tensorLayerKinds: Readonly<Record<string, TensorKind<never>>> = {
     forward: (_c, [a, b]) => {
       const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))!;
       // tfjs multiplies batches of one shape: broadcast the leading axes first (its gradient sums them back)
-      const aa = a.shape.slice(0, -2).join(',') === lead.join(',') ? a : tf.broadcastTo(a, [...lead, ...a.shape.slice(-2)]);
-      const bb = b.shape.slice(0, -2).join(',') === lead.join(',') ? b : tf.broadcastTo(b, [...lead, ...b.shape.slice(-2)]);
+      const aa = broadcastTo(a, [...lead, ...a.shape.slice(-2)]);
+      const bb = broadcastTo(b, [...lead, ...b.shape.slice(-2)]);
       return tf.matMul(aa, bb);
     },
   }),
