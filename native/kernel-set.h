@@ -88,6 +88,12 @@ struct KernelSet {
   void (*attentionHeads)(HeadOperands o, float* out, int os, float* p, int T, int D, int H, float scale, int h0, int h1);
   void (*attentionGradHeads)(HeadOperands o, const float* dout, int os, const float* p, float* dq, int dqs, float* dk, int dks, float* dv, int dvs,
                              int T, int D, int H, float scale, int h0, int h1);
+  // LayerNormalization's rows [r0, r1): moments, affine map, gradient (see kernels-impl.h; kernels.cc rowMoments, rowAffine, layerNormGrad)
+  void (*rowMomentsRows)(const float* x, float* mean, float* variance, long rows, int cols, long r0, long r1);
+  void (*rowAffineRows)(const float* x, const float* mean, const float* rstd, const float* gamma, const float* beta, float* out, long rows, int cols,
+                        long r0, long r1);
+  void (*layerNormGradRows)(const float* x, const float* dy, const float* mean, const float* rstd, const float* gamma, float* dx, long rows, int cols,
+                            long r0, long r1);
 };
 
 namespace avx512 { extern const KernelSet kernelSet; }

@@ -34,6 +34,8 @@
 
 namespace {
 
+#include "row-total.h"
+
 // ---- the instruction set -------------------------------------------------------------------------
 
 const KernelSet* chosen = &portable::kernelSet;
@@ -632,17 +634,6 @@ napi_value channelAffine(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-/** Σ of a row in double: four partial sums in a fixed order, then (s0 + s1) + (s2 + s3). */
-template <typename F>
-inline double rowTotal(int cols, F&& term) {
-  double s[4] = {0, 0, 0, 0};
-  int c = 0;
-  for (; c + 4 <= cols; c += 4)
-    for (int l = 0; l < 4; l++) s[l] += term(c + l);
-  for (; c < cols; c++) s[c % 4] += term(c);
-  return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
 // rowSums(memory, x, out, rows, cols, mean): out[r] = Σ_c x[r, c] (divided by cols when mean is 1): a
 // reduction over the trailing axes (LayerNormalization's moments and their gradients, softmax's
 // gradient), which tfjs-wasm 4.22 runs at ~1 ns a value. In double, four partial sums in a fixed order
@@ -689,16 +680,8 @@ napi_value rowMoments(napi_env env, napi_callback_info info) {
   float* mean = a.f(1, 2.0 * rows);
   float* variance = a.f(2, rows);
   if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + std::size_t(r) * cols;
-      const double m = rowTotal(cols, [&](int c) { return double(xr[c]); }) / cols;
-      const double v = rowTotal(cols, [&](int c) { return (double(xr[c]) - m) * (double(xr[c]) - m); }) / cols;
-      mean[r] = float(m);
-      mean[rows + r] = float(m - double(mean[r]));
-      variance[r] = float(v);
-    }
-  }, 3.0 * rows * cols);
+  const KernelSet* ks = wideSet(cols);
+  parallelRanges(rows, [&](long r0, long r1) { ks->rowMomentsRows(x, mean, variance, rows, cols, r0, r1); }, 3.0 * rows * cols);
   return undefinedValue(env);
 }
 
@@ -716,14 +699,8 @@ napi_value rowAffine(napi_env env, napi_callback_info info) {
   const float* beta = a.f(4, cols);
   float* out = a.f(5, double(rows) * cols);
   if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + std::size_t(r) * cols;
-      float* o = out + std::size_t(r) * cols;
-      const float m = mean[r], lo = mean[rows + r], s = rstd[r];
-      for (int c = 0; c < cols; c++) o[c] = ((xr[c] - m) - lo) * s * gamma[c] + beta[c];
-    }
-  }, 3.0 * rows * cols);
+  const KernelSet* ks = wideSet(cols);
+  parallelRanges(rows, [&](long r0, long r1) { ks->rowAffineRows(x, mean, rstd, gamma, beta, out, rows, cols, r0, r1); }, 3.0 * rows * cols);
   return undefinedValue(env);
 }
 
@@ -745,18 +722,8 @@ napi_value layerNormGrad(napi_env env, napi_callback_info info) {
   const float* gamma = a.f(4, cols);
   float* dx = a.f(5, double(rows) * cols);
   if (!a.ok) return nullptr;
-  parallelRanges(rows, [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + std::size_t(r) * cols;
-      const float* dr = dy + std::size_t(r) * cols;
-      float* o = dx + std::size_t(r) * cols;
-      const double m = double(mean[r]) + double(mean[rows + r]), s = rstd[r];
-      const double sumG = rowTotal(cols, [&](int c) { return double(dr[c]) * gamma[c]; });
-      const double sumGX = rowTotal(cols, [&](int c) { return double(dr[c]) * gamma[c] * ((double(xr[c]) - m) * s); });
-      const float a0 = float(sumG / cols), a1 = float(sumGX / cols), sf = float(s), mf = mean[r], lo = mean[rows + r];
-      for (int c = 0; c < cols; c++) o[c] = sf * (dr[c] * gamma[c] - a0 - ((xr[c] - mf) - lo) * sf * a1);
-    }
-  }, 6.0 * rows * cols);
+  const KernelSet* ks = wideSet(cols);
+  parallelRanges(rows, [&](long r0, long r1) { ks->layerNormGradRows(x, dy, mean, rstd, gamma, dx, rows, cols, r0, r1); }, 6.0 * rows * cols);
   return undefinedValue(env);
 }
 
