@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import SlowestFirst from './test/slowest-first.js';
 
+// one name per test session, inherited by the test files' processes: what they share is made once per session (test/fixtures.ts)
+process.env.EXTRA_TEST_SESSION ??= `${process.pid}-${Date.now()}`;
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -23,9 +23,17 @@ export const tinyData = ['--train-size', '512', '--val-size', '128', '--test-siz
  * per command: the tests that use it look at the run, not at how it was made (the default of one
  * thread per core is tested by the pipeline in test/cli/cli.test.ts), and with the suite's two test
  * files on two cores a second thread only adds its start-up.
+ *
+ * Each caller gets its own copy of one run made once per test session (vitest.config.ts names the
+ * session for the test files it starts): ten files made the same run, three commands each.
  */
 export function makeTinyRun(prefix = 'extra-run-'): string {
   const run = mkdtempSync(path.join(tmpdir(), prefix));
+  cpSync(tinyRunOfSession(), run, { recursive: true });
+  return run;
+}
+
+function buildTinyRun(run: string): void {
   const steps: string[][] = [
     ['train', '--run', run, '--pref', '0.8,0.2', '--pref', '0.2,0.8', '--epochs', '1', '--batch-size', '64', '--workers', '1', ...tinyData],
     ['curve', 'fit', '--run', run, '--epochs', '1', '--batch-size', '64', '--eval-points', '0', '--threads', '1'],
@@ -35,7 +43,35 @@ export function makeTinyRun(prefix = 'extra-run-'): string {
     const r = extra(s);
     if (r.code !== 0) throw new Error(`extra ${s.join(' ')} failed: ${r.err}`);
   }
-  return run;
+}
+
+/**
+ * The session's tiny run: the first test file to ask builds it (an exclusive lock file), the others
+ * wait for it; one that waits in vain (a builder that died) builds its own.
+ */
+function tinyRunOfSession(): string {
+  const shared = path.join(tmpdir(), `extra-tiny-run-${process.env.EXTRA_TEST_SESSION ?? `ppid-${process.ppid}`}`);
+  if (existsSync(shared)) return shared;
+  let builder = false;
+  try {
+    writeFileSync(`${shared}.lock`, String(process.pid), { flag: 'wx' });
+    builder = true;
+  } catch {
+    // another file of this session builds it
+  }
+  if (builder) {
+    const partial = mkdtempSync(`${shared}-building-`);
+    buildTinyRun(partial);
+    // complete or absent: the rename is atomic
+    renameSync(partial, shared);
+    return shared;
+  }
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 240_000 && !existsSync(shared); waited += 250) Atomics.wait(sleeper, 0, 0, 250);
+  if (existsSync(shared)) return shared;
+  const own = mkdtempSync(path.join(tmpdir(), 'extra-tiny-run-own-'));
+  buildTinyRun(own);
+  return own;
 }
 
 /** Exit 2 with one line on stderr (progress lines, which start with '[', aside) matching `what`. */
