@@ -1,6 +1,8 @@
+import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import { ExtraInputError } from '../errors.js';
-import { compiledFile, type ShardProgramSpec, type ShardSplit } from './program.js';
+import { selectBackend } from '../backend/index.js';
+import { compiledFile, loadShardProgram, type ShardProgramSpec, type ShardSplit } from './program.js';
 
 /** The compiled evaluation worker (dist/parallel/eval-worker.js). */
 export const evalWorkerFile = compiledFile(new URL('./eval-worker.js', import.meta.url));
@@ -45,6 +47,7 @@ export async function evaluateInWorkers<M>(
   data: { inputShape: number[]; splits: ShardSplit[]; statistics?: ShardSplit },
   onPoint: (done: number, id: number, metrics: M[][]) => void = () => {},
 ): Promise<M[][][]> {
+  if (threads <= 1) return evaluateHere<M>(backend, program, trainable, ts, data, onPoint);
   const workerFile = evalWorkerFile;
   if (!workerFile) throw new Error('evaluation worker not built (npm run build)');
   const setup: EvalWorkerSetup = {
@@ -90,6 +93,39 @@ export async function evaluateInWorkers<M>(
     await Promise.all(lanes);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/**
+ * evaluateInWorkers on this thread: the same program on the same backend, point after point (a worker
+ * costs a start-up of its own, about a second, more than a plane's barrier or a short profile takes).
+ * Yields to the event loop between points, so that progress and signals are handled as with workers.
+ */
+async function evaluateHere<M>(
+  backend: string,
+  program: ShardProgramSpec,
+  trainable: Float32Array[],
+  ts: (number | number[])[],
+  data: { inputShape: number[]; splits: ShardSplit[]; statistics?: ShardSplit },
+  onPoint: (done: number, id: number, metrics: M[][]) => void,
+): Promise<M[][][]> {
+  await selectBackend({ prefer: backend, quiet: true });
+  const p = await loadShardProgram(program);
+  const evaluateAt = p.evaluateAt;
+  if (!evaluateAt) throw new Error(`program '${program.kind}' cannot evaluate points`);
+  const results: M[][][] = [];
+  for (let id = 0; id < ts.length; id++) {
+    const point = ts[id];
+    const tensors = trainable.map((v, i) => tf.tensor(v, p.shapes[i]));
+    try {
+      // what the program's evaluateAt returns: the caller's M (as the worker path hands it over)
+      results.push(evaluateAt(tensors, typeof point === 'number' ? [point] : point, data.splits, data.statistics) as M[][]);
+    } finally {
+      tf.dispose(tensors);
+    }
+    onPoint(id + 1, id, results[id]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return results;
 }

@@ -60,9 +60,23 @@ export function registerShardProgram<S extends ShardProgramSpec>(kind: S['kind']
   registry.set(kind, build as unknown as Builder);
 }
 
+/**
+ * A program module's URL as this thread loads it: the compiled file a spec names (what workers import),
+ * or, when this code itself runs from its TypeScript sources (vitest), the source twin, whose import
+ * registers into this registry (the compiled one would fill the compiled module's registry).
+ */
+function moduleHere(href: string): string {
+  if (!import.meta.url.endsWith('.ts') || !href.startsWith('file:')) return href;
+  const parts = fileURLToPath(href).split('/');
+  const at = parts.lastIndexOf('dist');
+  if (at < 0) return href;
+  const source = [...parts.slice(0, at), 'src', ...parts.slice(at + 1)].join('/').replace(/\.js$/, '.ts');
+  return existsSync(source) ? pathToFileURL(source).href : href;
+}
+
 /** The program of a spec, importing the module that registers it first when this thread has not. */
 export async function loadShardProgram(spec: ShardProgramSpec): Promise<ShardProgram> {
-  if (!registry.has(spec.kind)) await import(spec.module);
+  if (!registry.has(spec.kind)) await import(moduleHere(spec.module));
   const build = registry.get(spec.kind);
   if (!build) throw new Error(`${spec.module} registers no shard program '${spec.kind}'`);
   return build(spec);

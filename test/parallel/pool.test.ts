@@ -5,6 +5,7 @@ import { buildModel, defaultModelSpec, initParams } from '../../src/models/index
 import { softmaxCrossEntropy } from '../../src/train/index.js';
 import { GradientPool, dataParallelAvailable } from '../../src/parallel/pool.js';
 import { shardRange } from '../../src/parallel/shards.js';
+import { evaluateInWorkers } from '../../src/parallel/eval-pool.js';
 import { endpointProgramSpec } from '../../src/train/endpoint-program.js';
 import { curveProgramSpec } from '../../src/curves/program-spec.js';
 import { makeGeometry, initTrainable, trainableShapes, curveLossFn, curveObjectiveCoefficients, profileCurve, profileCurveInWorkers, type WeightCurve } from '../../src/curves/index.js';
@@ -219,5 +220,20 @@ describe('data-parallel gradient pool', () => {
     const two = await profileCurveInWorkers(model, curve, trainable, data, 7, { progress: false, threads: 2, backend: 'wasm' });
     expect(two.points).toEqual(one.points);
     expect(two.hypervolume).toEqual(one.hypervolume);
+  });
+
+  it('evaluateInWorkers on one thread runs the program here, point for point what the workers give', async () => {
+    const model = buildModel(spec);
+    const curve: WeightCurve = { geometry: makeGeometry('nurbs', 4, 3), paramNames: model.params.map((p) => p.name), ends: [initParams(model.params, 1), initParams(model.params, 2)] };
+    const trainable = initTrainable(curve, 0.2, 4).map((t) => t.dataSync() as Float32Array);
+    const b = batchOf(24, 13);
+    const data = { inputShape: spec.inputShape, splits: [{ x: b.x, y: b.y, n: 24 }] };
+    const ts = [0, 0.3, 1];
+    const seen: number[] = [];
+    const here = await evaluateInWorkers(1, 'wasm', curveProgramSpec(spec, curve), trainable, ts, data, (done, id) => seen.push(done, id));
+    const workers = await evaluateInWorkers(2, 'wasm', curveProgramSpec(spec, curve), trainable, ts, data);
+    expect(here).toEqual(workers);
+    expect(here).toHaveLength(3);
+    expect(seen).toEqual([1, 0, 2, 1, 3, 2]);
   });
 });
