@@ -45,5 +45,6 @@ registerShardProgram<CurveProgramSpec>('curve', (p) => {
     },
     extra: (trainable, inputs) => curveL2(curve, trainable, tsOf(inputs), p.loss.l2),
     evaluateAt: (trainable, point, splits, train) => evaluateAt(model, curve, trainable, point[0], splits, 1000, train),
+    dispose: () => tf.dispose([...curve.ends.flat(), ...(curve.endStatistics?.flat() ?? [])]),
   };
 });

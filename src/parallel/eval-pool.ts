@@ -115,17 +115,21 @@ async function evaluateHere<M>(
   const evaluateAt = p.evaluateAt;
   if (!evaluateAt) throw new Error(`program '${program.kind}' cannot evaluate points`);
   const results: M[][][] = [];
-  for (let id = 0; id < ts.length; id++) {
-    const point = ts[id];
-    const tensors = trainable.map((v, i) => tf.tensor(v, p.shapes[i]));
-    try {
-      // what the program's evaluateAt returns: the caller's M (as the worker path hands it over)
-      results.push(evaluateAt(tensors, typeof point === 'number' ? [point] : point, data.splits, data.statistics) as M[][]);
-    } finally {
-      tf.dispose(tensors);
+  try {
+    for (let id = 0; id < ts.length; id++) {
+      const point = ts[id];
+      const tensors = trainable.map((v, i) => tf.tensor(v, p.shapes[i]));
+      try {
+        // what the program's evaluateAt returns: the caller's M (as the worker path hands it over)
+        results.push(evaluateAt(tensors, typeof point === 'number' ? [point] : point, data.splits, data.statistics) as M[][]);
+      } finally {
+        tf.dispose(tensors);
+      }
+      onPoint(id + 1, id, results[id]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    onPoint(id + 1, id, results[id]);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    p.dispose?.();
   }
   return results;
 }

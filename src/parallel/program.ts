@@ -46,6 +46,8 @@ export interface ShardProgram<M = unknown> {
   perTaskGradients?(trainable: tf.Tensor[], x: tf.Tensor, y: tf.Tensor[], rows: number): PerTaskGradients;
   /** metrics of the model at a point on each split (curves: [t]; planes: [a, b]) */
   evaluateAt?(trainable: tf.Tensor[], point: number[], splits: ShardSplit[], train?: ShardSplit): M[][];
+  /** the tensors the program holds, released (a program run on the calling thread; a worker's die with it) */
+  dispose?(): void;
 }
 
 type Builder = (spec: ShardProgramSpec) => ShardProgram;

@@ -230,7 +230,10 @@ describe('data-parallel gradient pool', () => {
     const data = { inputShape: spec.inputShape, splits: [{ x: b.x, y: b.y, n: 24 }] };
     const ts = [0, 0.3, 1];
     const seen: number[] = [];
+    const held = tf.memory().numTensors;
     const here = await evaluateInWorkers(1, 'wasm', curveProgramSpec(spec, curve), trainable, ts, data, (done, id) => seen.push(done, id));
+    // the program's own tensors (the curve's ends) are released with it
+    expect(tf.memory().numTensors).toBe(held);
     const workers = await evaluateInWorkers(2, 'wasm', curveProgramSpec(spec, curve), trainable, ts, data);
     expect(here).toEqual(workers);
     expect(here).toHaveLength(3);
