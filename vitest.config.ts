@@ -7,6 +7,8 @@ process.env.EXTRA_TEST_SESSION ??= `${process.pid}-${Date.now()}`;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // removes what the session's test files shared (test/session.ts)
+    globalSetup: ['./test/session.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // tfjs backends are process-global; one file per worker process keeps them isolated.
