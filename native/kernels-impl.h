@@ -424,10 +424,6 @@ inline void gemmColumns(const float* A, const float* Bp, float* C, int N, int ld
 }
 
 /**
- * Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels), or,
- * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W); plus bias [N] unless null.
- */
-/**
  * Rows [i0, i1) of C = op(A)·B, A's rows (or, transposed, its columns) lda apart and C's rows ldc apart:
  * gemmRows on operands that lie inside wider rows (attention's heads inside a [T, 3·H·D] projection).
  */
@@ -441,6 +437,10 @@ inline void gemmStridedRows(const float* A, int lda, const float* Bp, float* C, 
   }
 }
 
+/**
+ * Rows [i0, i1) of C [M, N] = op(A)·B with B packed in panels of Np columns in all (packedPanels), or,
+ * when ldb > 0, B as it lies with rows ldb apart (N = Np, a multiple of W); plus bias [N] unless null.
+ */
 void gemmRows(const float* A, const float* Bp, float* C, int M, int N, int Np, int K, bool transA, int i0, int i1, int ldb, const float* bias) {
   gemmStridedRows(A, transA ? M : K, Bp, C, N, N, Np, K, transA, i0, i1, ldb, bias);
 }
@@ -775,22 +775,6 @@ inline void stridedProduct(const float* A, int lda, bool transA, const float* B,
   gemmStridedRows(A, lda, panels, C, ldc, N, Np, K, transA, 0, M, 0, nullptr);
 }
 
-/**
- * Σ a[s]·b[s] (or Σ a[s] when b is null) over s < n in double: eight partial sums, s mod 8, added in
- * a fixed order at the end. Independent chains run several times faster than one, and the order does
- * not depend on the vector width, so every path gives the same bits.
- */
-template <bool Product>
-inline double partialSums(const float* a, const float* b, int n) {
-  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int s = 0;
-  for (; s + 8 <= n; s += 8)
-    for (int l = 0; l < 8; l++) part[l] += Product ? static_cast<double>(a[s + l]) * static_cast<double>(b[s + l]) : static_cast<double>(a[s + l]);
-  for (int l = 0; s < n; s++, l++) part[l] += Product ? static_cast<double>(a[s]) * static_cast<double>(b[s]) : static_cast<double>(a[s]);
-  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-inline double rowSum(const float* a, const float* b, int n) { return b ? partialSums<true>(a, b, n) : partialSums<false>(a, nullptr, n); }
-
 /** Scales a row by `scale` in place and returns its largest value (the order of a maximum changes nothing). */
 inline float scaledRowMax(float* row, int n, float scale) {
   typename Vec::V m = Vec::set1(-std::numeric_limits<float>::infinity());
@@ -817,7 +801,7 @@ inline float scaledRowMax(float* row, int n, float scale) {
  * P = softmax(scale · Q·Kᵀ) over each row, kept in p [T, T] for the gradient, and O = P·V. Head n of
  * image b reads Q at q + b·T·qs + n·D (rows qs apart), likewise K and V, and writes O at out + b·T·os + n·D.
  * The softmax is that of the ops it replaces: z = scale·s, e^(z − max) (expOf), the row's sum in
- * double (rowSum), each entry e / sum. Each head is one thread's work: the thread count changes
+ * double (rowTotal), each entry e / sum. Each head is one thread's work: the thread count changes
  * no bit, and the lane count neither (the products sum over k in order in every lane; the row sums are scalar).
  */
 void attentionHeads(HeadOperands o, float* out, int os, float* p, int T, int D, int H, float scale, int h0, int h1) {
@@ -835,7 +819,7 @@ void attentionHeads(HeadOperands o, float* out, int os, float* p, int T, int D, 
       float* row = pn + static_cast<std::ptrdiff_t>(t) * T;
       const float m = scaledRowMax(row, T, scale);
       for (int s = 0; s < T; s++) row[s] = expOf(row[s] - m);
-      const float total = static_cast<float>(rowSum(row, nullptr, T));
+      const float total = static_cast<float>(rowTotal(T, [&](int s) { return static_cast<double>(row[s]); }));
       for (int s = 0; s < T; s++) row[s] /= total;
     }
     stridedProduct(pn, T, false, v, o.vs, false, out + static_cast<std::ptrdiff_t>(b) * T * os + head * D, os, T, D, T, panels.data());
@@ -846,7 +830,7 @@ void attentionHeads(HeadOperands o, float* out, int os, float* p, int T, int D, 
  * The gradient of attentionHeads for heads [h0, h1): with dO (rows os apart) and the kept P,
  *   dP = dO·Vᵀ,  dS = scale · P ∘ (dP − Σ_s P∘dP),  dV = Pᵀ·dO,  dQ = dS·K,  dK = dSᵀ·Q,
  * each written (not added) at its head's place in dq, dk, dv (rows dqs, dks, dvs apart). Per head on one
- * thread, the row sums in double (rowSum), as attentionHeads.
+ * thread, the row sums in double (rowTotal), as attentionHeads.
  */
 void attentionGradHeads(HeadOperands o, const float* dout, int os, const float* p, float* dq, int dqs, float* dk, int dks, float* dv, int dvs, int T,
                         int D, int H, float scale, int h0, int h1) {
@@ -868,7 +852,7 @@ void attentionGradHeads(HeadOperands o, const float* dout, int os, const float* 
     for (int t = 0; t < T; t++) {
       const float* pr = pn + static_cast<std::ptrdiff_t>(t) * T;
       float* gr = g + static_cast<std::ptrdiff_t>(t) * T;
-      const float d = static_cast<float>(rowSum(pr, gr, T));
+      const float d = static_cast<float>(rowTotal(T, [&](int s) { return static_cast<double>(pr[s]) * static_cast<double>(gr[s]); }));
       for (int s = 0; s < T; s++) gr[s] = (pr[s] * (gr[s] - d)) * scale;
     }
     stridedProduct(pn, T, true, dO, os, false, dv + static_cast<std::ptrdiff_t>(b) * T * dvs + at, dvs, T, D, T, panels.data());

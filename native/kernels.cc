@@ -746,6 +746,17 @@ napi_value normalizedColumnSums(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+/** A float from its 32 bits, passed as an integer (Args takes non-negative integers only). */
+bool floatFromBits(Args& a, std::size_t k, float* out) {
+  if (a.values[k] >= 4294967296.0) {
+    a.fail("argument " + std::to_string(k + 1) + " is not a float's 32 bits");
+    return false;
+  }
+  const std::uint32_t bits = static_cast<std::uint32_t>(a.values[k]);
+  std::memcpy(out, &bits, sizeof *out);
+  return true;
+}
+
 // copyGrid(memory, src, dst, outer, rows, chunk, srcOuter, srcRow, dstOuter, dstRow, dstOffset, fillBits, fillCount): runs
 // of `chunk` floats on a two-level grid, dst[dstOffset + o·dstOuter + r·dstRow + i] = src[o·srcOuter + r·srcRow + i],
 // after dst[0 … fillCount) is set to the float whose bits are fillBits. A Slice that narrows up to two groups of
@@ -756,20 +767,14 @@ napi_value copyGrid(napi_env env, napi_callback_info info) {
   Args a(env, info, 12);
   if (!a.ok) return nullptr;
   const int outer = a.i(2), rows = a.i(3), chunk = a.i(4), srcOuter = a.i(5), srcRow = a.i(6), dstOuter = a.i(7), dstRow = a.i(8);
-  const double dstOffset = a.values[9], bits = a.values[10], fillCount = a.values[11];
-  if (!a.ok) return nullptr;
-  if (bits >= 4294967296.0) {
-    a.fail("copyGrid: fill bits are a 32-bit pattern");
-    return nullptr;
-  }
+  const double dstOffset = a.values[9], fillCount = a.values[11];
+  float value = 0;
+  if (!a.ok || !floatFromBits(a, 10, &value)) return nullptr;
   const bool empty = outer == 0 || rows == 0 || chunk == 0;
   const float* src = empty ? nullptr : a.f(0, double(outer - 1) * srcOuter + double(rows - 1) * srcRow + chunk);
   float* dst = a.f(1, std::max(fillCount, empty ? 0.0 : dstOffset + double(outer - 1) * dstOuter + double(rows - 1) * dstRow + chunk));
   if (!a.ok) return nullptr;
   if (fillCount > 0) {
-    const std::uint32_t pattern = static_cast<std::uint32_t>(bits);
-    float value;
-    std::memcpy(&value, &pattern, sizeof value);
     parallelRanges(long(fillCount), [&](long i0, long i1) { std::fill(dst + i0, dst + i1, value); }, fillCount);
   }
   if (empty) return undefinedValue(env);
@@ -866,17 +871,6 @@ napi_value matMul(napi_env env, napi_callback_info info) {
     }
   }, double(batch) * M * Np * K / 16.0);  // compute-bound: helpers pay only on large products
   return undefinedValue(env);
-}
-
-/** A float from its 32 bits, passed as an integer (Args takes non-negative integers only). */
-bool floatFromBits(Args& a, std::size_t k, float* out) {
-  if (a.values[k] >= 4294967296.0) {
-    a.fail("argument " + std::to_string(k + 1) + " is not a float's 32 bits");
-    return false;
-  }
-  const std::uint32_t bits = static_cast<std::uint32_t>(a.values[k]);
-  std::memcpy(out, &bits, sizeof *out);
-  return true;
 }
 
 /**

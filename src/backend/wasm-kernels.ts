@@ -81,10 +81,10 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       added.push('BatchMatMul');
     }
     // Conv2D / FusedConv2D / Sum, Mean (over leading or trailing axes) / Add, Sub, Multiply, RealDiv (per channel or of one shape) /
-    // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice and constant Pad of boxes of two levels of runs:
+    // same-type Cast / Relu, Step, Square / Exp, Erf / MaxPool / Slice, SplitV and constant Pad of boxes of two levels of runs:
     // ours where they apply, wasm's own (XNNPACK) otherwise. wasm's setup
     // hooks must stay registered so that its own kernels are bound when the backend starts.
-    const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | null][] = [
+    const wrapped: [string, (args: Parameters<typeof conv2dSimd>[0]) => TensorInfo | TensorInfo[] | null][] = [
       ['Conv2D', conv2dSimd],
       ['FusedConv2D', conv2dSimd],
       ['Sum', (a) => leadingAxesSumSimd(a) ?? trailingAxesReduceNative('Sum', a)],
@@ -102,20 +102,13 @@ export function registerMissingWasmKernels(replaceSlow = true): string[] {
       ['MaxPool', maxPoolNative],
       ['Slice', sliceNative],
       ['PadV2', padNative],
+      ['SplitV', splitNative],
     ];
-    // SplitV: several outputs
-    const split = tf.getKernel('SplitV', 'wasm');
-    if (split) {
-      tf.unregisterKernel('SplitV', 'wasm');
-      const kernelFunc: tf.KernelFunc = (args) => splitNative(args as Parameters<typeof splitNative>[0]) ?? split.kernelFunc(args);
-      tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc, setupFunc: split.setupFunc });
-      added.push('SplitV');
-    }
     for (const [kernelName, ours] of wrapped) {
       const native = tf.getKernel(kernelName, 'wasm');
       if (!native) continue;
       tf.unregisterKernel(kernelName, 'wasm');
-      const kernelFunc: tf.KernelFunc = (args) => ours(args as Parameters<typeof conv2dSimd>[0]) ?? (native.kernelFunc(args) as TensorInfo);
+      const kernelFunc: tf.KernelFunc = (args) => ours(args as Parameters<typeof conv2dSimd>[0]) ?? native.kernelFunc(args);
       tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: native.setupFunc });
       added.push(kernelName);
     }

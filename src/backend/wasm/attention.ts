@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './memory.js';
-import { nativeTensors } from './native-tensors.js';
+import { floatBits, nativeTensors } from './native-tensors.js';
 import { nativeAddon, nativeKernelsDecision } from './native.js';
 
 /** Where one of q, k, v lies: `heads` blocks of `dim` columns from `column` of input `input` ([B, T, C]). */
@@ -24,8 +24,6 @@ export interface HeadLayout {
  * columns n·D …): `inputs` are the distinct tensors [B, T, C] that q, k and v are read from.
  */
 export type AttentionHeads = (inputs: tf.Tensor[], layout: HeadLayout) => tf.Tensor;
-
-const floatBits = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0];
 
 /** Whether the heads of the places on one input cover all its C columns (else its gradient starts from zeros). */
 function covers(places: HeadPlace[], width: number, columns: number): boolean {

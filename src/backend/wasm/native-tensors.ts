@@ -19,3 +19,6 @@ export function nativeTensors(backend: WasmBackendLike): NativeTensors {
     offset: (t) => ptr(backend, t),
   };
 }
+
+/** A float32's 32 bits as a non-negative integer: how the native kernels take a float argument. */
+export const floatBits = (v: number): number => new Uint32Array(Float32Array.of(v).buffer)[0];

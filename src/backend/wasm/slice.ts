@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callKernel, ptr, type TensorInfo, type WasmBackendLike } from './memory.js';
 import { nativeAddon, nativeKernelsDecision } from './native.js';
-import { nativeTensors } from './native-tensors.js';
+import { floatBits, nativeTensors } from './native-tensors.js';
 
 /**
  * A box [begin, begin + size) of a row-major array of `shape`, as at most two levels of runs: `chunk`
@@ -90,10 +90,9 @@ export function padNative(args: { inputs: tf.NamedTensorInfoMap; backend: tf.Ker
   const out = backend.makeOutput(shape, 'float32');
   const total = shape.reduce((a, b) => a * b, 1);
   if (total === 0) return out;
-  const bits = new Uint32Array(Float32Array.of(constantValue).buffer)[0];
   const n = nativeTensors(backend);
   const empty = x.shape.some((d) => d === 0);
-  addon.copyGrid(n.memory(), ptr(backend, x), ptr(backend, out), empty ? 0 : g.outer, g.rows, g.chunk, g.outerStep, g.rowStep, g.outerStride, g.rowStride, g.offset, bits, total);
+  addon.copyGrid(n.memory(), ptr(backend, x), ptr(backend, out), empty ? 0 : g.outer, g.rows, g.chunk, g.outerStep, g.rowStep, g.outerStride, g.rowStride, g.offset, floatBits(constantValue), total);
   return out;
 }
 

@@ -189,9 +189,13 @@ export function graphForward(
   const logits = new Map<number, tf.Tensor>();
   const outputSet = new Set(g.outputs);
   g.nodes.forEach((n, i) => {
+    if (skipped.has(i)) {
+      values.push(null);
+      return;
+    }
     const fusion = fusedAt.get(i);
-    if (skipped.has(i) || (attend && fusion)) {
-      values.push(attend && fusion ? attend(fusion.inputs.map(value), fusion.layout) : null);
+    if (attend && fusion) {
+      values.push(attend(fusion.inputs.map(value), fusion.layout));
       return;
     }
     const xs = n.inputs.map(value);
